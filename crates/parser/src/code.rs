@@ -1,0 +1,147 @@
+//! The registry of diagnostic codes. A code cannot be misspelled; renaming one
+//! is a visible diff. Every code has a doc comment: what it means, why, and an
+//! example. Codes are stable: tools and editors match on `as_str()`.
+
+macro_rules! codes {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $name:literal, )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( Code::$variant => $name, )*
+                }
+            }
+
+            pub fn from_str(s: &str) -> Option<Code> {
+                match s {
+                    $( $name => Some(Code::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // ---- files and syntax -------------------------------------------------
+    /// A file could not be read (permissions, vanished, not a file).
+    IoRead => "io/read-error",
+    /// A file is not valid UTF-8. Lunora reads TypeScript as UTF-8 only.
+    IoNotUtf8 => "io/not-utf8",
+    /// A file could not be written (e.g. `_generated/` is read-only).
+    IoWrite => "io/write-error",
+    /// oxc reported a syntax error. Example: `defineTable({ name: v.string( })`.
+    SyntaxError => "parse/syntax-error",
+
+    // ---- schema ---------------------------------------------------------
+    /// `lunora/schema.ts` does not exist.
+    MissingSchema => "schema/missing-schema",
+    /// `schema.ts` has no `export const schema = defineSchema(...)` nor `export default defineSchema(...)`.
+    NoSchemaExport => "schema/no-schema-export",
+    /// An expression the analyzer cannot evaluate statically (a call, a `let`, a computed key...).
+    NotStatic => "schema/not-static",
+    /// A relative import that points to no file, or names an export the file does not have.
+    UnresolvedImport => "schema/unresolved-import",
+    /// Consts that refer to each other in a cycle (`const a = b; const b = a;`), possibly across files.
+    CyclicConst => "schema/cyclic-const",
+    /// `v.strng()` — a validator that does not exist. Help suggests the closest one.
+    UnknownValidator => "schema/unknown-validator",
+    /// A validator called with the wrong arguments (`v.optional()`, `v.id(42)`, `v.array(1, 2)`).
+    InvalidValidatorArgs => "schema/invalid-validator-args",
+    /// `.shardyBy(...)` — a table method that does not exist.
+    UnknownTableMethod => "schema/unknown-table-method",
+    /// Invalid arguments to a table method (`.index("x")` without fields, `.shardBy(1)`).
+    InvalidTableMethodArgs => "schema/invalid-table-method-args",
+    /// Two tables with the same name (possible through spreads).
+    DuplicateTable => "schema/duplicate-table",
+    /// Two fields with the same name in one object validator.
+    DuplicateField => "schema/duplicate-field",
+    /// Two indexes with the same name on one table.
+    DuplicateIndex => "schema/duplicate-index",
+    /// A table, field or index name that starts with `_` (reserved for system fields)
+    /// or is not an identifier.
+    ReservedName => "schema/reserved-name",
+    /// `.global()` and `.shardBy()` on one table: a table lives in D1 or in shard objects, not both.
+    GlobalAndShard => "schema/global-and-shard",
+    /// `.global()` twice, or `.shardBy()` twice.
+    DuplicatePlacement => "schema/duplicate-placement",
+    /// `.shardBy("x")` where the table has no field `x`.
+    ShardKeyMissing => "schema/shard-key-missing",
+    /// `.shardBy("x")` where `x` is optional or not a scalar (string, number, int64, boolean, id, literal).
+    ShardKeyNotScalar => "schema/shard-key-not-scalar",
+    /// `.index(name, ["nope"])` — an index on a field the table does not have.
+    IndexUnknownField => "schema/index-unknown-field",
+    /// An index on a system field other than `_creationTime` (`_id` is already the key).
+    IndexSystemField => "schema/index-system-field",
+    /// An index with no fields or the same field twice.
+    InvalidIndexFields => "schema/invalid-index-fields",
+    /// `v.id("nope")` — an id of a table that is not in the schema (except the built-in `users`).
+    UnknownIdTable => "schema/unknown-id-table",
+    /// The schema defines no table (warning).
+    EmptySchema => "schema/empty-schema",
+    /// A schema-defined `users` table must be global: it backs `ctx.auth.userId`.
+    AuthTablePlacement => "schema/auth-table-placement",
+    /// A table was not built with `defineTable(...)`.
+    NotATable => "schema/not-a-table",
+
+    // ---- functions ------------------------------------------------------
+    /// `ctx.db.query("nope")` / `insert("nope", ..)` — a table the schema does not have.
+    UnknownTable => "functions/unknown-table",
+    /// `.withIndex("nope", ..)` — an index the table does not have.
+    UnknownIndex => "functions/unknown-index",
+    /// Range conditions out of the index's field order (`q.gt("b")` before `q.eq("a")`).
+    IndexRangeOrder => "functions/index-range-order",
+    /// `insert("t", { nope: 1 })` — a field the table does not have.
+    UnknownField => "functions/unknown-field",
+    /// `insert("t", {...})` without a required field of the table.
+    MissingField => "functions/missing-field",
+    /// The analyzer cannot decide where a function runs: it touches two shard
+    /// families, or a sharded table without an argument that binds its key.
+    Unroutable => "functions/unroutable",
+    /// Two function modules map to the same API path (`a-b.ts` and `a_b.ts`).
+    DuplicateApiPath => "functions/duplicate-api-path",
+    /// A module file name that cannot become an API path segment.
+    InvalidModuleName => "functions/invalid-module-name",
+    /// `query.inptu(...)` — a builder method that does not exist.
+    UnknownBuilderMethod => "functions/unknown-builder-method",
+    /// `query.input({...})` exported without `.query(handler)`.
+    MissingHandler => "functions/missing-handler",
+    /// `query.mutation(...)` — the handler method does not match the builder kind.
+    KindMismatch => "functions/kind-mismatch",
+    /// `ctx.db.insert/patch/replace/delete` inside a query: queries are read-only.
+    WriteInQuery => "functions/write-in-query",
+    /// Function arguments validators that are not statically analyzable.
+    ArgsNotStatic => "functions/args-not-static",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
+            assert_eq!(Code::from_str(code.as_str()), Some(*code));
+            let (group, name) = code.as_str().split_once('/').expect("group/name");
+            assert!(!group.is_empty() && !name.is_empty());
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! `lunora_parser`: reads app files, parses TypeScript with oxc, and owns the
+//! span, file and diagnostic types every later stage uses.
+
+pub mod code;
+pub mod diagnostic;
+pub mod source;
+pub mod span;
+pub mod vfs;
+
+pub use code::Code;
+pub use diagnostic::{Diagnostic, Label, Severity, has_errors};
+pub use source::{Files, LineCol, SourceFile};
+pub use span::{FileId, FileSpan, Span};
+pub use vfs::{MemFs, OsFs, Vfs};

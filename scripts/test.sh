@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of the repository. This is the README's test command and what
+# CI (.ci/run) calls after installing the toolchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (insta, orphan snapshots rejected)"
+cargo insta test --workspace --locked --unreferenced reject --check
+
+step "npm packages: install, build, type-check and test"
+pnpm install --frozen-lockfile
+pnpm run build
+pnpm run test
