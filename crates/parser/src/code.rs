@@ -18,7 +18,7 @@ macro_rules! codes {
                 }
             }
 
-            pub fn from_str(s: &str) -> Option<Code> {
+            pub fn parse(s: &str) -> Option<Code> {
                 match s {
                     $( $name => Some(Code::$variant), )*
                     _ => None,
@@ -139,7 +139,7 @@ mod tests {
                 "duplicate code {}",
                 code.as_str()
             );
-            assert_eq!(Code::from_str(code.as_str()), Some(*code));
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
             let (group, name) = code.as_str().split_once('/').expect("group/name");
             assert!(!group.is_empty() && !name.is_empty());
         }
