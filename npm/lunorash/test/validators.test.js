@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createFunctionBuilders, defineSchema, defineTable, tableNameFromId, v } from "../dist/server.js";
+
+test("primitive validators accept their type and name the path otherwise", () => {
+  assert.equal(v.string().validate("x"), null);
+  assert.equal(v.string().validate(1, "args.text"), "args.text: expected a string, got number 1");
+  assert.equal(v.number().validate(1.5), null);
+  assert.equal(v.number().validate("1"), 'value: expected a number, got string "1"');
+  assert.equal(v.boolean().validate(false), null);
+  assert.match(v.boolean().validate(0), /expected a boolean/);
+  assert.equal(v.null().validate(null), null);
+  assert.match(v.null().validate(undefined), /expected null, got undefined/);
+  assert.equal(v.int64().validate(10n), null);
+  assert.match(v.int64().validate(10), /expected a bigint/);
+  assert.equal(v.bytes().validate(new ArrayBuffer(2)), null);
+  assert.match(v.bytes().validate(new Uint8Array(2)), /expected an ArrayBuffer/);
+  assert.equal(v.any().validate({ a: [1] }), null);
+  assert.equal(v.string().kind, "string");
+  assert.equal(v.string().isOptional, false);
+});
+
+test("v.id checks the table part of the id", () => {
+  const id = v.id("channels");
+  assert.equal(id.kind, "id");
+  assert.equal(id.tableName, "channels");
+  assert.equal(id.validate("channels:abcdefghijklmnopqrst"), null);
+  assert.equal(
+    id.validate("messages:abcdefghijklmnopqrst", "args.channelId"),
+    'args.channelId: expected an id of table "channels", got an id of table "messages"',
+  );
+  assert.match(id.validate("channels"), /expected an id of table "channels", got string/);
+  assert.match(id.validate("channels:"), /expected an id/);
+  assert.match(id.validate(3), /expected an id/);
+  assert.equal(tableNameFromId("admin:x:abc"), "admin:x");
+  assert.equal(tableNameFromId("nocolon"), null);
+});
+
+test("literal, optional, array, record, union", () => {
+  assert.equal(v.literal("a").validate("a"), null);
+  assert.match(v.literal("a").validate("b"), /expected "a"/);
+  assert.equal(v.literal(3).value, 3);
+  const opt = v.optional(v.number());
+  assert.equal(opt.kind, "optional");
+  assert.equal(opt.isOptional, true);
+  assert.equal(opt.inner.kind, "number");
+  assert.equal(opt.validate(undefined), null);
+  assert.match(opt.validate("x"), /expected a number/);
+  assert.throws(() => v.optional(opt), /already optional/);
+  const arr = v.array(v.string());
+  assert.equal(arr.validate(["a", "b"]), null);
+  assert.equal(arr.validate(["a", 2], "tags"), "tags[1]: expected a string, got number 2");
+  assert.match(arr.validate("a"), /expected an array/);
+  const rec = v.record(v.string(), v.number());
+  assert.equal(rec.validate({ a: 1, "b c": 2 }), null);
+  assert.equal(rec.validate({ "b c": "x" }, "r"), 'r["b c"]: expected a number, got string "x"');
+  const un = v.union(v.string(), v.null());
+  assert.equal(un.members.length, 2);
+  assert.equal(un.validate(null), null);
+  assert.equal(un.validate("s"), null);
+  assert.match(un.validate(1), /matches no member of the union/);
+});
+
+test("object: required, optional, unexpected fields, nested paths", () => {
+  const obj = v.object({ name: v.string(), topic: v.optional(v.string()), meta: v.object({ n: v.number() }) });
+  assert.equal(obj.kind, "object");
+  assert.deepEqual(Object.keys(obj.fields), ["name", "topic", "meta"]);
+  assert.equal(obj.validate({ name: "a", meta: { n: 1 } }), null);
+  assert.equal(obj.validate({ name: "a", topic: undefined, meta: { n: 1 } }), null);
+  assert.equal(obj.validate({ meta: { n: 1 } }, "args"), "args.name: missing required field");
+  assert.equal(obj.validate({ name: "a", meta: { n: "1" } }, "doc"), 'doc.meta.n: expected a number, got string "1"');
+  assert.match(obj.validate({ name: "a", meta: { n: 1 }, extra: 1 }, "doc"), /^doc\.extra: unexpected field/);
+  assert.match(obj.validate([], "doc"), /expected an object, got array/);
+  assert.match(obj.validate(new Date(), "doc"), /expected an object/);
+});
+
+test("defineTable / defineSchema runtime shapes", () => {
+  const messages = defineTable({ channelId: v.id("channels"), text: v.string(), createdAt: v.number() })
+    .shardBy("channelId")
+    .index("by_channel", ["channelId", "createdAt"]);
+  const channels = defineTable({ name: v.string() }).global().index("by_name", ["name"], { unique: true });
+  const notes = defineTable({ body: v.string() });
+  const schema = defineSchema({ channels, messages, notes });
+  assert.equal(schema.__lunora, "schema");
+  assert.deepEqual(Object.keys(schema.tables), ["channels", "messages", "notes"]);
+  assert.equal(channels.placement, "global");
+  assert.deepEqual(messages.placement, { shardBy: "channelId" });
+  assert.equal(notes.placement, "root");
+  assert.deepEqual(messages.indexes, [{ name: "by_channel", fields: ["channelId", "createdAt"], unique: false }]);
+  assert.deepEqual(channels.indexes, [{ name: "by_name", fields: ["name"], unique: true }]);
+  assert.equal(messages.fields.kind, "object");
+  assert.equal(messages.fields.validate({ channelId: "channels:x", text: "t", createdAt: 1 }), null);
+  assert.throws(() => defineTable({ a: v.string() }).shardBy("b"), /not a field/);
+  assert.throws(() => channels.index("by_name", ["name"]), /duplicate index/);
+  assert.throws(() => defineSchema({ x: 1 }), /not a defineTable/);
+});
+
+test("function builders return registered function objects", async () => {
+  const { query, mutation, internalAction } = createFunctionBuilders();
+  const list = query.input({ channelId: v.id("channels") }).query(async ({ args }) => args.channelId);
+  assert.equal(list.__lunora, "function");
+  assert.equal(list.kind, "query");
+  assert.equal(list.visibility, "public");
+  assert.equal(list.args.kind, "object");
+  assert.equal(list.args.validate({ channelId: "channels:a" }), null);
+  assert.equal(await list.handler({ ctx: {}, args: { channelId: "channels:a" } }), "channels:a");
+  const noArgs = mutation.mutation(() => 1);
+  assert.equal(noArgs.args, null);
+  assert.equal(noArgs.kind, "mutation");
+  const internal = internalAction.action(() => 2);
+  assert.equal(internal.visibility, "internal");
+  assert.equal(internal.kind, "action");
+  assert.throws(() => query.input({ a: "string" }), /not a validator/);
+  assert.throws(() => query.query(42), /must be a function/);
+});
