@@ -1,0 +1,362 @@
+// The framework-free Lunora client: HTTP calls, guest auth, live queries over one WebSocket per
+// Durable Object, reconnect with backoff and delta application.
+
+import { decodeValue, encodeValue, type JsonValue } from "./codec.js";
+import { applyDelta, type Delta } from "./delta.js";
+
+export type FunctionKind = "query" | "mutation" | "action";
+
+/**
+ * The shape of a generated function reference (`api.messages.list`). Only `path` travels on the
+ * wire; the type parameters carry argument and return types (from `lunorash/server`'s
+ * `FunctionReference`, which is structurally compatible).
+ */
+export interface FunctionRef<Kind extends FunctionKind = FunctionKind, Args = any, Return = any> {
+  readonly __lunora: "ref";
+  readonly path: string;
+  readonly kind: Kind;
+  /** Phantom members: never present at run time. */
+  readonly __args?: Args;
+  readonly __returns?: Return;
+}
+
+export type ArgsOf<R> = R extends { readonly __args?: infer A } ? (unknown extends A ? Record<string, unknown> : A) : never;
+export type ReturnOf<R> = R extends { readonly __returns?: infer T } ? Awaited<T> : never;
+
+/** Server-reported error, with the wire code (`bad_args`, `unauthorized`, `not_found`, ...). */
+export class LunoraError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "LunoraError";
+    this.code = code;
+  }
+}
+
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface WebSocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: any) => void) | null;
+  onmessage: ((ev: { data: any }) => void) | null;
+  onclose: ((ev: any) => void) | null;
+  onerror: ((ev: any) => void) | null;
+}
+
+export interface ClientOptions {
+  /** "guest" (default): obtain a signed guest identity on first use and keep it; "none": anonymous;
+   * or a function returning a token (e.g. a JWT from your identity provider). */
+  auth?: "guest" | "none" | (() => Promise<string | null>);
+  /** Where the guest token is kept; defaults to `localStorage` when present. */
+  storage?: TokenStorage | null;
+  /** WebSocket constructor; defaults to the global one (Node 20 needs the `ws` package). */
+  WebSocket?: new (url: string) => WebSocketLike;
+  fetch?: typeof fetch;
+  /** Reconnect backoff bounds in milliseconds. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const TOKEN_KEY = "lunora:token";
+
+type Listener = { onValue: (value: unknown) => void; onError?: ((error: LunoraError) => void) | undefined };
+
+interface Subscription {
+  id: string;
+  key: string;
+  path: string;
+  args: JsonValue;
+  object: string | null;
+  version: number | null;
+  value: JsonValue | undefined;
+  decoded: unknown;
+  listeners: Set<Listener>;
+}
+
+interface Connection {
+  object: string;
+  ws: WebSocketLike | null;
+  subs: Map<string, Subscription>;
+  attempts: number;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+export class LunoraClient {
+  readonly url: string;
+  private readonly options: ClientOptions;
+  private readonly storage: TokenStorage | null;
+  private token: string | null = null;
+  private tokenPromise: Promise<string | null> | null = null;
+  private readonly subs = new Map<string, Subscription>();
+  private readonly connections = new Map<string, Connection>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(url: string, options: ClientOptions = {}) {
+    this.url = url.replace(/\/$/, "");
+    this.options = options;
+    const globalStorage = (globalThis as { localStorage?: TokenStorage }).localStorage;
+    this.storage = options.storage !== undefined ? options.storage : (globalStorage ?? null);
+    this.token = this.storage?.getItem(TOKEN_KEY) ?? null;
+  }
+
+  private get fetchImpl(): typeof fetch {
+    return this.options.fetch ?? fetch;
+  }
+
+  /** The current auth token, obtaining a guest identity first when configured to. */
+  async getToken(): Promise<string | null> {
+    const auth = this.options.auth ?? "guest";
+    if (auth === "none") return null;
+    if (typeof auth === "function") return auth();
+    if (this.token) return this.token;
+    this.tokenPromise ??= (async () => {
+      const res = await this.fetchImpl(`${this.url}/api/auth/guest`, { method: "POST" });
+      const body = (await res.json()) as { token?: string; error?: { code: string; message: string } };
+      if (!res.ok || !body.token) {
+        throw new LunoraError(body.error?.code ?? "auth_failed", body.error?.message ?? "guest sign-in failed");
+      }
+      this.token = body.token;
+      this.storage?.setItem(TOKEN_KEY, body.token);
+      return body.token;
+    })().finally(() => {
+      this.tokenPromise = null;
+    });
+    return this.tokenPromise;
+  }
+
+  /** Forgets the stored identity (the next call obtains a new guest). */
+  signOut(): void {
+    this.token = null;
+    this.storage?.removeItem(TOKEN_KEY);
+  }
+
+  private async post(endpoint: string, body: unknown): Promise<JsonValue> {
+    const token = await this.getToken();
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (token) headers["authorization"] = `Bearer ${token}`;
+    const res = await this.fetchImpl(`${this.url}${endpoint}`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+    });
+    const reply = (await res.json()) as
+      | { ok: true; value: JsonValue }
+      | { ok: false; error: { code: string; message: string } };
+    if (!reply.ok) {
+      if (reply.error.code === "unauthenticated" && (this.options.auth ?? "guest") === "guest") this.signOut();
+      throw new LunoraError(reply.error.code, reply.error.message);
+    }
+    return reply.value;
+  }
+
+  /** Runs a query, mutation or action once over HTTP. */
+  async call<R extends FunctionRef>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
+    const value = await this.post("/api/call", { path: ref.path, args: encodeValue(args ?? {}) });
+    return decodeValue(value) as ReturnOf<R>;
+  }
+
+  query<R extends FunctionRef<"query">>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
+    return this.call(ref, args);
+  }
+
+  mutation<R extends FunctionRef<"mutation">>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
+    return this.call(ref, args);
+  }
+
+  action<R extends FunctionRef<"action">>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
+    return this.call(ref, args);
+  }
+
+  /** The last value a live query delivered, if any (used by React to render synchronously). */
+  current<R extends FunctionRef<"query">>(ref: R, args?: ArgsOf<R>): ReturnOf<R> | undefined {
+    const sub = this.subs.get(subKey(ref.path, encodeValue(args ?? {})));
+    return sub && sub.value !== undefined ? (sub.decoded as ReturnOf<R>) : undefined;
+  }
+
+  /**
+   * Subscribes to a live query. `onValue` gets the current result, then every new result after a
+   * mutation commits. Returns the unsubscribe function. Identical subscriptions share one server
+   * subscription.
+   */
+  subscribe<R extends FunctionRef<"query">>(
+    ref: R,
+    args: ArgsOf<R> | undefined,
+    onValue: (value: ReturnOf<R>) => void,
+    onError?: (error: LunoraError) => void,
+  ): () => void {
+    const encodedArgs = encodeValue(args ?? {});
+    const key = subKey(ref.path, encodedArgs);
+    let sub = this.subs.get(key);
+    const listener: Listener = { onValue: onValue as (value: unknown) => void, onError };
+    if (!sub) {
+      sub = {
+        id: String(this.nextId++),
+        key,
+        path: ref.path,
+        args: encodedArgs,
+        object: null,
+        version: null,
+        value: undefined,
+        decoded: undefined,
+        listeners: new Set(),
+      };
+      this.subs.set(key, sub);
+      sub.listeners.add(listener);
+      void this.attach(sub);
+    } else {
+      sub.listeners.add(listener);
+      if (sub.value !== undefined) onValue(sub.decoded as ReturnOf<R>);
+    }
+    const current = sub;
+    return () => {
+      current.listeners.delete(listener);
+      if (current.listeners.size === 0) this.detach(current);
+    };
+  }
+
+  private async attach(sub: Subscription): Promise<void> {
+    try {
+      const resolved = (await this.post("/api/resolve", { path: sub.path, args: sub.args })) as { object: string };
+      if (this.subs.get(sub.key) !== sub) return;
+      sub.object = resolved.object;
+      const conn = this.connection(resolved.object);
+      conn.subs.set(sub.id, sub);
+      if (conn.ws && conn.ws.readyState === 1) this.sendSub(conn, sub);
+    } catch (error) {
+      this.fail(sub, error);
+    }
+  }
+
+  private detach(sub: Subscription): void {
+    this.subs.delete(sub.key);
+    if (!sub.object) return;
+    const conn = this.connections.get(sub.object);
+    if (!conn) return;
+    conn.subs.delete(sub.id);
+    if (conn.ws && conn.ws.readyState === 1) conn.ws.send(JSON.stringify({ t: "unsub", id: sub.id }));
+    if (conn.subs.size === 0) {
+      this.connections.delete(conn.object);
+      if (conn.timer) clearTimeout(conn.timer);
+      conn.ws?.close(1000, "no subscriptions");
+      conn.ws = null;
+    }
+  }
+
+  private fail(sub: Subscription, error: unknown): void {
+    const err = error instanceof LunoraError ? error : new LunoraError("network", String(error));
+    for (const l of sub.listeners) l.onError?.(err);
+  }
+
+  private connection(object: string): Connection {
+    let conn = this.connections.get(object);
+    if (!conn) {
+      conn = { object, ws: null, subs: new Map(), attempts: 0, timer: null };
+      this.connections.set(object, conn);
+      void this.open(conn);
+    }
+    return conn;
+  }
+
+  private async open(conn: Connection): Promise<void> {
+    if (this.closed || this.connections.get(conn.object) !== conn) return;
+    let token: string | null = null;
+    try {
+      token = await this.getToken();
+    } catch {
+      this.scheduleReconnect(conn);
+      return;
+    }
+    const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+    if (!Ctor) throw new Error("no WebSocket implementation: pass options.WebSocket");
+    const wsUrl = `${this.url.replace(/^http/, "ws")}/api/ws?object=${encodeURIComponent(conn.object)}${
+      token ? `&token=${encodeURIComponent(token)}` : ""
+    }`;
+    const ws = new Ctor(wsUrl);
+    conn.ws = ws;
+    ws.onopen = () => {
+      conn.attempts = 0;
+      for (const sub of conn.subs.values()) this.sendSub(conn, sub);
+    };
+    ws.onmessage = (event) => this.onMessage(conn, String(event.data));
+    ws.onerror = () => {};
+    ws.onclose = () => {
+      if (conn.ws !== ws) return;
+      conn.ws = null;
+      this.scheduleReconnect(conn);
+    };
+  }
+
+  private scheduleReconnect(conn: Connection): void {
+    if (this.closed || this.connections.get(conn.object) !== conn || conn.timer) return;
+    const min = this.options.minBackoffMs ?? 100;
+    const max = this.options.maxBackoffMs ?? 10_000;
+    const delay = Math.min(max, min * 2 ** conn.attempts) * (0.5 + Math.random() / 2);
+    conn.attempts++;
+    conn.timer = setTimeout(() => {
+      conn.timer = null;
+      void this.open(conn);
+    }, delay);
+  }
+
+  private sendSub(conn: Connection, sub: Subscription): void {
+    conn.ws?.send(JSON.stringify({ t: "sub", id: sub.id, path: sub.path, args: sub.args }));
+  }
+
+  private onMessage(conn: Connection, data: string): void {
+    const msg = JSON.parse(data) as
+      | { t: "result"; id: string; version: number; value: JsonValue }
+      | { t: "delta"; id: string; from: number; version: number; delta: Delta }
+      | { t: "error"; id: string; error: { code: string; message: string } };
+    const sub = conn.subs.get(msg.id);
+    if (!sub) return;
+    if (msg.t === "error") {
+      this.fail(sub, new LunoraError(msg.error.code, msg.error.message));
+      return;
+    }
+    if (msg.t === "result") {
+      sub.value = msg.value;
+      sub.version = msg.version;
+    } else {
+      if (sub.version !== msg.from || sub.value === undefined) {
+        // A gap: ask for a fresh result rather than apply a delta to the wrong base.
+        sub.version = null;
+        sub.value = undefined;
+        this.sendSub(conn, sub);
+        return;
+      }
+      sub.value = applyDelta(sub.value, msg.delta);
+      sub.version = msg.version;
+    }
+    sub.decoded = decodeValue(sub.value);
+    for (const l of sub.listeners) l.onValue(sub.decoded);
+  }
+
+  /** Closes every WebSocket; the client cannot be used for subscriptions afterwards. */
+  close(): void {
+    this.closed = true;
+    for (const conn of this.connections.values()) {
+      if (conn.timer) clearTimeout(conn.timer);
+      const ws = conn.ws;
+      conn.ws = null;
+      ws?.close(1000, "client closed");
+    }
+    this.connections.clear();
+    this.subs.clear();
+  }
+
+  /** Test hook: drops every WebSocket as a network failure would (the client reconnects). */
+  dropConnections(): void {
+    for (const conn of this.connections.values()) conn.ws?.close(4000, "dropped");
+  }
+}
+
+function subKey(path: string, args: JsonValue): string {
+  return `${path}\u0000${JSON.stringify(args)}`;
+}

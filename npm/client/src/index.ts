@@ -1,0 +1,13 @@
+export { canonicalJson, decodeValue, encodeValue, type JsonValue } from "./codec.js";
+export { applyDelta, computeDelta, type Delta } from "./delta.js";
+export {
+  LunoraClient,
+  LunoraError,
+  type ArgsOf,
+  type ClientOptions,
+  type FunctionKind,
+  type FunctionRef,
+  type ReturnOf,
+  type TokenStorage,
+  type WebSocketLike,
+} from "./client.js";

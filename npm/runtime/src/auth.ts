@@ -1,0 +1,135 @@
+// Auth: signed guest identities (HMAC-SHA256, secret LUNORA_AUTH_SECRET) and pluggable verifiers.
+//
+// A guest token is `<base64url(JSON payload)>.<base64url(HMAC-SHA256(secret, payload part))>`,
+// payload `{ "v": 1, "uid": "users:...", "sub": "guest:<id>", "iat": <ms> }`. The `users` row with
+// that `subject` is created (in D1) when the token is issued.
+
+import { newId } from "./db.js";
+import { LunoraRuntimeError } from "./types.js";
+
+export interface Identity {
+  /** `Id<"users">` of the signed-in user. */
+  userId: string;
+  subject: string;
+}
+
+/**
+ * A production verifier: given a bearer token, returns the verified subject (e.g. a JWT `sub`) or
+ * null when the token is invalid. The runtime maps the subject to a `users` row (creating it).
+ */
+export type TokenVerifier = (token: string, env: Record<string, unknown>) => Promise<{ subject: string; name?: string } | null>;
+
+const encoder = new TextEncoder();
+
+function b64url(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromB64url(text: string): Uint8Array {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+}
+
+function secretOf(env: Record<string, unknown>): string {
+  const secret = env["LUNORA_AUTH_SECRET"];
+  if (typeof secret !== "string" || secret.length < 16) {
+    throw new LunoraRuntimeError(
+      "misconfigured",
+      "LUNORA_AUTH_SECRET is missing or shorter than 16 characters (set it in .dev.vars)",
+      500,
+    );
+  }
+  return secret;
+}
+
+export async function signGuestToken(env: Record<string, unknown>, identity: Identity): Promise<string> {
+  const payload = b64url(encoder.encode(JSON.stringify({ v: 1, uid: identity.userId, sub: identity.subject, iat: Date.now() })));
+  const key = await hmacKey(secretOf(env));
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
+  return `${payload}.${b64url(sig)}`;
+}
+
+/** Verifies a guest token; null when forged, tampered or malformed. */
+export async function verifyGuestToken(env: Record<string, unknown>, token: string): Promise<Identity | null> {
+  const parts = token.split(".");
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return null;
+  let sig: Uint8Array;
+  try {
+    sig = fromB64url(parts[1]);
+  } catch {
+    return null;
+  }
+  const key = await hmacKey(secretOf(env));
+  const ok = await crypto.subtle.verify("HMAC", key, sig, encoder.encode(parts[0]));
+  if (!ok) return null;
+  try {
+    const payload = JSON.parse(new TextDecoder().decode(fromB64url(parts[0]))) as { v?: number; uid?: unknown; sub?: unknown };
+    if (payload.v !== 1 || typeof payload.uid !== "string" || typeof payload.sub !== "string") return null;
+    return { userId: payload.uid, subject: payload.sub };
+  } catch {
+    return null;
+  }
+}
+
+function requireDb(env: Record<string, unknown>): D1Database {
+  const db = env["DB"] as D1Database | undefined;
+  if (!db) throw new LunoraRuntimeError("misconfigured", "auth needs the D1 binding \"DB\" (the users table)", 500);
+  return db;
+}
+
+/** Creates a guest user row and returns its signed token. */
+export async function createGuest(env: Record<string, unknown>): Promise<{ token: string; userId: string }> {
+  const db = requireDb(env);
+  const userId = newId("users");
+  const subject = `guest:${userId.slice("users:".length)}`;
+  await db
+    .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject") VALUES (?, ?, ?)`)
+    .bind(userId, Date.now(), subject)
+    .run();
+  return { token: await signGuestToken(env, { userId, subject }), userId };
+}
+
+const subjectCache = new Map<string, string>();
+
+/** Maps a verified external subject to its `users` row, creating it on first sight. */
+export async function userForSubject(env: Record<string, unknown>, subject: string, name?: string): Promise<string> {
+  const cached = subjectCache.get(subject);
+  if (cached) return cached;
+  const db = requireDb(env);
+  const id = newId("users");
+  await db
+    .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject", "name") VALUES (?, ?, ?, ?) ON CONFLICT("subject") DO NOTHING`)
+    .bind(id, Date.now(), subject, name ?? null)
+    .run();
+  const row = await db.prepare(`SELECT "_id" FROM "users" WHERE "subject" = ?`).bind(subject).first<{ _id: string }>();
+  if (!row) throw new LunoraRuntimeError("auth_failed", "could not create the user row", 500);
+  subjectCache.set(subject, row._id);
+  return row._id;
+}
+
+/**
+ * Authenticates a request's bearer token: null when there is none (anonymous), an error when it is
+ * present but invalid.
+ */
+export async function authenticate(
+  env: Record<string, unknown>,
+  token: string | null,
+  verifier: TokenVerifier | undefined,
+): Promise<Identity | null> {
+  if (!token) return null;
+  const guest = token.split(".").length === 2 ? await verifyGuestToken(env, token) : null;
+  if (guest) return guest;
+  if (verifier) {
+    const verified = await verifier(token, env);
+    if (verified) return { subject: verified.subject, userId: await userForSubject(env, verified.subject, verified.name) };
+  }
+  throw new LunoraRuntimeError("unauthenticated", "invalid or tampered auth token", 401);
+}

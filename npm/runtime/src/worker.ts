@@ -1,0 +1,559 @@
+// createWorker(wiring): the Worker entry (HTTP RPC, auth, WebSocket upgrade) and the Durable Object
+// class (SQLite storage, transactions, live queries over hibernating WebSockets).
+// The wire protocol is documented in docs/ARCHITECTURE.md ("Wire protocol").
+
+import { DurableObject } from "cloudflare:workers";
+import { computeDelta, decodeValue, encodeValue, type JsonValue } from "@lunora/client";
+import { authenticate, createGuest, type Identity, type TokenVerifier } from "./auth.js";
+import { D1Backend, Db, DoBackend, toWireError } from "./db.js";
+import { LunoraRuntimeError, type Route, type Wiring, type WiringFunction } from "./types.js";
+
+export interface WorkerOptions {
+  /** Production auth: verify a bearer token that is not a Lunora guest token (e.g. a JWT). */
+  verifyToken?: TokenVerifier;
+  /** Disable `/api/auth/guest` (e.g. in production with a real identity provider). */
+  guestAuth?: boolean;
+  /** Name of the Durable Object namespace binding (default `LUNORA_SHARD`). */
+  shardBinding?: string;
+  /** Name of the D1 binding (default `DB`). */
+  d1Binding?: string;
+  /** Value of the CORS `Access-Control-Allow-Origin` header (default `*`). */
+  corsOrigin?: string;
+}
+
+type Env = Record<string, unknown>;
+
+const ROOT = "root";
+
+function json(body: unknown, status = 200, cors = "*"): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      "content-type": "application/json",
+      "access-control-allow-origin": cors,
+    },
+  });
+}
+
+function errorResponse(error: unknown, cors = "*"): Response {
+  const { code, message, status } = toWireError(error);
+  return json({ ok: false, error: { code, message } }, status, cors);
+}
+
+/** Finds a function callable from a client (internal ones are reported as unknown). */
+function publicFunction(wiring: Wiring, path: unknown, internal = false): WiringFunction {
+  if (typeof path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
+  const fn = Object.prototype.hasOwnProperty.call(wiring.functions, path) ? wiring.functions[path] : undefined;
+  if (!fn || (fn.visibility !== "public" && !internal)) {
+    throw new LunoraRuntimeError("not_found", `no public function "${path}"`, 404);
+  }
+  return fn;
+}
+
+/** Decodes and validates arguments with the function's validator. */
+function validatedArgs(fn: WiringFunction, path: string, raw: unknown): Record<string, unknown> {
+  const args = decodeValue((raw ?? {}) as JsonValue);
+  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+    throw new LunoraRuntimeError("bad_args", `${path}: arguments must be an object`);
+  }
+  const validator = fn.fn.args;
+  if (validator) {
+    const error = validator.validate(args, "args");
+    if (error) throw new LunoraRuntimeError("bad_args", `${path}: invalid arguments: ${error}`);
+  } else if (Object.keys(args).length > 0) {
+    throw new LunoraRuntimeError("bad_args", `${path}: takes no arguments`);
+  }
+  return args as Record<string, unknown>;
+}
+
+/** The Durable Object name a call runs in, from the route and the *validated* arguments. */
+export function objectName(route: Route, args: Record<string, unknown>): string | null {
+  switch (route.kind) {
+    case "root":
+    case "global":
+      return ROOT;
+    case "worker":
+      return null;
+    case "shard": {
+      const value = args[route.arg];
+      if (typeof value !== "string" && typeof value !== "number") {
+        throw new LunoraRuntimeError("bad_args", `shard key argument "${route.arg}" must be a string or number`);
+      }
+      return `${route.key}:${value}`;
+    }
+  }
+}
+
+/** Which local placement family an object name holds ("root" or the shard key field). */
+function familyOf(name: string): string {
+  return name === ROOT ? ROOT : name.slice(0, name.indexOf(":"));
+}
+
+function bearer(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  if (header?.startsWith("Bearer ")) return header.slice(7).trim() || null;
+  return null;
+}
+
+interface SocketAttachment {
+  sock: string;
+  uid: string | null;
+  object: string;
+}
+
+interface Group {
+  key: string;
+  path: string;
+  args: JsonValue;
+  uid: string | null;
+  tables: Set<string> | null;
+  value: JsonValue | undefined;
+  version: number;
+  members: Set<string>; // `${sock}\u0000${subId}`
+}
+
+/** What `createWorker` returns: export `worker` as default and `Shard` as the DO class. */
+export interface LunoraWorker {
+  worker: { fetch(request: Request, env: any): Promise<Response> };
+  Shard: new (state: DurableObjectState, env: any) => DurableObject;
+}
+
+export function createWorker(wiring: Wiring, options: WorkerOptions = {}): LunoraWorker {
+  const shardBinding = options.shardBinding ?? "LUNORA_SHARD";
+  const d1Binding = options.d1Binding ?? "DB";
+  const cors = options.corsOrigin ?? "*";
+  const shardFamilies = new Set(
+    Object.values(wiring.tables).flatMap((t) => (typeof t.placement === "object" ? [t.placement.shardBy] : [])),
+  );
+
+  function namespace(env: Env): DurableObjectNamespace {
+    const ns = env[shardBinding] as DurableObjectNamespace | undefined;
+    if (!ns) throw new LunoraRuntimeError("misconfigured", `missing Durable Object binding "${shardBinding}"`, 500);
+    return ns;
+  }
+
+  function stub(env: Env, name: string): DurableObjectStub {
+    const ns = namespace(env);
+    return ns.get(ns.idFromName(name));
+  }
+
+  function d1(env: Env): D1Backend | null {
+    const db = env[d1Binding] as D1Database | undefined;
+    return db ? new D1Backend(db, wiring) : null;
+  }
+
+  /** Runs a call wherever its route says; used by the Worker and by actions. */
+  async function dispatch(env: Env, path: string, rawArgs: unknown, identity: Identity | null, internal: boolean): Promise<JsonValue> {
+    const fn = publicFunction(wiring, path, internal);
+    const args = validatedArgs(fn, path, rawArgs);
+    const name = objectName(fn.route, args);
+    if (name === null) return runAction(env, fn, args, identity);
+    const res = await stub(env, name).fetch("https://lunora.internal/call", {
+      method: "POST",
+      headers: { "x-lunora-object": name, "content-type": "application/json" },
+      body: JSON.stringify({ path, args: rawArgs ?? {}, uid: identity?.userId ?? null, internal }),
+    });
+    const reply = (await res.json()) as { ok: true; value: JsonValue } | { ok: false; error: { code: string; message: string } };
+    if (!reply.ok) throw new LunoraRuntimeError(reply.error.code, reply.error.message, res.status);
+    return reply.value;
+  }
+
+  async function runAction(env: Env, fn: WiringFunction, args: Record<string, unknown>, identity: Identity | null): Promise<JsonValue> {
+    if (fn.kind !== "action") throw new LunoraRuntimeError("misconfigured", "only actions run in the Worker", 500);
+    const ctx = {
+      auth: { userId: identity?.userId ?? null },
+      runQuery: async (ref: { path: string }, a?: unknown) => decodeValue(await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)),
+      runMutation: async (ref: { path: string }, a?: unknown) => decodeValue(await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)),
+      runAction: async (ref: { path: string }, a?: unknown) => decodeValue(await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)),
+    };
+    return encodeValue(await fn.fn.handler({ ctx, args }));
+  }
+
+  const worker = {
+    async fetch(request: Request, env: Env): Promise<Response> {
+      const url = new URL(request.url);
+      if (request.method === "OPTIONS") {
+        return new Response(null, {
+          status: 204,
+          headers: {
+            "access-control-allow-origin": cors,
+            "access-control-allow-methods": "GET, POST, OPTIONS",
+            "access-control-allow-headers": "content-type, authorization",
+          },
+        });
+      }
+      try {
+        if (url.pathname === "/api/auth/guest" && request.method === "POST") {
+          if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
+          return json(await createGuest(env), 200, cors);
+        }
+        if (url.pathname === "/api/call" && request.method === "POST") {
+          const identity = await authenticate(env, bearer(request), options.verifyToken);
+          const body = (await request.json().catch(() => null)) as { path?: unknown; args?: unknown } | null;
+          if (!body) throw new LunoraRuntimeError("bad_request", "body must be JSON { path, args }");
+          const value = await dispatch(env, String(body.path), body.args, identity, false);
+          return json({ ok: true, value }, 200, cors);
+        }
+        if (url.pathname === "/api/resolve" && request.method === "POST") {
+          const body = (await request.json().catch(() => null)) as { path?: unknown; args?: unknown } | null;
+          if (!body) throw new LunoraRuntimeError("bad_request", "body must be JSON { path, args }");
+          const fn = publicFunction(wiring, body.path);
+          if (fn.kind !== "query") throw new LunoraRuntimeError("bad_request", `${String(body.path)} is not a query`);
+          const name = objectName(fn.route, validatedArgs(fn, String(body.path), body.args));
+          return json({ ok: true, value: { object: name } }, 200, cors);
+        }
+        if (url.pathname === "/api/ws") {
+          if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+            throw new LunoraRuntimeError("bad_request", "expected a WebSocket upgrade", 426);
+          }
+          const object = url.searchParams.get("object") ?? "";
+          if (object !== ROOT && !shardFamilies.has(familyOf(object))) {
+            throw new LunoraRuntimeError("bad_request", `unknown object "${object}"`);
+          }
+          const identity = await authenticate(env, url.searchParams.get("token"), options.verifyToken);
+          const headers = new Headers(request.headers);
+          headers.set("x-lunora-object", object);
+          headers.set("x-lunora-user", identity?.userId ?? "");
+          return stub(env, object).fetch(new Request("https://lunora.internal/ws", { headers }));
+        }
+        return json({ ok: false, error: { code: "not_found", message: `no route ${url.pathname}` } }, 404, cors);
+      } catch (error) {
+        return errorResponse(error, cors);
+      }
+    },
+  };
+
+  class Shard extends DurableObject {
+    private readonly sql: SqlStorage;
+    private readonly local: DoBackend;
+    private queue: Promise<unknown> = Promise.resolve();
+    private name: string | null = null;
+    private version = 0;
+    private readonly groups = new Map<string, Group>();
+    private readonly sockets = new Map<string, WebSocket>();
+    private loaded = false;
+
+    constructor(state: DurableObjectState, env: Env) {
+      super(state, env);
+      this.sql = state.storage.sql;
+      this.local = new DoBackend(this.sql);
+      state.blockConcurrencyWhile(async () => {
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_meta (k TEXT PRIMARY KEY, v)`);
+        this.sql.exec(
+          `CREATE TABLE IF NOT EXISTS _lunora_subs (sock TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL, args TEXT NOT NULL, uid TEXT, PRIMARY KEY (sock, id))`,
+        );
+        for (const statements of Object.values(wiring.storage)) for (const s of statements) this.sql.exec(s);
+        const row = this.sql.exec(`SELECT v FROM _lunora_meta WHERE k = 'version'`).toArray()[0];
+        this.version = row ? Number(row["v"]) : 0;
+        const nameRow = this.sql.exec(`SELECT v FROM _lunora_meta WHERE k = 'name'`).toArray()[0];
+        this.name = nameRow ? String(nameRow["v"]) : null;
+      });
+    }
+
+    private get envRecord(): Env {
+      return this.env as Env;
+    }
+
+    private serial<T>(fn: () => Promise<T>): Promise<T> {
+      const next = this.queue.then(fn, fn);
+      this.queue = next.catch(() => undefined);
+      return next;
+    }
+
+    private learnName(name: string | null): string {
+      if (!name) throw new LunoraRuntimeError("bad_request", "missing object name", 400);
+      if (this.name === null) {
+        this.name = name;
+        this.sql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('name', ?)`, name);
+      } else if (this.name !== name) {
+        throw new LunoraRuntimeError("wrong_object", `this object is "${this.name}", not "${name}"`, 500);
+      }
+      return name;
+    }
+
+    private newDb(writable: boolean): Db {
+      return new Db(wiring, this.local, d1(this.envRecord), writable, familyOf(this.name ?? ROOT));
+    }
+
+    /** Checks that a call with these validated args belongs to this object. */
+    private checkRoute(fn: WiringFunction, args: Record<string, unknown>): void {
+      const expected = objectName(fn.route, args);
+      if (expected !== this.name) {
+        throw new LunoraRuntimeError("wrong_object", `call routed to "${this.name}" but its arguments belong to "${expected}"`, 400);
+      }
+    }
+
+    private async runQuery(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
+      const db = this.newDb(false);
+      const value = encodeValue(await fn.fn.handler({ ctx: { db: db.reader(), auth: { userId: uid } }, args }));
+      return { value, tables: db.readTables };
+    }
+
+    private async runMutation(fn: WiringFunction, args: Record<string, unknown>, uid: string | null): Promise<JsonValue> {
+      const db = this.newDb(true);
+      let value: JsonValue = null;
+      await this.ctx.storage.transaction(async () => {
+        value = encodeValue(await fn.fn.handler({ ctx: { db: db.writer(), auth: { userId: uid } }, args }));
+        if (db.writtenTables.size > 0) {
+          this.version++;
+          this.sql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('version', ?)`, this.version);
+        }
+        // Last step inside the transaction: if the D1 batch fails, the local writes roll back.
+        await db.flushGlobal();
+      });
+      if (db.writtenTables.size > 0) {
+        const globals = db.globalWrites();
+        await this.afterCommit(db.writtenTables);
+        if (globals.length > 0 && this.name !== ROOT) {
+          // Live queries on global tables run in the root object: tell it what changed.
+          await stub(this.envRecord, ROOT).fetch("https://lunora.internal/invalidate", {
+            method: "POST",
+            headers: { "x-lunora-object": ROOT },
+            body: JSON.stringify({ tables: globals }),
+          });
+        }
+      }
+      return value;
+    }
+
+    override async fetch(request: Request): Promise<Response> {
+      const url = new URL(request.url);
+      try {
+        const name = this.learnName(request.headers.get("x-lunora-object"));
+        if (url.pathname === "/call") {
+          const body = (await request.json()) as { path: string; args: unknown; uid: string | null; internal: boolean };
+          return await this.serial(async () => {
+            const fn = publicFunction(wiring, body.path, body.internal);
+            const args = validatedArgs(fn, body.path, body.args);
+            this.checkRoute(fn, args);
+            const value =
+              fn.kind === "query"
+                ? (await this.runQuery(fn, args, body.uid)).value
+                : fn.kind === "mutation"
+                  ? await this.runMutation(fn, args, body.uid)
+                  : (() => {
+                      throw new LunoraRuntimeError("misconfigured", "actions run in the Worker", 500);
+                    })();
+            return json({ ok: true, value });
+          });
+        }
+        if (url.pathname === "/invalidate") {
+          const body = (await request.json()) as { tables: string[] };
+          await this.serial(async () => {
+            this.version++;
+            this.sql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('version', ?)`, this.version);
+            await this.afterCommit(new Set(body.tables));
+          });
+          return json({ ok: true, value: null });
+        }
+        if (url.pathname === "/ws") {
+          const pair = new WebSocketPair();
+          const sock = crypto.randomUUID();
+          const uid = request.headers.get("x-lunora-user") || null;
+          this.ctx.acceptWebSocket(pair[1], [sock]);
+          const attachment: SocketAttachment = { sock, uid, object: name };
+          pair[1].serializeAttachment(attachment);
+          this.sockets.set(sock, pair[1]);
+          return new Response(null, { status: 101, webSocket: pair[0] });
+        }
+        if (url.pathname === "/debug") {
+          // Test hook: which object is this, and what does it store.
+          const counts: Record<string, number> = {};
+          for (const table of Object.keys(wiring.storage)) {
+            counts[table] = Number(this.sql.exec(`SELECT count(*) AS n FROM "${table}"`).toArray()[0]?.["n"] ?? 0);
+          }
+          const sqlText = url.searchParams.get("explain");
+          const plan = sqlText ? this.sql.exec(`EXPLAIN QUERY PLAN ${sqlText}`).toArray() : null;
+          return json({ ok: true, value: { name: this.name, version: this.version, counts, plan } as unknown as JsonValue });
+        }
+        throw new LunoraRuntimeError("not_found", `no route ${url.pathname}`, 404);
+      } catch (error) {
+        return errorResponse(error);
+      }
+    }
+
+    // ---- live queries -------------------------------------------------------------------------
+
+    private socket(sock: string): WebSocket | undefined {
+      let ws = this.sockets.get(sock);
+      if (!ws) {
+        ws = this.ctx.getWebSockets(sock)[0];
+        if (ws) this.sockets.set(sock, ws);
+      }
+      return ws;
+    }
+
+    /** After hibernation the in-memory groups are gone: rebuild them from `_lunora_subs`. */
+    private ensureLoaded(): void {
+      if (this.loaded) return;
+      this.loaded = true;
+      const live = new Set(this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.sock));
+      for (const row of this.sql.exec(`SELECT sock, id, path, args, uid FROM _lunora_subs`).toArray()) {
+        const sock = String(row["sock"]);
+        if (!live.has(sock)) {
+          this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
+          continue;
+        }
+        const uid = row["uid"] === null ? null : String(row["uid"]);
+        this.group(String(row["path"]), JSON.parse(String(row["args"])) as JsonValue, uid).members.add(`${sock}\u0000${String(row["id"])}`);
+      }
+    }
+
+    private group(path: string, args: JsonValue, uid: string | null): Group {
+      const key = `${path}\u0000${JSON.stringify(args)}\u0000${uid ?? ""}`;
+      let g = this.groups.get(key);
+      if (!g) {
+        g = { key, path, args, uid, tables: null, value: undefined, version: 0, members: new Set() };
+        this.groups.set(key, g);
+      }
+      return g;
+    }
+
+    private leave(sock: string, id: string | null): void {
+      for (const [key, g] of this.groups) {
+        for (const member of g.members) {
+          if (member.startsWith(`${sock}\u0000`) && (id === null || member === `${sock}\u0000${id}`)) g.members.delete(member);
+        }
+        if (g.members.size === 0) this.groups.delete(key);
+      }
+      if (id === null) this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
+      else this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ? AND id = ?`, sock, id);
+    }
+
+    private send(sock: string, message: unknown): void {
+      const ws = this.socket(sock);
+      if (!ws) return;
+      try {
+        ws.send(typeof message === "string" ? message : JSON.stringify(message));
+      } catch {
+        // closed under us: webSocketClose cleans up
+      }
+    }
+
+    /** Re-runs every group that read a written table and sends deltas, in commit order. */
+    private async afterCommit(written: Set<string>): Promise<void> {
+      this.ensureLoaded();
+      for (const g of this.groups.values()) {
+        if (g.tables && ![...g.tables].some((t) => written.has(t))) continue;
+        const fn = wiring.functions[g.path];
+        if (!fn) continue;
+        let result: { value: JsonValue; tables: Set<string> };
+        try {
+          result = await this.runQuery(fn, validatedArgs(fn, g.path, g.args), g.uid);
+        } catch (error) {
+          const { code, message } = toWireError(error);
+          for (const m of g.members) {
+            const [sock, id] = m.split("\u0000") as [string, string];
+            this.send(sock, { t: "error", id, error: { code, message } });
+          }
+          continue;
+        }
+        g.tables = result.tables;
+        if (g.value === undefined) {
+          // No base in memory (after hibernation): send the whole result.
+          g.value = result.value;
+          g.version = this.version;
+          for (const m of g.members) {
+            const [sock, id] = m.split("\u0000") as [string, string];
+            this.send(sock, { t: "result", id, version: g.version, value: g.value });
+          }
+          continue;
+        }
+        const delta = computeDelta(g.value, result.value);
+        if (!delta) continue;
+        const from = g.version;
+        g.value = result.value;
+        g.version = this.version;
+        const payload = JSON.stringify(delta);
+        for (const m of g.members) {
+          const [sock, id] = m.split("\u0000") as [string, string];
+          this.send(sock, `{"t":"delta","id":${JSON.stringify(id)},"from":${from},"version":${g.version},"delta":${payload}}`);
+        }
+      }
+    }
+
+    override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+      const att = ws.deserializeAttachment() as SocketAttachment;
+      this.sockets.set(att.sock, ws);
+      if (this.name === null) this.learnName(att.object);
+      let msg: { t?: string; id?: unknown; path?: unknown; args?: unknown };
+      try {
+        msg = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
+      } catch {
+        ws.send(JSON.stringify({ t: "error", id: null, error: { code: "bad_request", message: "messages must be JSON" } }));
+        return;
+      }
+      const id = typeof msg.id === "string" ? msg.id : null;
+      if (!id) {
+        ws.send(JSON.stringify({ t: "error", id: null, error: { code: "bad_request", message: "missing subscription id" } }));
+        return;
+      }
+      await this.serial(async () => {
+        this.ensureLoaded();
+        if (msg.t === "unsub") {
+          this.leave(att.sock, id);
+          return;
+        }
+        if (msg.t !== "sub") {
+          this.send(att.sock, { t: "error", id, error: { code: "bad_request", message: `unknown message type ${String(msg.t)}` } });
+          return;
+        }
+        try {
+          const path = String(msg.path);
+          const fn = publicFunction(wiring, path);
+          if (fn.kind !== "query") throw new LunoraRuntimeError("bad_request", `${path} is not a query`);
+          const args = validatedArgs(fn, path, msg.args);
+          // The route is recomputed from the validated args: a subscription for another object is refused.
+          this.checkRoute(fn, args);
+          this.leave(att.sock, id);
+          const encodedArgs = encodeValue(msg.args ?? {});
+          const g = this.group(path, encodedArgs, att.uid);
+          if (g.value === undefined) {
+            const result = await this.runQuery(fn, args, att.uid);
+            g.value = result.value;
+            g.tables = result.tables;
+            g.version = this.version;
+          }
+          g.members.add(`${att.sock}\u0000${id}`);
+          this.sql.exec(
+            `INSERT OR REPLACE INTO _lunora_subs (sock, id, path, args, uid) VALUES (?, ?, ?, ?, ?)`,
+            att.sock,
+            id,
+            path,
+            JSON.stringify(encodedArgs),
+            att.uid,
+          );
+          this.send(att.sock, { t: "result", id, version: g.version, value: g.value });
+        } catch (error) {
+          const { code, message } = toWireError(error);
+          this.send(att.sock, { t: "error", id, error: { code, message } });
+        }
+      });
+    }
+
+    override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+      const att = ws.deserializeAttachment() as SocketAttachment | null;
+      if (att) {
+        this.sockets.delete(att.sock);
+        await this.serial(async () => this.leave(att.sock, null));
+      }
+      if (code !== 1005 && code !== 1006 && code !== 1015) {
+        try {
+          ws.close(code, "closing");
+        } catch {
+          // already closed
+        }
+      }
+    }
+
+    override async webSocketError(ws: WebSocket): Promise<void> {
+      const att = ws.deserializeAttachment() as SocketAttachment | null;
+      if (att) {
+        this.sockets.delete(att.sock);
+        await this.serial(async () => this.leave(att.sock, null));
+      }
+    }
+  }
+
+  return { worker, Shard };
+}
