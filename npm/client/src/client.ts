@@ -217,7 +217,12 @@ export class LunoraClient {
     const current = sub;
     return () => {
       current.listeners.delete(listener);
-      if (current.listeners.size === 0) this.detach(current);
+      // Detach on the next tick, so an immediate re-subscribe (React StrictMode) reuses the result.
+      if (current.listeners.size === 0) {
+        setTimeout(() => {
+          if (current.listeners.size === 0 && this.subs.get(current.key) === current) this.detach(current);
+        }, 0);
+      }
     };
   }
 

@@ -77,13 +77,17 @@ interface Plan {
 interface Backend {
   readonly kind: "do" | "d1";
   get(table: string, id: string): Promise<Doc | null>;
-  scan(plan: Plan): Promise<Iterable<Doc>>;
+  scan(plan: Plan): Promise<Iterable<Scanned>>;
   /** SQL text and parameters of a plan (exposed for EXPLAIN QUERY PLAN checks). */
   planSql(plan: Plan): { sql: string; params: SqlValue[] };
 }
 
+/** A document with its SQLite rowid (the last sort key: every index ends in it implicitly). */
+type Scanned = { doc: Doc; rowid: number };
+
 function sortKey(plan: Plan): string[] {
-  return plan.index ? [...plan.index.fields, "_creationTime", "_id"] : ["_creationTime", "_id"];
+  const keys = plan.index ? [...plan.index.fields, "_creationTime", "rowid"] : ["_creationTime", "rowid"];
+  return keys.filter((k, i) => keys.indexOf(k) === i);
 }
 
 function buildSql(plan: Plan, col: (field: string) => string, select: string): { sql: string; params: SqlValue[] } {
@@ -98,9 +102,7 @@ function buildSql(plan: Plan, col: (field: string) => string, select: string): {
     where.push(`${col(c.field)} ${c.op} ?`);
     params.push(sqlParam(c.value));
   }
-  const keys = sortKey(plan);
-  // the index already ends with _creationTime; avoid ordering by it twice
-  const dedup = keys.filter((k, i) => keys.indexOf(k) === i);
+  const dedup = sortKey(plan);
   if (plan.after) {
     const cmp = plan.order === "asc" ? ">" : "<";
     where.push(`(${dedup.map(col).join(", ")}) ${cmp} (${dedup.map(() => "?").join(", ")})`);
@@ -117,11 +119,16 @@ function buildSql(plan: Plan, col: (field: string) => string, select: string): {
 /** Durable Object SQLite: `"<table>"(_id, _creationTime, doc)` with JSON documents. */
 export class DoBackend implements Backend {
   readonly kind = "do" as const;
+  /** The last scans' SQL (newest last), so tests can check their query plans. */
+  readonly recent: { sql: string; params: SqlValue[] }[] = [];
   constructor(private readonly sql: SqlStorage) {}
 
+  /** Same expression text as the generated DDL (crates/emit storage.rs), so SQLite uses the index. */
   static col(field: string): string {
-    if (field === "_id" || field === "_creationTime") return field;
-    return `json_extract(doc,'$.${field.replace(/'/g, "''")}')`;
+    if (field === "_id" || field === "_creationTime" || field === "rowid") return field;
+    const simple = /^[A-Za-z0-9_]+$/.test(field);
+    const path = simple ? `$.${field}` : `$."${field.replace(/"/g, '\\"')}"`;
+    return `json_extract(doc,'${path.replace(/'/g, "''")}')`;
   }
 
   private decode(row: Row): Doc {
@@ -135,15 +142,17 @@ export class DoBackend implements Backend {
   }
 
   planSql(plan: Plan) {
-    return buildSql(plan, DoBackend.col, "_id, _creationTime, doc");
+    return buildSql(plan, DoBackend.col, "_id, _creationTime, doc, rowid AS _rowid");
   }
 
-  async scan(plan: Plan): Promise<Iterable<Doc>> {
+  async scan(plan: Plan): Promise<Iterable<Scanned>> {
     const { sql, params } = this.planSql(plan);
+    this.recent.push({ sql, params });
+    if (this.recent.length > 20) this.recent.shift();
     const cursor = this.sql.exec(sql, ...params);
     const decode = (row: Row) => this.decode(row);
     return (function* () {
-      for (const row of cursor) yield decode(row);
+      for (const row of cursor) yield { doc: decode(row), rowid: Number(row["_rowid"]) };
     })();
   }
 
@@ -176,7 +185,7 @@ export class D1Backend implements Backend {
   ) {}
 
   static col(field: string): string {
-    return quoteIdent(field);
+    return field === "rowid" ? field : quoteIdent(field);
   }
 
   private kinds(table: string): Map<string, string> {
@@ -187,7 +196,7 @@ export class D1Backend implements Backend {
     const kinds = this.kinds(table);
     const doc: Doc = { _id: String(row["_id"]), _creationTime: Number(row["_creationTime"]) };
     for (const [name, raw] of Object.entries(row)) {
-      if (name === "_id" || name === "_creationTime" || raw === null || raw === undefined) continue;
+      if (name === "_id" || name === "_creationTime" || name === "_rowid" || raw === null || raw === undefined) continue;
       const kind = kinds.get(name);
       if (kind === "boolean") doc[name] = raw === 1 || raw === true;
       else if (kind === "int64") doc[name] = BigInt(raw as number);
@@ -206,13 +215,13 @@ export class D1Backend implements Backend {
   }
 
   planSql(plan: Plan) {
-    return buildSql(plan, D1Backend.col, "*");
+    return buildSql(plan, D1Backend.col, "*, rowid AS _rowid");
   }
 
-  async scan(plan: Plan): Promise<Iterable<Doc>> {
+  async scan(plan: Plan): Promise<Iterable<Scanned>> {
     const { sql, params } = this.planSql(plan);
     const res = await this.d1.prepare(sql).bind(...params).all<Row>();
-    return res.results.map((row) => this.decode(plan.table, row));
+    return res.results.map((row) => ({ doc: this.decode(plan.table, row), rowid: Number(row["_rowid"]) }));
   }
 
   /** Statements (not yet run) writing a document. */
@@ -341,16 +350,20 @@ export class QueryBuilder {
     return this.db.backendFor(this.plan.table).planSql(this.plan);
   }
 
-  private async run(limit: number | null): Promise<Doc[]> {
+  private async scanned(limit: number | null): Promise<Scanned[]> {
     this.db.noteRead(this.plan.table);
     const plan = { ...this.plan, limit: this.filters.length === 0 ? limit : null };
     const rows = await this.db.backendFor(this.plan.table).scan(plan);
-    const out: Doc[] = [];
-    for (const doc of rows) {
+    const out: Scanned[] = [];
+    for (const row of rows) {
       if (limit !== null && out.length >= limit) break;
-      if (this.filters.every((f) => f(doc))) out.push(doc);
+      if (this.filters.every((f) => f(row.doc))) out.push(row);
     }
     return out;
+  }
+
+  private async run(limit: number | null): Promise<Doc[]> {
+    return (await this.scanned(limit)).map((r) => r.doc);
   }
 
   collect(): Promise<Doc[]> {
@@ -380,12 +393,14 @@ export class QueryBuilder {
     const n = opts.numItems;
     if (!Number.isInteger(n) || n < 1) throw new LunoraRuntimeError("bad_query", `paginate: numItems must be a positive integer`);
     this.plan.after = opts.cursor ? decodeCursor(opts.cursor) : null;
-    const rows = await this.run(n + 1);
+    const rows = await this.scanned(n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];
-    const keys = sortKey(this.plan).filter((k, i, all) => all.indexOf(k) === i);
-    const continueCursor = last ? encodeCursor(keys.map((k) => last[k] ?? null)) : (opts.cursor ?? "");
-    return { page, isDone: rows.length <= n, continueCursor };
+    const keys = sortKey(this.plan);
+    const continueCursor = last
+      ? encodeCursor(keys.map((k) => (k === "rowid" ? last.rowid : (last.doc[k] ?? null))))
+      : (opts.cursor ?? "");
+    return { page: page.map((r) => r.doc), isDone: rows.length <= n, continueCursor };
   }
 }
 

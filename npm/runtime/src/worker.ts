@@ -362,9 +362,15 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           for (const table of Object.keys(wiring.storage)) {
             counts[table] = Number(this.sql.exec(`SELECT count(*) AS n FROM "${table}"`).toArray()[0]?.["n"] ?? 0);
           }
-          const sqlText = url.searchParams.get("explain");
-          const plan = sqlText ? this.sql.exec(`EXPLAIN QUERY PLAN ${sqlText}`).toArray() : null;
-          return json({ ok: true, value: { name: this.name, version: this.version, counts, plan } as unknown as JsonValue });
+          // EXPLAIN QUERY PLAN of the recent index scans (only SQL this runtime generated).
+          const plans = this.local.recent.map(({ sql, params }) => ({
+            sql,
+            plan: this.sql
+              .exec(`EXPLAIN QUERY PLAN ${sql}`, ...params)
+              .toArray()
+              .map((r) => String(r["detail"])),
+          }));
+          return json({ ok: true, value: { name: this.name, version: this.version, counts, plans } as unknown as JsonValue });
         }
         throw new LunoraRuntimeError("not_found", `no route ${url.pathname}`, 404);
       } catch (error) {

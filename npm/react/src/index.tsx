@@ -1,0 +1,76 @@
+// React bindings: LunoraProvider, useQuery (live), useMutation, useAction.
+
+import { LunoraClient, encodeValue, type ArgsOf, type ClientOptions, type FunctionRef, type ReturnOf } from "@lunora/client";
+import { createContext, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
+
+export { LunoraClient, LunoraError } from "@lunora/client";
+
+const LunoraContext = createContext<LunoraClient | null>(null);
+
+export interface LunoraProviderProps {
+  /** An existing client, or `url` (+ `options`) to create one. */
+  client?: LunoraClient;
+  url?: string;
+  options?: ClientOptions;
+  children?: ReactNode;
+}
+
+export function LunoraProvider({ client, url, options, children }: LunoraProviderProps) {
+  const value = useMemo(() => {
+    if (client) return client;
+    if (!url) throw new Error("LunoraProvider needs `client` or `url`");
+    return new LunoraClient(url, options);
+    // the client is created once per url
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [client, url]);
+  return <LunoraContext.Provider value={value}>{children}</LunoraContext.Provider>;
+}
+
+/** The client of the nearest `LunoraProvider`. */
+export function useLunora(): LunoraClient {
+  const client = useContext(LunoraContext);
+  if (!client) throw new Error("useQuery/useMutation must be used inside <LunoraProvider>");
+  return client;
+}
+
+type QueryRef = FunctionRef<"query">;
+
+/**
+ * Subscribes to a live query: `undefined` while loading, then the current result, re-rendering on
+ * every update. The returned value keeps its identity until the result changes. Pass `"skip"` as
+ * args to not subscribe.
+ */
+export function useQuery<R extends QueryRef>(ref: R, args?: ArgsOf<R> | "skip"): ReturnOf<R> | undefined {
+  const client = useLunora();
+  const skip = args === "skip";
+  const argsKey = skip ? "skip" : JSON.stringify(encodeValue(args ?? {}));
+  const path = ref.path;
+  // args are identified by their encoded text, so a new object literal each render is fine
+  const stableArgs = useMemo(() => (skip ? undefined : args), [argsKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      if (skip) return () => {};
+      return client.subscribe(ref, stableArgs as ArgsOf<R>, onChange);
+    },
+    [client, path, argsKey], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  const getSnapshot = useCallback(
+    () => (skip ? undefined : client.current(ref, stableArgs as ArgsOf<R>)),
+    [client, path, argsKey], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
+}
+
+/** A stable function that runs the mutation and resolves with its result. */
+export function useMutation<R extends FunctionRef<"mutation">>(ref: R): (args?: ArgsOf<R>) => Promise<ReturnOf<R>> {
+  const client = useLunora();
+  const path = ref.path;
+  return useCallback((args?: ArgsOf<R>) => client.mutation(ref, args), [client, path]); // eslint-disable-line react-hooks/exhaustive-deps
+}
+
+/** A stable function that runs the action. */
+export function useAction<R extends FunctionRef<"action">>(ref: R): (args?: ArgsOf<R>) => Promise<ReturnOf<R>> {
+  const client = useLunora();
+  const path = ref.path;
+  return useCallback((args?: ArgsOf<R>) => client.action(ref, args), [client, path]); // eslint-disable-line react-hooks/exhaustive-deps
+}

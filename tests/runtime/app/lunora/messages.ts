@@ -1,0 +1,30 @@
+import { internalQuery, mutation, query, v } from "./_generated/server";
+
+export const list = query.input({ channelId: v.id("channels"), limit: v.optional(v.number()) }).query(async ({ ctx, args: { channelId, limit } }) => {
+  return ctx.db
+    .query("messages")
+    .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+    .order("desc")
+    .take(limit ?? 50);
+});
+
+export const send = mutation.input({ channelId: v.id("channels"), text: v.string() }).mutation(async ({ ctx, args: { channelId, text } }) => {
+  if (!ctx.auth.userId) throw new Error("must be signed in");
+
+  await ctx.db.insert("messages", {
+    channelId,
+    userId: ctx.auth.userId,
+    text,
+    createdAt: Date.now(),
+  });
+});
+
+/** Writes a global table from a shard object: live `channels:list` subscribers (root) must update. */
+export const setTopic = mutation.input({ channelId: v.id("channels"), topic: v.string() }).mutation(async ({ ctx, args: { channelId, topic } }) => {
+  const count = (await ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", channelId)).collect()).length;
+  await ctx.db.patch(channelId, { topic: `${topic} (${count})` });
+});
+
+export const count = internalQuery.input({ channelId: v.id("channels") }).query(async ({ ctx, args: { channelId } }) => {
+  return (await ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", channelId)).collect()).length;
+});

@@ -1,0 +1,73 @@
+// Starts the test app on real workerd (programmatic Miniflare) and gives Node-side clients.
+import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import WebSocket from "ws";
+import { LunoraClient } from "../.build/client.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const SECRET = "test-secret-0123456789abcdef";
+
+export async function startApp() {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: path.join(root, ".build/worker.mjs"),
+    compatibilityDate: "2026-04-01",
+    durableObjects: { LUNORA_SHARD: { className: "LunoraShard", useSQLite: true } },
+    d1Databases: ["DB"],
+    bindings: { LUNORA_AUTH_SECRET: SECRET },
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const db = await mf.getD1Database("DB");
+  const ddl = readFileSync(path.join(root, "app/d1.sql"), "utf8")
+    .split(";")
+    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+    .filter(Boolean);
+  await db.batch(ddl.map((s) => db.prepare(s)));
+  const ns = await mf.getDurableObjectNamespace("LUNORA_SHARD");
+  return {
+    mf,
+    url,
+    db,
+    /** Internal view of one Durable Object: name, commit version, row counts, recent query plans. */
+    async debug(name) {
+      const stub = ns.get(ns.idFromName(name));
+      const res = await stub.fetch("https://lunora.internal/debug", { headers: { "x-lunora-object": name } });
+      const body = await res.json();
+      if (!body.ok) throw new Error(JSON.stringify(body));
+      return body.value;
+    },
+    client(options = {}) {
+      return new LunoraClient(url, { storage: null, WebSocket, minBackoffMs: 20, maxBackoffMs: 200, ...options });
+    },
+    async call(pathName, args, token) {
+      const headers = { "content-type": "application/json" };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const res = await fetch(`${url}/api/call`, { method: "POST", headers, body: JSON.stringify({ path: pathName, args }) });
+      return { status: res.status, body: await res.json() };
+    },
+    async guest() {
+      const res = await fetch(`${url}/api/auth/guest`, { method: "POST" });
+      return res.json();
+    },
+    async dispose() {
+      await mf.dispose();
+    },
+  };
+}
+
+export const ref = (path, kind = "query") => ({ __lunora: "ref", path, kind });
+
+export async function until(predicate, timeoutMs = 5000, what = "condition") {
+  const start = Date.now();
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
