@@ -85,8 +85,15 @@ interface Backend {
 /** A document with its SQLite rowid (the last sort key: every index ends in it implicitly). */
 type Scanned = { doc: Doc; rowid: number };
 
+/**
+ * The ORDER BY (and keyset) columns: the index fields not fixed by an equality, then
+ * `_creationTime` and `rowid` (which every index ends in). Equality-fixed expression columns are
+ * left out: SQLite would otherwise sort in a temporary B-tree instead of walking the index.
+ */
 function sortKey(plan: Plan): string[] {
-  const keys = plan.index ? [...plan.index.fields, "_creationTime", "rowid"] : ["_creationTime", "rowid"];
+  const fixed = new Set(plan.conds.filter((c) => c.op === "=").map((c) => c.field));
+  const fields = plan.index ? plan.index.fields.filter((f) => !fixed.has(f)) : [];
+  const keys = [...fields, "_creationTime", "rowid"];
   return keys.filter((k, i) => keys.indexOf(k) === i);
 }
 

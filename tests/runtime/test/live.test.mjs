@@ -1,0 +1,150 @@
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import WebSocket from "ws";
+import { startApp, ref, until } from "./helpers.mjs";
+
+let app;
+before(async () => {
+  app = await startApp();
+});
+after(async () => {
+  await app?.dispose();
+});
+
+/** A `ws` WebSocket that records every server message (to check versions and deltas). */
+function recordingSocket(log) {
+  return class extends WebSocket {
+    constructor(url) {
+      super(url);
+      this.addEventListener("message", (event) => log.push(JSON.parse(String(event.data))));
+    }
+  };
+}
+
+/** Per subscription id: results reset the chain; every delta must continue it (none lost or duplicated). */
+function checkVersionChains(log) {
+  const last = new Map();
+  let deltas = 0;
+  for (const msg of log) {
+    if (msg.t === "result") last.set(msg.id, msg.version);
+    else if (msg.t === "delta") {
+      deltas++;
+      assert.equal(msg.from, last.get(msg.id), `delta for sub ${msg.id} continues the previous version`);
+      assert.ok(msg.version > msg.from, "versions increase");
+      last.set(msg.id, msg.version);
+    }
+  }
+  return deltas;
+}
+
+async function call(path, args, token) {
+  const res = await app.call(path, args, token);
+  assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
+  return res.body.value;
+}
+
+test("live queries: random mutation sequences, the client reproduces every result exactly", async () => {
+  const log = [];
+  const client = app.client({ auth: "none", WebSocket: recordingSocket(log) });
+  const queries = [
+    [ref("notes:all"), {}],
+    [ref("notes:openByRank"), { done: false, limit: 4 }],
+    [ref("notes:range"), { gte: 2, lte: 6, order: "desc" }],
+  ];
+  const values = queries.map(() => undefined);
+  const unsubs = queries.map(([r, args], i) => client.subscribe(r, args, (v) => (values[i] = v)));
+  let counter = 0;
+  const ids = [];
+  const op = fc.oneof(
+    fc.record({ k: fc.constant("add"), rank: fc.integer({ min: 0, max: 9 }), done: fc.boolean() }),
+    fc.record({ k: fc.constant("patch"), pick: fc.nat(), rank: fc.integer({ min: 0, max: 9 }), done: fc.option(fc.boolean(), { nil: undefined }) }),
+    fc.record({ k: fc.constant("replace"), pick: fc.nat(), rank: fc.integer({ min: 0, max: 9 }) }),
+    fc.record({ k: fc.constant("remove"), pick: fc.nat() }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+      for (const o of ops) {
+        const id = ids.length ? ids[o.pick % ids.length] : null;
+        if (o.k === "add" || !id) ids.push(await call("notes:add", { title: `n${counter++}`, rank: o.rank ?? 1, done: o.done ?? false }));
+        else if (o.k === "patch") await call("notes:patch", { id, rank: o.rank, ...(o.done === undefined ? {} : { done: o.done }) });
+        else if (o.k === "replace") await call("notes:replace", { id, title: `r${counter++}`, rank: o.rank, done: true });
+        else {
+          await call("notes:remove", { id });
+          ids.splice(ids.indexOf(id), 1);
+        }
+        for (let i = 0; i < queries.length; i++) {
+          const fresh = await call(queries[i][0].path, queries[i][1]);
+          await until(() => JSON.stringify(values[i]) === JSON.stringify(fresh), 5000, `${queries[i][0].path} to converge`);
+          assert.deepEqual(values[i], fresh);
+        }
+      }
+    }),
+    { numRuns: 8 },
+  );
+  const deltas = checkVersionChains(log);
+  assert.ok(deltas > 20, `deltas were sent (${deltas})`);
+  assert.ok(log.some((m) => m.t === "delta" && m.delta.k === "list"), "keyed list deltas are used");
+  unsubs.forEach((u) => u());
+  client.close();
+});
+
+test("global (D1) queries update live, including writes made by a shard object", async () => {
+  const { token } = await app.guest();
+  const client = app.client({ auth: "none" });
+  let channels;
+  client.subscribe(ref("channels:list"), {}, (v) => (channels = v));
+  await until(() => channels !== undefined, 5000, "initial result");
+  const before = channels.length;
+  const id = await call("channels:create", { name: "zz-live" }, token);
+  await until(() => channels.length === before + 1, 5000, "insert to arrive");
+  assert.equal(channels.at(-1).name, "zz-live");
+  await call("messages:send", { channelId: id, text: "m" }, token);
+  await call("messages:setTopic", { channelId: id, topic: "news" }, token);
+  await until(() => channels.find((c) => c._id === id)?.topic === "news (1)", 5000, "shard write to reach the root subscription");
+  client.close();
+});
+
+test("reconnect: the client re-subscribes and converges", async () => {
+  const { token } = await app.guest();
+  const ch = await call("channels:create", { name: "reconnect" }, token);
+  const log = [];
+  const client = app.client({ auth: "none", WebSocket: recordingSocket(log) });
+  let messages;
+  client.subscribe(ref("messages:list"), { channelId: ch }, (v) => (messages = v));
+  await call("messages:send", { channelId: ch, text: "before" }, token);
+  await until(() => messages?.length === 1, 5000, "first message");
+  client.dropConnections();
+  for (const text of ["while-1", "while-2", "while-3"]) await call("messages:send", { channelId: ch, text }, token);
+  await until(() => messages?.length === 4, 5000, "convergence after reconnect");
+  assert.deepEqual(messages.map((m) => m.text), ["while-3", "while-2", "while-1", "before"]);
+  assert.ok(log.filter((m) => m.t === "result").length >= 2, "a fresh result after reconnecting");
+  await call("messages:send", { channelId: ch, text: "after" }, token);
+  await until(() => messages?.length === 5, 5000, "live again");
+  checkVersionChains(log);
+  client.close();
+});
+
+test("a Durable Object refuses a subscription that does not belong to it", async () => {
+  const { token } = await app.guest();
+  const a = await call("channels:create", { name: "sub-a" }, token);
+  const b = await call("channels:create", { name: "sub-b" }, token);
+  const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=${encodeURIComponent(`channelId:${a}`)}`);
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  const replies = [];
+  ws.on("message", (data) => replies.push(JSON.parse(String(data))));
+  ws.send(JSON.stringify({ t: "sub", id: "1", path: "messages:list", args: { channelId: b } }));
+  ws.send(JSON.stringify({ t: "sub", id: "2", path: "messages:count", args: { channelId: a } }));
+  ws.send(JSON.stringify({ t: "sub", id: "3", path: "messages:list", args: { channelId: a, limit: "x" } }));
+  ws.send(JSON.stringify({ t: "sub", id: "4", path: "messages:list", args: { channelId: a } }));
+  await until(() => replies.length === 4, 5000, "four replies");
+  const byId = Object.fromEntries(replies.map((r) => [r.id, r]));
+  assert.equal(byId["1"].error.code, "wrong_object");
+  assert.equal(byId["2"].error.code, "not_found");
+  assert.equal(byId["3"].error.code, "bad_args");
+  assert.equal(byId["4"].t, "result");
+  ws.close();
+  const bad = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=root&token=forged.token`);
+  const status = await new Promise((resolve) => bad.once("unexpected-response", (_req, res) => resolve(res.statusCode)).once("open", () => resolve("open")));
+  assert.equal(status, 401);
+});
