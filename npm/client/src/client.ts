@@ -278,7 +278,7 @@ export class LunoraClient {
       this.scheduleReconnect(conn);
       return;
     }
-    const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+    const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
     if (!Ctor) throw new Error("no WebSocket implementation: pass options.WebSocket");
     const wsUrl = `${this.url.replace(/^http/, "ws")}/api/ws?object=${encodeURIComponent(conn.object)}${
       token ? `&token=${encodeURIComponent(token)}` : ""

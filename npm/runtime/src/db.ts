@@ -41,15 +41,12 @@ function sqlParam(value: unknown): SqlValue {
 /** The kind of each top-level field of a table (from the schema validators), when known. */
 function fieldKinds(fields: Validator | undefined): Map<string, string> {
   const out = new Map<string, string>();
-  const children = (fields?.["fields"] ?? fields?.["shape"] ?? fields?.["properties"]) as
-    | Record<string, Validator>
-    | undefined;
+  // lunorash/server: an object validator has `fields`, an optional one `inner`.
+  const children = (fields as { fields?: Record<string, Validator> } | undefined)?.fields;
   if (!children || typeof children !== "object") return out;
   for (const [name, validator] of Object.entries(children)) {
     let v: Validator | undefined = validator;
-    while (v && v.kind === "optional") {
-      v = (v["inner"] ?? v["value"] ?? v["validator"] ?? v["type"]) as Validator | undefined;
-    }
+    while (v && v.kind === "optional") v = (v as { inner?: Validator }).inner;
     if (v) out.set(name, v.kind);
   }
   return out;

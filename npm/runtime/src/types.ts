@@ -5,7 +5,6 @@ export interface Validator {
   readonly kind: string;
   readonly isOptional?: boolean;
   validate(value: unknown, path?: string): string | null;
-  readonly [child: string]: unknown;
 }
 
 export type FunctionKind = "query" | "mutation" | "action";
