@@ -1,6 +1,6 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { startApp } from "./helpers.mjs";
+import { ref, startApp } from "./helpers.mjs";
 
 let app;
 before(async () => {
@@ -88,4 +88,37 @@ test("internal and unknown functions are not callable from clients", async () =>
     assert.equal(res.status, 404, path);
     assert.equal(res.body.error.code, "not_found");
   }
+});
+
+test("a pluggable verifier maps external subjects to users rows", async () => {
+  const { token } = await app.guest();
+  const ch = (await app.call("channels:create", { name: "ext" }, token)).body.value;
+  assert.equal((await app.call("messages:send", { channelId: ch, text: "from alice" }, "ext:alice")).status, 200);
+  assert.equal((await app.call("messages:send", { channelId: ch, text: "again" }, "ext:alice")).status, 200);
+  const rows = await app.db.prepare(`SELECT _id, name FROM users WHERE subject = 'ext|alice'`).all();
+  assert.equal(rows.results.length, 1);
+  assert.equal(rows.results[0].name, "alice");
+  const list = (await app.call("messages:list", { channelId: ch })).body.value;
+  assert.deepEqual(list.map((m) => m.userId), [rows.results[0]._id, rows.results[0]._id]);
+  const res = await app.call("messages:send", { channelId: ch, text: "x" }, "ext:Not-Valid");
+  assert.equal(res.status, 401);
+});
+
+test("the client obtains a guest identity once and keeps it in its storage", async () => {
+  const store = new Map();
+  const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v), removeItem: (k) => store.delete(k) };
+  const first = app.client({ storage });
+  const ch = await first.mutation(ref("channels:create", "mutation"), { name: "kept" });
+  await first.mutation(ref("messages:send", "mutation"), { channelId: ch, text: "one" });
+  assert.equal(store.size, 1);
+  const second = app.client({ storage });
+  await second.mutation(ref("messages:send", "mutation"), { channelId: ch, text: "two" });
+  const list = await second.query(ref("messages:list"), { channelId: ch });
+  assert.equal(list.length, 2);
+  assert.equal(list[0].userId, list[1].userId, "same guest user across clients sharing storage");
+  const anon = app.client({ auth: "none" });
+  await assert.rejects(anon.mutation(ref("messages:send", "mutation"), { channelId: ch, text: "x" }), (e) => e.code === "function_error" && e.message === "must be signed in");
+  first.close();
+  second.close();
+  anon.close();
 });
