@@ -4,7 +4,10 @@
 
 pub mod args;
 pub mod commands;
+pub mod outputs;
 pub mod pipeline;
+pub mod render;
+pub mod root;
 
 use std::io::Write;
 

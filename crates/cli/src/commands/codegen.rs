@@ -1,13 +1,235 @@
-use std::io::Write;
+//! `lunora codegen [--check]`: analyze, emit, and write `lunora/_generated/`.
+//!
+//! Output: diagnostics go to stderr in human format and to stdout in `json`
+//! and `github` format (stdout then holds only machine-readable output); the
+//! summary line and `--check` findings always go to stderr.
+//!
+//! Exit codes: 0 generated or up to date (warnings allowed); 1 the app has
+//! errors, or `--check` found stale/missing/extra files; 2 usage or tool
+//! failure: no app root, or `_generated/` cannot be read or written
+//! (`io/write-error`, rendered as a diagnostic). An unwritable folder is an
+//! environment problem, not something wrong in the app's code, so it is 2.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
 
 use crate::Exit;
 use crate::args::{CodegenArgs, GlobalArgs};
+use crate::outputs::{self, WriteError};
+use crate::render::{self, Color};
+use crate::root::{GENERATED_DIR, find_root};
+use crate::{Format, pipeline};
 
 pub fn run(
-    _global: &GlobalArgs,
-    _args: CodegenArgs,
-    _stdout: &mut dyn Write,
+    global: &GlobalArgs,
+    args: CodegenArgs,
+    stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    super::not_implemented("codegen", stderr)
+    if args.watch {
+        return super::not_implemented("codegen --watch", stderr);
+    }
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: cannot read the current folder: {e}");
+            return Exit::Failure;
+        }
+    };
+    let root = match find_root(global.root.as_deref(), &cwd) {
+        Ok(root) => root,
+        Err(message) => {
+            let _ = writeln!(stderr, "error: {message}");
+            return Exit::Failure;
+        }
+    };
+    let color = if global.format == Format::Human
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none()
+    {
+        Color::Always
+    } else {
+        Color::Never
+    };
+    codegen(&root, global.format, color, args.check, stdout, stderr)
+}
+
+/// Renders diagnostics to the stream the format uses (see the module docs).
+fn emit_diagnostics(
+    format: Format,
+    diagnostics: &[Diagnostic],
+    files: &Files,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) {
+    // Write errors (a closed pipe) are ignored: quiet on broken pipe.
+    let _ = match format {
+        Format::Human => {
+            if diagnostics.is_empty() {
+                Ok(())
+            } else {
+                render::render(format, diagnostics, files, color, stderr)
+            }
+        }
+        Format::Json => render::render(format, diagnostics, files, color, stdout),
+        Format::Github => render::render(format, diagnostics, files, color, stdout),
+    };
+}
+
+fn write_error(e: &WriteError, verb: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::IoWrite,
+        format!("cannot {verb} `{}`: {}", e.path, e.error),
+    )
+    .with_path(e.path.clone())
+    .with_help(format!(
+        "make sure `{GENERATED_DIR}/` is a writable folder, then run `lunora codegen` again"
+    ))
+}
+
+/// The command body for an already-found root.
+pub fn codegen(
+    root: &Path,
+    format: Format,
+    color: Color,
+    check: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    finish(
+        root,
+        pipeline::generate(root, &OsFs),
+        format,
+        color,
+        check,
+        stdout,
+        stderr,
+    )
+}
+
+/// Everything after the pipeline: render, compare, write. Split out so tests
+/// can feed hand-made diagnostics and generated files.
+pub fn finish(
+    root: &Path,
+    generated: pipeline::Generated,
+    format: Format,
+    color: Color,
+    check: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    let mut diagnostics = generated.diagnostics;
+    if has_errors(&diagnostics) {
+        emit_diagnostics(
+            format,
+            &diagnostics,
+            &generated.files,
+            color,
+            stdout,
+            stderr,
+        );
+        let (errors, warnings) = render::summary(&diagnostics);
+        let _ = writeln!(
+            stderr,
+            "{} error{}, {} warning{}; {GENERATED_DIR} left untouched",
+            errors,
+            plural(errors),
+            warnings,
+            plural(warnings)
+        );
+        return Exit::UserError;
+    }
+
+    let outputs = &generated.outputs;
+    let plan = match outputs::plan(root, outputs) {
+        Ok(plan) => plan,
+        Err(e) => {
+            diagnostics.push(write_error(&e, "read"));
+            emit_diagnostics(
+                format,
+                &diagnostics,
+                &generated.files,
+                color,
+                stdout,
+                stderr,
+            );
+            return Exit::Failure;
+        }
+    };
+
+    if check {
+        emit_diagnostics(
+            format,
+            &diagnostics,
+            &generated.files,
+            color,
+            stdout,
+            stderr,
+        );
+        if plan.is_clean() {
+            let _ = writeln!(
+                stderr,
+                "{GENERATED_DIR} is up to date ({} file{})",
+                outputs.len(),
+                plural(outputs.len())
+            );
+            return Exit::Ok;
+        }
+        let _ = writeln!(stderr, "{GENERATED_DIR} is out of date:");
+        for (kind, paths) in [
+            ("stale", &plan.stale),
+            ("missing", &plan.missing),
+            ("extra", &plan.extra),
+        ] {
+            for path in paths {
+                let _ = writeln!(stderr, "  {kind}: {path}");
+            }
+        }
+        let _ = writeln!(stderr, "run `lunora codegen` to update it");
+        return Exit::UserError;
+    }
+
+    match outputs::apply(root, outputs, &plan) {
+        Ok((written, removed)) => {
+            emit_diagnostics(
+                format,
+                &diagnostics,
+                &generated.files,
+                color,
+                stdout,
+                stderr,
+            );
+            let _ = writeln!(
+                stderr,
+                "generated {} file{} in {GENERATED_DIR} ({written} changed{})",
+                outputs.len(),
+                plural(outputs.len()),
+                if removed == 0 {
+                    String::new()
+                } else {
+                    format!(", {removed} removed")
+                }
+            );
+            Exit::Ok
+        }
+        Err(e) => {
+            diagnostics.push(write_error(&e, "write"));
+            emit_diagnostics(
+                format,
+                &diagnostics,
+                &generated.files,
+                color,
+                stdout,
+                stderr,
+            );
+            Exit::Failure
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
