@@ -1,0 +1,23 @@
+// Type-level checks: argument and return types flow from lunorash's FunctionReference.
+import type { FunctionReference } from "lunorash/server";
+import { useMutation, useQuery } from "../src/index.js";
+
+type Message = { _id: string; text: string };
+declare const list: FunctionReference<"query", { channelId: string; limit?: number }, Promise<Message[]>>;
+declare const send: FunctionReference<"mutation", { channelId: string; text: string }, null>;
+
+export function Chat() {
+  const messages = useQuery(list, { channelId: "c" });
+  const first: Message | undefined = messages?.[0];
+  // @ts-expect-error wrong argument type
+  useQuery(list, { channelId: 1 });
+  // @ts-expect-error unknown argument
+  useQuery(list, { channelId: "c", nope: true });
+  // @ts-expect-error a mutation is not a query
+  useQuery(send, { channelId: "c", text: "x" });
+  const run = useMutation(send);
+  void run({ channelId: "c", text: "hi" });
+  // @ts-expect-error missing text
+  void run({ channelId: "c" });
+  return first ? <p>{first.text}</p> : null;
+}
