@@ -199,3 +199,50 @@ fn unknown_flag_is_a_usage_error() {
     let run = lunora(tmp.path(), &["codegen", "--nope"]);
     assert_eq!(run.code, 2);
 }
+
+#[test]
+#[ignore = "needs the analyzer (still a stub on main that reports nothing)"]
+fn errors_leave_generated_untouched() {
+    let (tmp, root) = app("invalid/schema--duplicate-index");
+    let generated = root.join("lunora/_generated");
+    std::fs::create_dir_all(&generated).expect("mkdir");
+    std::fs::write(generated.join("api.ts"), "// from an earlier run\n").expect("write");
+    std::fs::write(generated.join("stray.ts"), "// not generated\n").expect("write");
+    let before = tree(&generated);
+    for format in ["human", "json", "github"] {
+        let run = lunora(&root, &["codegen", "--format", format]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(tree(&generated), before, "_generated changed on error");
+        insta::assert_snapshot!(format!("invalid_{format}"), run.snapshot(tmp.path()));
+    }
+}
+
+#[test]
+#[ignore = "needs the emitter (still a stub on main that generates nothing)"]
+fn unwritable_generated_is_a_diagnostic() {
+    let (tmp, root) = app("valid/chat");
+    // a file where the folder should be: fails even when running as root
+    std::fs::write(root.join("lunora/_generated"), "not a folder").expect("write");
+    let run = lunora(&root, &["codegen"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("io/write-error"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    insta::assert_snapshot!("unwritable", run.snapshot(tmp.path()));
+}
+
+#[test]
+#[ignore = "needs the emitter (still a stub on main that generates nothing)"]
+fn check_reports_stale_file() {
+    let (tmp, root) = app("valid/chat");
+    assert_eq!(lunora(&root, &["codegen"]).code, 0);
+    let server = root.join("lunora/_generated/server.ts");
+    let mut text = std::fs::read_to_string(&server).expect("server.ts generated");
+    text.push_str("// edited by hand\n");
+    std::fs::write(&server, &text).expect("write");
+    std::fs::remove_file(root.join("lunora/_generated/api.ts")).expect("api.ts generated");
+    let run = lunora(&root, &["codegen", "--check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&server).expect("read"), text);
+    assert!(!root.join("lunora/_generated/api.ts").exists());
+    insta::assert_snapshot!("check_stale", run.snapshot(tmp.path()));
+}
