@@ -236,6 +236,12 @@ export class LunoraClient {
       if (conn.ws && conn.ws.readyState === 1) this.sendSub(conn, sub);
     } catch (error) {
       this.fail(sub, error);
+      // A network failure (not a server verdict such as bad_args): try again later.
+      if (!(error instanceof LunoraError) && !this.closed) {
+        setTimeout(() => {
+          if (this.subs.get(sub.key) === sub && sub.object === null) void this.attach(sub);
+        }, this.options.maxBackoffMs ?? 1000);
+      }
     }
   }
 
