@@ -1,7 +1,13 @@
 //! `lunora_emit`: pure functions from the IR to file contents. No file system
 //! access here; the CLI writes (atomically) what these return.
 
+mod generated;
+pub mod storage;
+pub mod ts;
+
 use lunora_analyzer::Ir;
+
+pub use generated::{GENERATED_DIR, HEADER};
 
 /// One generated file: a root-relative path (`lunora/_generated/api.ts`) and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,8 +21,21 @@ pub struct EmitReturn {
     pub files: Vec<GeneratedFile>,
 }
 
-/// Everything `lunora codegen` writes under `lunora/_generated/`.
+/// Everything `lunora codegen` writes under `lunora/_generated/`:
+/// `api.ts`, `dataModel.ts`, `server.ts` and `wiring.ts`.
 pub fn emit_generated(ir: &Ir) -> EmitReturn {
-    let _ = ir;
-    EmitReturn { files: Vec::new() }
+    let mut files: Vec<GeneratedFile> = [
+        ("api.ts", generated::api(ir)),
+        ("dataModel.ts", generated::data_model(ir)),
+        ("server.ts", generated::server()),
+        ("wiring.ts", generated::wiring(ir)),
+    ]
+    .into_iter()
+    .map(|(name, contents)| GeneratedFile {
+        path: format!("{GENERATED_DIR}/{name}"),
+        contents,
+    })
+    .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    EmitReturn { files }
 }

@@ -1,0 +1,104 @@
+// Type-checks the chat tutorial app (fixtures/valid/chat, the tutorial's code verbatim) against
+// its generated `lunora/_generated/` with `tsc --strict --noEmit`, then checks that each case in
+// negative/ fails to compile with the expected TypeScript error.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+
+// Inside this package so that `lunorash`, `@lunora/react` and `react` resolve from its node_modules.
+mkdirSync(join(here, ".work"), { recursive: true });
+const app = mkdtempSync(join(here, ".work", "chat-"));
+
+/** Writes `lunora/_generated/` for the app. */
+function generate(dir) {
+  // The chat IR is built by hand in crates/emit/tests/support/chat_ir.rs until the analyzer lands;
+  // then this becomes `cargo run -p lunora_cli -- codegen --root <dir>`.
+  execFileSync("cargo", ["run", "--quiet", "--locked", "-p", "lunora_emit", "--example", "emit_chat", "--", dir], {
+    cwd: repo,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+}
+
+function typecheck() {
+  const run = spawnSync(process.execPath, [tsc, "-p", join(app, "tsconfig.json"), "--pretty", "false"], {
+    cwd: app,
+    encoding: "utf8",
+  });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+before(() => {
+  cpSync(join(repo, "fixtures", "valid", "chat"), app, { recursive: true });
+  cpSync(join(here, "app", "tsconfig.json"), join(app, "tsconfig.json"));
+  generate(app);
+});
+
+after(() => rmSync(app, { recursive: true, force: true }));
+
+test("the tutorial app and its generated code pass tsc --strict", () => {
+  const { status, output } = typecheck();
+  assert.equal(status, 0, output);
+});
+
+// Each case: the file dropped into the app, the TypeScript error code and a piece of its message.
+const negatives = [
+  {
+    file: "insert-wrong-shape.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2322",
+    message: /bad\.ts\(6,87\): error TS2322: Type 'string' is not assignable to type 'number'\./,
+  },
+  {
+    file: "insert-missing-field.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2345",
+    message: /Property 'text' is missing in type '\{ channelId: GenericId<"channels">; userId: GenericId<"users">; createdAt: number; \}' but required in type '\{ channelId: Id<"channels">; userId: Id<"users">; text: string; createdAt: number; \}'/,
+  },
+  {
+    file: "unknown-table.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2345",
+    message: /Argument of type '"mesages"' is not assignable to parameter of type 'TableNamesIn<DataModel>'/,
+  },
+  {
+    file: "unknown-index.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2345",
+    message: /Argument of type '"by_chanel"' is not assignable to parameter of type '"by_channel"'/,
+  },
+  {
+    file: "use-query-wrong-args.tsx",
+    dest: "src/client/Bad.tsx",
+    code: "TS2353",
+    message: /Object literal may only specify known properties, and 'wrongArg' does not exist in type/,
+  },
+];
+
+for (const { file, dest, code, message } of negatives) {
+  test(`negative/${file} fails with ${code}`, () => {
+    const target = join(app, dest);
+    cpSync(join(here, "negative", file), target);
+    try {
+      const { status, output } = typecheck();
+      assert.notEqual(status, 0, `tsc accepted negative/${file}`);
+      const errors = output.split("\n").filter((line) => line.includes("error TS"));
+      // Every error is in the negative file (the rest of the app still compiles) ...
+      assert.ok(errors.length > 0, output);
+      for (const line of errors) assert.ok(line.startsWith(dest), `unexpected error outside ${dest}:\n${output}`);
+      // ... and one of them is the expected one.
+      assert.ok(errors.some((line) => line.includes(`error ${code}:`)), `expected ${code} in:\n${output}`);
+      // The message may be on the error line or its elaboration (the indented lines below it).
+      assert.match(output, message);
+    } finally {
+      rmSync(target);
+    }
+  });
+}
