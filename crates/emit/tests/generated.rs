@@ -45,7 +45,7 @@ fn chat_generated_files() {
 #[test]
 fn kitchen_sink_generated_files() {
     use lunora_analyzer::{
-        Field, Function, FunctionKind, Index, Ir, Literal, Module, ObjectField, Placement, Route,
+        Field, Function, FunctionKind, Index, Ir, Literal, ObjectField, Placement, Route,
         SchemaExport, Table, Validator as V, Visibility,
     };
     let field = |name: &str, validator: V| Field {
