@@ -3,6 +3,8 @@
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -13,6 +15,27 @@ const alias = {
   "@lunora/client": path.join(repo, "npm/client/src/index.ts"),
 };
 
+// 1. `lunora codegen` from this repository's cargo build writes app/lunora/_generated/.
+const generated = path.join(root, "app/lunora/_generated");
+const run = spawnSync("cargo", ["run", "--quiet", "-p", "lunora_cli", "--", "codegen", "--root", path.join(root, "app")], {
+  cwd: repo,
+  stdio: "inherit",
+});
+if (run.status !== 0) {
+  console.error(`lunora codegen failed (exit ${run.status ?? run.signal})`);
+  process.exit(1);
+}
+if (!existsSync(path.join(generated, "wiring.ts"))) {
+  // The compiler's analyzer does not produce an IR yet: use the hand-written stand-in, which
+  // follows docs/ARCHITECTURE.md. This branch disappears once codegen emits the files.
+  console.warn("WARNING: lunora codegen wrote no files; using tests/runtime/stand-in-generated/");
+  mkdirSync(generated, { recursive: true });
+  for (const file of readdirSync(path.join(root, "stand-in-generated"))) {
+    copyFileSync(path.join(root, "stand-in-generated", file), path.join(generated, file));
+  }
+}
+
+// 2. Bundle.
 await build({
   entryPoints: [path.join(root, "app/src/worker.ts")],
   outfile: path.join(root, ".build/worker.mjs"),

@@ -50,7 +50,7 @@ test("live queries: random mutation sequences, the client reproduces every resul
   const queries = [
     [ref("notes:all"), {}],
     [ref("notes:openByRank"), { done: false, limit: 4 }],
-    [ref("notes:range"), { gte: 2, lte: 6, order: "desc" }],
+    [ref("notes:rangeDesc"), { gte: 2, lte: 6 }],
   ];
   const values = queries.map(() => undefined);
   const unsubs = queries.map(([r, args], i) => client.subscribe(r, args, (v) => (values[i] = v)));

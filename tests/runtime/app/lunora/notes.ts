@@ -38,22 +38,36 @@ export const remove = mutation.input({ id: v.id("notes") }).mutation(async ({ ct
 
 export const all = query.query(async ({ ctx }) => ctx.db.query("notes").collect());
 
-export const range = query
-  .input({ gte: v.optional(v.number()), gt: v.optional(v.number()), lt: v.optional(v.number()), lte: v.optional(v.number()), order: v.optional(v.union(v.literal("asc"), v.literal("desc"))) })
-  .query(async ({ ctx, args }) => {
-    return ctx.db
-      .query("notes")
-      .withIndex("by_rank", (q) => {
-        let r: any = q;
-        if (args.gte !== undefined) r = r.gte("rank", args.gte);
-        if (args.gt !== undefined) r = r.gt("rank", args.gt);
-        if (args.lt !== undefined) r = r.lt("rank", args.lt);
-        if (args.lte !== undefined) r = r.lte("rank", args.lte);
-        return r;
-      })
-      .order(args.order ?? "asc")
-      .collect();
-  });
+export const byRank = query.query(async ({ ctx }) => ctx.db.query("notes").withIndex("by_rank").collect());
+
+export const rangeGteLt = query.input({ gte: v.number(), lt: v.number() }).query(async ({ ctx, args }) => {
+  return ctx.db
+    .query("notes")
+    .withIndex("by_rank", (q) => q.gte("rank", args.gte).lt("rank", args.lt))
+    .collect();
+});
+
+export const rangeGtLte = query.input({ gt: v.number(), lte: v.number() }).query(async ({ ctx, args }) => {
+  return ctx.db
+    .query("notes")
+    .withIndex("by_rank", (q) => q.gt("rank", args.gt).lte("rank", args.lte))
+    .collect();
+});
+
+export const rangeDesc = query.input({ gte: v.number(), lte: v.number() }).query(async ({ ctx, args }) => {
+  return ctx.db
+    .query("notes")
+    .withIndex("by_rank", (q) => q.gte("rank", args.gte).lte("rank", args.lte))
+    .order("desc")
+    .collect();
+});
+
+export const above = query.input({ gt: v.number() }).query(async ({ ctx, args }) => {
+  return ctx.db
+    .query("notes")
+    .withIndex("by_rank", (q) => q.gt("rank", args.gt))
+    .collect();
+});
 
 export const openByRank = query.input({ done: v.boolean(), limit: v.number() }).query(async ({ ctx, args }) => {
   return ctx.db
