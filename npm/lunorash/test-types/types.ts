@@ -1,0 +1,107 @@
+// Type-level tests: compiled with `tsc --noEmit`; every `@ts-expect-error` must see an error
+// (an unused one fails the build), every other line must compile.
+import {
+  createFunctionBuilders,
+  defineSchema,
+  defineTable,
+  v,
+  type FunctionArgs,
+  type FunctionReference,
+  type FunctionReturnType,
+  type GenericId,
+  type HandlerReturnType,
+  type Infer,
+  type VBuilder,
+} from "../src/server.js";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(_: T): void {}
+
+// Validator types.
+const doc = v.object({
+  s: v.string(),
+  o: v.optional(v.number()),
+  l: v.union(v.literal("a"), v.literal(2), v.null()),
+  a: v.array(v.int64()),
+  r: v.record(v.string(), v.boolean()),
+  id: v.id("channels"),
+});
+assertType<
+  Equal<
+    Infer<typeof doc>,
+    { s: string; o?: number; l: "a" | 2 | null; a: bigint[]; r: Record<string, boolean>; id: GenericId<"channels"> }
+  >
+>(true);
+// @ts-expect-error optional of optional
+v.optional(v.optional(v.string()));
+
+// v.id restricted to table names.
+const appV: VBuilder<"channels" | "messages"> = v;
+appV.id("channels");
+// @ts-expect-error unknown table
+appV.id("chanels");
+
+// Schema: index fields must be fields of the table (or _creationTime), shardBy a field.
+defineTable({ a: v.string() }).index("by_a", ["a", "_creationTime"]);
+// @ts-expect-error not a field
+defineTable({ a: v.string() }).index("by_b", ["b"]);
+// @ts-expect-error not a field
+defineTable({ a: v.string() }).shardBy("b");
+defineSchema({ t: defineTable({ a: v.string() }).global() });
+
+// A data model as the emitter writes it.
+type DataModel = {
+  messages: {
+    document: { _id: GenericId<"messages">; _creationTime: number; channelId: GenericId<"channels">; n: number; note?: string };
+    insert: { channelId: GenericId<"channels">; n: number; note?: string };
+    indexes: { by_channel: ["channelId", "n", "_creationTime"] };
+  };
+  channels: {
+    document: { _id: GenericId<"channels">; _creationTime: number; name: string };
+    insert: { name: string };
+    indexes: {};
+  };
+};
+const { query, mutation, action } = createFunctionBuilders<DataModel>();
+
+const list = query.input({ channelId: v.id("channels") }).query(async ({ ctx, args }) => {
+  const ok = ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", args.channelId).gt("n", 1).lte("n", 5));
+  // @ts-expect-error range on the second index field before an equality on the first
+  ctx.db.query("messages").withIndex("by_channel", (q) => q.gt("n", 1));
+  // @ts-expect-error wrong value type for the field
+  ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", 3));
+  // @ts-expect-error the channels table has no index
+  ctx.db.query("channels").withIndex("by_channel");
+  // @ts-expect-error readers cannot insert
+  ctx.db.insert("channels", { name: "x" });
+  return ok.order("desc").take(10);
+});
+assertType<Equal<HandlerReturnType<typeof list>, DataModel["messages"]["document"][]>>(true);
+
+mutation.mutation(async ({ ctx, args }) => {
+  assertType<Equal<typeof args, Record<string, never>>>(true);
+  const channel = await ctx.db.insert("channels", { name: "general" });
+  assertType<Equal<typeof channel, GenericId<"channels">>>(true);
+  await ctx.db.insert("messages", { channelId: channel, n: 1 });
+  // @ts-expect-error an id of the wrong table
+  await ctx.db.insert("messages", { channelId: ctx.auth.userId!, n: 1 });
+  await ctx.db.patch(channel, { name: "renamed" });
+  // @ts-expect-error field of another table
+  await ctx.db.patch(channel, { n: 2 });
+  const got = await ctx.db.get(channel);
+  assertType<Equal<typeof got, DataModel["channels"]["document"] | null>>(true);
+});
+
+type ListRef = FunctionReference<"query", { channelId: string }, HandlerReturnType<typeof list>, "public">;
+assertType<Equal<FunctionArgs<ListRef>, { channelId: string }>>(true);
+assertType<Equal<FunctionReturnType<ListRef>, DataModel["messages"]["document"][]>>(true);
+
+action.action(async ({ ctx }) => {
+  const listRef = { __lunora: "ref", path: "m:list", kind: "query" } as ListRef;
+  const rows = await ctx.runQuery(listRef, { channelId: "channels:x" });
+  assertType<Equal<typeof rows, DataModel["messages"]["document"][]>>(true);
+  // @ts-expect-error wrong args
+  await ctx.runQuery(listRef, { channel: "x" });
+  // @ts-expect-error a query is not a mutation
+  await ctx.runMutation(listRef, { channelId: "x" });
+});
