@@ -17,6 +17,7 @@ export const api = {
     list: ref("messages:list", "query"),
     send: ref("messages:send", "mutation"),
     setTopic: ref("messages:setTopic", "mutation"),
+    sendAndCreateChannel: ref("messages:sendAndCreateChannel", "mutation"),
   },
   notes: {
     add: ref("notes:add", "mutation"),

@@ -21,6 +21,7 @@ export const wiring = {
     "messages:count": { kind: "query", visibility: "internal", fn: m1.count, route: shard },
     "messages:list": { kind: "query", visibility: "public", fn: m1.list, route: shard },
     "messages:send": { kind: "mutation", visibility: "public", fn: m1.send, route: shard },
+    "messages:sendAndCreateChannel": { kind: "mutation", visibility: "public", fn: m1.sendAndCreateChannel, route: shard },
     "messages:setTopic": { kind: "mutation", visibility: "public", fn: m1.setTopic, route: shard },
     "notes:add": { kind: "mutation", visibility: "public", fn: m2.add, route: root },
     "notes:addMany": { kind: "mutation", visibility: "public", fn: m2.addMany, route: root },

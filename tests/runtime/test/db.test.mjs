@@ -134,4 +134,12 @@ test("global (D1) tables: real columns, unique index, atomic batch on throw", as
   await app.call("messages:send", { channelId: id, text: "one" }, token);
   assert.equal((await app.call("messages:setTopic", { channelId: id, topic: "hello" }, token)).status, 200);
   assert.equal((await ok("channels:byName", { name: "general" })).topic, "hello (1)");
+
+  // shard + D1 in one mutation: a failing D1 batch (duplicate channel name) rolls back the message too
+  const ok2 = await app.call("messages:sendAndCreateChannel", { channelId: id, text: "kept", name: "fresh-name" }, token);
+  assert.equal(ok2.status, 200, JSON.stringify(ok2.body));
+  const dup = await app.call("messages:sendAndCreateChannel", { channelId: id, text: "lost", name: "general" }, token);
+  assert.equal(dup.body.error.code, "unique_violation");
+  const texts = (await ok("messages:list", { channelId: id })).map((m) => m.text);
+  assert.deepEqual(texts, ["kept", "one"]);
 });

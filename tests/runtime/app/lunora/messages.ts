@@ -28,3 +28,12 @@ export const setTopic = mutation.input({ channelId: v.id("channels"), topic: v.s
 export const count = internalQuery.input({ channelId: v.id("channels") }).query(async ({ ctx, args: { channelId } }) => {
   return (await ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", channelId)).collect()).length;
 });
+
+/** Writes the shard (a message) and D1 (a channel) in one mutation: a failing D1 batch must undo both. */
+export const sendAndCreateChannel = mutation
+  .input({ channelId: v.id("channels"), text: v.string(), name: v.string() })
+  .mutation(async ({ ctx, args: { channelId, text, name } }) => {
+    if (!ctx.auth.userId) throw new Error("must be signed in");
+    await ctx.db.insert("messages", { channelId, userId: ctx.auth.userId, text, createdAt: Date.now() });
+    return ctx.db.insert("channels", { name });
+  });
