@@ -79,7 +79,16 @@ pub fn plan(root: &Path, outputs: &[GeneratedFile]) -> Result<Plan, WriteError> 
         match std::fs::read(root.join(&file.path)) {
             Ok(bytes) if bytes == file.contents.as_bytes() => {}
             Ok(_) => plan.stale.push(file.path.clone()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => plan.missing.push(file.path.clone()),
+            // Not a directory: `_generated` (or a parent) is a file; writing
+            // will report it.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                plan.missing.push(file.path.clone())
+            }
             Err(error) => {
                 return Err(WriteError {
                     path: file.path.clone(),

@@ -82,7 +82,7 @@ fn emit_diagnostics(
 fn write_error(e: &WriteError, verb: &str) -> Diagnostic {
     Diagnostic::error(
         Code::IoWrite,
-        format!("cannot {verb} `{}`: {}", e.path, e.error),
+        format!("cannot {verb} this file: {}", e.error),
     )
     .with_path(e.path.clone())
     .with_help(format!(
