@@ -39,3 +39,5 @@ pub fn emit_generated(ir: &Ir) -> EmitReturn {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     EmitReturn { files }
 }
+
+pub mod migrate;

@@ -1,0 +1,222 @@
+//! The snapshot of the schema's global tables as D1 sees them: SQL column
+//! types, nullability and indexes. Written beside every migration as
+//! `<stem>.snapshot.json`; the next `migrate generate` diffs against it.
+//!
+//! Every document also has the system columns `_id TEXT PRIMARY KEY NOT NULL`
+//! and `_creationTime REAL NOT NULL`; they are implicit (never in `columns`).
+
+use std::collections::BTreeMap;
+
+use lunora_analyzer::{Ir, Validator};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Bumped when the snapshot shape changes incompatibly.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// SQLite column type of a Lunora validator (DESIGN.md type mapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SqlType {
+    Text,
+    Real,
+    Integer,
+    Blob,
+}
+
+impl SqlType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::Real => "REAL",
+            SqlType::Integer => "INTEGER",
+            SqlType::Blob => "BLOB",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SqlType> {
+        match s.to_ascii_uppercase().as_str() {
+            "TEXT" => Some(SqlType::Text),
+            "REAL" => Some(SqlType::Real),
+            "INTEGER" => Some(SqlType::Integer),
+            "BLOB" => Some(SqlType::Blob),
+            _ => None,
+        }
+    }
+
+    /// True when every value of `self` converts to `to` without losing
+    /// information (`CAST`): INTEGER → REAL, INTEGER/REAL → TEXT.
+    pub fn widens_to(self, to: SqlType) -> bool {
+        matches!(
+            (self, to),
+            (SqlType::Integer, SqlType::Real)
+                | (SqlType::Integer, SqlType::Text)
+                | (SqlType::Real, SqlType::Text)
+        ) || self == to
+    }
+
+    /// boolean → INTEGER, number → REAL, int64 → INTEGER, bytes → BLOB,
+    /// string/id/literal → TEXT, everything structured (JSON) → TEXT.
+    pub fn of(validator: &Validator) -> SqlType {
+        match validator {
+            Validator::Optional(inner) => SqlType::of(inner),
+            Validator::Boolean | Validator::Int64 => SqlType::Integer,
+            Validator::Number => SqlType::Real,
+            Validator::Bytes => SqlType::Blob,
+            Validator::String
+            | Validator::Id(_)
+            | Validator::Literal(_)
+            | Validator::Null
+            | Validator::Any
+            | Validator::Array(_)
+            | Validator::Object(_)
+            | Validator::Record(_, _)
+            | Validator::Union(_) => SqlType::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub nullable: bool,
+    #[serde(rename = "type")]
+    pub sql_type: SqlType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    /// Column names in index order (`_creationTime` allowed).
+    pub columns: Vec<String>,
+    pub unique: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableDef {
+    /// User columns in schema declaration order.
+    pub columns: Vec<Column>,
+    /// By Lunora index name; the SQLite index is `"<table>__<name>"`.
+    pub indexes: BTreeMap<String, IndexDef>,
+}
+
+impl TableDef {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// The global tables by name.
+pub type Tables = BTreeMap<String, TableDef>;
+
+/// Global tables of the IR, as D1 should hold them.
+pub fn tables_of(ir: &Ir) -> Tables {
+    ir.global_tables()
+        .map(|t| {
+            let columns = t
+                .fields
+                .iter()
+                .map(|f| Column {
+                    name: f.name.clone(),
+                    nullable: f.is_optional(),
+                    sql_type: SqlType::of(&f.validator),
+                })
+                .collect();
+            let indexes = t
+                .indexes
+                .iter()
+                .map(|i| {
+                    (
+                        i.name.clone(),
+                        IndexDef {
+                            columns: i.fields.clone(),
+                            unique: i.unique,
+                        },
+                    )
+                })
+                .collect();
+            (t.name.clone(), TableDef { columns, indexes })
+        })
+        .collect()
+}
+
+/// One earlier migration, as recorded in a later snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationRecord {
+    /// File stem, e.g. `20240401123456_init`.
+    pub name: String,
+    /// sha256 (hex) of its `.snapshot.json` bytes.
+    pub snapshot: String,
+    /// sha256 (hex) of its `.sql` bytes.
+    pub sql: String,
+}
+
+/// The content of a `<stem>.snapshot.json`. Fields are declared in
+/// alphabetical order so the JSON keys are sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// sha256 (hex) of this snapshot serialized with `checksum: ""`: detects
+    /// hand edits of the snapshot itself.
+    pub checksum: String,
+    /// Every earlier migration in file order, with checksums of both files:
+    /// detects edits of any earlier migration.
+    pub previous: Vec<MigrationRecord>,
+    /// sha256 (hex) of the `.sql` written with this snapshot.
+    pub sql: String,
+    pub tables: Tables,
+    pub version: u32,
+}
+
+/// Lowercase hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+impl Snapshot {
+    /// Builds a snapshot and fills in its checksum.
+    pub fn new(tables: Tables, previous: Vec<MigrationRecord>, sql: &str) -> Snapshot {
+        let mut s = Snapshot {
+            checksum: String::new(),
+            previous,
+            sql: sha256_hex(sql.as_bytes()),
+            tables,
+            version: SNAPSHOT_VERSION,
+        };
+        s.checksum = s.compute_checksum();
+        s
+    }
+
+    /// The checksum this snapshot should carry.
+    pub fn compute_checksum(&self) -> String {
+        let mut body = self.clone();
+        body.checksum = String::new();
+        sha256_hex(body.to_json().as_bytes())
+    }
+
+    /// Pretty JSON with a trailing newline; deterministic.
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs and BTreeMaps cannot fail.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(text: &str) -> Result<Snapshot, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(SNAPSHOT_VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                    "snapshot format version {v} is not supported (this lunora writes version {SNAPSHOT_VERSION})"
+                ));
+            }
+            None => return Err("missing `version`".to_owned()),
+        }
+        serde_json::from_value(value).map_err(|e| format!("not a lunora snapshot: {e}"))
+    }
+}
