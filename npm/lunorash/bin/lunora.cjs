@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// The `lunora` command on npm: finds the native binary in the per-platform
+// package installed through `optionalDependencies` and runs it. No
+// postinstall, no download. `LUNORA_BINARY` overrides the binary path.
+// Exit codes and signals pass through unchanged.
+"use strict";
+
+const { spawn } = require("node:child_process");
+const { existsSync, readFileSync } = require("node:fs");
+const path = require("node:path");
+
+/** Package name per `${process.platform}-${process.arch}[-libc]`. */
+const PLATFORMS = {
+  "darwin-arm64": "@lunora/cli-darwin-arm64",
+  "darwin-x64": "@lunora/cli-darwin-x64",
+  "linux-arm64-gnu": "@lunora/cli-linux-arm64-gnu",
+  "linux-x64-gnu": "@lunora/cli-linux-x64-gnu",
+  "linux-x64-musl": "@lunora/cli-linux-x64-musl",
+  "win32-x64-msvc": "@lunora/cli-win32-x64-msvc",
+};
+
+function libc() {
+  if (process.platform !== "linux") return null;
+  // glibc reports its version in the process report; musl does not.
+  const report = typeof process.report?.getReport === "function" ? process.report.getReport() : null;
+  const header = report && typeof report === "object" ? report.header : undefined;
+  if (header && header.glibcVersionRuntime) return "gnu";
+  try {
+    if (readFileSync("/usr/bin/ldd", "utf8").includes("musl")) return "musl";
+  } catch {
+    // no ldd: fall through
+  }
+  return existsSync("/etc/alpine-release") ? "musl" : "gnu";
+}
+
+function platformKey() {
+  const { platform, arch } = process;
+  if (platform === "linux") return `${platform}-${arch}-${libc()}`;
+  if (platform === "win32") return `${platform}-${arch}-msvc`;
+  return `${platform}-${arch}`;
+}
+
+function fail(message) {
+  process.stderr.write(`lunora: ${message}\n`);
+  process.exit(2);
+}
+
+function resolveBinary() {
+  const override = process.env.LUNORA_BINARY;
+  if (override) {
+    if (!existsSync(override)) {
+      fail(`LUNORA_BINARY is set to \`${override}\`, but no file exists there.`);
+    }
+    return override;
+  }
+  const key = platformKey();
+  const pkg = PLATFORMS[key];
+  if (!pkg) {
+    fail(
+      `no prebuilt binary for this platform (${key}).\n` +
+        `Supported: ${Object.keys(PLATFORMS).join(", ")}.\n` +
+        "Build it from source (`cargo build --release -p lunora_cli`) and set LUNORA_BINARY to its path.",
+    );
+  }
+  const exe = process.platform === "win32" ? "lunora.exe" : "lunora";
+  let manifest;
+  try {
+    manifest = require.resolve(`${pkg}/package.json`);
+  } catch {
+    fail(
+      `the package ${pkg} that holds the binary for this platform (${key}) is not installed.\n` +
+        "It is an optional dependency of lunorash: reinstall without --no-optional / --omit=optional,\n" +
+        "and make sure your lockfile was not created on another platform (delete it and node_modules, then install again).\n" +
+        "Or set LUNORA_BINARY to the path of a lunora binary.",
+    );
+  }
+  const binary = path.join(path.dirname(manifest), "bin", exe);
+  if (!existsSync(binary)) {
+    fail(`${pkg} is installed but has no binary at ${binary}. Reinstall it, or set LUNORA_BINARY.`);
+  }
+  return binary;
+}
+
+function main() {
+  const binary = resolveBinary();
+  const child = spawn(binary, process.argv.slice(2), { stdio: "inherit", windowsHide: false });
+
+  // Ctrl-C in a terminal reaches the whole process group; forwarding is for
+  // signals sent to the shim alone (`kill -INT <pid>`, process managers).
+  const forward = (signal) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, forward);
+
+  child.on("error", (error) => {
+    fail(`could not run ${binary}: ${error.message}`);
+  });
+  child.on("exit", (code, signal) => {
+    for (const s of signals) process.removeListener(s, forward);
+    if (signal) {
+      // Die of the same signal so the caller sees it unchanged.
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
+}
+
+main();
