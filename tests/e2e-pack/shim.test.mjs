@@ -55,6 +55,21 @@ test("an installed platform package without its binary is reported", () => {
   assert.match(r.stderr, new RegExp(`@lunora/cli-${key} is installed but has no binary`));
 });
 
+test("a platform binary packed without its executable bit still runs", () => {
+  const app = join(scratch, "nomode");
+  const key = `${process.platform}-${process.arch}${process.platform === "linux" ? "-gnu" : ""}`;
+  const pkg = join(app, "node_modules/@lunora", `cli-${key}`);
+  mkdirSync(join(pkg, "bin"), { recursive: true });
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: `@lunora/cli-${key}`, version: "0.0.0" }));
+  writeFileSync(join(pkg, "bin/lunora"), "#!/bin/sh\necho \"ran $*\"\nexit 1\n", { mode: 0o644 });
+  const shim = join(app, "node_modules/lunorash/bin/lunora.cjs");
+  mkdirSync(dirname(shim), { recursive: true });
+  copyFileSync(shimSource, shim);
+  const r = runShim(shim, ["x"]);
+  assert.equal(r.stdout, "ran x\n", r.stderr);
+  assert.equal(r.status, 1);
+});
+
 test("LUNORA_BINARY overrides resolution and arguments pass through", () => {
   const echo = fakeBinary("echo.mjs", "console.log(JSON.stringify(process.argv.slice(2)));");
   const r = runShim(lonely, ["codegen", "--check", "a b"], { LUNORA_BINARY: echo });

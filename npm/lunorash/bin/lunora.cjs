@@ -6,7 +6,7 @@
 "use strict";
 
 const { spawn } = require("node:child_process");
-const { existsSync, readFileSync } = require("node:fs");
+const { accessSync, chmodSync, constants, existsSync, readFileSync } = require("node:fs");
 const path = require("node:path");
 
 /** Package name per `${process.platform}-${process.arch}[-libc]`. */
@@ -78,7 +78,23 @@ function resolveBinary() {
   if (!existsSync(binary)) {
     fail(`${pkg} is installed but has no binary at ${binary}. Reinstall it, or set LUNORA_BINARY.`);
   }
+  ensureExecutable(binary);
   return binary;
+}
+
+// Some packers (pnpm pack) drop the executable bit of files that are not `bin`
+// entries; restore it once instead of failing with EACCES.
+function ensureExecutable(binary) {
+  if (process.platform === "win32") return;
+  try {
+    accessSync(binary, constants.X_OK);
+  } catch {
+    try {
+      chmodSync(binary, 0o755);
+    } catch (error) {
+      fail(`${binary} is not executable and cannot be made so (${error.message}); run \`chmod +x\` on it.`);
+    }
+  }
 }
 
 function main() {
