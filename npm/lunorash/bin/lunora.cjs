@@ -33,9 +33,26 @@ function libc() {
   return existsSync("/etc/alpine-release") ? "musl" : "gnu";
 }
 
+/** Whether the platform package `pkg` is installed (resolvable from here). */
+function installed(pkg) {
+  try {
+    require.resolve(`${pkg}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function platformKey() {
   const { platform, arch } = process;
-  if (platform === "linux") return `${platform}-${arch}-${libc()}`;
+  if (platform === "linux") {
+    // The package manager installed only the package whose `libc` matches; when exactly
+    // one of the two is present, skip libc detection (the process report costs ~4 ms).
+    const gnu = installed(PLATFORMS[`linux-${arch}-gnu`] ?? "-");
+    const musl = installed(PLATFORMS[`linux-${arch}-musl`] ?? "-");
+    if (gnu !== musl) return `${platform}-${arch}-${gnu ? "gnu" : "musl"}`;
+    return `${platform}-${arch}-${libc()}`;
+  }
   if (platform === "win32") return `${platform}-${arch}-msvc`;
   return `${platform}-${arch}`;
 }
