@@ -1,0 +1,182 @@
+//! `migrate generate` file writing, driven with hand-built IR values (the
+//! analyzer is not wired yet).
+
+use lunora_analyzer::{Field, Index, Ir, Placement, Table, Validator};
+use lunora_cli::Exit;
+use lunora_cli::commands::migrate::generate_from_ir;
+use lunora_emit::migrate::{Renames, Snapshot};
+
+fn field(name: &str, v: Validator) -> Field {
+    Field {
+        name: name.into(),
+        span: None,
+        validator: v,
+    }
+}
+
+fn table(name: &str, fields: Vec<Field>, indexes: Vec<Index>, placement: Placement) -> Table {
+    Table {
+        name: name.into(),
+        span: None,
+        fields,
+        indexes,
+        placement,
+        builtin: false,
+    }
+}
+
+fn chat(extra: Option<Field>) -> Ir {
+    let mut fields = vec![
+        field("name", Validator::String),
+        field("topic", Validator::Optional(Box::new(Validator::String))),
+    ];
+    fields.extend(extra);
+    let channels = table(
+        "channels",
+        fields,
+        vec![Index {
+            name: "by_name".into(),
+            span: None,
+            fields: vec!["name".into()],
+            unique: true,
+        }],
+        Placement::Global,
+    );
+    let messages = table(
+        "messages",
+        vec![field("text", Validator::String)],
+        vec![],
+        Placement::Shard {
+            key: "channelId".into(),
+        },
+    );
+    let mut users = table(
+        "users",
+        vec![
+            field("name", Validator::Optional(Box::new(Validator::String))),
+            field("subject", Validator::String),
+        ],
+        vec![Index {
+            name: "by_subject".into(),
+            span: None,
+            fields: vec!["subject".into()],
+            unique: true,
+        }],
+        Placement::Global,
+    );
+    users.builtin = true;
+    Ir {
+        tables: vec![channels, messages, users],
+        ..Ir::default()
+    }
+}
+
+fn run(root: &std::path::Path, ir: &Ir, stem: &str, allow: bool) -> (Exit, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = generate_from_ir(
+        root,
+        ir,
+        &Renames::default(),
+        allow,
+        stem,
+        &mut out,
+        &mut err,
+    );
+    (
+        exit,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn files(root: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root.join("lunora/migrations"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn init_then_no_changes_then_refusal_then_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (exit, out, _) = run(root, &chat(None), "20240401123456_init", false);
+    assert_eq!(exit, Exit::Ok);
+    assert_eq!(out, "wrote lunora/migrations/20240401123456_init.sql\n");
+    let sql =
+        std::fs::read_to_string(root.join("lunora/migrations/20240401123456_init.sql")).unwrap();
+    assert!(sql.contains("CREATE TABLE \"channels\""), "{sql}");
+    assert!(
+        sql.contains("CREATE UNIQUE INDEX \"users__by_subject\""),
+        "{sql}"
+    );
+    assert!(
+        !sql.contains("messages"),
+        "sharded tables are not in D1: {sql}"
+    );
+    assert!(!sql.contains("2024"), "timestamp only in the file name");
+    let snap =
+        std::fs::read_to_string(root.join("lunora/migrations/20240401123456_init.snapshot.json"))
+            .unwrap();
+    let parsed = Snapshot::from_json(&snap).unwrap();
+    assert_eq!(parsed.checksum, parsed.compute_checksum());
+
+    // Same inputs, same bytes (another folder, another stem).
+    let dir2 = tempfile::tempdir().unwrap();
+    run(dir2.path(), &chat(None), "20250101000000_init", false);
+    assert_eq!(
+        sql,
+        std::fs::read_to_string(
+            dir2.path()
+                .join("lunora/migrations/20250101000000_init.sql")
+        )
+        .unwrap()
+    );
+    assert_eq!(
+        snap,
+        std::fs::read_to_string(
+            dir2.path()
+                .join("lunora/migrations/20250101000000_init.snapshot.json")
+        )
+        .unwrap()
+    );
+
+    let (exit, out, _) = run(root, &chat(None), "20240401123457_again", false);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.starts_with("no changes"), "{out}");
+    assert_eq!(files(root).len(), 2);
+
+    // A required field on an existing table is refused, even with permission.
+    let (exit, _, err) = run(
+        root,
+        &chat(Some(field("owner", Validator::String))),
+        "20240401123458_owner",
+        true,
+    );
+    assert_eq!(exit, Exit::UserError);
+    assert!(err.contains("owner") && err.contains("no default"), "{err}");
+    assert_eq!(files(root).len(), 2);
+
+    // Dropping a column needs --allow-data-loss and says what is lost.
+    let mut dropped = chat(None);
+    dropped.tables[0].fields.pop();
+    let (exit, _, err) = run(root, &dropped, "20240401123459_drop", false);
+    assert_eq!(exit, Exit::UserError);
+    assert!(err.contains("column `channels.topic`"), "{err}");
+    assert_eq!(files(root).len(), 2);
+    let (exit, out, _) = run(root, &dropped, "20240401123459_drop", true);
+    assert_eq!(exit, Exit::Ok, "{out}");
+    assert_eq!(files(root).len(), 4);
+    let snap2 = Snapshot::from_json(
+        &std::fs::read_to_string(root.join("lunora/migrations/20240401123459_drop.snapshot.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(snap2.previous.len(), 1);
+    assert_eq!(snap2.previous[0].name, "20240401123456_init");
+    assert!(!files(root).iter().any(|f| f.contains("tmp")));
+}
