@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod migrate_check;
 pub mod outputs;
 pub mod pipeline;
 pub mod render;

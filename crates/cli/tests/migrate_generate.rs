@@ -180,3 +180,94 @@ fn init_then_no_changes_then_refusal_then_allowed() {
     assert_eq!(snap2.previous[0].name, "20240401123456_init");
     assert!(!files(root).iter().any(|f| f.contains("tmp")));
 }
+
+fn check_codes(root: &std::path::Path, ir: &Ir) -> (Exit, Vec<String>) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = lunora_cli::commands::migrate::check_ir(
+        root,
+        ir,
+        lunora_cli::Format::Json,
+        lunora_cli::render::Color::Never,
+        &mut out,
+        &mut err,
+    );
+    if exit == Exit::Ok {
+        return (exit, Vec::new());
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let mut codes: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect();
+    codes.sort();
+    (exit, codes)
+}
+
+#[test]
+fn check_catches_each_kind_of_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // No migrations yet: the schema's global tables are drift.
+    let (exit, codes) = check_codes(root, &chat(None));
+    assert_eq!(exit, Exit::UserError);
+    assert!(codes.contains(&"migrate/drift".to_owned()), "{codes:?}");
+
+    run(root, &chat(None), "20240401123456_init", false);
+    let mut with_owner = chat(Some(field(
+        "owner",
+        Validator::Optional(Box::new(Validator::String)),
+    )));
+    run(root, &with_owner, "20240401123457_owner", false);
+    assert_eq!(check_codes(root, &with_owner), (Exit::Ok, Vec::new()));
+
+    // Schema changed without a migration.
+    with_owner.tables[0].indexes.clear();
+    assert_eq!(check_codes(root, &with_owner).1, vec!["migrate/drift"]);
+    let with_owner = chat(Some(field(
+        "owner",
+        Validator::Optional(Box::new(Validator::String)),
+    )));
+
+    // An earlier SQL file edited: checksum + replay both notice.
+    let sql_path = root.join("lunora/migrations/20240401123456_init.sql");
+    let original = std::fs::read_to_string(&sql_path).unwrap();
+    std::fs::write(
+        &sql_path,
+        original.replace(
+            "CREATE UNIQUE INDEX \"channels__by_name\" ON \"channels\" (\"name\");",
+            "",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        check_codes(root, &with_owner).1,
+        // its own checksum, the later snapshot's history, and the replay
+        vec![
+            "migrate/edited",
+            "migrate/edited",
+            "migrate/replay-mismatch"
+        ]
+    );
+    std::fs::write(&sql_path, &original).unwrap();
+    assert_eq!(check_codes(root, &with_owner), (Exit::Ok, Vec::new()));
+
+    // A snapshot edited by hand.
+    let snap_path = root.join("lunora/migrations/20240401123457_owner.snapshot.json");
+    let snap = std::fs::read_to_string(&snap_path).unwrap();
+    std::fs::write(&snap_path, snap.replace("\"owner\"", "\"owner2\"")).unwrap();
+    let codes = check_codes(root, &with_owner).1;
+    assert!(codes.contains(&"migrate/edited".to_owned()), "{codes:?}");
+    std::fs::write(&snap_path, &snap).unwrap();
+
+    // A migration removed: the later snapshot's history no longer matches.
+    std::fs::remove_file(&sql_path).unwrap();
+    std::fs::remove_file(root.join("lunora/migrations/20240401123456_init.snapshot.json")).unwrap();
+    let codes = check_codes(root, &with_owner).1;
+    assert!(codes.contains(&"migrate/edited".to_owned()), "{codes:?}");
+    assert!(
+        codes.contains(&"migrate/replay-mismatch".to_owned()),
+        "{codes:?}"
+    );
+}

@@ -118,6 +118,17 @@ codes! {
     WriteInQuery => "functions/write-in-query",
     /// Function arguments validators that are not statically analyzable.
     ArgsNotStatic => "functions/args-not-static",
+
+    // ---- migrations (`lunora migrate check`) -------------------------------
+    /// The schema's global tables differ from the latest migration snapshot:
+    /// run `lunora migrate generate <name>`.
+    MigrationDrift => "migrate/drift",
+    /// A migration `.sql` or `.snapshot.json` was edited (or removed) after it
+    /// was generated: its checksum no longer matches the later snapshots.
+    MigrationEdited => "migrate/edited",
+    /// Replaying every migration on an empty SQLite does not give the schema's
+    /// global tables, columns, types, nullability and indexes.
+    MigrationReplay => "migrate/replay-mismatch",
 }
 
 impl std::fmt::Display for Code {

@@ -32,8 +32,10 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    let MigrateCommand::Generate(args) = args else {
-        return super::not_implemented("migrate check/apply/status", stderr);
+    let args = match args {
+        MigrateCommand::Generate(args) => Some(args),
+        MigrateCommand::Check => None,
+        _ => return super::not_implemented("migrate apply/status", stderr),
     };
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
@@ -56,6 +58,9 @@ pub fn run(
         Color::Always
     } else {
         Color::Never
+    };
+    let Some(args) = args else {
+        return check(&root, global.format, color, stdout, stderr);
     };
     let stamp = match std::env::var("LUNORA_MIGRATION_TIMESTAMP") {
         Ok(s) if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) => s,
@@ -286,6 +291,59 @@ pub fn generate_from_ir(
             }
             let _ = writeln!(stdout, "wrote {MIGRATIONS_DIR}/{stem}.sql");
             Exit::Ok
+        }
+    }
+}
+
+/// `lunora migrate check`: exit 1 with one diagnostic per drift.
+pub fn check(
+    root: &Path,
+    format: Format,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    let generated = pipeline::generate(root, &OsFs);
+    let out: &mut dyn Write = if format == Format::Human {
+        &mut *stderr
+    } else {
+        &mut *stdout
+    };
+    let Some(ir) = generated.ir.filter(|_| !has_errors(&generated.diagnostics)) else {
+        let _ = render::render(format, &generated.diagnostics, &generated.files, color, out);
+        let _ = writeln!(stderr, "the schema has errors; migrations not checked");
+        return Exit::UserError;
+    };
+    check_ir(root, &ir, format, color, stdout, stderr)
+}
+
+/// `migrate check` after analysis; tests call it with a hand-built IR.
+pub fn check_ir(
+    root: &Path,
+    ir: &lunora_analyzer::Ir,
+    format: Format,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    match crate::migrate_check::check(&root.join(MIGRATIONS_DIR), &tables_of(ir)) {
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}");
+            Exit::Failure
+        }
+        Ok(diagnostics) if diagnostics.is_empty() => {
+            let _ = writeln!(stderr, "migrations are up to date with the schema");
+            Exit::Ok
+        }
+        Ok(diagnostics) => {
+            let files = lunora_parser::Files::default();
+            let out: &mut dyn Write = if format == Format::Human {
+                &mut *stderr
+            } else {
+                &mut *stdout
+            };
+            let _ = render::render(format, &diagnostics, &files, color, out);
+            Exit::UserError
         }
     }
 }

@@ -1,0 +1,195 @@
+//! `lunora migrate check`: the CI drift gate. Returns one diagnostic per
+//! problem: schema ≠ latest snapshot, files edited after generation
+//! (checksums), replay on an empty in-memory SQLite ≠ the schema.
+
+use std::path::Path;
+
+use lunora_emit::migrate::{
+    Column, IndexDef, Pair, Renames, Snapshot, SqlType, TableDef, Tables, describe, diff,
+    sha256_hex,
+};
+use lunora_parser::{Code, Diagnostic};
+
+use crate::commands::migrate::{MIGRATIONS_DIR, list_migrations};
+
+fn edited(path: String, message: String) -> Diagnostic {
+    Diagnostic::error(Code::MigrationEdited, message)
+        .with_path(path)
+        .with_help("restore the file from version control; never edit a generated migration, generate a new one")
+}
+
+/// Checks the migrations in `dir` against the schema's global tables.
+/// `Err` is a tool failure (unreadable folder).
+pub fn check(dir: &Path, expected: &Tables) -> Result<Vec<Diagnostic>, String> {
+    let stems = list_migrations(dir)?;
+    let mut out = Vec::new();
+    let mut sqls = Vec::new();
+    let mut latest: Option<Tables> = None;
+    let mut seen = Vec::new();
+    for stem in &stems {
+        let sql_file = format!("{MIGRATIONS_DIR}/{stem}.sql");
+        let snap_file = format!("{MIGRATIONS_DIR}/{stem}.snapshot.json");
+        let sql = std::fs::read_to_string(dir.join(format!("{stem}.sql")))
+            .map_err(|e| format!("cannot read {sql_file}: {e}"))?;
+        let snap_text = match std::fs::read_to_string(dir.join(format!("{stem}.snapshot.json"))) {
+            Ok(t) => t,
+            Err(e) => {
+                out.push(edited(
+                    snap_file,
+                    format!("missing or unreadable snapshot: {e}"),
+                ));
+                sqls.push(sql);
+                continue;
+            }
+        };
+        match Snapshot::from_json(&snap_text) {
+            Err(e) => out.push(edited(snap_file.clone(), format!("invalid snapshot: {e}"))),
+            Ok(snap) => {
+                if snap.checksum != snap.compute_checksum() {
+                    out.push(edited(
+                        snap_file.clone(),
+                        "snapshot was edited after it was generated (checksum mismatch)".into(),
+                    ));
+                }
+                if snap.sql != sha256_hex(sql.as_bytes()) {
+                    out.push(edited(
+                        sql_file.clone(),
+                        "migration was edited after it was generated (checksum mismatch)".into(),
+                    ));
+                }
+                if snap.previous != seen {
+                    out.push(edited(snap_file.clone(), "the migrations before this one were edited, added or removed after it was generated".into()));
+                }
+                latest = Some(snap.tables);
+            }
+        }
+        seen.push(lunora_emit::migrate::MigrationRecord {
+            name: stem.clone(),
+            snapshot: sha256_hex(snap_text.as_bytes()),
+            sql: sha256_hex(sql.as_bytes()),
+        });
+        sqls.push(sql);
+    }
+    let latest = latest.unwrap_or_default();
+    let drift = diff(
+        Pair {
+            previous: &latest,
+            next: expected,
+        },
+        &Renames::default(),
+    );
+    if !drift.steps.is_empty() || !drift.refusals.is_empty() || !drift.data_loss.is_empty() {
+        let what: Vec<String> = drift.steps.iter().map(describe).collect();
+        out.push(
+            Diagnostic::error(
+                Code::MigrationDrift,
+                format!(
+                    "the schema's global tables differ from the latest migration snapshot: {}",
+                    if what.is_empty() {
+                        "changed".to_owned()
+                    } else {
+                        what.join("; ")
+                    }
+                ),
+            )
+            .with_path("lunora/schema.ts")
+            .with_help("run `lunora migrate generate <name>` and commit the new files"),
+        );
+    }
+    match replay(&sqls) {
+        Ok(actual) => {
+            // Compared with the latest snapshot, which the drift check above
+            // compares with the schema: together, replay == schema, and
+            // schema drift is reported once.
+            let d = diff(
+                Pair {
+                    previous: &actual,
+                    next: &latest,
+                },
+                &Renames::default(),
+            );
+            for step in &d.steps {
+                out.push(
+                    Diagnostic::error(
+                        Code::MigrationReplay,
+                        format!(
+                            "replaying the migrations does not give the schema: needs {}",
+                            describe(step)
+                        ),
+                    )
+                    .with_path(MIGRATIONS_DIR)
+                    .with_help(
+                        "restore the migrations from version control, or generate a new migration",
+                    ),
+                );
+            }
+        }
+        Err(e) => out.push(
+            Diagnostic::error(
+                Code::MigrationReplay,
+                format!("replaying the migrations on an empty SQLite failed: {e}"),
+            )
+            .with_path(MIGRATIONS_DIR)
+            .with_help("restore the migrations from version control"),
+        ),
+    }
+    Ok(out)
+}
+
+/// Runs each migration in order on an empty in-memory SQLite and reads back
+/// the global tables.
+pub fn replay(sqls: &[String]) -> Result<Tables, String> {
+    let db = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
+    for (i, sql) in sqls.iter().enumerate() {
+        db.execute_batch(sql)
+            .map_err(|e| format!("migration {}: {e}", i + 1))?;
+    }
+    introspect(&db).map_err(|e| e.to_string())
+}
+
+/// The Lunora tables of a SQLite database (system columns checked, not listed).
+pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
+    let mut tables = Tables::new();
+    let names: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for name in names {
+        let mut def = TableDef::default();
+        let cols: Vec<(String, String, bool)> = db
+            .prepare("SELECT name, type, \"notnull\" FROM pragma_table_info(?1) ORDER BY cid")?
+            .query_map([&name], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (col, ty, notnull) in cols {
+            if col == "_id" || col == "_creationTime" {
+                continue;
+            }
+            // An unknown type shows up as BLOB, which the diff then reports.
+            let sql_type = SqlType::parse(&ty).unwrap_or(SqlType::Blob);
+            def.columns.push(Column {
+                name: col,
+                nullable: !notnull,
+                sql_type,
+            });
+        }
+        let indexes: Vec<(String, bool)> = db
+            .prepare("SELECT name, \"unique\" FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")?
+            .query_map([&name], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (index, unique) in indexes {
+            let columns: Vec<String> = db
+                .prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?
+                .query_map([&index], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let key = index
+                .strip_prefix(&format!("{name}__"))
+                .map(str::to_owned)
+                .unwrap_or(index);
+            def.indexes.insert(key, IndexDef { columns, unique });
+        }
+        tables.insert(name, def);
+    }
+    Ok(tables)
+}
