@@ -37,16 +37,16 @@ fn table_def() -> impl Strategy<Value = TableDef> {
                 })
                 .collect();
             let mut indexes = BTreeMap::new();
-            if let Some((i, unique)) = index {
-                if let Some(c) = columns.get(i % columns.len().max(1)) {
-                    indexes.insert(
-                        "i".to_owned(),
-                        IndexDef {
-                            columns: vec![c.name.clone()],
-                            unique,
-                        },
-                    );
-                }
+            if let Some((i, unique)) = index
+                && let Some(c) = columns.get(i % columns.len().max(1))
+            {
+                indexes.insert(
+                    "i".to_owned(),
+                    IndexDef {
+                        columns: vec![c.name.clone()],
+                        unique,
+                    },
+                );
             }
             TableDef { columns, indexes }
         })
