@@ -3,12 +3,15 @@
 
 pub mod code;
 pub mod diagnostic;
+pub mod parse;
 pub mod source;
 pub mod span;
+pub mod summary;
 pub mod vfs;
 
 pub use code::Code;
 pub use diagnostic::{Diagnostic, Label, Severity, has_errors};
+pub use parse::{ParseReturn, summarize};
 pub use source::{Files, LineCol, SourceFile};
 pub use span::{FileId, FileSpan, Span};
 pub use vfs::{MemFs, OsFs, Vfs};

@@ -1,0 +1,782 @@
+//! Parses one file with oxc and lowers it into an owned [`ModuleSummary`].
+
+use std::sync::Arc;
+
+use oxc_allocator::Allocator;
+use oxc_ast::ast;
+use oxc_ast_visit::{Visit, walk};
+use oxc_span::SourceType;
+
+use crate::code::Code;
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
+use crate::span::Span;
+use crate::summary::*;
+
+/// What [`summarize`] returns: the module summary (partial when the file has
+/// syntax errors) and the syntax diagnostics.
+#[derive(Debug, Clone, Default)]
+pub struct ParseReturn {
+    pub module: ModuleSummary,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses `file` as TypeScript and summarizes it. Never panics.
+pub fn summarize(file: &SourceFile) -> ParseReturn {
+    let allocator = Allocator::default();
+    let ret = oxc_parser::Parser::new(&allocator, &file.text, SourceType::ts()).parse();
+    let mut diagnostics = Vec::new();
+    let len = file.text.len() as u32;
+    for error in ret.diagnostics.iter() {
+        let span = error
+            .labels
+            .first()
+            .map(|l| {
+                let start = (l.offset() as u32).min(len);
+                let end = ((l.offset() + l.len()) as u32).min(len).max(start);
+                Span::new(start, end)
+            })
+            .unwrap_or(Span::new(0, 0));
+        let label = error
+            .labels
+            .first()
+            .and_then(|l| l.label().map(str::to_string))
+            .unwrap_or_default();
+        let mut d = Diagnostic::error(Code::SyntaxError, error.message.to_string())
+            .with_label(file.id, span, label);
+        d = d.with_help(match &error.help {
+            Some(h) => h.to_string(),
+            None => "fix the syntax error; Lunora reads this file as TypeScript".to_string(),
+        });
+        diagnostics.push(d);
+    }
+    let module = if ret.panicked {
+        ModuleSummary::default()
+    } else {
+        lower_program(&ret.program)
+    };
+    ParseReturn {
+        module,
+        diagnostics,
+    }
+}
+
+fn sp(span: oxc_span::Span) -> Span {
+    Span::from(span)
+}
+
+fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
+    let mut m = ModuleSummary::default();
+    for stmt in &program.body {
+        match stmt {
+            ast::Statement::ImportDeclaration(d) => {
+                let mut specifiers = Vec::new();
+                for s in d.specifiers.iter().flatten() {
+                    specifiers.push(match s {
+                        ast::ImportDeclarationSpecifier::ImportSpecifier(s) => ImportSpecifier {
+                            kind: ImportKind::Named(export_name(&s.imported)),
+                            local: s.local.name.to_string(),
+                            span: sp(s.span),
+                        },
+                        ast::ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
+                            ImportSpecifier {
+                                kind: ImportKind::Default,
+                                local: s.local.name.to_string(),
+                                span: sp(s.span),
+                            }
+                        }
+                        ast::ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
+                            ImportSpecifier {
+                                kind: ImportKind::Namespace,
+                                local: s.local.name.to_string(),
+                                span: sp(s.span),
+                            }
+                        }
+                    });
+                }
+                m.imports.push(Import {
+                    source: d.source.value.to_string(),
+                    source_span: sp(d.source.span),
+                    specifiers,
+                    type_only: d.import_kind.is_type(),
+                });
+            }
+            ast::Statement::ExportDeclaration(d) => lower_declaration(&d.declaration, true, &mut m),
+            ast::Statement::ExportNamedDeclaration(d) => {
+                for s in &d.specifiers {
+                    m.export_aliases.push(ExportAlias {
+                        local: export_name(&s.local),
+                        exported: export_name(&s.exported),
+                        span: sp(s.span),
+                    });
+                }
+            }
+            ast::Statement::ExportFromDeclaration(d) => {
+                for s in &d.specifiers {
+                    m.reexports.push(ReExport {
+                        source: d.source.value.to_string(),
+                        source_span: sp(d.source.span),
+                        imported: Some(export_name(&s.local)),
+                        exported: Some(export_name(&s.exported)),
+                        span: sp(s.span),
+                    });
+                }
+            }
+            ast::Statement::ExportAllDeclaration(d) => {
+                m.reexports.push(ReExport {
+                    source: d.source.value.to_string(),
+                    source_span: sp(d.source.span),
+                    imported: None,
+                    exported: d.exported.as_ref().map(export_name),
+                    span: sp(d.span),
+                });
+            }
+            ast::Statement::ExportDefaultDeclaration(d) => {
+                if let Some(e) = d.declaration.as_expression() {
+                    m.default_export = Some(lower_expr(e, true));
+                } else {
+                    m.default_export = Some(Expr {
+                        kind: ExprKind::Unsupported {
+                            what: "a declaration",
+                        },
+                        span: sp(d.span),
+                    });
+                }
+            }
+            other => {
+                if let Some(decl) = other.as_declaration() {
+                    lower_declaration(decl, false, &mut m);
+                }
+            }
+        }
+    }
+    m
+}
+
+fn export_name(n: &ast::ModuleExportName<'_>) -> String {
+    match n {
+        ast::ModuleExportName::IdentifierName(i) => i.name.to_string(),
+        ast::ModuleExportName::IdentifierReference(i) => i.name.to_string(),
+        ast::ModuleExportName::StringLiteral(s) => s.value.to_string(),
+    }
+}
+
+fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut ModuleSummary) {
+    match decl {
+        ast::Declaration::VariableDeclaration(v) => {
+            let kind = match v.kind {
+                ast::VariableDeclarationKind::Const => BindingKind::Const,
+                ast::VariableDeclarationKind::Let => BindingKind::Let,
+                ast::VariableDeclarationKind::Var => BindingKind::Var,
+                _ => BindingKind::Other,
+            };
+            for d in &v.declarations {
+                match &d.id {
+                    ast::BindingPattern::BindingIdentifier(id) => m.bindings.push(Binding {
+                        name: id.name.to_string(),
+                        span: sp(id.span),
+                        kind,
+                        init: d.init.as_ref().map(|e| lower_expr(e, true)),
+                        exported,
+                    }),
+                    pattern => {
+                        let mut names = Vec::new();
+                        pattern_names(pattern, &mut names);
+                        for (name, span) in names {
+                            m.bindings.push(Binding {
+                                name,
+                                span,
+                                kind: BindingKind::Other,
+                                init: None,
+                                exported,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        ast::Declaration::FunctionDeclaration(f) => {
+            if let Some(id) = &f.id {
+                m.bindings.push(Binding {
+                    name: id.name.to_string(),
+                    span: sp(id.span),
+                    kind: BindingKind::Function,
+                    init: None,
+                    exported,
+                });
+            }
+        }
+        ast::Declaration::ClassDeclaration(c) => {
+            if let Some(id) = &c.id {
+                m.bindings.push(Binding {
+                    name: id.name.to_string(),
+                    span: sp(id.span),
+                    kind: BindingKind::Class,
+                    init: None,
+                    exported,
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn pattern_names(p: &ast::BindingPattern<'_>, out: &mut Vec<(String, Span)>) {
+    match p {
+        ast::BindingPattern::BindingIdentifier(id) => out.push((id.name.to_string(), sp(id.span))),
+        ast::BindingPattern::ObjectPattern(o) => {
+            for prop in &o.properties {
+                pattern_names(&prop.value, out);
+            }
+            if let Some(rest) = &o.rest {
+                pattern_names(&rest.argument, out);
+            }
+        }
+        ast::BindingPattern::ArrayPattern(a) => {
+            for e in a.elements.iter().flatten() {
+                pattern_names(e, out);
+            }
+            if let Some(rest) = &a.rest {
+                pattern_names(&rest.argument, out);
+            }
+        }
+        ast::BindingPattern::AssignmentPattern(a) => pattern_names(&a.left, out),
+    }
+}
+
+fn lower_pattern(p: &ast::BindingPattern<'_>) -> Pattern {
+    match p {
+        ast::BindingPattern::BindingIdentifier(id) => Pattern::Ident {
+            name: id.name.to_string(),
+            span: sp(id.span),
+        },
+        ast::BindingPattern::ObjectPattern(o) => Pattern::Object {
+            props: o
+                .properties
+                .iter()
+                .map(|prop| PatternProp {
+                    key: if prop.computed {
+                        None
+                    } else {
+                        property_key_name(&prop.key)
+                    },
+                    value: lower_pattern(&prop.value),
+                })
+                .collect(),
+            rest: o.rest.as_ref().and_then(|r| match &r.argument {
+                ast::BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                _ => None,
+            }),
+        },
+        ast::BindingPattern::AssignmentPattern(a) => lower_pattern(&a.left),
+        ast::BindingPattern::ArrayPattern(_) => Pattern::Other,
+    }
+}
+
+fn property_key_name(key: &ast::PropertyKey<'_>) -> Option<String> {
+    match key {
+        ast::PropertyKey::StaticIdentifier(id) => Some(id.name.to_string()),
+        ast::PropertyKey::StringLiteral(s) => Some(s.value.to_string()),
+        ast::PropertyKey::NumericLiteral(n) => Some(number_text(n.value)),
+        _ => None,
+    }
+}
+
+/// JS-like text of a finite number (`1`, `-2.5`).
+pub fn number_text(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_string();
+    }
+    format!("{value}")
+}
+
+fn unsupported(what: &'static str, span: oxc_span::Span) -> Expr {
+    Expr {
+        kind: ExprKind::Unsupported { what },
+        span: sp(span),
+    }
+}
+
+/// Lowers an expression. `collect` controls whether function expressions
+/// get their bodies summarized (params and `ctx.db` calls).
+fn lower_expr(e: &ast::Expression<'_>, collect: bool) -> Expr {
+    use ast::Expression as E;
+    let span = sp(oxc_span::GetSpan::span(e));
+    let kind = match e {
+        E::StringLiteral(s) => ExprKind::String(s.value.to_string()),
+        E::NumericLiteral(n) => {
+            if n.value.is_finite() {
+                ExprKind::Number {
+                    value: n.value,
+                    raw: number_text(n.value),
+                }
+            } else {
+                return unsupported("a non-finite number", n.span);
+            }
+        }
+        E::BooleanLiteral(b) => ExprKind::Boolean(b.value),
+        E::NullLiteral(_) => ExprKind::Null,
+        E::TemplateLiteral(t) => {
+            if t.expressions.is_empty() && t.quasis.len() == 1 {
+                match &t.quasis[0].value.cooked {
+                    Some(c) => ExprKind::String(c.to_string()),
+                    None => return unsupported("an invalid template literal", t.span),
+                }
+            } else {
+                return unsupported("a template literal with `${}` expressions", t.span);
+            }
+        }
+        E::Identifier(i) => {
+            if i.name == "undefined" {
+                return unsupported("`undefined`", i.span);
+            }
+            ExprKind::Ident(i.name.to_string())
+        }
+        E::StaticMemberExpression(m) => ExprKind::Member {
+            object: Box::new(lower_expr(&m.object, collect)),
+            property: m.property.name.to_string(),
+            property_span: sp(m.property.span),
+        },
+        E::ComputedMemberExpression(m) => match &m.expression {
+            E::StringLiteral(s) => ExprKind::Member {
+                object: Box::new(lower_expr(&m.object, collect)),
+                property: s.value.to_string(),
+                property_span: sp(s.span),
+            },
+            _ => return unsupported("a computed member access", m.span),
+        },
+        E::CallExpression(c) => {
+            let mut args = Vec::with_capacity(c.arguments.len());
+            for a in &c.arguments {
+                match a.as_expression() {
+                    Some(e) => args.push(lower_expr(e, collect)),
+                    None => args.push(unsupported("a spread argument", a.span())),
+                }
+            }
+            ExprKind::Call {
+                callee: Box::new(lower_expr(&c.callee, collect)),
+                args,
+            }
+        }
+        E::ObjectExpression(o) => {
+            let mut props = Vec::with_capacity(o.properties.len());
+            for p in &o.properties {
+                match p {
+                    ast::ObjectPropertyKind::ObjectProperty(p) => {
+                        if p.kind != ast::PropertyKind::Init {
+                            props.push(Property::Unsupported {
+                                what: "a getter or setter",
+                                span: sp(p.span),
+                            });
+                            continue;
+                        }
+                        if p.method {
+                            props.push(Property::Unsupported {
+                                what: "a method",
+                                span: sp(p.span),
+                            });
+                            continue;
+                        }
+                        let key = if p.computed {
+                            None
+                        } else {
+                            property_key_name(&p.key)
+                        };
+                        match key {
+                            Some(key) => props.push(Property::KeyValue {
+                                key,
+                                key_span: sp(p.key.span()),
+                                value: lower_expr(&p.value, collect),
+                            }),
+                            None => props.push(Property::Unsupported {
+                                what: "a computed key",
+                                span: sp(p.key.span()),
+                            }),
+                        }
+                    }
+                    ast::ObjectPropertyKind::SpreadProperty(s) => props.push(Property::Spread {
+                        expr: lower_expr(&s.argument, collect),
+                        span: sp(s.span),
+                    }),
+                }
+            }
+            ExprKind::Object(props)
+        }
+        E::ArrayExpression(a) => {
+            let mut items = Vec::with_capacity(a.elements.len());
+            for el in &a.elements {
+                match el.as_expression() {
+                    Some(e) => items.push(lower_expr(e, collect)),
+                    None => items.push(unsupported("a spread or hole in an array", el.span())),
+                }
+            }
+            ExprKind::Array(items)
+        }
+        E::UnaryExpression(u) => match (&u.operator, &u.argument) {
+            (oxc_syntax::operator::UnaryOperator::UnaryNegation, E::NumericLiteral(n))
+                if n.value.is_finite() =>
+            {
+                ExprKind::Number {
+                    value: -n.value,
+                    raw: number_text(-n.value),
+                }
+            }
+            _ => return unsupported("a unary expression", u.span),
+        },
+        E::ParenthesizedExpression(p) => return lower_expr(&p.expression, collect),
+        E::TSAsExpression(t) => return lower_expr(&t.expression, collect),
+        E::TSSatisfiesExpression(t) => return lower_expr(&t.expression, collect),
+        E::TSNonNullExpression(t) => return lower_expr(&t.expression, collect),
+        E::TSTypeAssertion(t) => return lower_expr(&t.expression, collect),
+        E::ArrowFunctionExpression(f) => {
+            let mut summary = FunctionSummary {
+                span: sp(f.span),
+                params: f
+                    .params
+                    .items
+                    .iter()
+                    .map(|p| lower_pattern(&p.pattern))
+                    .collect(),
+                db_calls: Vec::new(),
+            };
+            if collect {
+                let mut c = DbCollector::default();
+                c.visit_arrow_function_body(&f.body);
+                summary.db_calls = c.finish();
+            }
+            ExprKind::Function(Arc::new(summary))
+        }
+        E::FunctionExpression(f) => {
+            let mut summary = FunctionSummary {
+                span: sp(f.span),
+                params: f
+                    .params
+                    .items
+                    .iter()
+                    .map(|p| lower_pattern(&p.pattern))
+                    .collect(),
+                db_calls: Vec::new(),
+            };
+            if collect && let Some(body) = &f.body {
+                let mut c = DbCollector::default();
+                c.visit_function_body(body);
+                summary.db_calls = c.finish();
+            }
+            ExprKind::Function(Arc::new(summary))
+        }
+        E::BigIntLiteral(_) => return unsupported("a bigint literal", e.span()),
+        E::RegExpLiteral(_) => return unsupported("a regular expression", e.span()),
+        E::BinaryExpression(_) => return unsupported("a binary expression", e.span()),
+        E::LogicalExpression(_) => return unsupported("a logical expression", e.span()),
+        E::ConditionalExpression(_) => return unsupported("a conditional expression", e.span()),
+        E::NewExpression(_) => return unsupported("a `new` expression", e.span()),
+        E::AwaitExpression(_) => return unsupported("an `await` expression", e.span()),
+        E::ChainExpression(_) => return unsupported("an optional chain", e.span()),
+        E::TaggedTemplateExpression(_) => return unsupported("a tagged template", e.span()),
+        E::ClassExpression(_) => return unsupported("a class expression", e.span()),
+        E::AssignmentExpression(_) => return unsupported("an assignment", e.span()),
+        E::SequenceExpression(_) => return unsupported("a sequence expression", e.span()),
+        E::ThisExpression(_) => return unsupported("`this`", e.span()),
+        _ => return unsupported("this kind of expression", e.span()),
+    };
+    Expr { kind, span }
+}
+
+use oxc_span::GetSpan;
+
+/// Collects `<expr>.db.<method>(...)` calls and `withIndex` uses.
+#[derive(Default)]
+struct DbCollector {
+    calls: Vec<DbCall>,
+    /// (span of the `db.query(..)` call, index use)
+    indexes: Vec<(Span, IndexUse)>,
+}
+
+impl DbCollector {
+    fn finish(mut self) -> Vec<DbCall> {
+        for (query_span, index) in self.indexes {
+            if let Some(call) = self
+                .calls
+                .iter_mut()
+                .find(|c| c.span == query_span && c.index.is_none())
+            {
+                call.index = Some(index);
+            }
+        }
+        self.calls.sort_by_key(|c| (c.span.start, c.span.end));
+        self.calls
+    }
+}
+
+/// `<expr>.db.<method>` → method name and span.
+fn db_method<'b>(callee: &'b ast::Expression<'_>) -> Option<&'b ast::IdentifierName<'b>> {
+    let ast::Expression::StaticMemberExpression(m) = callee.without_parentheses() else {
+        return None;
+    };
+    let ast::Expression::StaticMemberExpression(db) = m.object.without_parentheses() else {
+        return None;
+    };
+    (db.property.name == "db").then_some(&m.property)
+}
+
+impl<'a> Visit<'a> for DbCollector {
+    fn visit_call_expression(&mut self, it: &ast::CallExpression<'a>) {
+        if let Some(method) = db_method(&it.callee) {
+            let args = it
+                .arguments
+                .iter()
+                .map(|a| match a.as_expression() {
+                    Some(e) => lower_expr(e, false),
+                    None => unsupported("a spread argument", a.span()),
+                })
+                .collect();
+            self.calls.push(DbCall {
+                method: method.name.to_string(),
+                method_span: sp(method.span),
+                span: sp(it.span),
+                args,
+                index: None,
+            });
+        } else if let ast::Expression::StaticMemberExpression(m) = it.callee.without_parentheses()
+            && m.property.name == "withIndex"
+            && let Some(query_span) = find_db_query(&m.object)
+        {
+            self.indexes.push((query_span, lower_index_use(it, sp(m.property.span))));
+        }
+        walk::walk_call_expression(self, it);
+    }
+}
+
+/// Walks down a method chain to the `<expr>.db.query(...)` call at its root.
+fn find_db_query(e: &ast::Expression<'_>) -> Option<Span> {
+    let mut cur = e.without_parentheses();
+    loop {
+        match cur {
+            ast::Expression::CallExpression(c) => {
+                if let Some(m) = db_method(&c.callee) {
+                    return (m.name == "query").then_some(sp(c.span));
+                }
+                match c.callee.without_parentheses() {
+                    ast::Expression::StaticMemberExpression(m) => cur = m.object.without_parentheses(),
+                    _ => return None,
+                }
+            }
+            ast::Expression::StaticMemberExpression(m) => cur = m.object.without_parentheses(),
+            ast::Expression::AwaitExpression(a) => cur = a.argument.without_parentheses(),
+            _ => return None,
+        }
+    }
+}
+
+fn lower_index_use(call: &ast::CallExpression<'_>, method_span: Span) -> IndexUse {
+    let first = call.arguments.first().and_then(|a| a.as_expression());
+    let (name, name_span) = match first {
+        Some(ast::Expression::StringLiteral(s)) => (Some(s.value.to_string()), sp(s.span)),
+        Some(e) => (None, sp(e.span())),
+        None => (None, method_span),
+    };
+    let mut conditions = Vec::new();
+    let mut known = true;
+    match call.arguments.get(1).and_then(|a| a.as_expression()) {
+        None => {}
+        Some(cb) => {
+            let body = match cb.without_parentheses() {
+                ast::Expression::ArrowFunctionExpression(f) => {
+                    let param = f.params.items.first().and_then(|p| match &p.pattern {
+                        ast::BindingPattern::BindingIdentifier(id) => Some(id.name.as_str()),
+                        _ => None,
+                    });
+                    let body = match &f.body {
+                        ast::ArrowFunctionBody::FunctionBody(b) => single_return(b),
+                        other => other.as_expression(),
+                    };
+                    param.zip(body)
+                }
+                ast::Expression::FunctionExpression(f) => {
+                    let param = f.params.items.first().and_then(|p| match &p.pattern {
+                        ast::BindingPattern::BindingIdentifier(id) => Some(id.name.as_str()),
+                        _ => None,
+                    });
+                    param.zip(f.body.as_deref().and_then(single_return))
+                }
+                _ => None,
+            };
+            match body {
+                Some((param, body)) => known = conditions_of(body, param, &mut conditions),
+                None => known = false,
+            }
+        }
+    }
+    IndexUse {
+        name,
+        name_span,
+        conditions,
+        conditions_known: known,
+    }
+}
+
+fn single_return<'b, 'a>(body: &'b ast::FunctionBody<'a>) -> Option<&'b ast::Expression<'a>> {
+    match body.statements.as_slice() {
+        [ast::Statement::ReturnStatement(r)] => r.argument.as_ref(),
+        _ => None,
+    }
+}
+
+/// Unwinds `q.eq(..).gt(..)` into conditions in call order. Returns false if
+/// the chain is not rooted at `param`.
+fn conditions_of(e: &ast::Expression<'_>, param: &str, out: &mut Vec<IndexCondition>) -> bool {
+    match e.without_parentheses() {
+        ast::Expression::Identifier(i) => i.name == param,
+        ast::Expression::CallExpression(c) => {
+            let ast::Expression::StaticMemberExpression(m) = c.callee.without_parentheses() else {
+                return false;
+            };
+            if !conditions_of(&m.object, param, out) {
+                return false;
+            }
+            let field = c.arguments.first().and_then(|a| match a.as_expression() {
+                Some(ast::Expression::StringLiteral(s)) => Some((s.value.to_string(), sp(s.span))),
+                _ => None,
+            });
+            let value = c
+                .arguments
+                .get(1)
+                .and_then(|a| a.as_expression())
+                .map(|e| lower_expr(e, false));
+            out.push(IndexCondition {
+                method: m.property.name.to_string(),
+                method_span: sp(m.property.span),
+                field,
+                value,
+            });
+            true
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::FileId;
+
+    fn parse(text: &str) -> ParseReturn {
+        summarize(&SourceFile::new(FileId(0), "a.ts", text))
+    }
+
+    #[test]
+    fn syntax_error_has_exact_span() {
+        let r = parse("const a = defineTable({ name: v.string( });");
+        assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+        let d = &r.diagnostics[0];
+        assert_eq!(d.code, Code::SyntaxError);
+        let span = d.primary().unwrap().at.span;
+        assert_eq!(span.start, 40);
+    }
+
+    #[test]
+    fn imports_bindings_and_exports() {
+        let r = parse(
+            r#"import { a as b, c } from "./x";
+import d from "y";
+import * as ns from "z";
+const local = 1;
+export const e = { ...b, k: "s", [x]: 1 };
+export { local as renamed };
+export default -2.5;
+"#,
+        );
+        assert!(r.diagnostics.is_empty());
+        let m = r.module;
+        assert_eq!(m.imports.len(), 3);
+        assert_eq!(m.imports[0].specifiers[0].kind, ImportKind::Named("a".into()));
+        assert_eq!(m.imports[0].specifiers[0].local, "b");
+        assert_eq!(m.imports[1].specifiers[0].kind, ImportKind::Default);
+        assert_eq!(m.imports[2].specifiers[0].kind, ImportKind::Namespace);
+        assert!(!m.binding("local").unwrap().exported);
+        let e = m.binding("e").unwrap();
+        assert!(e.exported);
+        let ExprKind::Object(props) = &e.init.as_ref().unwrap().kind else {
+            panic!("object")
+        };
+        assert!(matches!(props[0], Property::Spread { .. }));
+        assert!(matches!(&props[1], Property::KeyValue { key, .. } if key == "k"));
+        assert!(matches!(props[2], Property::Unsupported { .. }));
+        assert_eq!(m.export_aliases[0].exported, "renamed");
+        assert!(matches!(
+            &m.default_export.as_ref().unwrap().kind,
+            ExprKind::Number { raw, .. } if raw == "-2.5"
+        ));
+    }
+
+    #[test]
+    fn handler_db_calls_and_params() {
+        let src = r#"export const list = query.input({}).query(async ({ ctx, args: { channelId: cid, limit } }) => {
+  const x = await ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", cid).gt("createdAt", 5)).order("desc").take(limit ?? 50);
+  await ctx.db.insert("messages", { channelId: cid, ...rest, text: `hi` });
+  return x;
+});"#;
+        let r = parse(src);
+        assert!(r.diagnostics.is_empty());
+        let init = r.module.binding("list").unwrap().init.clone().unwrap();
+        let ExprKind::Call { args, .. } = init.kind else {
+            panic!()
+        };
+        let ExprKind::Function(f) = &args[0].kind else {
+            panic!()
+        };
+        let Pattern::Object { props, .. } = &f.params[0] else {
+            panic!()
+        };
+        assert_eq!(props[1].key.as_deref(), Some("args"));
+        assert_eq!(f.db_calls.len(), 2);
+        let q = &f.db_calls[0];
+        assert_eq!(q.method, "query");
+        assert_eq!(q.table().unwrap().0, "messages");
+        let idx = q.index.as_ref().unwrap();
+        assert_eq!(idx.name.as_deref(), Some("by_channel"));
+        assert!(idx.conditions_known);
+        assert_eq!(idx.conditions.len(), 2);
+        assert_eq!(idx.conditions[0].method, "eq");
+        assert_eq!(idx.conditions[0].field.as_ref().unwrap().0, "channelId");
+        assert_eq!(
+            idx.conditions[0].value.as_ref().unwrap().kind,
+            ExprKind::Ident("cid".into())
+        );
+        assert_eq!(idx.conditions[1].method, "gt");
+        let ins = &f.db_calls[1];
+        assert_eq!(ins.method, "insert");
+        let ExprKind::Object(props) = &ins.args[1].kind else {
+            panic!()
+        };
+        assert_eq!(props.len(), 3);
+        assert!(matches!(&props[2], Property::KeyValue { value, .. } if value.as_str() == Some("hi")));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let inputs = [
+            "",
+            "export const",
+            "export default defineSchema({",
+            "query.input({ a: v.string( }).query(async ({ ctx }) => ctx.db.query(",
+            "\u{0}\u{1}\u{2}",
+            "}}}}))))",
+            "ctx.db.query('x').withIndex(",
+            "export const x = ctx.db.query().withIndex('a', q => q.eq().gt(1,2,3))",
+            "const a = `${",
+            "export default class {}",
+        ];
+        for i in inputs {
+            let _ = parse(i);
+            // every prefix of a realistic file, too
+        }
+        let src = r#"import { query, v } from "./_generated/server";
+export const list = query.input({ id: v.id("t") }).query(async ({ ctx, args }) => ctx.db.query("t").withIndex("i", (q) => q.eq("a", args.id)).collect());"#;
+        for end in 0..=src.len() {
+            if src.is_char_boundary(end) {
+                let _ = parse(&src[..end]);
+            }
+        }
+    }
+}
