@@ -89,6 +89,8 @@ codes! {
     AuthTablePlacement => "schema/auth-table-placement",
     /// A table was not built with `defineTable(...)`.
     NotATable => "schema/not-a-table",
+    /// A field's value is not a validator (`name: "string"` instead of `name: v.string()`).
+    NotAValidator => "schema/not-a-validator",
 
     // ---- functions ------------------------------------------------------
     /// `ctx.db.query("nope")` / `insert("nope", ..)` — a table the schema does not have.

@@ -32,8 +32,8 @@ pub fn summarize(file: &SourceFile) -> ParseReturn {
             .labels
             .first()
             .map(|l| {
-                let start = (l.offset() as u32).min(len);
-                let end = ((l.offset() + l.len()) as u32).min(len).max(start);
+                let start = l.offset().min(len);
+                let end = l.offset().saturating_add(l.len()).min(len).max(start);
                 Span::new(start, end)
             })
             .unwrap_or(Span::new(0, 0));
@@ -541,7 +541,8 @@ impl<'a> Visit<'a> for DbCollector {
             && m.property.name == "withIndex"
             && let Some(query_span) = find_db_query(&m.object)
         {
-            self.indexes.push((query_span, lower_index_use(it, sp(m.property.span))));
+            self.indexes
+                .push((query_span, lower_index_use(it, sp(m.property.span))));
         }
         walk::walk_call_expression(self, it);
     }
@@ -557,7 +558,9 @@ fn find_db_query(e: &ast::Expression<'_>) -> Option<Span> {
                     return (m.name == "query").then_some(sp(c.span));
                 }
                 match c.callee.without_parentheses() {
-                    ast::Expression::StaticMemberExpression(m) => cur = m.object.without_parentheses(),
+                    ast::Expression::StaticMemberExpression(m) => {
+                        cur = m.object.without_parentheses()
+                    }
                     _ => return None,
                 }
             }
@@ -689,7 +692,10 @@ export default -2.5;
         assert!(r.diagnostics.is_empty());
         let m = r.module;
         assert_eq!(m.imports.len(), 3);
-        assert_eq!(m.imports[0].specifiers[0].kind, ImportKind::Named("a".into()));
+        assert_eq!(
+            m.imports[0].specifiers[0].kind,
+            ImportKind::Named("a".into())
+        );
         assert_eq!(m.imports[0].specifiers[0].local, "b");
         assert_eq!(m.imports[1].specifiers[0].kind, ImportKind::Default);
         assert_eq!(m.imports[2].specifiers[0].kind, ImportKind::Namespace);
@@ -750,7 +756,9 @@ export default -2.5;
             panic!()
         };
         assert_eq!(props.len(), 3);
-        assert!(matches!(&props[2], Property::KeyValue { value, .. } if value.as_str() == Some("hi")));
+        assert!(
+            matches!(&props[2], Property::KeyValue { value, .. } if value.as_str() == Some("hi"))
+        );
     }
 
     #[test]

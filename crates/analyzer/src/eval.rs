@@ -1,0 +1,494 @@
+//! Static evaluation of the analyzable subset: literals, `const` bindings,
+//! imports of them from relative modules (followed across files), object
+//! spreads, and calls/members kept symbolically for the schema and builders.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use lunora_parser::summary::{BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, Property};
+use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
+
+use crate::load::{Loader, is_generated_server};
+
+/// An evaluated value; `at` is where it was written.
+#[derive(Debug, Clone)]
+pub struct Val {
+    pub kind: ValKind,
+    pub at: FileSpan,
+}
+
+#[derive(Debug, Clone)]
+pub enum ValKind {
+    Str(String),
+    Num(String),
+    Bool(bool),
+    Null,
+    Object(Vec<Entry>),
+    Array(Vec<Val>),
+    /// A value imported from a package or from `_generated/`: `source` is the
+    /// import source (`lunorash/server`, or `_generated/server` for the
+    /// generated module), `name` the imported name (`*` for a namespace).
+    Extern {
+        source: String,
+        name: String,
+    },
+    Member {
+        object: Box<Val>,
+        property: String,
+        property_at: FileSpan,
+    },
+    Call {
+        callee: Box<Val>,
+        args: Vec<Val>,
+    },
+    Function(Arc<FunctionSummary>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: String,
+    pub key_at: FileSpan,
+    pub value: Val,
+}
+
+impl Val {
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            ValKind::Str(_) => "a string",
+            ValKind::Num(_) => "a number",
+            ValKind::Bool(_) => "a boolean",
+            ValKind::Null => "`null`",
+            ValKind::Object(_) => "an object",
+            ValKind::Array(_) => "an array",
+            ValKind::Extern { .. } => "an imported value",
+            ValKind::Member { .. } => "a member access",
+            ValKind::Call { .. } => "a call",
+            ValKind::Function(_) => "a function",
+        }
+    }
+
+    /// `Some(name)` if this is an extern (imported) value.
+    pub fn extern_name(&self) -> Option<&str> {
+        match &self.kind {
+            ValKind::Extern { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+/// The evaluator: memoizes consts per (file, name) and detects cycles.
+pub struct Eval {
+    memo: HashMap<(FileId, String), Option<Val>>,
+    stack: Vec<(FileId, String, Span)>,
+    /// The code used for "not statically analyzable" (schema vs function args).
+    pub not_static: Code,
+    pub supported_help: &'static str,
+}
+
+pub const SCHEMA_HELP: &str = "the schema may only use literals, `const` bindings (also imported from relative modules), object spreads of them, and calls of `defineSchema`, `defineTable` and `v.*` validators";
+pub const ARGS_HELP: &str = "function arguments may only use `v.*` validators, literals, `const` bindings (also imported from relative modules) and object spreads of them";
+
+impl Eval {
+    pub fn new() -> Self {
+        Self {
+            memo: HashMap::new(),
+            stack: Vec::new(),
+            not_static: Code::NotStatic,
+            supported_help: SCHEMA_HELP,
+        }
+    }
+
+    fn not_static(&self, file: FileId, span: Span, what: &str) -> Diagnostic {
+        Diagnostic::error(
+            self.not_static,
+            format!("{what} is not statically analyzable"),
+        )
+        .with_label(file, span, "Lunora cannot evaluate this without running it")
+        .with_help(self.supported_help)
+    }
+
+    pub fn eval(
+        &mut self,
+        ld: &mut Loader<'_>,
+        file: FileId,
+        e: &Expr,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Val> {
+        let at = FileSpan::new(file, e.span);
+        let kind = match &e.kind {
+            ExprKind::String(s) => ValKind::Str(s.clone()),
+            ExprKind::Number { raw, .. } => ValKind::Num(raw.clone()),
+            ExprKind::Boolean(b) => ValKind::Bool(*b),
+            ExprKind::Null => ValKind::Null,
+            ExprKind::Ident(name) => {
+                let mut v = self.ident(ld, file, name, e.span, d)?;
+                // Keep the original position for literals, where they were used
+                // is more useful; for composite values keep the definition.
+                if matches!(v.kind, ValKind::Extern { .. } | ValKind::Function(_)) {
+                    v.at = at;
+                }
+                return Some(v);
+            }
+            ExprKind::Member {
+                object,
+                property,
+                property_span,
+            } => {
+                let obj = self.eval(ld, file, object, d)?;
+                match obj.kind {
+                    ValKind::Extern { source, name } if name == "*" => ValKind::Extern {
+                        source,
+                        name: property.clone(),
+                    },
+                    ValKind::Object(entries) => {
+                        match entries.iter().rev().find(|en| en.key == *property) {
+                            Some(en) => return Some(en.value.clone()),
+                            None => {
+                                d.push(self.not_static(
+                                    file,
+                                    *property_span,
+                                    &format!(
+                                        "property `{property}`, which the object does not have,"
+                                    ),
+                                ));
+                                return None;
+                            }
+                        }
+                    }
+                    _ => ValKind::Member {
+                        object: Box::new(obj),
+                        property: property.clone(),
+                        property_at: FileSpan::new(file, *property_span),
+                    },
+                }
+            }
+            ExprKind::Call { callee, args } => {
+                let callee = self.eval(ld, file, callee, d);
+                let mut out = Vec::with_capacity(args.len());
+                let mut ok = true;
+                for a in args {
+                    match self.eval(ld, file, a, d) {
+                        Some(v) => out.push(v),
+                        None => ok = false,
+                    }
+                }
+                let callee = callee?;
+                if !ok {
+                    return None;
+                }
+                if !matches!(callee.kind, ValKind::Extern { .. } | ValKind::Member { .. }) {
+                    d.push(self.not_static(file, e.span, "a call of a local value"));
+                    return None;
+                }
+                ValKind::Call {
+                    callee: Box::new(callee),
+                    args: out,
+                }
+            }
+            ExprKind::Object(props) => {
+                let mut entries = Vec::with_capacity(props.len());
+                let mut ok = true;
+                for p in props {
+                    match p {
+                        Property::KeyValue {
+                            key,
+                            key_span,
+                            value,
+                        } => match self.eval(ld, file, value, d) {
+                            Some(v) => entries.push(Entry {
+                                key: key.clone(),
+                                key_at: FileSpan::new(file, *key_span),
+                                value: v,
+                            }),
+                            None => ok = false,
+                        },
+                        Property::Spread { expr, span } => match self.eval(ld, file, expr, d) {
+                            Some(Val {
+                                kind: ValKind::Object(inner),
+                                ..
+                            }) => entries.extend(inner),
+                            Some(v) => {
+                                d.push(self.not_static(
+                                    file,
+                                    *span,
+                                    &format!("a spread of {}", v.describe()),
+                                ));
+                                ok = false;
+                            }
+                            None => ok = false,
+                        },
+                        Property::Unsupported { what, span } => {
+                            d.push(self.not_static(file, *span, &capitalize(what)));
+                            ok = false;
+                        }
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                ValKind::Object(entries)
+            }
+            ExprKind::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for i in items {
+                    match self.eval(ld, file, i, d) {
+                        Some(v) => out.push(v),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                ValKind::Array(out)
+            }
+            ExprKind::Function(f) => ValKind::Function(f.clone()),
+            ExprKind::Unsupported { what } => {
+                d.push(self.not_static(file, e.span, &capitalize(what)));
+                return None;
+            }
+        };
+        Some(Val { kind, at })
+    }
+
+    /// Resolves identifier `name` used at `span` in `file`.
+    pub fn ident(
+        &mut self,
+        ld: &mut Loader<'_>,
+        file: FileId,
+        name: &str,
+        span: Span,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Val> {
+        let module = ld.module(file);
+        if let Some(b) = module.binding(name) {
+            let (kind, bspan, init) = (b.kind, b.span, b.init.clone());
+            return match (kind, init) {
+                (BindingKind::Const, Some(init)) => {
+                    self.konst(ld, file, name, bspan, span, &init, d)
+                }
+                _ => {
+                    d.push(
+                        self.not_static(
+                            file,
+                            span,
+                            &format!("`{name}`, a `{}` binding,", kind.as_str()),
+                        )
+                        .and_label(file, bspan, "declared here"),
+                    );
+                    None
+                }
+            };
+        }
+        if let Some((imp, spec)) = module.import_of(name) {
+            let (source, source_span, kind, spec_span) = (
+                imp.source.clone(),
+                imp.source_span,
+                spec.kind.clone(),
+                spec.span,
+            );
+            let from = ld.files.get(file).path.clone();
+            let base = match ld.resolve(&from, &source) {
+                Ok(Some(base)) => base,
+                Ok(None) => {
+                    let name = match kind {
+                        ImportKind::Named(n) => n,
+                        ImportKind::Default => "default".to_string(),
+                        ImportKind::Namespace => "*".to_string(),
+                    };
+                    return Some(Val {
+                        kind: ValKind::Extern { source, name },
+                        at: FileSpan::new(file, span),
+                    });
+                }
+                Err(()) => {
+                    d.push(unresolved(file, source_span, &source));
+                    return None;
+                }
+            };
+            if is_generated_server(&base) || base.starts_with("lunora/_generated/") {
+                let name = match kind {
+                    ImportKind::Named(n) => n,
+                    ImportKind::Default => "default".to_string(),
+                    ImportKind::Namespace => "*".to_string(),
+                };
+                return Some(Val {
+                    kind: ValKind::Extern {
+                        source: "_generated/server".to_string(),
+                        name,
+                    },
+                    at: FileSpan::new(file, span),
+                });
+            }
+            let Some(target_path) = ld.module_file(&base) else {
+                d.push(unresolved(file, source_span, &source));
+                return None;
+            };
+            let target = ld.load(&target_path, d)?;
+            return match kind {
+                ImportKind::Named(n) => self.export(ld, target, &n, file, spec_span, d),
+                ImportKind::Default => self.export(ld, target, "default", file, spec_span, d),
+                ImportKind::Namespace => {
+                    d.push(self.not_static(
+                        file,
+                        spec_span,
+                        "A namespace import of a local module",
+                    ));
+                    None
+                }
+            };
+        }
+        d.push(
+            self.not_static(
+                file,
+                span,
+                &format!("`{name}`, which is not declared in this file,"),
+            )
+            .with_help(format!(
+                "declare `{name}` as a `const` in this file or import it; {}",
+                self.supported_help
+            )),
+        );
+        None
+    }
+
+    /// The value of export `name` of module `target`; `use_file/use_span` is
+    /// the import specifier that asked for it.
+    fn export(
+        &mut self,
+        ld: &mut Loader<'_>,
+        target: FileId,
+        name: &str,
+        use_file: FileId,
+        use_span: Span,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Val> {
+        let module = ld.module(target);
+        if name == "default" {
+            if let Some(e) = module.default_export.clone() {
+                let key = (target, "default".to_string());
+                if let Some(v) = self.memo.get(&key) {
+                    return v.clone();
+                }
+                let v = self.eval(ld, target, &e, d);
+                self.memo.insert(key, v.clone());
+                return v;
+            }
+        } else if let Some(b) = module
+            .bindings
+            .iter()
+            .find(|b| b.exported && b.name == name)
+        {
+            let span = b.span;
+            return self.ident(ld, target, name, span, d);
+        } else if let Some(a) = module.export_aliases.iter().find(|a| a.exported == name) {
+            let (local, span) = (a.local.clone(), a.span);
+            return self.ident(ld, target, &local, span, d);
+        } else if let Some(r) = module
+            .reexports
+            .iter()
+            .find(|r| r.exported.as_deref() == Some(name) && r.imported.is_some())
+        {
+            let (source, source_span, imported) = (
+                r.source.clone(),
+                r.source_span,
+                r.imported.clone().unwrap_or_default(),
+            );
+            let from = ld.files.get(target).path.clone();
+            let path = match ld.resolve(&from, &source) {
+                Ok(Some(base)) => ld.module_file(&base),
+                _ => None,
+            };
+            let Some(path) = path else {
+                d.push(unresolved(target, source_span, &source));
+                return None;
+            };
+            let next = ld.load(&path, d)?;
+            if self.stack.len() > 64 {
+                return None;
+            }
+            self.stack
+                .push((target, format!("export {name}"), source_span));
+            let v = self.export(ld, next, &imported, target, source_span, d);
+            self.stack.pop();
+            return v;
+        }
+        let path = ld.files.get(target).path.clone();
+        d.push(
+            Diagnostic::error(
+                Code::UnresolvedImport,
+                format!("`{path}` has no export named `{name}`"),
+            )
+            .with_label(use_file, use_span, "imported here")
+            .with_help(format!("export a `const {name}` from `{path}`")),
+        );
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)] // (file, name, spans, init) identify one binding use; a struct would only rename them
+    fn konst(
+        &mut self,
+        ld: &mut Loader<'_>,
+        file: FileId,
+        name: &str,
+        decl_span: Span,
+        use_span: Span,
+        init: &Expr,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Val> {
+        let key = (file, name.to_string());
+        if let Some(v) = self.memo.get(&key) {
+            return v.clone();
+        }
+        if let Some(pos) = self
+            .stack
+            .iter()
+            .position(|(f, n, _)| *f == file && n == name)
+        {
+            let cycle: Vec<_> = self.stack[pos..].to_vec();
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|(_, n, _)| format!("`{n}`"))
+                .chain(std::iter::once(format!("`{name}`")))
+                .collect();
+            let mut diag = Diagnostic::error(
+                Code::CyclicConst,
+                format!("`{name}` refers to itself through {}", names.join(" → ")),
+            )
+            .with_label(file, use_span, "this reference closes the cycle");
+            for (f, n, s) in &cycle {
+                diag = diag.and_label(*f, *s, format!("`{n}` is defined here"));
+            }
+            d.push(diag.with_help("break the cycle: a const cannot depend on itself"));
+            // Memoize failure for every member so the cycle is reported once.
+            for (f, n, _) in cycle {
+                self.memo.insert((f, n), None);
+            }
+            return None;
+        }
+        if self.stack.len() > 256 {
+            return None;
+        }
+        self.stack.push((file, name.to_string(), decl_span));
+        let v = self.eval(ld, file, init, d);
+        self.stack.pop();
+        self.memo.entry(key).or_insert(v).clone()
+    }
+}
+
+fn unresolved(file: FileId, span: Span, source: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::UnresolvedImport,
+        format!("cannot resolve import `{source}`"),
+    )
+    .with_label(file, span, "no such module")
+    .with_help("relative imports must point to a `.ts` file or a folder with an `index.ts`")
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,869 @@
+//! Functions: discovery and builder chains (pass 1), bodies and routes (pass 4).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use lunora_parser::summary::{
+    BindingKind, DbCall, Expr, ExprKind, FunctionSummary, ImportKind, Pattern, Property,
+};
+use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
+
+use crate::eval::{Entry, Eval, ValKind};
+use crate::ir::*;
+use crate::load::{Loader, is_generated_server};
+use crate::schema::is_identifier;
+use crate::suggest::did_you_mean;
+
+pub const BUILDERS: &[&str] = &[
+    "query",
+    "mutation",
+    "action",
+    "internalQuery",
+    "internalMutation",
+    "internalAction",
+];
+const BUILDER_METHODS: &[&str] = &["input", "query", "mutation", "action"];
+
+/// A discovered function before its args are resolved.
+pub struct FunctionDraft {
+    pub module: String,
+    pub file: String,
+    pub api_path: Vec<String>,
+    pub export_name: String,
+    pub span: FileSpan,
+    pub kind: FunctionKind,
+    pub visibility: Visibility,
+    pub args: Option<Vec<Entry>>,
+    pub handler: Option<(Arc<FunctionSummary>, FileId)>,
+}
+
+/// Is `rel` (root-relative) a function module?
+pub fn is_function_module(rel: &str) -> bool {
+    let Some(rest) = rel.strip_prefix("lunora/") else {
+        return false;
+    };
+    rest.ends_with(".ts")
+        && !rest.ends_with(".d.ts")
+        && rest != "schema.ts"
+        && !rest.starts_with("_generated/")
+        && !rest.starts_with("migrations/")
+        && !rest
+            .split('/')
+            .any(|s| s == "__tests__" || s == "node_modules")
+        && !rest.ends_with(".test.ts")
+        && !rest.ends_with(".spec.ts")
+}
+
+/// `lunora/admin/audit-log.ts` → module `admin/audit-log`, API path `["admin", "audit_log"]`.
+pub fn module_paths(rel: &str, file: FileId, d: &mut Vec<Diagnostic>) -> Option<Module> {
+    let module = rel
+        .strip_prefix("lunora/")?
+        .strip_suffix(".ts")?
+        .to_string();
+    let mut api_path = Vec::new();
+    let segs: Vec<&str> = module.split('/').collect();
+    for (i, seg) in segs.iter().enumerate() {
+        if i == segs.len() - 1 && *seg == "index" {
+            continue;
+        }
+        let s = seg.replace('-', "_");
+        if !is_identifier(&s) {
+            d.push(
+                Diagnostic::warning(
+                    Code::InvalidModuleName,
+                    format!("`{rel}` cannot become an API path: `{seg}` is not an identifier"),
+                )
+                .with_label(file, Span::EMPTY, "")
+                .with_path(rel)
+                .with_help("name function modules with letters, digits, `_` and `-`, not starting with a digit"),
+            );
+            return None;
+        }
+        api_path.push(s);
+    }
+    Some(Module {
+        file: rel.to_string(),
+        module,
+        api_path,
+    })
+}
+
+/// Follows local const aliases and imports to a builder name, if `name` is one.
+fn builder_of(ld: &Loader<'_>, file: FileId, name: &str, depth: u32) -> Option<&'static str> {
+    if depth > 16 {
+        return None;
+    }
+    let m = ld.module(file);
+    if let Some(b) = m.binding(name) {
+        return match (&b.kind, &b.init) {
+            (
+                BindingKind::Const,
+                Some(Expr {
+                    kind: ExprKind::Ident(n),
+                    ..
+                }),
+            ) => builder_of(ld, file, n, depth + 1),
+            _ => None,
+        };
+    }
+    let (imp, spec) = m.import_of(name)?;
+    let ImportKind::Named(imported) = &spec.kind else {
+        return None;
+    };
+    let base = ld.resolve(&ld.files.get(file).path, &imp.source).ok()??;
+    if !is_generated_server(&base) {
+        return None;
+    }
+    BUILDERS.iter().copied().find(|b| b == imported)
+}
+
+/// Pass 1: the functions exported by one module.
+pub fn discover(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    d: &mut Vec<Diagnostic>,
+) -> Vec<FunctionDraft> {
+    let m = ld.module(file);
+    // (export name, span of the name, initializer)
+    let mut exports: Vec<(String, Span, Expr)> = Vec::new();
+    for b in &m.bindings {
+        if b.exported
+            && b.kind == BindingKind::Const
+            && let Some(init) = &b.init
+        {
+            exports.push((b.name.clone(), b.span, init.clone()));
+        }
+    }
+    for a in &m.export_aliases {
+        if let Some(b) = m.binding(&a.local)
+            && b.kind == BindingKind::Const
+            && let Some(init) = &b.init
+        {
+            exports.push((a.exported.clone(), a.span, init.clone()));
+        }
+    }
+    let mut out = Vec::new();
+    for (name, span, init) in exports {
+        // Unwind the chain syntactically: base identifier + methods.
+        let mut methods: Vec<(&str, Span, &[Expr])> = Vec::new();
+        let mut cur = &init;
+        let base = loop {
+            match &cur.kind {
+                ExprKind::Call { callee, args } => match &callee.kind {
+                    ExprKind::Member {
+                        object,
+                        property,
+                        property_span,
+                    } => {
+                        methods.push((property, *property_span, args));
+                        cur = object;
+                    }
+                    _ => break None,
+                },
+                ExprKind::Member {
+                    object,
+                    property,
+                    property_span,
+                } => {
+                    methods.push((property, *property_span, &[]));
+                    cur = object;
+                }
+                ExprKind::Ident(n) => break Some(n.as_str()),
+                _ => break None,
+            }
+        };
+        let Some(builder) = base.and_then(|b| builder_of(ld, file, b, 0)) else {
+            continue;
+        };
+        methods.reverse();
+        let (kind, visibility) = match builder {
+            "query" => (FunctionKind::Query, Visibility::Public),
+            "mutation" => (FunctionKind::Mutation, Visibility::Public),
+            "action" => (FunctionKind::Action, Visibility::Public),
+            "internalQuery" => (FunctionKind::Query, Visibility::Internal),
+            "internalMutation" => (FunctionKind::Mutation, Visibility::Internal),
+            _ => (FunctionKind::Action, Visibility::Internal),
+        };
+        let mut f = FunctionDraft {
+            module: module.module.clone(),
+            file: module.file.clone(),
+            api_path: module.api_path.clone(),
+            export_name: name.clone(),
+            span: FileSpan::new(file, span),
+            kind,
+            visibility,
+            args: None,
+            handler: None,
+        };
+        let mut ok = true;
+        let mut handled = false;
+        for (method, mspan, args) in methods {
+            if handled {
+                d.push(
+                    Diagnostic::error(
+                        Code::UnknownBuilderMethod,
+                        format!("`.{method}(...)` after the handler of `{name}`"),
+                    )
+                    .with_label(file, mspan, "nothing can follow the handler")
+                    .with_help(format!(
+                        "`.{}(handler)` must be the last call",
+                        kind.as_str()
+                    )),
+                );
+                ok = false;
+                continue;
+            }
+            match method {
+                "input" => {
+                    ev.not_static = Code::ArgsNotStatic;
+                    ev.supported_help = crate::eval::ARGS_HELP;
+                    let v = match args {
+                        [a] => ev.eval(ld, file, a, d),
+                        _ => {
+                            d.push(
+                                Diagnostic::error(
+                                    Code::ArgsNotStatic,
+                                    "`.input(...)` takes one object of validators",
+                                )
+                                .with_label(file, mspan, "expected one argument")
+                                .with_help("write `.input({ name: v.string() })`"),
+                            );
+                            None
+                        }
+                    };
+                    ev.not_static = Code::NotStatic;
+                    ev.supported_help = crate::eval::SCHEMA_HELP;
+                    match v.map(|v| v.kind) {
+                        Some(ValKind::Object(entries)) => f.args = Some(entries),
+                        Some(_) => {
+                            d.push(
+                                Diagnostic::error(
+                                    Code::ArgsNotStatic,
+                                    "`.input(...)` takes an object of validators",
+                                )
+                                .with_label(file, args[0].span, "not an object")
+                                .with_help("write `.input({ name: v.string() })`"),
+                            );
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                }
+                "query" | "mutation" | "action" if method == kind.as_str() => {
+                    handled = true;
+                    match args.first().map(|a| (&a.kind, a.span)) {
+                        Some((ExprKind::Function(h), _)) => f.handler = Some((h.clone(), file)),
+                        Some((ExprKind::Ident(_), _)) => {
+                            if let Some(v) = ev.eval(ld, file, &args[0], d)
+                                && let ValKind::Function(h) = v.kind
+                            {
+                                f.handler = Some((h, v.at.file));
+                            }
+                        }
+                        Some((_, at)) => {
+                            d.push(
+                                Diagnostic::error(
+                                    Code::MissingHandler,
+                                    format!("the handler of `{name}` is not a function"),
+                                )
+                                .with_label(file, at, "expected a function")
+                                .with_help(format!(
+                                    "write `.{}(async ({{ ctx, args }}) => {{ ... }})`",
+                                    kind.as_str()
+                                )),
+                            );
+                            ok = false;
+                        }
+                        None => {
+                            d.push(
+                                Diagnostic::error(
+                                    Code::MissingHandler,
+                                    format!("`.{method}()` of `{name}` has no handler"),
+                                )
+                                .with_label(file, mspan, "missing handler")
+                                .with_help(format!(
+                                    "write `.{}(async ({{ ctx, args }}) => {{ ... }})`",
+                                    kind.as_str()
+                                )),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                "query" | "mutation" | "action" => {
+                    d.push(
+                        Diagnostic::error(
+                            Code::KindMismatch,
+                            format!("`{builder}` is finished with `.{method}(...)`"),
+                        )
+                        .with_label(file, mspan, format!("expected `.{}(...)`", kind.as_str()))
+                        .with_help(format!(
+                            "a `{builder}` takes its handler in `.{}(handler)`",
+                            kind.as_str()
+                        )),
+                    );
+                    ok = false;
+                    handled = true;
+                }
+                other => {
+                    d.push(
+                        Diagnostic::error(
+                            Code::UnknownBuilderMethod,
+                            format!("unknown builder method `.{other}`"),
+                        )
+                        .with_label(file, mspan, "not a builder method")
+                        .with_help(
+                            did_you_mean(other, ".", BUILDER_METHODS.iter().copied())
+                                .unwrap_or_else(|| {
+                                    format!(
+                                        "builders take `.input({{...}})` then `.{}(handler)`",
+                                        kind.as_str()
+                                    )
+                                }),
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if !handled && ok {
+            d.push(
+                Diagnostic::error(Code::MissingHandler, format!("`{name}` has no handler"))
+                    .with_label(
+                        file,
+                        span,
+                        format!("`.{}(handler)` is missing", kind.as_str()),
+                    )
+                    .with_help(format!(
+                        "add `.{}(async ({{ ctx, args }}) => {{ ... }})` to the builder chain",
+                        kind.as_str()
+                    )),
+            );
+            ok = false;
+        }
+        if ok {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// How a handler refers to its arguments.
+#[derive(Default)]
+struct ArgEnv {
+    /// Local variable → argument name (`args: { channelId: cid }`).
+    locals: HashMap<String, String>,
+    /// Variables that hold the args object (`args`).
+    args_vars: Vec<String>,
+    /// Variables that hold the whole input (`(input) => input.args.x`).
+    input_vars: Vec<String>,
+}
+
+impl ArgEnv {
+    fn new(h: &FunctionSummary) -> Self {
+        let mut env = ArgEnv::default();
+        match h.params.first() {
+            Some(Pattern::Ident { name, .. }) => env.input_vars.push(name.clone()),
+            Some(Pattern::Object { props, .. }) => {
+                for p in props {
+                    if p.key.as_deref() != Some("args") {
+                        continue;
+                    }
+                    match &p.value {
+                        Pattern::Ident { name, .. } => env.args_vars.push(name.clone()),
+                        Pattern::Object { props, .. } => {
+                            for q in props {
+                                if let (Some(k), Pattern::Ident { name, .. }) = (&q.key, &q.value) {
+                                    env.locals.insert(name.clone(), k.clone());
+                                }
+                            }
+                        }
+                        Pattern::Other => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        env
+    }
+
+    /// The argument name `e` provably is.
+    fn arg_of(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Ident(n) => self.locals.get(n).cloned(),
+            ExprKind::Member {
+                object, property, ..
+            } => match &object.kind {
+                ExprKind::Ident(a) if self.args_vars.contains(a) => Some(property.clone()),
+                ExprKind::Member {
+                    object: inner,
+                    property: p2,
+                    ..
+                } if p2 == "args" => match &inner.kind {
+                    ExprKind::Ident(i) if self.input_vars.contains(i) => Some(property.clone()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+const WRITES: &[&str] = &["insert", "patch", "replace", "delete"];
+
+/// Pass 4: body checks and the route of one function.
+pub fn check_body(
+    ir: &Ir,
+    f: &FunctionDraft,
+    args: Option<&[ObjectField]>,
+    d: &mut Vec<Diagnostic>,
+) -> (Route, Vec<String>, Vec<String>) {
+    let mut read = BTreeSet::new();
+    let mut written = BTreeSet::new();
+    // (shard key, arg) evidence from withIndex/insert
+    let mut bindings: Vec<(String, String)> = Vec::new();
+    if let Some((h, hfile)) = &f.handler {
+        let file = *hfile;
+        let env = ArgEnv::new(h);
+        let table_names: Vec<&str> = ir.tables.iter().map(|t| t.name.as_str()).collect();
+        for call in &h.db_calls {
+            let is_write = WRITES.contains(&call.method.as_str());
+            if is_write && f.kind == FunctionKind::Query {
+                d.push(
+                    Diagnostic::error(
+                        Code::WriteInQuery,
+                        format!(
+                            "query `{}` writes with `ctx.db.{}`",
+                            f.export_name, call.method
+                        ),
+                    )
+                    .with_label(file, call.method_span, "queries are read-only")
+                    .and_label(f.span.file, f.span.span, "declared as a query here")
+                    .with_help("make it a `mutation`, or move the write into one"),
+                );
+            }
+            let table = table_of(call, &env, args);
+            let Some((tname, tspan)) = table else {
+                continue;
+            };
+            let Some((_, t)) = ir.table_by_name(&tname) else {
+                if let Some(span) = tspan {
+                    d.push(
+                        Diagnostic::error(
+                            Code::UnknownTable,
+                            format!("table `{tname}` does not exist"),
+                        )
+                        .with_label(file, span, "no such table")
+                        .with_help(
+                            did_you_mean(&tname, "", table_names.iter().copied()).unwrap_or_else(
+                                || {
+                                    format!(
+                                        "the schema's tables are {}",
+                                        table_names
+                                            .iter()
+                                            .map(|t| format!("`{t}`"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                },
+                            ),
+                        ),
+                    );
+                }
+                continue;
+            };
+            if is_write {
+                written.insert(t.name.clone());
+            } else {
+                read.insert(t.name.clone());
+            }
+            if let Some(idx) = &call.index {
+                check_index(t, idx, file, &env, &mut bindings, d);
+            }
+            if call.method == "insert" {
+                check_insert(t, call, file, &env, &mut bindings, d);
+            }
+        }
+    }
+    if f.kind == FunctionKind::Action {
+        return (
+            Route::Worker,
+            read.into_iter().collect(),
+            written.into_iter().collect(),
+        );
+    }
+    let touched: BTreeSet<&String> = read.iter().chain(written.iter()).collect();
+    let mut families: Vec<(&str, &str)> = Vec::new(); // (key, table)
+    let mut root_table = None;
+    let mut global = false;
+    for name in &touched {
+        let Some((_, t)) = ir.table_by_name(name) else {
+            continue;
+        };
+        match &t.placement {
+            Placement::Shard { key } => {
+                if !families.iter().any(|(k, _)| *k == key) {
+                    families.push((key, &t.name));
+                }
+            }
+            Placement::Root => root_table = root_table.or(Some(t.name.as_str())),
+            Placement::Global => global = true,
+        }
+    }
+    let route = if families.len() > 1 {
+        let list: Vec<String> = families
+            .iter()
+            .map(|(k, t)| format!("`{k}` (table `{t}`)"))
+            .collect();
+        d.push(
+            Diagnostic::error(Code::Unroutable, format!("`{}` touches two shard families: {}", f.export_name, list.join(" and ")))
+                .with_label(f.span.file, f.span.span, "cannot run in one Durable Object")
+                .with_help("split it into one function per shard family, or make one of the tables `.global()`"),
+        );
+        Route::Root
+    } else if let Some((key, table)) = families.first() {
+        if let Some(root) = root_table {
+            d.push(
+                Diagnostic::error(
+                    Code::Unroutable,
+                    format!(
+                        "`{}` touches root table `{root}` and table `{table}` sharded by `{key}`",
+                        f.export_name
+                    ),
+                )
+                .with_label(f.span.file, f.span.span, "cannot run in one Durable Object")
+                .with_help(format!(
+                    "make `{root}` `.global()` or shard it by `{key}`, or split the function"
+                )),
+            );
+            Route::Root
+        } else {
+            let declared = |a: &str| args.is_some_and(|args| args.iter().any(|x| x.name == a));
+            let arg = bindings
+                .iter()
+                .find(|(k, a)| k == key && declared(a))
+                .map(|(_, a)| a.clone())
+                .or_else(|| declared(key).then(|| key.to_string()));
+            match arg {
+                Some(arg) => Route::Shard {
+                    key: key.to_string(),
+                    arg,
+                },
+                None => {
+                    d.push(
+                        Diagnostic::error(
+                            Code::Unroutable,
+                            format!("`{}` touches table `{table}`, sharded by `{key}`, but no argument binds `{key}`", f.export_name),
+                        )
+                        .with_label(f.span.file, f.span.span, "cannot tell which shard to run in")
+                        .with_help(format!(
+                            "add an argument `{key}` and use it in `.withIndex(..., (q) => q.eq(\"{key}\", {key}))` or as the `{key}` of the inserted document"
+                        )),
+                    );
+                    Route::Root
+                }
+            }
+        }
+    } else if root_table.is_some() || !global {
+        Route::Root
+    } else {
+        Route::Global
+    };
+    (
+        route,
+        read.into_iter().collect(),
+        written.into_iter().collect(),
+    )
+}
+
+/// The table a db call names: a string literal, or an argument validated as `v.id("t")`.
+fn table_of(
+    call: &DbCall,
+    env: &ArgEnv,
+    args: Option<&[ObjectField]>,
+) -> Option<(String, Option<Span>)> {
+    let first = call.args.first()?;
+    let literal_table = match call.method.as_str() {
+        "query" | "insert" => true,
+        "get" | "delete" => call.args.len() >= 2,
+        "patch" | "replace" => call.args.len() >= 3,
+        _ => return None,
+    };
+    if literal_table {
+        return first.as_str().map(|s| (s.to_string(), Some(first.span)));
+    }
+    let arg = env.arg_of(first)?;
+    let v = &args?.iter().find(|a| a.name == arg)?.validator;
+    match v {
+        Validator::Id(t) => Some((t.clone(), None)),
+        Validator::Optional(inner) => match inner.as_ref() {
+            Validator::Id(t) => Some((t.clone(), None)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn check_index(
+    t: &Table,
+    idx: &lunora_parser::summary::IndexUse,
+    file: FileId,
+    env: &ArgEnv,
+    bindings: &mut Vec<(String, String)>,
+    d: &mut Vec<Diagnostic>,
+) {
+    let Some(name) = &idx.name else { return };
+    let Some(index) = t.indexes.iter().find(|i| i.name == *name) else {
+        d.push(
+            Diagnostic::error(
+                Code::UnknownIndex,
+                format!("table `{}` has no index `{name}`", t.name),
+            )
+            .with_label(file, idx.name_span, "no such index")
+            .with_help(
+                did_you_mean(name, "", t.indexes.iter().map(|i| i.name.as_str())).unwrap_or_else(
+                    || {
+                        if t.indexes.is_empty() {
+                            format!(
+                                "`{}` has no indexes: add one with `.index(\"{name}\", [...])`",
+                                t.name
+                            )
+                        } else {
+                            format!(
+                                "indexes of `{}`: {}",
+                                t.name,
+                                t.indexes
+                                    .iter()
+                                    .map(|i| format!("`{}`", i.name))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    },
+                ),
+            ),
+        );
+        return;
+    };
+    if !idx.conditions_known {
+        return;
+    }
+    let mut fields = index.fields.clone();
+    if !fields.iter().any(|f| f == "_creationTime") {
+        fields.push("_creationTime".into());
+    }
+    let order = fields
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let help = format!(
+        "conditions must follow the index order ({order}): `eq` on a prefix, then `gt`/`gte` and/or `lt`/`lte` on the next field"
+    );
+    let mut pos = 0usize;
+    let mut range: Option<String> = None;
+    let (mut lower, mut upper) = (false, false);
+    for c in &idx.conditions {
+        let Some((field, fspan)) = &c.field else {
+            return;
+        };
+        let bad = |msg: String, d: &mut Vec<Diagnostic>| {
+            d.push(
+                Diagnostic::error(Code::IndexRangeOrder, msg)
+                    .with_label(file, *fspan, "out of index order")
+                    .with_help(help.clone()),
+            );
+        };
+        match c.method.as_str() {
+            "eq" => {
+                if range.is_some() {
+                    bad(
+                        format!(
+                            "`q.eq(\"{field}\")` comes after a range condition on index `{}`",
+                            index.name
+                        ),
+                        d,
+                    );
+                    return;
+                }
+                if fields.get(pos) != Some(field) {
+                    let expected = fields
+                        .get(pos)
+                        .map_or("no more fields".to_string(), |f| format!("`{f}`"));
+                    bad(
+                        format!(
+                            "`q.eq(\"{field}\")` on index `{}` where the next field is {expected}",
+                            index.name
+                        ),
+                        d,
+                    );
+                    return;
+                }
+                if let Some(v) = &c.value
+                    && let Some(arg) = env.arg_of(v)
+                    && let Placement::Shard { key } = &t.placement
+                    && key == field
+                {
+                    bindings.push((key.clone(), arg));
+                }
+                pos += 1;
+            }
+            "gt" | "gte" | "lt" | "lte" => {
+                let is_lower = c.method.starts_with('g');
+                match &range {
+                    None => {
+                        if fields.get(pos) != Some(field) {
+                            let expected = fields
+                                .get(pos)
+                                .map_or("no more fields".to_string(), |f| format!("`{f}`"));
+                            bad(
+                                format!(
+                                    "`q.{}(\"{field}\")` on index `{}` where the next field is {expected}",
+                                    c.method, index.name
+                                ),
+                                d,
+                            );
+                            return;
+                        }
+                        range = Some(field.clone());
+                    }
+                    Some(r) if r != field => {
+                        bad(
+                            format!(
+                                "`q.{}(\"{field}\")` after a range on `{r}`: one field per range",
+                                c.method
+                            ),
+                            d,
+                        );
+                        return;
+                    }
+                    Some(_) => {
+                        if (is_lower && lower) || (!is_lower && upper) {
+                            bad(
+                                format!(
+                                    "two {} bounds on `{field}`",
+                                    if is_lower { "lower" } else { "upper" }
+                                ),
+                                d,
+                            );
+                            return;
+                        }
+                    }
+                }
+                if is_lower {
+                    lower = true;
+                } else {
+                    upper = true;
+                }
+            }
+            other => {
+                d.push(
+                    Diagnostic::error(
+                        Code::IndexRangeOrder,
+                        format!("`q.{other}` is not an index range method"),
+                    )
+                    .with_label(file, c.method_span, "unknown method")
+                    .with_help(
+                        did_you_mean(other, "q.", ["eq", "gt", "gte", "lt", "lte"])
+                            .unwrap_or_else(|| "use `eq`, `gt`, `gte`, `lt` or `lte`".to_string()),
+                    ),
+                );
+                return;
+            }
+        }
+    }
+}
+
+fn check_insert(
+    t: &Table,
+    call: &DbCall,
+    file: FileId,
+    env: &ArgEnv,
+    bindings: &mut Vec<(String, String)>,
+    d: &mut Vec<Diagnostic>,
+) {
+    let Some(Expr {
+        kind: ExprKind::Object(props),
+        span,
+    }) = call.args.get(1)
+    else {
+        return;
+    };
+    let mut complete = true;
+    let mut present = Vec::new();
+    for p in props {
+        match p {
+            Property::KeyValue {
+                key,
+                key_span,
+                value,
+            } => {
+                if t.field(key).is_none() {
+                    d.push(
+                        Diagnostic::error(
+                            Code::UnknownField,
+                            format!("table `{}` has no field `{key}`", t.name),
+                        )
+                        .with_label(file, *key_span, "no such field")
+                        .with_help(
+                            did_you_mean(key, "", t.fields.iter().map(|f| f.name.as_str()))
+                                .unwrap_or_else(|| {
+                                    format!(
+                                        "fields of `{}`: {}",
+                                        t.name,
+                                        t.fields
+                                            .iter()
+                                            .map(|f| format!("`{}`", f.name))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                }),
+                        ),
+                    );
+                    continue;
+                }
+                present.push(key.as_str());
+                if let Placement::Shard { key: sk } = &t.placement
+                    && sk == key
+                    && let Some(arg) = env.arg_of(value)
+                {
+                    bindings.push((sk.clone(), arg));
+                }
+            }
+            _ => complete = false,
+        }
+    }
+    if complete {
+        let missing: Vec<&str> = t
+            .fields
+            .iter()
+            .filter(|f| !f.is_optional() && !present.contains(&f.name.as_str()))
+            .map(|f| f.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            d.push(
+                Diagnostic::error(
+                    Code::MissingField,
+                    format!(
+                        "insert into `{}` is missing required field{} {list}",
+                        t.name,
+                        if missing.len() == 1 { "" } else { "s" }
+                    ),
+                )
+                .with_label(file, *span, format!("missing {list}"))
+                .with_help(format!(
+                    "add {list}, or make {} `v.optional(...)` in the schema",
+                    if missing.len() == 1 { "it" } else { "them" }
+                )),
+            );
+        }
+    }
+}

@@ -1,0 +1,855 @@
+//! The schema: tables (pass 1), validators (pass 2), indexes and placement (pass 3).
+
+use std::collections::HashMap;
+
+use lunora_parser::{Code, Diagnostic, FileSpan};
+
+use crate::eval::{Entry, Val, ValKind};
+use crate::ir::*;
+use crate::suggest::did_you_mean;
+
+pub const VALIDATORS: &[&str] = &[
+    "string", "number", "boolean", "null", "int64", "bytes", "any", "id", "literal", "optional",
+    "array", "object", "record", "union",
+];
+pub const TABLE_METHODS: &[&str] = &["global", "shardBy", "index"];
+
+/// A table as written, before its validators are resolved.
+pub struct TableDraft {
+    pub name: String,
+    pub at: FileSpan,
+    pub fields: Vec<Entry>,
+    pub globals: Vec<FileSpan>,
+    /// (field, span of the argument, span of the method name)
+    pub shards: Vec<(String, FileSpan, FileSpan)>,
+    pub indexes: Vec<IndexDraft>,
+}
+
+pub struct IndexDraft {
+    pub name: String,
+    pub name_at: FileSpan,
+    pub fields: Vec<(String, FileSpan)>,
+    pub fields_at: FileSpan,
+    pub unique: bool,
+}
+
+fn err(code: Code, msg: impl Into<String>, at: FileSpan, label: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(code, msg).with_label(at.file, at.span, label)
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_' || f == '$')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '$')
+}
+
+/// Checks a user-chosen name (table, field, index): no leading `_`, an identifier.
+pub fn check_name(kind: &str, name: &str, at: FileSpan, d: &mut Vec<Diagnostic>) -> bool {
+    if name.starts_with('_') {
+        d.push(
+            err(
+                Code::ReservedName,
+                format!("{kind} name `{name}` starts with `_`"),
+                at,
+                "names starting with `_` are reserved",
+            )
+            .with_help(format!(
+                "rename it to `{}`: `_id`, `_creationTime` and other `_` names are system fields",
+                name.trim_start_matches('_')
+            )),
+        );
+        false
+    } else if !is_identifier(name) {
+        d.push(
+            err(
+                Code::ReservedName,
+                format!("{kind} name `{name}` is not an identifier"),
+                at,
+                "not a valid identifier",
+            )
+            .with_help("use letters, digits, `_` and `$`, not starting with a digit"),
+        );
+        false
+    } else {
+        true
+    }
+}
+
+/// Pass 1: the `defineSchema({...})` value into table drafts.
+pub fn collect_tables(schema: &Val, d: &mut Vec<Diagnostic>) -> Vec<TableDraft> {
+    let ValKind::Call { callee, args } = &schema.kind else {
+        d.push(
+            err(
+                Code::NoSchemaExport,
+                format!(
+                    "the schema export is {}, not `defineSchema({{...}})`",
+                    schema.describe()
+                ),
+                schema.at,
+                "expected `defineSchema({...})`",
+            )
+            .with_help("write `export const schema = defineSchema({ ... })`"),
+        );
+        return Vec::new();
+    };
+    if callee.extern_name() != Some("defineSchema") {
+        d.push(
+            err(
+                Code::NoSchemaExport,
+                "the schema export is not a `defineSchema(...)` call",
+                callee.at,
+                "expected `defineSchema`",
+            )
+            .with_help("import `defineSchema` from `lunorash/server` and call it with the tables"),
+        );
+        return Vec::new();
+    }
+    let Some(Val {
+        kind: ValKind::Object(entries),
+        ..
+    }) = args.first()
+    else {
+        let at = args.first().map_or(schema.at, |a| a.at);
+        d.push(
+            err(
+                Code::NotStatic,
+                "`defineSchema` takes an object literal of tables",
+                at,
+                "expected `{ tableName: defineTable({...}), ... }`",
+            )
+            .with_help(crate::eval::SCHEMA_HELP),
+        );
+        return Vec::new();
+    };
+    let mut seen: HashMap<&str, FileSpan> = HashMap::new();
+    let mut out = Vec::new();
+    for entry in entries {
+        if let Some(first) = seen.get(entry.key.as_str()) {
+            d.push(
+                err(
+                    Code::DuplicateTable,
+                    format!("table `{}` is defined twice", entry.key),
+                    entry.key_at,
+                    "defined again here",
+                )
+                .and_label(first.file, first.span, "first defined here")
+                .with_help("rename or remove one of the two tables"),
+            );
+            continue;
+        }
+        seen.insert(&entry.key, entry.key_at);
+        check_name("table", &entry.key, entry.key_at, d);
+        if let Some(t) = table_draft(entry, d) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
+    // Unwind `defineTable({...}).m1(..).m2(..)`.
+    let mut methods = Vec::new();
+    let mut cur = &entry.value;
+    loop {
+        match &cur.kind {
+            ValKind::Call { callee, args } => match &callee.kind {
+                ValKind::Member {
+                    object,
+                    property,
+                    property_at,
+                } => {
+                    methods.push((property.as_str(), *property_at, args.as_slice(), cur.at));
+                    cur = object;
+                }
+                ValKind::Extern { name, .. } if name == "defineTable" => break,
+                _ => return not_a_table(entry, cur, d),
+            },
+            _ => return not_a_table(entry, cur, d),
+        }
+    }
+    let ValKind::Call { args, .. } = &cur.kind else {
+        return None;
+    };
+    let fields = match args.first() {
+        Some(Val {
+            kind: ValKind::Object(fields),
+            ..
+        }) if args.len() == 1 => fields.clone(),
+        _ => {
+            d.push(
+                err(
+                    Code::NotATable,
+                    format!(
+                        "`defineTable` for `{}` takes one object of fields",
+                        entry.key
+                    ),
+                    cur.at,
+                    "expected `defineTable({ field: v.string(), ... })`",
+                )
+                .with_help("pass an object literal whose values are `v.*` validators"),
+            );
+            return None;
+        }
+    };
+    methods.reverse();
+    let mut t = TableDraft {
+        name: entry.key.clone(),
+        at: entry.key_at,
+        fields,
+        globals: Vec::new(),
+        shards: Vec::new(),
+        indexes: Vec::new(),
+    };
+    for (name, name_at, args, call_at) in methods {
+        match name {
+            "global" => {
+                if !args.is_empty() {
+                    d.push(bad_method_args(
+                        call_at,
+                        "`.global()` takes no arguments",
+                        "remove the arguments: `.global()`",
+                    ));
+                }
+                t.globals.push(name_at);
+            }
+            "shardBy" => match args {
+                [
+                    Val {
+                        kind: ValKind::Str(f),
+                        at,
+                    },
+                ] => t.shards.push((f.clone(), *at, name_at)),
+                _ => d.push(bad_method_args(
+                    args.first().map_or(call_at, |a| a.at),
+                    "`.shardBy(...)` takes one field name as a string",
+                    "write `.shardBy(\"fieldName\")`",
+                )),
+            },
+            "index" => {
+                if let Some(i) = index_draft(args, call_at, d) {
+                    t.indexes.push(i);
+                }
+            }
+            other => {
+                let mut diag = err(
+                    Code::UnknownTableMethod,
+                    format!("unknown table method `.{other}()`"),
+                    name_at,
+                    "not a table method",
+                );
+                diag = diag.with_help(
+                    did_you_mean(other, ".", TABLE_METHODS.iter().copied()).unwrap_or_else(|| {
+                        "table methods are `.global()`, `.shardBy(field)` and `.index(name, fields, { unique? })`".to_string()
+                    }),
+                );
+                d.push(diag);
+            }
+        }
+    }
+    Some(t)
+}
+
+fn bad_method_args(at: FileSpan, msg: &str, help: &str) -> Diagnostic {
+    err(Code::InvalidTableMethodArgs, msg, at, "invalid argument").with_help(help)
+}
+
+fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Option<IndexDraft> {
+    const HELP: &str = "write `.index(\"by_field\", [\"field\"])` or `.index(\"by_field\", [\"field\"], { unique: true })`";
+    let (name, name_at) = match args.first() {
+        Some(Val {
+            kind: ValKind::Str(n),
+            at,
+        }) => (n.clone(), *at),
+        Some(v) => {
+            d.push(bad_method_args(
+                v.at,
+                "an index name must be a string",
+                HELP,
+            ));
+            return None;
+        }
+        None => {
+            d.push(bad_method_args(
+                call_at,
+                "`.index(...)` needs a name and a list of fields",
+                HELP,
+            ));
+            return None;
+        }
+    };
+    let (fields, fields_at) = match args.get(1) {
+        Some(Val {
+            kind: ValKind::Array(items),
+            at,
+        }) => {
+            let mut out = Vec::new();
+            for i in items {
+                match &i.kind {
+                    ValKind::Str(s) => out.push((s.clone(), i.at)),
+                    _ => {
+                        d.push(bad_method_args(i.at, "index fields must be strings", HELP));
+                        return None;
+                    }
+                }
+            }
+            (out, *at)
+        }
+        Some(v) => {
+            d.push(bad_method_args(
+                v.at,
+                "index fields must be an array of field names",
+                HELP,
+            ));
+            return None;
+        }
+        None => {
+            d.push(bad_method_args(
+                call_at,
+                format!("index `{name}` has no list of fields").as_str(),
+                HELP,
+            ));
+            return None;
+        }
+    };
+    let mut unique = false;
+    match args.get(2) {
+        None => {}
+        Some(Val {
+            kind: ValKind::Object(opts),
+            ..
+        }) => {
+            for o in opts {
+                match (o.key.as_str(), &o.value.kind) {
+                    ("unique", ValKind::Bool(b)) => unique = *b,
+                    _ => d.push(bad_method_args(
+                        o.key_at,
+                        &format!("unknown or invalid index option `{}`", o.key),
+                        "the only index option is `unique: true | false`",
+                    )),
+                }
+            }
+        }
+        Some(v) => d.push(bad_method_args(
+            v.at,
+            "index options must be an object",
+            HELP,
+        )),
+    }
+    if args.len() > 3 {
+        d.push(bad_method_args(
+            args[3].at,
+            "`.index(...)` takes at most three arguments",
+            HELP,
+        ));
+    }
+    Some(IndexDraft {
+        name,
+        name_at,
+        fields,
+        fields_at,
+        unique,
+    })
+}
+
+fn not_a_table(entry: &Entry, at: &Val, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
+    d.push(
+        err(
+            Code::NotATable,
+            format!("table `{}` is not built with `defineTable(...)`", entry.key),
+            at.at,
+            format!("this is {}", at.describe()),
+        )
+        .with_help("write `defineTable({ ... })`, optionally followed by `.global()`, `.shardBy(...)` or `.index(...)`"),
+    );
+    None
+}
+
+/// Pass 2: resolves an object of field validators.
+pub fn object_fields(
+    entries: &[Entry],
+    tables: &[&str],
+    check_names: bool,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Vec<(ObjectField, FileSpan)>> {
+    let mut seen: HashMap<&str, FileSpan> = HashMap::new();
+    let mut out = Vec::new();
+    let mut ok = true;
+    for e in entries {
+        if let Some(first) = seen.get(e.key.as_str()) {
+            d.push(
+                err(
+                    Code::DuplicateField,
+                    format!("field `{}` is defined twice", e.key),
+                    e.key_at,
+                    "defined again here",
+                )
+                .and_label(first.file, first.span, "first defined here")
+                .with_help("remove or rename one of the two fields"),
+            );
+            ok = false;
+            continue;
+        }
+        seen.insert(&e.key, e.key_at);
+        if check_names && !check_name("field", &e.key, e.key_at, d) {
+            ok = false;
+        }
+        match validator(&e.value, tables, d) {
+            Some(v) => out.push((
+                ObjectField {
+                    name: e.key.clone(),
+                    validator: v,
+                },
+                e.key_at,
+            )),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
+    err(Code::InvalidValidatorArgs, msg, at, "invalid arguments").with_help(help)
+}
+
+/// Pass 2: one validator expression.
+pub fn validator(val: &Val, tables: &[&str], d: &mut Vec<Diagnostic>) -> Option<Validator> {
+    let (name, name_at, args, call_at) = match &val.kind {
+        ValKind::Call { callee, args } => match &callee.kind {
+            ValKind::Member {
+                object,
+                property,
+                property_at,
+            } if object.extern_name() == Some("v") => {
+                (property.as_str(), *property_at, args.as_slice(), val.at)
+            }
+            _ => return not_validator(val, d),
+        },
+        ValKind::Member {
+            object,
+            property,
+            property_at,
+        } if object.extern_name() == Some("v") => {
+            if VALIDATORS.contains(&property.as_str()) {
+                d.push(
+                    err(
+                        Code::InvalidValidatorArgs,
+                        format!("`v.{property}` is not called"),
+                        *property_at,
+                        "missing `(...)`",
+                    )
+                    .with_help(format!("call it: `v.{property}(...)`")),
+                );
+                return None;
+            }
+            (property.as_str(), *property_at, &[][..], val.at)
+        }
+        _ => return not_validator(val, d),
+    };
+    if !VALIDATORS.contains(&name) {
+        d.push(
+            err(
+                Code::UnknownValidator,
+                format!("unknown validator `v.{name}`"),
+                name_at,
+                "not a validator",
+            )
+            .with_help(
+                did_you_mean(name, "v.", VALIDATORS.iter().copied()).unwrap_or_else(|| {
+                    format!(
+                        "validators are {}",
+                        VALIDATORS
+                            .iter()
+                            .map(|v| format!("`v.{v}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }),
+            ),
+        );
+        return None;
+    }
+    let count = |n: usize, d: &mut Vec<Diagnostic>, usage: &str| -> bool {
+        if args.len() == n {
+            true
+        } else {
+            let at = args.get(n).map_or(call_at, |a| a.at);
+            d.push(bad_args(
+                at,
+                format!(
+                    "`v.{name}` takes {n} argument{}, got {}",
+                    if n == 1 { "" } else { "s" },
+                    args.len()
+                ),
+                usage,
+            ));
+            false
+        }
+    };
+    let v = match name {
+        "string" | "number" | "boolean" | "null" | "int64" | "bytes" | "any" => {
+            if !count(0, d, &format!("write `v.{name}()`")) {
+                return None;
+            }
+            match name {
+                "string" => Validator::String,
+                "number" => Validator::Number,
+                "boolean" => Validator::Boolean,
+                "null" => Validator::Null,
+                "int64" => Validator::Int64,
+                "bytes" => Validator::Bytes,
+                _ => Validator::Any,
+            }
+        }
+        "id" => {
+            if !count(1, d, "write `v.id(\"tableName\")`") {
+                return None;
+            }
+            let ValKind::Str(t) = &args[0].kind else {
+                d.push(bad_args(
+                    args[0].at,
+                    "`v.id` takes a table name as a string".into(),
+                    "write `v.id(\"tableName\")`",
+                ));
+                return None;
+            };
+            if !tables.contains(&t.as_str()) && t != AUTH_TABLE {
+                let help = did_you_mean(t, "", tables.iter().copied().chain([AUTH_TABLE]))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the schema's tables are {}",
+                            tables
+                                .iter()
+                                .map(|t| format!("`{t}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    });
+                d.push(
+                    err(
+                        Code::UnknownIdTable,
+                        format!("`v.id(\"{t}\")` names a table that does not exist"),
+                        args[0].at,
+                        "no such table",
+                    )
+                    .with_help(help),
+                );
+                return None;
+            }
+            Validator::Id(t.clone())
+        }
+        "literal" => {
+            if !count(1, d, "write `v.literal(\"value\")`") {
+                return None;
+            }
+            Validator::Literal(match &args[0].kind {
+                ValKind::Str(s) => Literal::String(s.clone()),
+                ValKind::Num(n) => Literal::Number(n.clone()),
+                ValKind::Bool(b) => Literal::Boolean(*b),
+                _ => {
+                    d.push(bad_args(
+                        args[0].at,
+                        "`v.literal` takes a string, number or boolean".into(),
+                        "write `v.literal(\"value\")`",
+                    ));
+                    return None;
+                }
+            })
+        }
+        "optional" | "array" => {
+            if !count(1, d, &format!("write `v.{name}(v.string())`")) {
+                return None;
+            }
+            let inner = Box::new(validator(&args[0], tables, d)?);
+            if name == "optional" {
+                Validator::Optional(inner)
+            } else {
+                Validator::Array(inner)
+            }
+        }
+        "object" => {
+            if !count(1, d, "write `v.object({ field: v.string() })`") {
+                return None;
+            }
+            let ValKind::Object(entries) = &args[0].kind else {
+                d.push(bad_args(
+                    args[0].at,
+                    "`v.object` takes an object of validators".into(),
+                    "write `v.object({ field: v.string() })`",
+                ));
+                return None;
+            };
+            Validator::Object(
+                object_fields(entries, tables, false, d)?
+                    .into_iter()
+                    .map(|(f, _)| f)
+                    .collect(),
+            )
+        }
+        "record" => {
+            if !count(2, d, "write `v.record(v.string(), v.number())`") {
+                return None;
+            }
+            let k = validator(&args[0], tables, d);
+            let x = validator(&args[1], tables, d);
+            Validator::Record(Box::new(k?), Box::new(x?))
+        }
+        _ => {
+            // union
+            if args.is_empty() {
+                d.push(bad_args(
+                    call_at,
+                    "`v.union` needs at least one validator".into(),
+                    "write `v.union(v.string(), v.number())`",
+                ));
+                return None;
+            }
+            let mut out = Vec::new();
+            let mut ok = true;
+            for a in args {
+                match validator(a, tables, d) {
+                    Some(v) => out.push(v),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                return None;
+            }
+            Validator::Union(out)
+        }
+    };
+    Some(v)
+}
+
+fn not_validator(val: &Val, d: &mut Vec<Diagnostic>) -> Option<Validator> {
+    d.push(
+        err(
+            Code::NotAValidator,
+            format!("expected a validator, found {}", val.describe()),
+            val.at,
+            "not a `v.*` validator",
+        )
+        .with_help("use a validator such as `v.string()`, `v.number()` or `v.id(\"table\")`"),
+    );
+    None
+}
+
+fn is_scalar(v: &Validator) -> bool {
+    matches!(
+        v,
+        Validator::String
+            | Validator::Number
+            | Validator::Int64
+            | Validator::Boolean
+            | Validator::Id(_)
+            | Validator::Literal(_)
+    )
+}
+
+/// Pass 3: placement and indexes of one table whose fields are resolved.
+pub fn placement_and_indexes(
+    t: &TableDraft,
+    fields: &[Field],
+    d: &mut Vec<Diagnostic>,
+) -> (Placement, Vec<Index>) {
+    for dup in t.globals.iter().skip(1) {
+        d.push(
+            err(
+                Code::DuplicatePlacement,
+                format!("`.global()` is called twice on `{}`", t.name),
+                *dup,
+                "called again here",
+            )
+            .and_label(t.globals[0].file, t.globals[0].span, "first called here")
+            .with_help("remove the second `.global()`"),
+        );
+    }
+    for dup in t.shards.iter().skip(1) {
+        d.push(
+            err(
+                Code::DuplicatePlacement,
+                format!("`.shardBy()` is called twice on `{}`", t.name),
+                dup.2,
+                "called again here",
+            )
+            .and_label(t.shards[0].2.file, t.shards[0].2.span, "first called here")
+            .with_help("a table has one shard key: keep one `.shardBy(...)`"),
+        );
+    }
+    let mut placement = Placement::Root;
+    if let (Some(g), Some(s)) = (t.globals.first(), t.shards.first()) {
+        d.push(
+            err(Code::GlobalAndShard, format!("table `{}` is both `.global()` and `.shardBy()`", t.name), s.2, "sharded here")
+                .and_label(g.file, g.span, "made global here")
+                .with_help("a table lives in D1 (`.global()`) or in shard objects (`.shardBy(...)`), not both: remove one"),
+        );
+    } else if !t.globals.is_empty() {
+        placement = Placement::Global;
+    } else if let Some((key, at, _)) = t.shards.first() {
+        match fields.iter().find(|f| f.name == *key) {
+            None => d.push(
+                err(
+                    Code::ShardKeyMissing,
+                    format!("shard key `{key}` is not a field of `{}`", t.name),
+                    *at,
+                    "no such field",
+                )
+                .with_help(
+                    did_you_mean(key, "", fields.iter().map(|f| f.name.as_str()))
+                        .unwrap_or_else(|| format!("add a required field `{key}` to `{}`", t.name)),
+                ),
+            ),
+            Some(f) if !is_scalar(&f.validator) => d.push(
+                err(
+                    Code::ShardKeyNotScalar,
+                    format!(
+                        "shard key `{key}` of `{}` must be a required scalar",
+                        t.name
+                    ),
+                    *at,
+                    if f.is_optional() {
+                        "this field is optional"
+                    } else {
+                        "this field is not a scalar"
+                    },
+                )
+                .and_label(
+                    f.span.unwrap_or(*at).file,
+                    f.span.unwrap_or(*at).span,
+                    "field defined here",
+                )
+                .with_help(
+                    "shard by a required string, number, int64, boolean, id or literal field",
+                ),
+            ),
+            Some(_) => placement = Placement::Shard { key: key.clone() },
+        }
+    }
+    let mut indexes: Vec<Index> = Vec::new();
+    let mut seen: HashMap<&str, FileSpan> = HashMap::new();
+    for i in &t.indexes {
+        if let Some(first) = seen.get(i.name.as_str()) {
+            d.push(
+                err(
+                    Code::DuplicateIndex,
+                    format!("index `{}` is defined twice on `{}`", i.name, t.name),
+                    i.name_at,
+                    "defined again here",
+                )
+                .and_label(first.file, first.span, "first defined here")
+                .with_help("rename or remove one of the two indexes"),
+            );
+            continue;
+        }
+        seen.insert(&i.name, i.name_at);
+        let mut ok = check_name("index", &i.name, i.name_at, d);
+        if i.fields.is_empty() {
+            d.push(
+                err(
+                    Code::InvalidIndexFields,
+                    format!("index `{}` has no fields", i.name),
+                    i.fields_at,
+                    "empty list",
+                )
+                .with_help("list at least one field: `[\"field\"]`"),
+            );
+            ok = false;
+        }
+        let mut seen_fields: HashMap<&str, FileSpan> = HashMap::new();
+        for (f, at) in &i.fields {
+            if let Some(first) = seen_fields.get(f.as_str()) {
+                d.push(
+                    err(
+                        Code::InvalidIndexFields,
+                        format!("index `{}` lists `{f}` twice", i.name),
+                        *at,
+                        "listed again here",
+                    )
+                    .and_label(first.file, first.span, "first listed here")
+                    .with_help("list each field once"),
+                );
+                ok = false;
+                continue;
+            }
+            seen_fields.insert(f, *at);
+            if f == "_creationTime" {
+                continue;
+            }
+            if f.starts_with('_') {
+                d.push(
+                    err(
+                        Code::IndexSystemField,
+                        format!("index `{}` is on system field `{f}`", i.name),
+                        *at,
+                        "system field",
+                    )
+                    .with_help(if f == "_id" {
+                        "`_id` is already the primary key: remove it from the index"
+                    } else {
+                        "only `_creationTime` may be indexed among system fields"
+                    }),
+                );
+                ok = false;
+            } else if !fields.iter().any(|x| x.name == *f) {
+                d.push(
+                    err(
+                        Code::IndexUnknownField,
+                        format!(
+                            "index `{}` is on `{f}`, which `{}` does not have",
+                            i.name, t.name
+                        ),
+                        *at,
+                        "no such field",
+                    )
+                    .with_help(
+                        did_you_mean(f, "", fields.iter().map(|f| f.name.as_str())).unwrap_or_else(
+                            || {
+                                format!(
+                                    "add a field `{f}` to `{}` or index an existing field",
+                                    t.name
+                                )
+                            },
+                        ),
+                    ),
+                );
+                ok = false;
+            }
+        }
+        if ok {
+            indexes.push(Index {
+                name: i.name.clone(),
+                span: Some(i.name_at),
+                fields: i.fields.iter().map(|(f, _)| f.clone()).collect(),
+                unique: i.unique,
+            });
+        }
+    }
+    (placement, indexes)
+}
+
+/// The built-in auth table (docs/ARCHITECTURE.md).
+pub fn builtin_users() -> Table {
+    Table {
+        name: AUTH_TABLE.to_string(),
+        span: None,
+        fields: vec![
+            Field {
+                name: "name".into(),
+                span: None,
+                validator: Validator::Optional(Box::new(Validator::String)),
+            },
+            Field {
+                name: "subject".into(),
+                span: None,
+                validator: Validator::String,
+            },
+        ],
+        indexes: vec![Index {
+            name: "by_subject".into(),
+            span: None,
+            fields: vec!["subject".into()],
+            unique: true,
+        }],
+        placement: Placement::Global,
+        builtin: true,
+    }
+}
