@@ -9,6 +9,7 @@ pub mod outputs;
 pub mod pipeline;
 pub mod render;
 pub mod root;
+pub mod watch;
 
 use std::io::Write;
 

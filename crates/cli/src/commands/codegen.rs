@@ -29,7 +29,7 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> Exit {
     if args.watch {
-        return super::not_implemented("codegen --watch", stderr);
+        return crate::watch::run(global, stdout, stderr);
     }
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,

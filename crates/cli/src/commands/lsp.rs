@@ -1,13 +1,309 @@
+//! `lunora lsp`: a language server over stdio. It runs the codegen pipeline
+//! over the disk overlaid with the editor's unsaved buffers and publishes the
+//! same diagnostics as `lunora codegen` for files under `lunora/`, clearing
+//! them for files that became clean.
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use lsp_server::{Connection, Message, Notification, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    DidSaveTextDocument, Notification as _, PublishDiagnostics,
+};
+use lsp_types::{
+    DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Position,
+    PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, Uri,
+};
+use lunora_parser::{Diagnostic, FileSpan, Files, MemFs, OsFs, Severity, Vfs};
 
 use crate::Exit;
 use crate::args::{GlobalArgs, LspArgs};
+use crate::pipeline::{self, Generated};
+use crate::watch::GenerateFn;
 
 pub fn run(
-    _global: &GlobalArgs,
+    global: &GlobalArgs,
     _args: LspArgs,
     _stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    super::not_implemented("lsp", stderr)
+    // The protocol owns the real stdout; the injected writers are not used.
+    let (connection, io_threads) = Connection::stdio();
+    let fallback_root = crate::watch::resolve_root(global.root.as_deref()).ok();
+    let mut generate = |root: &Path, fs: &dyn Vfs| pipeline::generate(root, fs);
+    let result = serve(&connection, fallback_root, &mut generate);
+    drop(connection);
+    let joined = io_threads.join();
+    match result.and_then(|()| joined.map_err(|e| e.to_string())) {
+        Ok(()) => Exit::Ok,
+        Err(err) => {
+            let _ = writeln!(stderr, "error: lunora lsp: {err}");
+            Exit::Failure
+        }
+    }
 }
+
+/// Runs the server on `connection` until `shutdown` + `exit` (or the client
+/// hangs up). `fallback_root` is used when the client names no workspace.
+pub fn serve(
+    connection: &Connection,
+    fallback_root: Option<PathBuf>,
+    generate: &mut GenerateFn<'_>,
+) -> Result<(), String> {
+    let capabilities = ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        ..ServerCapabilities::default()
+    };
+    let capabilities = serde_json::to_value(capabilities).map_err(|e| e.to_string())?;
+    let params = connection
+        .initialize(capabilities)
+        .map_err(|e| e.to_string())?;
+    let root = root_from_params(&params)
+        .or(fallback_root)
+        .ok_or("the client named no workspace folder and no `lunora/` folder was found")?;
+    let mut server = Server {
+        root,
+        docs: BTreeMap::new(),
+        published: BTreeSet::new(),
+    };
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection
+                    .handle_shutdown(&request)
+                    .map_err(|e| e.to_string())?
+                {
+                    return Ok(());
+                }
+                let response = Response::new_err(
+                    request.id,
+                    lsp_server::ErrorCode::MethodNotFound as i32,
+                    format!("unsupported request {}", request.method),
+                );
+                send(connection, Message::Response(response))?;
+            }
+            Message::Response(_) => {}
+            Message::Notification(notification) => {
+                if server.handle(&notification) {
+                    for message in server.check(generate) {
+                        send(connection, message)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send(connection: &Connection, message: Message) -> Result<(), String> {
+    connection.sender.send(message).map_err(|e| e.to_string())
+}
+
+struct Server {
+    root: PathBuf,
+    /// Open documents: absolute path → current text.
+    docs: BTreeMap<PathBuf, String>,
+    /// Files that currently have diagnostics published.
+    published: BTreeSet<PathBuf>,
+}
+
+impl Server {
+    /// Applies a notification; true if the diagnostics must be recomputed.
+    fn handle(&mut self, notification: &Notification) -> bool {
+        let params = &notification.params;
+        let doc_path = || params["textDocument"]["uri"].as_str().and_then(uri_to_path);
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let (Some(path), Some(text)) =
+                    (doc_path(), params["textDocument"]["text"].as_str())
+                else {
+                    return false;
+                };
+                self.docs.insert(path, text.to_string());
+                true
+            }
+            DidChangeTextDocument::METHOD => {
+                // Full sync: the last change holds the whole text.
+                let text = params["contentChanges"]
+                    .as_array()
+                    .and_then(|changes| changes.last())
+                    .and_then(|change| change["text"].as_str());
+                let (Some(path), Some(text)) = (doc_path(), text) else {
+                    return false;
+                };
+                self.docs.insert(path, text.to_string());
+                true
+            }
+            DidCloseTextDocument::METHOD => {
+                if let Some(path) = doc_path() {
+                    self.docs.remove(&path);
+                }
+                true
+            }
+            DidSaveTextDocument::METHOD | DidChangeWatchedFiles::METHOD => true,
+            _ => false,
+        }
+    }
+
+    /// Runs the pipeline over disk + buffers; returns the notifications to send.
+    fn check(&mut self, generate: &mut GenerateFn<'_>) -> Vec<Message> {
+        let mut fs = MemFs::over(&OsFs);
+        for (path, text) in &self.docs {
+            fs.insert(path.clone(), text.as_bytes().to_vec());
+        }
+        let generated = generate(&self.root, &fs);
+        let mut by_file = group_by_file(&self.root, &generated);
+        // Open documents under lunora/ always get a (possibly empty) list.
+        for path in self.docs.keys() {
+            if self.is_lunora_file(path) {
+                by_file.entry(path.clone()).or_default();
+            }
+        }
+        for path in &self.published {
+            by_file.entry(path.clone()).or_default();
+        }
+        self.published = by_file
+            .iter()
+            .filter(|(_, diagnostics)| !diagnostics.is_empty())
+            .map(|(path, _)| path.clone())
+            .collect();
+        by_file
+            .into_iter()
+            .filter_map(|(path, diagnostics)| {
+                let uri = path_to_uri(&path)?;
+                let params = PublishDiagnosticsParams {
+                    uri,
+                    diagnostics,
+                    version: None,
+                };
+                Some(Message::Notification(Notification::new(
+                    PublishDiagnostics::METHOD.to_string(),
+                    params,
+                )))
+            })
+            .collect()
+    }
+
+    fn is_lunora_file(&self, path: &Path) -> bool {
+        path.strip_prefix(&self.root)
+            .is_ok_and(|rel| rel.starts_with("lunora") && !rel.starts_with("lunora/_generated"))
+    }
+}
+
+/// Every diagnostic of a run as LSP diagnostics, keyed by the absolute path of
+/// its file; only files under `lunora/` are kept.
+fn group_by_file(
+    root: &Path,
+    generated: &Generated,
+) -> BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> {
+    let mut out: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+    for d in &generated.diagnostics {
+        let (rel, range) = match d.primary() {
+            Some(label) => (
+                generated.files.get(label.at.file).path.clone(),
+                to_range(&generated.files, label.at),
+            ),
+            None => match &d.path {
+                Some(path) => (path.clone(), Range::default()),
+                None => continue,
+            },
+        };
+        if !rel.starts_with("lunora/") || rel.starts_with("lunora/_generated/") {
+            continue;
+        }
+        out.entry(root.join(&rel))
+            .or_default()
+            .push(to_lsp(root, &generated.files, d, range));
+    }
+    out
+}
+
+/// A 0-based LSP range (UTF-16 columns) for a span.
+pub fn to_range(files: &Files, at: FileSpan) -> Range {
+    let file = files.get(at.file);
+    let position = |offset| {
+        let lc = file.line_col(offset);
+        Position::new(lc.line - 1, lc.column - 1)
+    };
+    Range::new(position(at.span.start), position(at.span.end))
+}
+
+fn to_lsp(root: &Path, files: &Files, d: &Diagnostic, range: Range) -> lsp_types::Diagnostic {
+    let message = match &d.help {
+        Some(help) => format!("{}\nhelp: {help}", d.message),
+        None => d.message.clone(),
+    };
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .labels
+        .iter()
+        .skip(1)
+        .filter_map(|label| {
+            let uri = path_to_uri(&root.join(&files.get(label.at.file).path))?;
+            Some(DiagnosticRelatedInformation {
+                location: Location::new(uri, to_range(files, label.at)),
+                message: label.message.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    lsp_types::Diagnostic {
+        range,
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(d.code.as_str().to_string())),
+        source: Some("lunora".to_string()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        ..lsp_types::Diagnostic::default()
+    }
+}
+
+fn root_from_params(params: &serde_json::Value) -> Option<PathBuf> {
+    params["workspaceFolders"][0]["uri"]
+        .as_str()
+        .or(params["rootUri"].as_str())
+        .and_then(uri_to_path)
+        .or_else(|| params["rootPath"].as_str().map(PathBuf::from))
+}
+
+/// `file:///a%20b/c.ts` → `/a b/c.ts`. Other schemes → `None`.
+pub fn uri_to_path(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    // Skip an authority (`file://localhost/...`).
+    let rest = &rest[rest.find('/')?..];
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(PathBuf::from(String::from_utf8(out).ok()?))
+}
+
+/// `/a b/c.ts` → `file:///a%20b/c.ts`.
+pub fn path_to_uri(path: &Path) -> Option<Uri> {
+    let mut s = String::from("file://");
+    for b in path.to_str()?.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Uri::from_str(&s).ok()
+}
+
+#[cfg(test)]
+mod tests;

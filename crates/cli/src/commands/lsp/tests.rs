@@ -1,0 +1,157 @@
+//! The server loop over an in-memory connection with a fake pipeline.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId};
+use lunora_parser::{Code, Diagnostic, Files, Span, Vfs};
+use serde_json::{Value, json};
+
+use super::*;
+
+/// Fake pipeline: every `ERR` in `lunora/messages.ts` is an error; a second
+/// label points at the first `ok` if any.
+fn fake_generate(root: &Path, fs: &dyn Vfs) -> Generated {
+    let mut files = Files::new();
+    let mut diagnostics = Vec::new();
+    let text = String::from_utf8(
+        fs.read(&root.join("lunora/messages.ts"))
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let id = files.add("lunora/messages.ts", text.clone());
+    for (at, _) in text.match_indices("ERR") {
+        let mut d = Diagnostic::error(Code::SyntaxError, "bad token")
+            .with_label(id, Span::new(at as u32, at as u32 + 3), "here")
+            .with_help("remove it");
+        if let Some(ok) = text.find("ok") {
+            d = d.and_label(id, Span::new(ok as u32, ok as u32 + 2), "see");
+        }
+        diagnostics.push(d);
+    }
+    Generated {
+        files,
+        diagnostics,
+        ir: None,
+        outputs: Vec::new(),
+    }
+}
+
+fn notify(client: &Connection, method: &str, params: Value) {
+    client
+        .sender
+        .send(Message::Notification(Notification::new(
+            method.into(),
+            params,
+        )))
+        .unwrap();
+}
+
+fn next_diagnostics(client: &Connection) -> Value {
+    loop {
+        let message = client
+            .receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a message from the server");
+        if let Message::Notification(n) = message
+            && n.method == "textDocument/publishDiagnostics"
+        {
+            return n.params;
+        }
+    }
+}
+
+#[test]
+fn publishes_and_clears_diagnostics_from_unsaved_buffers() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::create_dir_all(root.join("lunora")).unwrap();
+    // On disk the file is clean; only the buffer has errors.
+    std::fs::write(root.join("lunora/messages.ts"), "ok").unwrap();
+    let uri = path_to_uri(&root.join("lunora/messages.ts")).unwrap();
+    let uri = uri.as_str().to_string();
+
+    let (server, client) = Connection::memory();
+    let root_uri = path_to_uri(&root).unwrap().as_str().to_string();
+    let handle = std::thread::spawn(move || {
+        let mut generate = fake_generate;
+        serve(&server, None, &mut generate)
+    });
+    client
+        .sender
+        .send(Message::Request(Request::new(
+            RequestId::from(1),
+            "initialize".into(),
+            json!({"capabilities": {}, "rootUri": root_uri}),
+        )))
+        .unwrap();
+    let Message::Response(init) = client.receiver.recv().unwrap() else {
+        panic!("expected the initialize response");
+    };
+    assert_eq!(init.result.unwrap()["capabilities"]["textDocumentSync"], 1);
+    notify(&client, "initialized", json!({}));
+
+    // `é` and `😀` are 1 and 2 UTF-16 units: ERR starts at column 4.
+    let text = "ok\né😀ERR";
+    notify(
+        &client,
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "typescript", "version": 1, "text": text}}),
+    );
+    let params = next_diagnostics(&client);
+    assert_eq!(params["uri"], uri.as_str());
+    let diagnostics = params["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1);
+    let d = &diagnostics[0];
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 1, "character": 3}, "end": {"line": 1, "character": 6}})
+    );
+    assert_eq!(d["code"], "parse/syntax-error");
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["message"], "bad token\nhelp: remove it");
+    assert_eq!(
+        d["relatedInformation"][0]["location"]["range"],
+        json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 2}})
+    );
+
+    notify(
+        &client,
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "ok fixed"}]}),
+    );
+    let params = next_diagnostics(&client);
+    assert_eq!(params["uri"], uri.as_str());
+    assert_eq!(params["diagnostics"], json!([]));
+
+    client
+        .sender
+        .send(Message::Request(Request::new(
+            RequestId::from(2),
+            "shutdown".into(),
+            Value::Null,
+        )))
+        .unwrap();
+    loop {
+        if let Message::Response(r) = client.receiver.recv().unwrap() {
+            assert_eq!(r.id, RequestId::from(2));
+            break;
+        }
+    }
+    notify(&client, "exit", Value::Null);
+    assert_eq!(handle.join().unwrap(), Ok(()));
+}
+
+#[test]
+fn uris_round_trip() {
+    let path = Path::new("/tmp/a b/ünï/x#1.ts");
+    let uri = path_to_uri(path).unwrap();
+    assert_eq!(uri.as_str(), "file:///tmp/a%20b/%C3%BCn%C3%AF/x%231.ts");
+    assert_eq!(uri_to_path(uri.as_str()).unwrap(), path);
+    assert_eq!(
+        uri_to_path("file://localhost/x/y.ts").unwrap(),
+        Path::new("/x/y.ts")
+    );
+    assert_eq!(uri_to_path("untitled:Untitled-1"), None);
+    assert_eq!(uri_to_path("file:///bad%"), Some(PathBuf::from("/bad%")));
+}
