@@ -14,7 +14,8 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (insta, orphan snapshots rejected)"
-cargo insta test --workspace --locked --unreferenced reject --check
+cargo build --locked -p lunora_cli
+cargo insta test --workspace --unreferenced reject --check
 
 step "npm packages: install, build, type-check and test"
 pnpm install --frozen-lockfile

@@ -17,9 +17,9 @@ fn main() -> ExitCode {
             });
         }
     };
-    let stdout = io::stdout();
-    let stderr = io::stderr();
-    let code = run(cli, &mut stdout.lock(), &mut stderr.lock());
+    // Unlocked handles: `lunora lsp` writes to stdout from its own I/O thread,
+    // which would block forever on a lock held here.
+    let code = run(cli, &mut io::stdout(), &mut io::stderr());
     let _ = io::stdout().flush();
     ExitCode::from(code as u8)
 }

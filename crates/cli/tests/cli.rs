@@ -201,7 +201,6 @@ fn unknown_flag_is_a_usage_error() {
 }
 
 #[test]
-#[ignore = "needs the analyzer (still a stub on main that reports nothing)"]
 fn errors_leave_generated_untouched() {
     let (tmp, root) = app("invalid/schema--duplicate-index");
     let generated = root.join("lunora/_generated");
@@ -218,7 +217,6 @@ fn errors_leave_generated_untouched() {
 }
 
 #[test]
-#[ignore = "needs the emitter (still a stub on main that generates nothing)"]
 fn unwritable_generated_is_a_diagnostic() {
     let (tmp, root) = app("valid/chat");
     // a file where the folder should be: fails even when running as root
@@ -231,7 +229,6 @@ fn unwritable_generated_is_a_diagnostic() {
 }
 
 #[test]
-#[ignore = "needs the emitter (still a stub on main that generates nothing)"]
 fn check_reports_stale_file() {
     let (tmp, root) = app("valid/chat");
     assert_eq!(lunora(&root, &["codegen"]).code, 0);

@@ -158,7 +158,6 @@ fn valid_fixtures() {
 }
 
 #[test]
-#[ignore = "the analyzer is still a stub that reports nothing; enable when it lands"]
 fn invalid_fixtures() {
     run_kind("invalid");
 }
