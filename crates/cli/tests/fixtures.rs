@@ -187,3 +187,30 @@ fn no_orphan_fixture_snapshots() {
         "snapshots without a fixture (delete them): {orphans:?}"
     );
 }
+
+/// Every diagnostic code of the analyzer has at least one invalid fixture that
+/// expects it. `io/*` codes cannot be static fixtures (see fixtures/README.md,
+/// they are covered by CLI tests) and `migrate/*` codes by the migrate tests.
+#[test]
+fn every_code_has_an_invalid_fixture() {
+    let mut expected = std::collections::BTreeSet::new();
+    for (_, dir) in cases("invalid") {
+        let text = std::fs::read_to_string(dir.join("expected-codes")).unwrap_or_default();
+        expected.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    let missing: Vec<&str> = lunora_parser::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !c.starts_with("io/") && !c.starts_with("migrate/"))
+        .filter(|c| !expected.contains(*c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without an invalid fixture: {missing:?}"
+    );
+}
