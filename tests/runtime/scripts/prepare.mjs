@@ -4,7 +4,7 @@ import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -26,13 +26,8 @@ if (run.status !== 0) {
   process.exit(1);
 }
 if (!existsSync(path.join(generated, "wiring.ts"))) {
-  // The compiler's analyzer does not produce an IR yet: use the hand-written stand-in, which
-  // follows docs/ARCHITECTURE.md. This branch disappears once codegen emits the files.
-  console.warn("WARNING: lunora codegen wrote no files; using tests/runtime/stand-in-generated/");
-  mkdirSync(generated, { recursive: true });
-  for (const file of readdirSync(path.join(root, "stand-in-generated"))) {
-    copyFileSync(path.join(root, "stand-in-generated", file), path.join(generated, file));
-  }
+  console.error("lunora codegen wrote no lunora/_generated/wiring.ts for the test app");
+  process.exit(1);
 }
 
 // 2. Bundle.
