@@ -10,7 +10,7 @@
 //! (`io/write-error`, rendered as a diagnostic). An unwritable folder is an
 //! environment problem, not something wrong in the app's code, so it is 2.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
@@ -19,7 +19,7 @@ use crate::Exit;
 use crate::args::{CodegenArgs, GlobalArgs};
 use crate::outputs::{self, WriteError};
 use crate::render::{self, Color};
-use crate::root::{GENERATED_DIR, find_root};
+use crate::root::GENERATED_DIR;
 use crate::{Format, pipeline};
 
 pub fn run(
@@ -31,28 +31,11 @@ pub fn run(
     if args.watch {
         return crate::watch::run(global, stdout, stderr);
     }
-    let cwd = match std::env::current_dir() {
-        Ok(cwd) => cwd,
-        Err(e) => {
-            let _ = writeln!(stderr, "error: cannot read the current folder: {e}");
-            return Exit::Failure;
-        }
-    };
-    let root = match find_root(global.root.as_deref(), &cwd) {
+    let root = match super::app_root(global, stderr) {
         Ok(root) => root,
-        Err(message) => {
-            let _ = writeln!(stderr, "error: {message}");
-            return Exit::Failure;
-        }
+        Err(exit) => return exit,
     };
-    let color = if global.format == Format::Human
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none()
-    {
-        Color::Always
-    } else {
-        Color::Never
-    };
+    let color = super::stderr_color(global.format);
     codegen(&root, global.format, color, args.check, stdout, stderr)
 }
 

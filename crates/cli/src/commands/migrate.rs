@@ -9,7 +9,7 @@
 //! table, bad `--rename`); 2 no app root, unreadable migrations folder, bad
 //! snapshot file, write failure.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use lunora_emit::migrate::{
@@ -20,7 +20,6 @@ use lunora_parser::{OsFs, has_errors};
 
 use crate::args::{GlobalArgs, MigrateCommand, MigrateGenerateArgs};
 use crate::render::{self, Color};
-use crate::root::find_root;
 use crate::{Exit, Format, pipeline};
 
 /// Root-relative folder of migrations.
@@ -37,28 +36,11 @@ pub fn run(
         MigrateCommand::Check => None,
         _ => return super::not_implemented("migrate apply/status", stderr),
     };
-    let cwd = match std::env::current_dir() {
-        Ok(cwd) => cwd,
-        Err(e) => {
-            let _ = writeln!(stderr, "error: cannot read the current folder: {e}");
-            return Exit::Failure;
-        }
-    };
-    let root = match find_root(global.root.as_deref(), &cwd) {
+    let root = match super::app_root(global, stderr) {
         Ok(root) => root,
-        Err(message) => {
-            let _ = writeln!(stderr, "error: {message}");
-            return Exit::Failure;
-        }
+        Err(exit) => return exit,
     };
-    let color = if global.format == Format::Human
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none()
-    {
-        Color::Always
-    } else {
-        Color::Never
-    };
+    let color = super::stderr_color(global.format);
     let Some(args) = args else {
         return check(&root, global.format, color, stdout, stderr);
     };

@@ -7,9 +7,38 @@ pub mod init;
 pub mod lsp;
 pub mod migrate;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
-use crate::Exit;
+use crate::args::GlobalArgs;
+use crate::render::Color;
+use crate::root::find_root;
+use crate::{Exit, Format};
+
+/// The app root of a command: `--root`, or the nearest folder upwards that
+/// holds `lunora/`. On failure the message is written and the exit code returned.
+pub(crate) fn app_root(global: &GlobalArgs, stderr: &mut dyn Write) -> Result<PathBuf, Exit> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        let _ = writeln!(stderr, "error: cannot read the current folder: {e}");
+        Exit::Failure
+    })?;
+    find_root(global.root.as_deref(), &cwd).map_err(|message| {
+        let _ = writeln!(stderr, "error: {message}");
+        Exit::Failure
+    })
+}
+
+/// Colour for human diagnostics on stderr: only on a terminal, never with `NO_COLOR`.
+pub(crate) fn stderr_color(format: Format) -> Color {
+    if format == Format::Human
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none()
+    {
+        Color::Always
+    } else {
+        Color::Never
+    }
+}
 
 /// Placeholder for a command that is not built yet: a clear message and exit 2.
 pub(crate) fn not_implemented(name: &str, stderr: &mut dyn Write) -> Exit {
