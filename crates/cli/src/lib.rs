@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod render;
 pub mod root;
 pub mod watch;
+pub mod wrangler_config;
 
 use std::io::Write;
 

@@ -131,6 +131,23 @@ codes! {
     /// Replaying every migration on an empty SQLite does not give the schema's
     /// global tables, columns, types, nullability and indexes.
     MigrationReplay => "migrate/replay-mismatch",
+
+    // ---- wrangler.jsonc (`lunora deploy`) ----------------------------------
+    /// `wrangler.jsonc` is missing or is not valid JSON with comments.
+    ConfigSyntax => "config/syntax-error",
+    /// `main` is missing, not a string, or names a file that does not exist.
+    ConfigMain => "config/main",
+    /// `compatibility_date` is missing or not a `YYYY-MM-DD` date.
+    ConfigCompatibilityDate => "config/compatibility-date",
+    /// No Durable Object binding `LUNORA_SHARD` for the class `LunoraShard`.
+    ConfigShardBinding => "config/shard-binding",
+    /// No `migrations` entry lists the shard class in `new_sqlite_classes`.
+    ConfigShardMigration => "config/shard-migration",
+    /// The schema has global tables but there is no D1 binding `DB`.
+    ConfigD1Binding => "config/d1-binding",
+    /// The D1 `database_id` is the template's placeholder (an error for a
+    /// real deploy, a warning for `--dry-run`).
+    ConfigPlaceholderDatabaseId => "config/placeholder-database-id",
 }
 
 impl std::fmt::Display for Code {

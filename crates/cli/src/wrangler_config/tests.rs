@@ -1,0 +1,120 @@
+//! Broken `wrangler.jsonc` variants of the template's file, each rendered
+//! (human format, no colour) into a reviewed snapshot.
+
+use super::*;
+use crate::Format;
+use crate::render::{self, Color};
+
+const TEMPLATE: &str = include_str!("../../../template/wrangler.jsonc");
+
+const DRY_RUN: Expect = Expect {
+    needs_d1: true,
+    remote: false,
+};
+const REMOTE: Expect = Expect {
+    needs_d1: true,
+    remote: true,
+};
+
+fn app() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(tmp.path().join("src/server")).expect("mkdir");
+    std::fs::write(tmp.path().join("src/server/index.ts"), "export {};\n").expect("write");
+    tmp
+}
+
+/// The template with `from` replaced by `to` (which must occur exactly once).
+fn edit(from: &str, to: &str) -> String {
+    assert_eq!(TEMPLATE.matches(from).count(), 1, "`{from}` must occur once");
+    TEMPLATE.replace(from, to)
+}
+
+fn check(text: &str, expect: Expect) -> (Vec<Diagnostic>, String) {
+    let tmp = app();
+    let mut files = Files::default();
+    let (diagnostics, _) = validate(tmp.path(), text, &mut files, expect);
+    let mut out = Vec::new();
+    render::render(Format::Human, &diagnostics, &files, Color::Never, &mut out).expect("render");
+    (diagnostics, String::from_utf8(out).expect("utf-8"))
+}
+
+fn codes(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
+    diagnostics.iter().map(|d| d.code.as_str()).collect()
+}
+
+#[test]
+fn template_is_valid_for_a_dry_run_except_the_placeholder_warning() {
+    let (diagnostics, _) = check(TEMPLATE, DRY_RUN);
+    assert_eq!(codes(&diagnostics), ["config/placeholder-database-id"]);
+    assert!(!lunora_parser::has_errors(&diagnostics));
+    let tmp = app();
+    let (_, info) = validate(tmp.path(), TEMPLATE, &mut Files::default(), DRY_RUN);
+    assert_eq!(info.d1_database_name.as_deref(), Some("lunora-app"));
+}
+
+#[test]
+fn real_id_has_no_diagnostics() {
+    let text = edit(PLACEHOLDER_DATABASE_ID, "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b");
+    assert!(check(&text, REMOTE).0.is_empty());
+}
+
+#[test]
+fn no_global_tables_needs_no_d1() {
+    let start = TEMPLATE.find("\"d1_databases\"").expect("d1");
+    let end = TEMPLATE.find("\"dev\"").expect("dev");
+    let text = format!("{}{}", &TEMPLATE[..start], &TEMPLATE[end..]);
+    let no_d1 = Expect {
+        needs_d1: false,
+        remote: true,
+    };
+    assert!(check(&text, no_d1).0.is_empty());
+    let (diagnostics, _) = check(&text, REMOTE);
+    assert_eq!(codes(&diagnostics), ["config/d1-binding"]);
+}
+
+macro_rules! broken {
+    ($name:ident, $text:expr, $expect:expr, [$($code:literal),*]) => {
+        #[test]
+        fn $name() {
+            let (diagnostics, rendered) = check(&$text, $expect);
+            assert_eq!(codes(&diagnostics), [$($code),*] as [&str; _]);
+            insta::assert_snapshot!(stringify!($name), rendered);
+        }
+    };
+}
+
+broken!(placeholder_id_is_an_error_for_remote, TEMPLATE, REMOTE, ["config/placeholder-database-id"]);
+broken!(syntax_error, edit("\"name\": \"lunora-app\",", "\"name\": \"lunora-app\" \"x\","), DRY_RUN, ["config/syntax-error"]);
+broken!(not_an_object, "[1, 2]", DRY_RUN, ["config/syntax-error"]);
+broken!(no_main, edit("\"main\": \"src/server/index.ts\",", ""), DRY_RUN, ["config/main"]);
+broken!(main_file_missing, edit("src/server/index.ts", "src/worker.ts"), DRY_RUN, ["config/main"]);
+broken!(main_not_a_string, edit("\"src/server/index.ts\"", "42"), DRY_RUN, ["config/main"]);
+broken!(no_compatibility_date, edit("\"compatibility_date\": \"2026-05-01\",", ""), DRY_RUN, ["config/compatibility-date"]);
+broken!(bad_compatibility_date, edit("2026-05-01", "2026-13-01"), DRY_RUN, ["config/compatibility-date"]);
+broken!(shard_class_renamed, edit("\"class_name\": \"LunoraShard\"", "\"class_name\": \"Shard\""), DRY_RUN, ["config/shard-binding"]);
+broken!(shard_binding_renamed, edit("\"name\": \"LUNORA_SHARD\"", "\"name\": \"SHARDS\""), DRY_RUN, ["config/shard-binding"]);
+broken!(
+    no_durable_objects,
+    edit(
+        "\"durable_objects\": {\n        \"bindings\": [{ \"name\": \"LUNORA_SHARD\", \"class_name\": \"LunoraShard\" }]\n    },",
+        ""
+    ),
+    DRY_RUN,
+    ["config/shard-binding"]
+);
+broken!(shard_without_sqlite, edit("new_sqlite_classes", "new_classes"), DRY_RUN, ["config/shard-migration"]);
+broken!(
+    no_migrations,
+    edit("\"migrations\": [{ \"tag\": \"v1\", \"new_sqlite_classes\": [\"LunoraShard\"] }],", ""),
+    DRY_RUN,
+    ["config/shard-migration"]
+);
+broken!(d1_binding_renamed, edit("\"binding\": \"DB\"", "\"binding\": \"DATABASE\""), DRY_RUN, ["config/d1-binding"]);
+broken!(
+    several_problems_at_once,
+    edit("\"main\": \"src/server/index.ts\",", "\"main\": \"nope.ts\",")
+        .replace("2026-05-01", "soon")
+        .replace("new_sqlite_classes", "new_classes"),
+    REMOTE,
+    ["config/main", "config/compatibility-date", "config/shard-migration", "config/placeholder-database-id"]
+);
