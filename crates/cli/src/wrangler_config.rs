@@ -69,16 +69,28 @@ pub fn validate(
         }
         Ok(parsed) => parsed.value,
     };
-    let Some(Value::Object(config)) = value else {
-        v.out.push(
-            Diagnostic::error(
+    let config = match value {
+        Some(Value::Object(config)) => config,
+        Some(other) => {
+            v.error(
                 Code::ConfigSyntax,
                 format!("{WRANGLER_FILE} must hold one object"),
-            )
-            .with_path(WRANGLER_FILE)
-            .with_help("start from the file `lunora init` writes"),
-        );
-        return (v.out, info);
+                value_span(&other),
+                "not an object",
+                "start from the file `lunora init` writes",
+            );
+            return (v.out, info);
+        }
+        None => {
+            v.error(
+                Code::ConfigSyntax,
+                format!("{WRANGLER_FILE} is empty"),
+                span(0, 0),
+                "no object here",
+                "start from the file `lunora init` writes",
+            );
+            return (v.out, info);
+        }
     };
     let top = head(&config);
 
@@ -163,9 +175,7 @@ fn check_shard_binding(v: &mut Validator, config: &Object<'_>, top: Span) {
             format!("no Durable Object binding for the shard class `{SHARD_CLASS}`"),
             range_span(&bindings.range),
             "no binding here has this class",
-            format!(
-                "add `{{ \"name\": \"{SHARD_BINDING}\", \"class_name\": \"{SHARD_CLASS}\" }}`"
-            ),
+            format!("add `{{ \"name\": \"{SHARD_BINDING}\", \"class_name\": \"{SHARD_CLASS}\" }}`"),
         ),
         Some(binding) => match binding.get_string("name") {
             Some(name) if name.value == SHARD_BINDING => {}

@@ -5,7 +5,7 @@ use super::*;
 use crate::Format;
 use crate::render::{self, Color};
 
-const TEMPLATE: &str = include_str!("../../../template/wrangler.jsonc");
+const TEMPLATE: &str = include_str!("../../template/wrangler.jsonc");
 
 const DRY_RUN: Expect = Expect {
     needs_d1: true,
@@ -23,10 +23,14 @@ fn app() -> tempfile::TempDir {
     tmp
 }
 
-/// The template with `from` replaced by `to` (which must occur exactly once).
+const REAL_ID: &str = "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b";
+
+/// The template with a real database id and `from` replaced by `to` (which
+/// must occur exactly once), so only the edit's problem is reported.
 fn edit(from: &str, to: &str) -> String {
-    assert_eq!(TEMPLATE.matches(from).count(), 1, "`{from}` must occur once");
-    TEMPLATE.replace(from, to)
+    let base = TEMPLATE.replace(PLACEHOLDER_DATABASE_ID, REAL_ID);
+    assert_eq!(base.matches(from).count(), 1, "`{from}` must occur once");
+    base.replace(from, to)
 }
 
 fn check(text: &str, expect: Expect) -> (Vec<Diagnostic>, String) {
@@ -54,7 +58,7 @@ fn template_is_valid_for_a_dry_run_except_the_placeholder_warning() {
 
 #[test]
 fn real_id_has_no_diagnostics() {
-    let text = edit(PLACEHOLDER_DATABASE_ID, "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b");
+    let text = edit(REAL_ID, REAL_ID);
     assert!(check(&text, REMOTE).0.is_empty());
 }
 
@@ -83,16 +87,67 @@ macro_rules! broken {
     };
 }
 
-broken!(placeholder_id_is_an_error_for_remote, TEMPLATE, REMOTE, ["config/placeholder-database-id"]);
-broken!(syntax_error, edit("\"name\": \"lunora-app\",", "\"name\": \"lunora-app\" \"x\","), DRY_RUN, ["config/syntax-error"]);
+broken!(
+    placeholder_id_is_an_error_for_remote,
+    TEMPLATE,
+    REMOTE,
+    ["config/placeholder-database-id"]
+);
+broken!(
+    syntax_error,
+    edit(
+        "\"name\": \"lunora-app\",",
+        "\"name\": \"lunora-app\" \"x\","
+    ),
+    DRY_RUN,
+    ["config/syntax-error"]
+);
 broken!(not_an_object, "[1, 2]", DRY_RUN, ["config/syntax-error"]);
-broken!(no_main, edit("\"main\": \"src/server/index.ts\",", ""), DRY_RUN, ["config/main"]);
-broken!(main_file_missing, edit("src/server/index.ts", "src/worker.ts"), DRY_RUN, ["config/main"]);
-broken!(main_not_a_string, edit("\"src/server/index.ts\"", "42"), DRY_RUN, ["config/main"]);
-broken!(no_compatibility_date, edit("\"compatibility_date\": \"2026-05-01\",", ""), DRY_RUN, ["config/compatibility-date"]);
-broken!(bad_compatibility_date, edit("2026-05-01", "2026-13-01"), DRY_RUN, ["config/compatibility-date"]);
-broken!(shard_class_renamed, edit("\"class_name\": \"LunoraShard\"", "\"class_name\": \"Shard\""), DRY_RUN, ["config/shard-binding"]);
-broken!(shard_binding_renamed, edit("\"name\": \"LUNORA_SHARD\"", "\"name\": \"SHARDS\""), DRY_RUN, ["config/shard-binding"]);
+broken!(
+    no_main,
+    edit("\"main\": \"src/server/index.ts\",", ""),
+    DRY_RUN,
+    ["config/main"]
+);
+broken!(
+    main_file_missing,
+    edit("src/server/index.ts", "src/worker.ts"),
+    DRY_RUN,
+    ["config/main"]
+);
+broken!(
+    main_not_a_string,
+    edit("\"src/server/index.ts\"", "42"),
+    DRY_RUN,
+    ["config/main"]
+);
+broken!(
+    no_compatibility_date,
+    edit("\"compatibility_date\": \"2026-05-01\",", ""),
+    DRY_RUN,
+    ["config/compatibility-date"]
+);
+broken!(
+    bad_compatibility_date,
+    edit("2026-05-01", "2026-13-01"),
+    DRY_RUN,
+    ["config/compatibility-date"]
+);
+broken!(
+    shard_class_renamed,
+    edit(
+        "\"class_name\": \"LunoraShard\"",
+        "\"class_name\": \"Shard\""
+    ),
+    DRY_RUN,
+    ["config/shard-binding"]
+);
+broken!(
+    shard_binding_renamed,
+    edit("\"name\": \"LUNORA_SHARD\"", "\"name\": \"SHARDS\""),
+    DRY_RUN,
+    ["config/shard-binding"]
+);
 broken!(
     no_durable_objects,
     edit(
@@ -102,19 +157,60 @@ broken!(
     DRY_RUN,
     ["config/shard-binding"]
 );
-broken!(shard_without_sqlite, edit("new_sqlite_classes", "new_classes"), DRY_RUN, ["config/shard-migration"]);
 broken!(
-    no_migrations,
-    edit("\"migrations\": [{ \"tag\": \"v1\", \"new_sqlite_classes\": [\"LunoraShard\"] }],", ""),
+    shard_without_sqlite,
+    edit("new_sqlite_classes", "new_classes"),
     DRY_RUN,
     ["config/shard-migration"]
 );
-broken!(d1_binding_renamed, edit("\"binding\": \"DB\"", "\"binding\": \"DATABASE\""), DRY_RUN, ["config/d1-binding"]);
+broken!(
+    no_migrations,
+    edit(
+        "\"migrations\": [{ \"tag\": \"v1\", \"new_sqlite_classes\": [\"LunoraShard\"] }],",
+        ""
+    ),
+    DRY_RUN,
+    ["config/shard-migration"]
+);
+broken!(
+    d1_binding_renamed,
+    edit("\"binding\": \"DB\"", "\"binding\": \"DATABASE\""),
+    DRY_RUN,
+    ["config/d1-binding"]
+);
 broken!(
     several_problems_at_once,
-    edit("\"main\": \"src/server/index.ts\",", "\"main\": \"nope.ts\",")
+    TEMPLATE
+        .replace(
+            "\"main\": \"src/server/index.ts\",",
+            "\"main\": \"nope.ts\","
+        )
         .replace("2026-05-01", "soon")
         .replace("new_sqlite_classes", "new_classes"),
     REMOTE,
-    ["config/main", "config/compatibility-date", "config/shard-migration", "config/placeholder-database-id"]
+    [
+        "config/main",
+        "config/compatibility-date",
+        "config/shard-migration",
+        "config/placeholder-database-id"
+    ]
 );
+broken!(
+    empty_file,
+    "  // nothing\n",
+    DRY_RUN,
+    ["config/syntax-error"]
+);
+
+#[test]
+fn every_prefix_of_the_template_is_handled_without_panic() {
+    let tmp = app();
+    for (end, _) in TEMPLATE.char_indices() {
+        let (diagnostics, _) =
+            validate(tmp.path(), &TEMPLATE[..end], &mut Files::default(), REMOTE);
+        assert!(
+            lunora_parser::has_errors(&diagnostics),
+            "prefix of {end} bytes gave no error"
+        );
+    }
+}
