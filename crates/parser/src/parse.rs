@@ -21,8 +21,102 @@ pub struct ParseReturn {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Deepest bracket nesting (`(`, `[`, `{`, `${`) a file may have. The parser,
+/// the evaluator and codegen recurse on nesting; a limit turns what would be a
+/// stack overflow (an abort) on hostile input into a diagnostic. Real code stays
+/// far below it.
+pub const MAX_NESTING: u32 = 256;
+
+/// Offset of the first bracket deeper than [`MAX_NESTING`], skipping comments,
+/// string and template literal text, and escaped characters (so `/\(/` counts
+/// nothing). A rough lexer: it never fails, and only guards the limit.
+fn too_deep(text: &str) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum Mode {
+        Code,
+        Template,
+    }
+    let bytes = text.as_bytes();
+    // Each open bracket, and for `${` whether it returns to a template.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut mode = Mode::Code;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if mode == Mode::Template {
+            match b {
+                b'\\' => i += 1,
+                b'`' => mode = Mode::Code,
+                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                    stack.push(true);
+                    if stack.len() > MAX_NESTING as usize {
+                        return Some(i);
+                    }
+                    mode = Mode::Code;
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'\\' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'\'' | b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'`' => mode = Mode::Template,
+            b'(' | b'[' | b'{' => {
+                stack.push(false);
+                if stack.len() > MAX_NESTING as usize {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => {
+                if stack.pop() == Some(true) {
+                    mode = Mode::Template;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Parses `file` as TypeScript and summarizes it. Never panics.
 pub fn summarize(file: &SourceFile) -> ParseReturn {
+    if let Some(at) = too_deep(&file.text) {
+        let at = at as u32;
+        let d = Diagnostic::error(
+            Code::SyntaxError,
+            format!("brackets nest deeper than {MAX_NESTING} levels"),
+        )
+        .with_label(file.id, Span::new(at, at + 1), "too deep here")
+        .with_help("flatten this expression: name the inner parts with `const`");
+        return ParseReturn {
+            module: ModuleSummary::default(),
+            diagnostics: vec![d],
+        };
+    }
     let allocator = Allocator::default();
     let ret = oxc_parser::Parser::new(&allocator, &file.text, SourceType::ts()).parse();
     let mut diagnostics = Vec::new();
@@ -297,9 +391,35 @@ fn unsupported(what: &'static str, span: oxc_span::Span) -> Expr {
     }
 }
 
+/// Deepest expression tree [`lower_expr`] lowers (and [`DbCollector`] walks):
+/// chains such as `a.b.b.b…` nest without brackets, so [`MAX_NESTING`] does not
+/// bound them. Deeper parts become `Unsupported` instead of overflowing the stack.
+pub const MAX_EXPR_DEPTH: u32 = 512;
+
+thread_local! {
+    static EXPR_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// Lowers an expression. `collect` controls whether function expressions
 /// get their bodies summarized (params and `ctx.db` calls).
 fn lower_expr(e: &ast::Expression<'_>, collect: bool) -> Expr {
+    let depth = EXPR_DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get()
+    });
+    let out = if depth > MAX_EXPR_DEPTH {
+        unsupported(
+            "an expression nested more than 512 levels deep",
+            oxc_span::GetSpan::span(e),
+        )
+    } else {
+        lower_expr_inner(e, collect)
+    };
+    EXPR_DEPTH.with(|d| d.set(d.get() - 1));
+    out
+}
+
+fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
     use ast::Expression as E;
     let span = sp(oxc_span::GetSpan::span(e));
     let kind = match e {
@@ -490,6 +610,8 @@ struct DbCollector {
     calls: Vec<DbCall>,
     /// (span of the `db.query(..)` call, index use)
     indexes: Vec<(Span, IndexUse)>,
+    /// Current expression depth (the walk stops below [`MAX_EXPR_DEPTH`]).
+    depth: u32,
 }
 
 impl DbCollector {
@@ -520,6 +642,15 @@ fn db_method<'b>(callee: &'b ast::Expression<'_>) -> Option<&'b ast::IdentifierN
 }
 
 impl<'a> Visit<'a> for DbCollector {
+    fn visit_expression(&mut self, it: &ast::Expression<'a>) {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        walk::walk_expression(self, it);
+        self.depth -= 1;
+    }
+
     fn visit_call_expression(&mut self, it: &ast::CallExpression<'a>) {
         if let Some(method) = db_method(&it.callee) {
             let args = it
@@ -665,6 +796,52 @@ mod tests {
 
     fn parse(text: &str) -> ParseReturn {
         summarize(&SourceFile::new(FileId(0), "a.ts", text))
+    }
+
+    #[test]
+    fn nesting_limit_counts_code_brackets_only() {
+        let n = MAX_NESTING as usize;
+        // At the limit: fine.
+        let ok = format!("const a = {}1{};", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&ok).diagnostics.is_empty());
+        // One deeper: a diagnostic at the first bracket over the limit.
+        let deep = format!("const a = {}1{};", "[".repeat(n + 1), "]".repeat(n + 1));
+        let r = parse(&deep);
+        assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+        assert_eq!(r.diagnostics[0].code, Code::SyntaxError);
+        let span = r.diagnostics[0].primary().unwrap().at.span;
+        assert_eq!(span.start as usize, "const a = ".len() + n);
+        // Brackets in strings, comments, templates and regex escapes do not count.
+        let quiet = format!(
+            "const a = \"{0}\"; const b = '{0}'; // {0}\n/* {0} */ const c = `{0}`; const d = /\\(/;",
+            "(".repeat(n + 10)
+        );
+        assert!(
+            parse(&quiet).diagnostics.is_empty(),
+            "{:?}",
+            parse(&quiet).diagnostics
+        );
+        // Template substitutions nest: `${` counts, and text after `}` is template text again.
+        let tpl = format!(
+            "const a = `{}x{}`;",
+            "${`".repeat(n / 2 + 1),
+            "`}".repeat(n / 2 + 1)
+        );
+        assert_eq!(parse(&tpl).diagnostics.len(), 0);
+        let tpl_deep = format!(
+            "const a = `{}x{}`;",
+            "${(".repeat(n / 2 + 1),
+            ")}".repeat(n / 2 + 1)
+        );
+        assert_eq!(parse(&tpl_deep).diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn long_member_chains_do_not_overflow() {
+        // No brackets, so only the expression-depth limit guards the recursion.
+        let chain = format!("export const a = x{};", ".b".repeat(100_000));
+        let r = parse(&chain);
+        assert!(r.module.binding("a").is_some());
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub trait Vfs: Sync {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// True if `path` is an existing regular file.
     fn is_file(&self, path: &Path) -> bool;
-    /// Every regular file under `dir`, recursively, sorted. Missing dir → empty.
+    /// Every regular file under `dir` (and every symlink that is not to a
+    /// folder), recursively, sorted. Missing dir → empty.
     fn list_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
 }
 
@@ -39,7 +40,9 @@ impl Vfs for OsFs {
                 let ty = entry.file_type()?;
                 if ty.is_dir() {
                     stack.push(entry.path());
-                } else if ty.is_file() || (ty.is_symlink() && entry.path().is_file()) {
+                } else if ty.is_file() || (ty.is_symlink() && !entry.path().is_dir()) {
+                    // A symlink to a file, or a dangling one: listed, so reading
+                    // it reports the error instead of the file silently vanishing.
                     out.push(entry.path());
                 }
             }

@@ -1,8 +1,9 @@
 // Auth: signed guest identities (HMAC-SHA256, secret LUNORA_AUTH_SECRET) and pluggable verifiers.
 //
 // A guest token is `<base64url(JSON payload)>.<base64url(HMAC-SHA256(secret, payload part))>`,
-// payload `{ "v": 1, "uid": "users:...", "sub": "guest:<id>", "iat": <ms> }`. The `users` row with
-// that `subject` is created (in D1) when the token is issued.
+// payload `{ "v": 1, "uid": "users:...", "sub": "guest:<id>", "iat": <ms>, "exp": <ms> }`. A token
+// past `exp` (or without one) is refused. The `users` row with that `subject` is created (in D1)
+// when the token is issued.
 
 import { newId } from "./db.js";
 import { LunoraRuntimeError } from "./types.js";
@@ -57,8 +58,13 @@ function secretOf(env: Record<string, unknown>): string {
   return secret;
 }
 
-export async function signGuestToken(env: Record<string, unknown>, identity: Identity): Promise<string> {
-  const payload = b64url(encoder.encode(JSON.stringify({ v: 1, uid: identity.userId, sub: identity.subject, iat: Date.now() })));
+/** Default lifetime of a guest token: 30 days. */
+export const GUEST_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export async function signGuestToken(env: Record<string, unknown>, identity: Identity, ttlMs = GUEST_TOKEN_TTL_MS): Promise<string> {
+  const now = Date.now();
+  const claims = { v: 1, uid: identity.userId, sub: identity.subject, iat: now, exp: now + ttlMs };
+  const payload = b64url(encoder.encode(JSON.stringify(claims)));
   const key = await hmacKey(secretOf(env));
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
   return `${payload}.${b64url(sig)}`;
@@ -78,8 +84,9 @@ export async function verifyGuestToken(env: Record<string, unknown>, token: stri
   const ok = await crypto.subtle.verify("HMAC", key, sig, encoder.encode(parts[0]));
   if (!ok) return null;
   try {
-    const payload = JSON.parse(new TextDecoder().decode(fromB64url(parts[0]))) as { v?: number; uid?: unknown; sub?: unknown };
+    const payload = JSON.parse(new TextDecoder().decode(fromB64url(parts[0]))) as { v?: number; uid?: unknown; sub?: unknown; exp?: unknown };
     if (payload.v !== 1 || typeof payload.uid !== "string" || typeof payload.sub !== "string") return null;
+    if (typeof payload.exp !== "number" || !(payload.exp > Date.now())) return null;
     return { userId: payload.uid, subject: payload.sub };
   } catch {
     return null;
@@ -93,7 +100,7 @@ function requireDb(env: Record<string, unknown>): D1Database {
 }
 
 /** Creates a guest user row and returns its signed token. */
-export async function createGuest(env: Record<string, unknown>): Promise<{ token: string; userId: string }> {
+export async function createGuest(env: Record<string, unknown>, ttlMs = GUEST_TOKEN_TTL_MS): Promise<{ token: string; userId: string }> {
   const db = requireDb(env);
   const userId = newId("users");
   const subject = `guest:${userId.slice("users:".length)}`;
@@ -101,7 +108,7 @@ export async function createGuest(env: Record<string, unknown>): Promise<{ token
     .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject") VALUES (?, ?, ?)`)
     .bind(userId, Date.now(), subject)
     .run();
-  return { token: await signGuestToken(env, { userId, subject }), userId };
+  return { token: await signGuestToken(env, { userId, subject }, ttlMs), userId };
 }
 
 const subjectCache = new Map<string, string>();

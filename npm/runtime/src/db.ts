@@ -248,9 +248,70 @@ export class D1Backend implements Backend {
       .bind(...list.map((c) => sqlParam(doc[c])), doc._id);
   }
 
+  /** Rowids of existing documents (those not found are absent from the map). */
+  async rowids(table: string, ids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 50) {
+      const chunk = ids.slice(i, i + 50);
+      const res = await this.d1
+        .prepare(`SELECT "_id", rowid AS _rowid FROM ${quoteIdent(table)} WHERE "_id" IN (${chunk.map(() => "?").join(", ")})`)
+        .bind(...chunk)
+        .all<Row>();
+      for (const row of res.results) out.set(String(row["_id"]), Number(row["_rowid"]));
+    }
+    return out;
+  }
+
   deleteStmt(table: string, id: string): D1PreparedStatement {
     return this.d1.prepare(`DELETE FROM ${quoteIdent(table)} WHERE "_id" = ?`).bind(id);
   }
+}
+
+/** SQLite's ordering of values (BINARY collation): NULL < numbers < text (UTF-8 bytes) < blobs. */
+function compareSql(a: SqlValue, b: SqlValue): number {
+  const rank = (v: SqlValue) => (v === null ? 0 : typeof v === "number" ? 1 : typeof v === "string" ? 2 : 3);
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra === 1) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+  if (ra === 2 || ra === 3) {
+    const x = ra === 2 ? new TextEncoder().encode(a as string) : new Uint8Array(a as ArrayBuffer);
+    const y = ra === 2 ? new TextEncoder().encode(b as string) : new Uint8Array(b as ArrayBuffer);
+    const n = Math.min(x.length, y.length);
+    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return x.length - y.length;
+  }
+  return 0;
+}
+
+function compareKeys(a: SqlValue[], b: SqlValue[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = compareSql(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+/** Whether a document satisfies a plan's index conditions, with SQL's NULL semantics. */
+function matches(plan: Plan, doc: Doc): boolean {
+  return plan.conds.every((c) => {
+    const have = sqlParam(doc[c.field]);
+    if (c.value === null || c.value === undefined) return c.op === "=" && have === null;
+    if (have === null) return false;
+    const cmp = compareSql(have, sqlParam(c.value));
+    switch (c.op) {
+      case "=":
+        return cmp === 0;
+      case ">":
+        return cmp > 0;
+      case ">=":
+        return cmp >= 0;
+      case "<":
+        return cmp < 0;
+      case "<=":
+        return cmp <= 0;
+    }
+  });
 }
 
 function safeParse(raw: string): unknown {
@@ -357,7 +418,8 @@ export class QueryBuilder {
   private async scanned(limit: number | null): Promise<Scanned[]> {
     this.db.noteRead(this.plan.table);
     const plan = { ...this.plan, limit: this.filters.length === 0 ? limit : null };
-    const rows = await this.db.backendFor(this.plan.table).scan(plan);
+    const backend = this.db.backendFor(this.plan.table);
+    const rows = backend instanceof D1Backend ? await this.db.scanGlobal(backend, plan) : await backend.scan(plan);
     const out: Scanned[] = [];
     for (const row of rows) {
       if (limit !== null && out.length >= limit) break;
@@ -417,8 +479,8 @@ interface D1Pending {
 /**
  * `ctx.db` for one function run. Reads and writes of root/shard tables go to this Durable Object's
  * SQLite inside the mutation's transaction; writes to global tables are collected and applied as
- * one atomic D1 batch at commit (reads of global tables inside the same mutation see the writes
- * through `get`, not through `query`).
+ * one atomic D1 batch at commit; reads of global tables inside the same mutation see those writes
+ * (`get` through the overlay, `query` through `scanGlobal`).
  */
 export class Db {
   readonly readTables = new Set<string>();
@@ -511,6 +573,7 @@ export class Db {
     } else {
       this.d1Pending.push({ table, stmt: backend.insertStmt(table, doc) });
       this.d1Overlay.set(doc._id, doc);
+      this.pseudoRowid(doc._id);
     }
     return doc._id;
   }
@@ -572,6 +635,48 @@ export class Db {
       this.d1Pending.push({ table, stmt: backend.deleteStmt(table, id) });
       this.d1Overlay.set(id, null);
     }
+  }
+
+  /**
+   * A scan of a global table that sees this mutation's pending D1 writes (read-your-writes): the
+   * D1 rows minus the documents written here, plus those written here that match the plan,
+   * ordered and cut as SQLite would (same sort key, same value ordering).
+   */
+  async scanGlobal(backend: D1Backend, plan: Plan): Promise<Iterable<Scanned>> {
+    const pending = [...this.d1Overlay].filter(([id]) => tableOfId(id) === plan.table);
+    if (pending.length === 0) return backend.scan(plan);
+    const touched = new Set(pending.map(([id]) => id));
+    const base = [...(await backend.scan({ ...plan, limit: null }))].filter((r) => !touched.has(r.doc._id));
+    const rowids = await backend.rowids(plan.table, [...touched]);
+    const keys = sortKey(plan);
+    const keyOf = (r: Scanned) => keys.map((k) => (k === "rowid" ? r.rowid : sqlParam(r.doc[k])));
+    for (const [id, doc] of pending) {
+      if (!doc) continue;
+      const row: Scanned = { doc, rowid: rowids.get(id) ?? this.pseudoRowid(id) };
+      if (!matches(plan, doc)) continue;
+      if (plan.after) {
+        const c = compareKeys(keyOf(row), plan.after.map(sqlParam));
+        if (plan.order === "asc" ? c <= 0 : c >= 0) continue;
+      }
+      base.push(row);
+    }
+    const dir = plan.order === "asc" ? 1 : -1;
+    const sorted = base
+      .map((r) => ({ r, k: keyOf(r) }))
+      .sort((a, b) => dir * compareKeys(a.k, b.k))
+      .map((x) => x.r);
+    return plan.limit === null ? sorted : sorted.slice(0, plan.limit);
+  }
+
+  /** Rowids of documents inserted in this mutation: after every existing row, in insertion order. */
+  private readonly insertedOrder = new Map<string, number>();
+  private pseudoRowid(id: string): number {
+    let n = this.insertedOrder.get(id);
+    if (n === undefined) {
+      n = Number.MAX_SAFE_INTEGER - 1_000_000 + this.insertedOrder.size;
+      this.insertedOrder.set(id, n);
+    }
+    return n;
   }
 
   /** Global tables written in this run. */

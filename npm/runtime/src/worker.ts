@@ -13,6 +13,8 @@ export interface WorkerOptions {
   verifyToken?: TokenVerifier;
   /** Disable `/api/auth/guest` (e.g. in production with a real identity provider). */
   guestAuth?: boolean;
+  /** Lifetime of guest tokens in milliseconds (default 30 days); an expired token is `401`. */
+  guestTokenTtlMs?: number;
   /** Name of the Durable Object namespace binding (default `LUNORA_SHARD`). */
   shardBinding?: string;
   /** Name of the D1 binding (default `DB`). */
@@ -50,9 +52,40 @@ function publicFunction(wiring: Wiring, path: unknown, internal = false): Wiring
   return fn;
 }
 
+/** Largest request body / WebSocket message accepted from a client (bytes). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+function tooLarge(size: number): LunoraRuntimeError {
+  return new LunoraRuntimeError("too_large", `message of ${size} bytes exceeds the limit of ${MAX_MESSAGE_BYTES} bytes`, 413);
+}
+
+/** Reads a client's JSON body `{ path, args }`, refusing oversized and malformed ones. */
+async function readCallBody(request: Request): Promise<{ path?: unknown; args?: unknown }> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_MESSAGE_BYTES) throw tooLarge(declared);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_MESSAGE_BYTES) throw tooLarge(bytes.byteLength);
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    throw new LunoraRuntimeError("bad_request", "body must be JSON { path, args }");
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new LunoraRuntimeError("bad_request", "body must be JSON { path, args }");
+  }
+  return body as { path?: unknown; args?: unknown };
+}
+
 /** Decodes and validates arguments with the function's validator. */
 function validatedArgs(fn: WiringFunction, path: string, raw: unknown): Record<string, unknown> {
-  const args = decodeValue((raw ?? {}) as JsonValue);
+  let args: unknown;
+  try {
+    args = decodeValue((raw ?? {}) as JsonValue);
+  } catch (error) {
+    // e.g. {"$int64":"x"}, {"$bytes":"%"} or nesting deeper than the stack
+    throw new LunoraRuntimeError("bad_args", `${path}: undecodable arguments: ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (args === null || typeof args !== "object" || Array.isArray(args)) {
     throw new LunoraRuntimeError("bad_args", `${path}: arguments must be an object`);
   }
@@ -125,6 +158,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
   const shardFamilies = new Set(
     Object.values(wiring.tables).flatMap((t) => (typeof t.placement === "object" ? [t.placement.shardBy] : [])),
   );
+  const globalTables = new Set(Object.entries(wiring.tables).flatMap(([name, t]) => (t.placement === "global" ? [name] : [])));
 
   function namespace(env: Env): DurableObjectNamespace {
     const ns = env[shardBinding] as DurableObjectNamespace | undefined;
@@ -185,18 +219,17 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       try {
         if (url.pathname === "/api/auth/guest" && request.method === "POST") {
           if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
-          return json(await createGuest(env), 200, cors);
+          return json(await createGuest(env, options.guestTokenTtlMs), 200, cors);
         }
         if (url.pathname === "/api/call" && request.method === "POST") {
           const identity = await authenticate(env, bearer(request), options.verifyToken);
-          const body = (await request.json().catch(() => null)) as { path?: unknown; args?: unknown } | null;
-          if (!body) throw new LunoraRuntimeError("bad_request", "body must be JSON { path, args }");
-          const value = await dispatch(env, String(body.path), body.args, identity, false);
+          const body = await readCallBody(request);
+          if (typeof body.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
+          const value = await dispatch(env, body.path, body.args, identity, false);
           return json({ ok: true, value }, 200, cors);
         }
         if (url.pathname === "/api/resolve" && request.method === "POST") {
-          const body = (await request.json().catch(() => null)) as { path?: unknown; args?: unknown } | null;
-          if (!body) throw new LunoraRuntimeError("bad_request", "body must be JSON { path, args }");
+          const body = await readCallBody(request);
           const fn = publicFunction(wiring, body.path);
           if (fn.kind !== "query") throw new LunoraRuntimeError("bad_request", `${String(body.path)} is not a query`);
           const name = objectName(fn.route, validatedArgs(fn, String(body.path), body.args));
@@ -232,6 +265,10 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     private readonly groups = new Map<string, Group>();
     private readonly sockets = new Map<string, WebSocket>();
     private loaded = false;
+    /** Global tables this (shard) object has registered with root as read by its live queries. */
+    private readonly watched = new Set<string>();
+    /** Root: registration counter of `_lunora_watchers` rows (a reply only drops older rows). */
+    private watchSeq = 0;
 
     constructor(state: DurableObjectState, env: Env) {
       super(state, env);
@@ -239,6 +276,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       this.local = new DoBackend(this.sql);
       state.blockConcurrencyWhile(async () => {
         this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_meta (k TEXT PRIMARY KEY, v)`);
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_watchers (object TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (object, tbl))`);
         this.sql.exec(
           `CREATE TABLE IF NOT EXISTS _lunora_subs (sock TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL, args TEXT NOT NULL, uid TEXT, PRIMARY KEY (sock, id))`,
         );
@@ -247,6 +285,8 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
         this.version = row ? Number(row["v"]) : 0;
         const nameRow = this.sql.exec(`SELECT v FROM _lunora_meta WHERE k = 'name'`).toArray()[0];
         this.name = nameRow ? String(nameRow["v"]) : null;
+        const seqRow = this.sql.exec(`SELECT v FROM _lunora_meta WHERE k = 'watch_seq'`).toArray()[0];
+        this.watchSeq = seqRow ? Number(seqRow["v"]) : 0;
       });
     }
 
@@ -283,6 +323,71 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       }
     }
 
+    /**
+     * Root: tells every shard object watching one of these global tables (except `from`, which
+     * already re-ran its own queries) to re-run its affected live queries. Not awaited by the
+     * caller's queue: a watcher may itself be waiting on root. A watcher that answers it no longer
+     * reads these tables loses the rows registered before the fan-out started.
+     */
+    private fanOut(tables: string[], from: string | null): void {
+      if (tables.length === 0) return;
+      const rows = this.sql
+        .exec(
+          `SELECT object, tbl, seq FROM _lunora_watchers WHERE tbl IN (${tables.map(() => "?").join(", ")}) ORDER BY object, tbl`,
+          ...tables,
+        )
+        .toArray();
+      const byObject = new Map<string, { tables: string[]; seq: number }>();
+      for (const row of rows) {
+        const object = String(row["object"]);
+        if (object === from) continue;
+        const entry = byObject.get(object) ?? { tables: [], seq: 0 };
+        entry.tables.push(String(row["tbl"]));
+        entry.seq = Math.max(entry.seq, Number(row["seq"]));
+        byObject.set(object, entry);
+      }
+      for (const [object, entry] of byObject) {
+        const task = (async () => {
+          const res = await stub(this.envRecord, object).fetch("https://lunora.internal/invalidate", {
+            method: "POST",
+            headers: { "x-lunora-object": object },
+            body: JSON.stringify({ tables: entry.tables }),
+          });
+          const reply = (await res.json()) as { ok: boolean; value?: { watching?: boolean } };
+          if (reply.ok && reply.value?.watching === false) {
+            this.sql.exec(
+              `DELETE FROM _lunora_watchers WHERE object = ? AND seq <= ? AND tbl IN (${entry.tables.map(() => "?").join(", ")})`,
+              object,
+              entry.seq,
+              ...entry.tables,
+            );
+          }
+        })().catch((error) => console.error(`lunora: invalidating ${object} failed: ${String(error)}`));
+        this.ctx.waitUntil(task);
+      }
+    }
+
+    /**
+     * Runs a live query. In a shard object, a run that reads global tables not yet watched
+     * registers them with root and runs once more: a global write that root fanned out between
+     * the first read and the registration is then seen by the second read.
+     */
+    private async runLive(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
+      const result = await this.runQuery(fn, args, uid);
+      if (this.name === ROOT) return result;
+      const fresh = [...result.tables].filter((t) => globalTables.has(t) && !this.watched.has(t));
+      if (fresh.length === 0) return result;
+      const res = await stub(this.envRecord, ROOT).fetch("https://lunora.internal/watch", {
+        method: "POST",
+        headers: { "x-lunora-object": ROOT },
+        body: JSON.stringify({ object: this.name, tables: fresh }),
+      });
+      const reply = (await res.json()) as { ok: boolean; error?: { code: string; message: string } };
+      if (!reply.ok) throw new LunoraRuntimeError(reply.error?.code ?? "misconfigured", reply.error?.message ?? "watch failed", 500);
+      for (const t of fresh) this.watched.add(t);
+      return this.runQuery(fn, args, uid);
+    }
+
     private async runQuery(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
       const db = this.newDb(false);
       const value = encodeValue(await fn.fn.handler({ ctx: { db: db.reader(), auth: { userId: uid } }, args }));
@@ -305,12 +410,15 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
         const globals = db.globalWrites();
         await this.afterCommit(db.writtenTables);
         if (globals.length > 0 && this.name !== ROOT) {
-          // Live queries on global tables run in the root object: tell it what changed.
+          // Live queries on global tables run in the root object: tell it what changed (root
+          // re-runs its own and fans the invalidation out to the shard objects that watch them).
           await stub(this.envRecord, ROOT).fetch("https://lunora.internal/invalidate", {
             method: "POST",
             headers: { "x-lunora-object": ROOT },
-            body: JSON.stringify({ tables: globals }),
+            body: JSON.stringify({ tables: globals, from: this.name }),
           });
+        } else if (globals.length > 0) {
+          this.fanOut(globals, ROOT);
         }
       }
       return value;
@@ -338,12 +446,37 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           });
         }
         if (url.pathname === "/invalidate") {
-          const body = (await request.json()) as { tables: string[] };
-          await this.serial(async () => {
-            this.version++;
-            this.sql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('version', ?)`, this.version);
-            await this.afterCommit(new Set(body.tables));
+          const body = (await request.json()) as { tables: string[]; from?: string };
+          const tables = body.tables.filter((t) => globalTables.has(t));
+          const watching = await this.serial(async () => {
+            this.ensureLoaded();
+            const affected = [...this.groups.values()].some((g) => !g.tables || tables.some((t) => g.tables!.has(t)));
+            if (affected) {
+              this.version++;
+              this.sql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('version', ?)`, this.version);
+              await this.afterCommit(new Set(tables));
+            }
+            // Still interested? (A shard answers root's fan-out; root drops watchers that are not.)
+            const still = [...this.groups.values()].some((g) => !g.tables || tables.some((t) => g.tables!.has(t)));
+            if (!still) for (const t of tables) this.watched.delete(t);
+            return still;
           });
+          if (name === ROOT) this.fanOut(tables, body.from ?? null);
+          return json({ ok: true, value: { watching } });
+        }
+        if (url.pathname === "/watch") {
+          // A shard object's live queries read these global tables: invalidate it on their writes.
+          // Not in the serial queue (the shard waits for this inside its own queue; root's queue
+          // may be waiting on that shard): a plain synchronous SQL write.
+          if (name !== ROOT) throw new LunoraRuntimeError("wrong_object", "only root keeps watchers", 400);
+          const body = (await request.json()) as { object?: unknown; tables?: unknown };
+          if (typeof body.object !== "string" || !Array.isArray(body.tables)) throw new LunoraRuntimeError("bad_request", "bad /watch body");
+          for (const t of body.tables) {
+            if (typeof t !== "string" || !globalTables.has(t)) continue;
+            this.watchSeq++;
+            this.sql.exec(`INSERT OR REPLACE INTO _lunora_watchers (object, tbl, seq) VALUES (?, ?, ?)`, body.object, t, this.watchSeq);
+          }
+          this.sql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('watch_seq', ?)`, this.watchSeq);
           return json({ ok: true, value: null });
         }
         if (url.pathname === "/ws") {
@@ -445,7 +578,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
         if (!fn) continue;
         let result: { value: JsonValue; tables: Set<string> };
         try {
-          result = await this.runQuery(fn, validatedArgs(fn, g.path, g.args), g.uid);
+          result = await this.runLive(fn, validatedArgs(fn, g.path, g.args), g.uid);
         } catch (error) {
           const { code, message } = toWireError(error);
           for (const m of g.members) {
@@ -482,16 +615,33 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       const att = ws.deserializeAttachment() as SocketAttachment;
       this.sockets.set(att.sock, ws);
       if (this.name === null) this.learnName(att.object);
+      const reject = (code: string, text: string) => this.send(att.sock, { t: "error", id: null, error: { code, message: text } });
+      const size = typeof message === "string" ? message.length : message.byteLength;
+      if (size > MAX_MESSAGE_BYTES) {
+        // (string length counts UTF-16 units: a lower bound of the UTF-8 size, checked again below)
+        reject("too_large", tooLarge(size).message);
+        return;
+      }
       let msg: { t?: string; id?: unknown; path?: unknown; args?: unknown };
       try {
-        msg = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
+        const text = typeof message === "string" ? message : new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(message);
+        const bytes = new TextEncoder().encode(text).byteLength;
+        if (bytes > MAX_MESSAGE_BYTES) {
+          reject("too_large", tooLarge(bytes).message);
+          return;
+        }
+        msg = JSON.parse(text);
       } catch {
-        ws.send(JSON.stringify({ t: "error", id: null, error: { code: "bad_request", message: "messages must be JSON" } }));
+        reject("bad_request", "messages must be JSON");
+        return;
+      }
+      if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {
+        reject("bad_request", "messages must be JSON objects");
         return;
       }
       const id = typeof msg.id === "string" ? msg.id : null;
-      if (!id) {
-        ws.send(JSON.stringify({ t: "error", id: null, error: { code: "bad_request", message: "missing subscription id" } }));
+      if (!id || id.length > 256) {
+        reject("bad_request", "missing subscription id (a string of at most 256 characters)");
         return;
       }
       await this.serial(async () => {
@@ -505,7 +655,8 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           return;
         }
         try {
-          const path = String(msg.path);
+          if (typeof msg.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
+          const path = msg.path;
           const fn = publicFunction(wiring, path);
           if (fn.kind !== "query") throw new LunoraRuntimeError("bad_request", `${path} is not a query`);
           const args = validatedArgs(fn, path, msg.args);
@@ -515,7 +666,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           const encodedArgs = encodeValue(msg.args ?? {});
           const g = this.group(path, encodedArgs, att.uid);
           if (g.value === undefined) {
-            const result = await this.runQuery(fn, args, att.uid);
+            const result = await this.runLive(fn, args, att.uid);
             g.value = result.value;
             g.tables = result.tables;
             g.version = this.version;

@@ -4,7 +4,8 @@ import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -30,7 +31,37 @@ if (!existsSync(path.join(generated, "wiring.ts"))) {
   process.exit(1);
 }
 
-// 2. Bundle.
+// 2. The D1 tables come from the real `lunora migrate generate` (fixed timestamp), run on a copy
+// of the app's sources in a temp folder, so the runtime's D1 adapter is tested against what the
+// migrations really create. The SQL lands in .build/d1.sql (test/helpers.mjs applies it).
+const tmp = mkdtempSync(path.join(os.tmpdir(), "lunora-migrate-"));
+try {
+  mkdirSync(path.join(tmp, "lunora"));
+  for (const entry of readdirSync(path.join(root, "app/lunora"))) {
+    if (entry.endsWith(".ts")) cpSync(path.join(root, "app/lunora", entry), path.join(tmp, "lunora", entry));
+  }
+  const migrate = spawnSync("cargo", ["run", "--quiet", "-p", "lunora_cli", "--", "migrate", "generate", "init", "--root", tmp], {
+    cwd: repo,
+    stdio: "inherit",
+    env: { ...process.env, LUNORA_MIGRATION_TIMESTAMP: "20260101000000" },
+  });
+  if (migrate.status !== 0) {
+    console.error(`lunora migrate generate failed (exit ${migrate.status ?? migrate.signal})`);
+    process.exit(1);
+  }
+  const dir = path.join(tmp, "lunora/migrations");
+  const sql = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  if (sql.length !== 1 || sql[0] !== "20260101000000_init.sql") {
+    console.error(`expected one migration 20260101000000_init.sql, got ${JSON.stringify(sql)}`);
+    process.exit(1);
+  }
+  mkdirSync(path.join(root, ".build"), { recursive: true });
+  writeFileSync(path.join(root, ".build/d1.sql"), readFileSync(path.join(dir, sql[0]), "utf8"));
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+// 3. Bundle.
 await build({
   entryPoints: [path.join(root, "app/src/worker.ts")],
   outfile: path.join(root, ".build/worker.mjs"),

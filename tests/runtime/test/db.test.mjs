@@ -143,3 +143,26 @@ test("global (D1) tables: real columns, unique index, atomic batch on throw", as
   const texts = (await ok("messages:list", { channelId: id })).map((m) => m.text);
   assert.deepEqual(texts, ["kept", "one"]);
 });
+
+test("query() inside a mutation sees the mutation's own pending D1 writes", async () => {
+  const { token } = await app.guest();
+  const names = ["ryw-b", "ryw-d", "ryw-f", "ryw-h"];
+  const ids = [];
+  for (const name of names) ids.push((await app.call("channels:create", { name }, token)).body.value);
+  const res = await app.call(
+    "channels:writeThenRead",
+    { insert: "ryw-e", renameId: ids[0], renameTo: "ryw-z", deleteId: ids[2], after: "ryw-d" },
+    token,
+  );
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const value = res.body.value;
+  // What a fresh read after the commit says: the in-mutation reads must agree with it.
+  const committed = (await ok("channels:list", {})).map((c) => c.name).filter((n) => n.startsWith("ryw-"));
+  assert.deepEqual(committed, ["ryw-d", "ryw-e", "ryw-h", "ryw-z"]);
+  assert.deepEqual(value.all.filter((n) => n.startsWith("ryw-")), committed);
+  assert.deepEqual(value.pages.filter((n) => n.startsWith("ryw-")), committed, "paginate over the merged rows");
+  assert.deepEqual(value.desc, committed.slice().reverse().slice(0, 2));
+  assert.equal(value.inserted, "ryw-e");
+  assert.equal(value.renamed, ids[0]);
+  assert.deepEqual(value.range.filter((n) => n.startsWith("ryw-")), ["ryw-e", "ryw-h", "ryw-z"]);
+});

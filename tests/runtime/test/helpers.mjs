@@ -23,7 +23,8 @@ export async function startApp() {
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
-  const ddl = readFileSync(path.join(root, "app/d1.sql"), "utf8")
+  // Written by scripts/prepare.mjs with the real `lunora migrate generate`.
+  const ddl = readFileSync(path.join(root, ".build/d1.sql"), "utf8")
     .split(";")
     .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
     .filter(Boolean);

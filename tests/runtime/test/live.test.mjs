@@ -105,6 +105,32 @@ test("global (D1) queries update live, including writes made by a shard object",
   client.close();
 });
 
+test("a shard query reading a global table updates when the table is written in another object", async () => {
+  const { token } = await app.guest();
+  const id = await call("channels:create", { name: "shard-global" }, token);
+  const other = await call("channels:create", { name: "shard-global-other" }, token);
+  await call("messages:send", { channelId: id, text: "m" }, token);
+  const log = [];
+  const client = app.client({ auth: "none", WebSocket: recordingSocket(log) });
+  let seen;
+  client.subscribe(ref("messages:withChannel"), { channelId: id }, (v) => (seen = v));
+  await until(() => seen !== undefined, 5000, "initial result");
+  assert.deepEqual(seen, { name: "shard-global", topic: null, n: 1 });
+  assert.equal((await app.call("messages:withChannel", { channelId: id })).body.value.n, 1);
+  // Written in root (a global-routed mutation), not in the shard serving the subscription.
+  await call("channels:rename", { id, name: "shard-global-renamed" }, token);
+  await until(() => seen.name === "shard-global-renamed", 5000, "rename made in root to reach the shard subscription");
+  // Written by its own shard object.
+  await call("messages:setTopic", { channelId: id, topic: "t" }, token);
+  await until(() => seen.topic === "t (1)", 5000, "own shard write");
+  // Written by another shard object (root fans the invalidation out).
+  await call("messages:renameChannel", { channelId: other, target: id, name: "shard-global-2" }, token);
+  await until(() => seen.name === "shard-global-2", 5000, "rename made in another shard");
+  assert.deepEqual(seen, { name: "shard-global-2", topic: "t (1)", n: 1 });
+  checkVersionChains(log);
+  client.close();
+});
+
 test("reconnect: the client re-subscribes and converges", async () => {
   const { token } = await app.guest();
   const ch = await call("channels:create", { name: "reconnect" }, token);

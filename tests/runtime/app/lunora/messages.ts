@@ -37,3 +37,18 @@ export const sendAndCreateChannel = mutation
     await ctx.db.insert("messages", { channelId, userId: ctx.auth.userId, text, createdAt: Date.now() });
     return ctx.db.insert("channels", { name });
   });
+
+/** A shard-routed query that also reads a global table: must update live when the channel changes anywhere. */
+export const withChannel = query.input({ channelId: v.id("channels") }).query(async ({ ctx, args: { channelId } }) => {
+  const channel = await ctx.db.get(channelId);
+  const n = (await ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", channelId)).collect()).length;
+  return { name: channel?.name ?? null, topic: channel?.topic ?? null, n };
+});
+
+/** Runs in `channelId`'s object and renames another channel (a global write made by a shard). */
+export const renameChannel = mutation
+  .input({ channelId: v.id("channels"), target: v.id("channels"), name: v.string() })
+  .mutation(async ({ ctx, args: { channelId, target, name } }) => {
+    await ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", channelId)).first();
+    await ctx.db.patch(target, { name });
+  });
