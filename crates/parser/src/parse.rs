@@ -91,8 +91,11 @@ fn too_deep(text: &str) -> Option<usize> {
                 }
             }
             b')' | b']' | b'}' => {
-                if stack.pop() == Some(true) {
-                    mode = Mode::Template;
+                // Closing a `${`: back to template text.
+                if let Some(true) = stack.pop() {
+                    mode = Mode::Template
+                } else {
+                    mode = Mode::Code
                 }
             }
             _ => {}
