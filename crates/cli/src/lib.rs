@@ -5,12 +5,14 @@
 pub mod args;
 pub mod commands;
 pub mod migrate_check;
+pub mod migrate_runner;
 pub mod outputs;
 pub mod pipeline;
 pub mod render;
 pub mod root;
 pub mod watch;
 pub mod wrangler_config;
+pub mod wrangler_d1;
 
 use std::io::Write;
 

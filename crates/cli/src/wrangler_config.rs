@@ -54,45 +54,13 @@ pub fn validate(
     let mut info = WranglerInfo {
         d1_database_name: None,
     };
-    let parsed = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default());
-    let value = match parsed {
-        Err(e) => {
-            let range = e.range();
-            v.error(
-                Code::ConfigSyntax,
-                format!("{WRANGLER_FILE} is not valid JSON with comments"),
-                span(range.start, range.end.max(range.start + 1).min(text.len())),
-                e.kind().to_string(),
-                "fix the syntax; comments and trailing commas are allowed",
-            );
-            return (v.out, info);
-        }
-        Ok(parsed) => parsed.value,
+    let Some(parsed) = parse(text, &mut v) else {
+        return (v.out, info);
     };
-    let config = match value {
-        Some(Value::Object(config)) => config,
-        Some(other) => {
-            v.error(
-                Code::ConfigSyntax,
-                format!("{WRANGLER_FILE} must hold one object"),
-                value_span(&other),
-                "not an object",
-                "start from the file `lunora init` writes",
-            );
-            return (v.out, info);
-        }
-        None => {
-            v.error(
-                Code::ConfigSyntax,
-                format!("{WRANGLER_FILE} is empty"),
-                span(0, 0),
-                "no object here",
-                "start from the file `lunora init` writes",
-            );
-            return (v.out, info);
-        }
+    let Some(Value::Object(config)) = &parsed.value else {
+        return (v.out, info);
     };
-    let top = head(&config);
+    let top = head(config);
 
     // main
     match config.get("main") {
@@ -143,12 +111,74 @@ pub fn validate(
         },
     }
 
-    check_shard_binding(&mut v, &config, top);
-    check_shard_migration(&mut v, &config, top);
+    check_shard_binding(&mut v, config, top);
+    check_shard_migration(&mut v, config, top);
     if expect.needs_d1 {
-        info.d1_database_name = check_d1(&mut v, &config, top, expect.remote);
+        info.d1_database_name = check_d1(&mut v, config, top, expect.remote);
     }
     (v.out, info)
+}
+
+/// Parses `text`; `None` (with a diagnostic) unless it holds one object.
+fn parse<'a>(text: &'a str, v: &mut Validator) -> Option<jsonc_parser::ParseResult<'a>> {
+    let parsed = match parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()) {
+        Err(e) => {
+            let range = e.range();
+            v.error(
+                Code::ConfigSyntax,
+                format!("{WRANGLER_FILE} is not valid JSON with comments"),
+                span(range.start, range.end.max(range.start + 1).min(text.len())),
+                e.kind().to_string(),
+                "fix the syntax; comments and trailing commas are allowed",
+            );
+            return None;
+        }
+        Ok(parsed) => parsed,
+    };
+    match &parsed.value {
+        Some(Value::Object(_)) => return Some(parsed),
+        Some(other) => v.error(
+            Code::ConfigSyntax,
+            format!("{WRANGLER_FILE} must hold one object"),
+            value_span(other),
+            "not an object",
+            "start from the file `lunora init` writes",
+        ),
+        None => v.error(
+            Code::ConfigSyntax,
+            format!("{WRANGLER_FILE} is empty"),
+            span(0, 0),
+            "no object here",
+            "start from the file `lunora init` writes",
+        ),
+    }
+    None
+}
+
+/// Only the D1 part of [`validate`], for `lunora migrate apply/status`: the
+/// binding to pass to `wrangler d1 execute` ([`D1_BINDING`]), or the
+/// diagnostics (errors first) that say why there is none. The placeholder
+/// `database_id` is an error for `remote` and a warning otherwise; warnings
+/// alone still give the binding.
+pub fn d1_binding(
+    text: &str,
+    files: &mut Files,
+    remote: bool,
+) -> (Option<&'static str>, Vec<Diagnostic>) {
+    let file = files.add(WRANGLER_FILE, text);
+    let mut v = Validator {
+        file,
+        out: Vec::new(),
+    };
+    let Some(parsed) = parse(text, &mut v) else {
+        return (None, v.out);
+    };
+    let Some(Value::Object(config)) = &parsed.value else {
+        return (None, v.out);
+    };
+    check_d1(&mut v, config, head(config), remote);
+    let ok = !v.out.iter().any(Diagnostic::is_error);
+    (ok.then_some(D1_BINDING), v.out)
 }
 
 fn check_shard_binding(v: &mut Validator, config: &Object<'_>, top: Span) {

@@ -128,6 +128,25 @@ codes! {
     /// A migration `.sql` or `.snapshot.json` was edited (or removed) after it
     /// was generated: its checksum no longer matches the later snapshots.
     MigrationEdited => "migrate/edited",
+
+    // ---- migrate apply / status (D1) ----------------------------------------
+    /// `lunora migrate apply`: a migration already applied to D1 no longer has
+    /// the checksum recorded in `_lunora_migrations` (it was edited after it
+    /// was applied). Nothing is applied until the file is restored.
+    MigrationAppliedChanged => "migrate/applied-changed",
+    /// A migration recorded in `_lunora_migrations` has no file any more
+    /// (deleted or renamed after it was applied). Nothing is applied.
+    MigrationAppliedMissing => "migrate/applied-missing",
+    /// A pending migration sorts before one already applied (e.g. a branch
+    /// merged an older migration). Migrations apply in file order only.
+    MigrationOutOfOrder => "migrate/out-of-order",
+    /// A migration failed on D1. It left nothing behind (it runs as one unit
+    /// with its tracking row); migrations before it stay applied.
+    MigrationApplyFailed => "migrate/apply-failed",
+    /// D1 could not be reached: wrangler missing or failing, no credentials
+    /// for `--remote`. A tool failure (exit 2), not a problem of the app.
+    MigrationD1Unavailable => "migrate/d1-unavailable",
+
     /// Replaying every migration on an empty SQLite does not give the schema's
     /// global tables, columns, types, nullability and indexes.
     MigrationReplay => "migrate/replay-mismatch",

@@ -1,8 +1,8 @@
 //! `lunora migrate generate`: diff the schema's global tables against the
 //! latest `lunora/migrations/*.snapshot.json` and write `<stamp>_<slug>.sql`
 //! plus `<stamp>_<slug>.snapshot.json` (temp file + rename, SQL last renamed
-//! after the snapshot is in place). `check`, `apply` and `status` are not
-//! built yet.
+//! after the snapshot is in place). `check` is the CI drift gate; `apply` and
+//! `status` drive D1 through wrangler (`crate::migrate_runner`).
 //!
 //! Exit codes: 0 written or no changes; 1 schema errors, refused migration
 //! (data loss without `--allow-data-loss`, required column on an existing
@@ -19,6 +19,7 @@ use lunora_emit::migrate::{
 use lunora_parser::{OsFs, has_errors};
 
 use crate::args::{GlobalArgs, MigrateCommand, MigrateGenerateArgs};
+use crate::migrate_runner::{self, Entry, Failure, State, Target};
 use crate::render::{self, Color};
 use crate::{Exit, Format, pipeline};
 
@@ -31,16 +32,29 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    let args = match args {
-        MigrateCommand::Generate(args) => Some(args),
-        MigrateCommand::Check => None,
-        _ => return super::not_implemented("migrate apply/status", stderr),
+    let (args, apply_args) = match args {
+        MigrateCommand::Generate(args) => (Some(args), None),
+        MigrateCommand::Check => (None, None),
+        MigrateCommand::Apply(a) => (None, Some((true, a))),
+        MigrateCommand::Status(a) => (None, Some((false, a))),
     };
     let root = match super::app_root(global, stderr) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
     let color = super::stderr_color(global.format);
+    if let Some((is_apply, a)) = apply_args {
+        let target = if a.remote {
+            Target::Remote
+        } else {
+            Target::Local
+        };
+        return if is_apply {
+            apply_command(&root, target, global.format, color, stdout, stderr)
+        } else {
+            status_command(&root, target, global.format, color, stdout, stderr)
+        };
+    }
     let Some(args) = args else {
         return check(&root, global.format, color, stdout, stderr);
     };
@@ -327,5 +341,202 @@ pub fn check_ir(
             let _ = render::render(format, &diagnostics, &files, color, out);
             Exit::UserError
         }
+    }
+}
+
+fn state_word(state: &State) -> String {
+    match state {
+        State::Applied { applied_at } => format!("applied {applied_at}"),
+        State::Pending => "pending".to_owned(),
+        State::Changed { applied_at } => {
+            format!("CHANGED since it was applied {applied_at}")
+        }
+        State::Missing { applied_at } => format!("MISSING file (applied {applied_at})"),
+        State::OutOfOrder => "pending, OUT OF ORDER (older than an applied migration)".to_owned(),
+    }
+}
+
+/// Renders a failure: human diagnostics on stderr, JSON/GitHub on stdout
+/// (JSON with the extra keys of the command, if any).
+fn render_failure(
+    f: &Failure,
+    format: Format,
+    color: Color,
+    extra: serde_json::Map<String, serde_json::Value>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    let _ = match format {
+        Format::Human => render::render(format, &f.diagnostics, &f.files, color, stderr),
+        Format::Json => write_json(&f.diagnostics, &f.files, extra, stdout),
+        Format::Github => render::render(format, &f.diagnostics, &f.files, color, stdout),
+    };
+    f.exit
+}
+
+/// The diagnostics document (`version`, `diagnostics`, `summary`) plus the
+/// command's own keys; keys sorted (serde_json's map is a BTreeMap).
+fn write_json(
+    diagnostics: &[lunora_parser::Diagnostic],
+    files: &lunora_parser::Files,
+    extra: serde_json::Map<String, serde_json::Value>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut doc = match serde_json::to_value(render::json::report(diagnostics, files)) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    doc.extend(extra);
+    let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(doc))
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    text.push('\n');
+    out.write_all(text.as_bytes())
+}
+
+fn database_json(db: &migrate_runner::AppDb) -> serde_json::Value {
+    serde_json::json!({ "binding": db.binding, "target": db.target.flag().trim_start_matches('-') })
+}
+
+fn entries_json(entries: &[Entry]) -> serde_json::Value {
+    entries
+        .iter()
+        .map(|e| {
+            let mut m = serde_json::Map::new();
+            m.insert("name".into(), e.name.clone().into());
+            m.insert("state".into(), e.state.word().into());
+            if let Some(at) = e.state.applied_at() {
+                m.insert("applied_at".into(), at.into());
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect()
+}
+
+/// `lunora migrate apply [--local|--remote]` for an already-found root; `lunora
+/// dev` calls it with [`Target::Local`]. Progress on stderr, the result on
+/// stdout (`--format json`: one document with `applied` and `database`).
+/// Exit 0 applied or nothing to apply; 1 a migration failed or an applied one
+/// changed; 2 D1 unreachable.
+pub fn apply_command(
+    root: &Path,
+    target: Target,
+    format: Format,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    let db = match migrate_runner::open(root, target) {
+        Ok(db) => db,
+        Err(f) => return render_failure(&f, format, color, serde_json::Map::new(), stdout, stderr),
+    };
+    let where_ = db.describe();
+    let started = std::time::Instant::now();
+    let mut applied_names: Vec<String> = Vec::new();
+    let mut report = |name: &str| {
+        applied_names.push(name.to_owned());
+        if format == Format::Human {
+            let _ = writeln!(stderr, "  applied {name}");
+        }
+    };
+    let result = db.apply(&mut report);
+    let elapsed = started.elapsed();
+    let mut extra = serde_json::Map::new();
+    extra.insert("database".into(), database_json(&db));
+    extra.insert("applied".into(), applied_names.clone().into());
+    match result {
+        Err(f) => {
+            let exit = render_failure(&f, format, color, extra, stdout, stderr);
+            if format == Format::Human && f.exit == Exit::UserError {
+                let _ = writeln!(
+                    stderr,
+                    "{} migration(s) applied to {where_} before it stopped",
+                    applied_names.len()
+                );
+            }
+            exit
+        }
+        Ok(applied) => {
+            match format {
+                Format::Json => {
+                    let _ = write_json(&[], &db.files, extra, stdout);
+                }
+                Format::Human | Format::Github if applied.is_empty() => {
+                    let _ = writeln!(
+                        stdout,
+                        "nothing to apply: {where_} has all {} migration(s)",
+                        db.migrations.len()
+                    );
+                }
+                Format::Human | Format::Github => {
+                    let _ = writeln!(
+                        stdout,
+                        "applied {} migration(s) to {where_} in {:.1} s",
+                        applied.len(),
+                        elapsed.as_secs_f64()
+                    );
+                }
+            }
+            Exit::Ok
+        }
+    }
+}
+
+/// `lunora migrate status [--local|--remote]`: every migration with its
+/// state. Exit 1 when one needs attention (changed, missing, out of order).
+pub fn status_command(
+    root: &Path,
+    target: Target,
+    format: Format,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    let db = match migrate_runner::open(root, target) {
+        Ok(db) => db,
+        Err(f) => return render_failure(&f, format, color, serde_json::Map::new(), stdout, stderr),
+    };
+    let entries = match db.status() {
+        Ok(entries) => entries,
+        Err(f) => return render_failure(&f, format, color, serde_json::Map::new(), stdout, stderr),
+    };
+    let blocked: Vec<lunora_parser::Diagnostic> = entries
+        .iter()
+        .filter(|e| e.state.blocks())
+        .map(migrate_runner::blocked_diagnostic)
+        .collect();
+    match format {
+        Format::Json => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("database".into(), database_json(&db));
+            extra.insert("migrations".into(), entries_json(&entries));
+            let _ = write_json(&blocked, &db.files, extra, stdout);
+        }
+        Format::Human | Format::Github => {
+            let _ = writeln!(stdout, "migrations of {}:", db.describe());
+            for e in &entries {
+                let _ = writeln!(stdout, "  {}  {}", e.name, state_word(&e.state));
+            }
+            let count = |f: fn(&State) -> bool| entries.iter().filter(|e| f(&e.state)).count();
+            let _ = writeln!(
+                stdout,
+                "{} applied, {} pending, {} need attention",
+                count(|s| matches!(s, State::Applied { .. } | State::Changed { .. })),
+                count(|s| matches!(s, State::Pending | State::OutOfOrder)),
+                blocked.len()
+            );
+            if !blocked.is_empty() {
+                let out: &mut dyn Write = if format == Format::Human {
+                    &mut *stderr
+                } else {
+                    &mut *stdout
+                };
+                let _ = render::render(format, &blocked, &db.files, color, out);
+            }
+        }
+    }
+    if blocked.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::UserError
     }
 }
