@@ -97,7 +97,8 @@ fn random_edits_end_equal_to_a_cold_run() {
     docs.recv_timeout(TIMEOUT).expect("the initial run");
 
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for _ in 0..edits {
+    let mut stats = Stats::default();
+    for i in 0..edits {
         let name = rng.pick(NAMES);
         let path = lunora.join(name);
         match rng.next() % 6 {
@@ -124,6 +125,9 @@ fn random_edits_end_equal_to_a_cold_run() {
                 std::fs::write(&path, rng.pick(MODULES)).unwrap();
             }
         }
+        if (i + 1) % CHECK_EVERY == 0 {
+            checkpoint(&root, &docs, i, &mut stats);
+        }
     }
     // End in a valid state, with a last save the watcher must report.
     std::fs::write(lunora.join("schema.ts"), SCHEMAS[2]).unwrap();
@@ -133,25 +137,87 @@ fn random_edits_end_equal_to_a_cold_run() {
             std::fs::write(&path, MODULES[0]).unwrap();
         }
     }
-    std::fs::write(lunora.join("zz-sentinel.ts"), "export {};\n").unwrap();
-    let mut runs = 0;
-    loop {
-        let doc = docs.recv_timeout(TIMEOUT).expect("the watcher catches up");
-        runs += 1;
-        let trigger = doc["watch"]["trigger"].as_array().unwrap();
-        if trigger.iter().any(|t| t == "lunora/zz-sentinel.ts") {
-            break;
-        }
-    }
+    let last = checkpoint(&root, &docs, edits, &mut stats);
     let _ = child.kill();
     let _ = child.wait();
 
+    // The final state is a valid app, so the last comparison was between real
+    // outputs.
+    assert_eq!(last["summary"]["errors"], 0, "{last}");
     let cold = lunora_cli::pipeline::generate(&root, &OsFs);
-    let cold: BTreeMap<String, String> = cold
-        .outputs
-        .into_iter()
-        .map(|f| (f.path, f.contents))
-        .collect();
-    assert_eq!(generated_on_disk(&root), cold);
-    eprintln!("soak: {edits} edits, {runs} runs after the initial one");
+    let ir = cold.ir.as_ref().expect("IR of a valid app");
+    assert!(ir.tables.iter().any(|t| t.name == "channels"));
+    let api = generated_on_disk(&root)
+        .remove("lunora/_generated/api.ts")
+        .expect("api.ts written");
+    assert!(api.contains("list"), "{api}");
+    eprintln!(
+        "soak: {edits} edits, {} runs, {} checkpoints ({} valid, compared to a cold run; {} with errors, kept the last good output)",
+        stats.runs, stats.checkpoints, stats.valid, stats.invalid
+    );
+}
+
+/// Edits between two checkpoints.
+const CHECK_EVERY: usize = 50;
+
+#[derive(Default)]
+struct Stats {
+    runs: usize,
+    checkpoints: usize,
+    valid: usize,
+    invalid: usize,
+}
+
+/// Saves a sentinel module, waits for the run it starts (which sees every
+/// edit before it), then checks `_generated/` against a cold run of the
+/// pipeline: equal when the app is valid; the run kept the last good output
+/// otherwise. Returns that run's report.
+fn checkpoint(root: &Path, docs: &mpsc::Receiver<Value>, n: usize, stats: &mut Stats) -> Value {
+    std::fs::write(
+        root.join("lunora/zz-sentinel.ts"),
+        format!("export {{}};\n// checkpoint {n}\n"),
+    )
+    .unwrap();
+    let doc = loop {
+        let doc = docs.recv_timeout(TIMEOUT).expect("the watcher catches up");
+        stats.runs += 1;
+        let trigger = doc["watch"]["trigger"].as_array().unwrap();
+        if trigger.iter().any(|t| t == "lunora/zz-sentinel.ts") {
+            break doc;
+        }
+    };
+    stats.checkpoints += 1;
+    let cold = lunora_cli::pipeline::generate(root, &OsFs);
+    let errors = cold
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == lunora_parser::Severity::Error)
+        .count();
+    assert_eq!(
+        doc["summary"]["errors"], errors,
+        "checkpoint {n}: the watch run and a cold run disagree: {doc}"
+    );
+    let cold_doc = serde_json::to_value(lunora_cli::render::json::report(
+        &cold.diagnostics,
+        &cold.files,
+    ))
+    .unwrap();
+    assert_eq!(
+        doc["diagnostics"], cold_doc["diagnostics"],
+        "checkpoint {n}: diagnostics differ from a cold run"
+    );
+    if errors > 0 {
+        stats.invalid += 1;
+        assert_eq!(doc["watch"]["keptLastGood"], true, "checkpoint {n}: {doc}");
+    } else {
+        stats.valid += 1;
+        assert_eq!(doc["watch"]["keptLastGood"], false, "checkpoint {n}: {doc}");
+        let cold: BTreeMap<String, String> = cold
+            .outputs
+            .into_iter()
+            .map(|f| (f.path, f.contents))
+            .collect();
+        assert_eq!(generated_on_disk(root), cold, "checkpoint {n}");
+    }
+    doc
 }

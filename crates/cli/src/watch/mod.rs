@@ -20,6 +20,7 @@ use lunora_parser::{OsFs, Vfs, has_errors};
 use crate::Exit;
 use crate::args::{Format, GlobalArgs};
 use crate::pipeline::{self, Generated};
+use crate::render::Color;
 
 use debounce::Debouncer;
 use filter::Filter;
@@ -107,7 +108,8 @@ pub fn watch_loop(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) {
-    let mut state = WatchState::new(root);
+    // Plain text: watch output is often piped into `lunora dev`'s log.
+    let mut state = WatchState::new(root, Color::Never);
     state.run_once(Vec::new(), format, generate, stdout, stderr);
     let mut debouncer = Debouncer::new(timing.settle, timing.max_wait);
     loop {
@@ -150,14 +152,16 @@ struct WatchState {
     root: PathBuf,
     filter: Filter,
     runs: u64,
+    color: Color,
 }
 
 impl WatchState {
-    fn new(root: &Path) -> Self {
+    fn new(root: &Path, color: Color) -> Self {
         Self {
             root: root.to_path_buf(),
             filter: Filter::new(root),
             runs: 0,
+            color,
         }
     }
 
@@ -201,7 +205,7 @@ impl WatchState {
                 Err(err) => report.write_error = Some(err.to_string()),
             }
         }
-        let _ = output::render(&report, &generated, format, stdout, stderr);
+        let _ = output::render(&report, &generated, format, self.color, stdout, stderr);
         let _ = stdout.flush();
     }
 }

@@ -1,18 +1,17 @@
 //! Writing `_generated/` atomically and reporting each watch run.
 //!
-//! The JSON document is DESIGN.md's diagnostics shape plus a `watch` object;
-//! TODO(cli renderer): once `crates/cli/src/render/` lands, render the
-//! diagnostics through it and keep only the `watch` object here.
+//! The JSON document is the one `--format json` prints (DESIGN.md's
+//! diagnostics shape, rendered by [`crate::render::json`]) plus a `watch` object.
 
 use std::io::{self, Write};
 use std::path::{Component, Path};
 
 use lunora_emit::GeneratedFile;
-use lunora_parser::{Diagnostic, Files, Severity};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::args::Format;
 use crate::pipeline::Generated;
+use crate::render::{self, Color};
 
 pub const GENERATED_DIR: &str = "lunora/_generated";
 
@@ -92,113 +91,42 @@ pub fn write_outputs(
     Ok((written, removed))
 }
 
-/// One diagnostic in DESIGN.md's JSON shape.
-pub fn diagnostic_json(files: &Files, d: &Diagnostic) -> Value {
-    let mut obj = serde_json::Map::new();
-    obj.insert("code".into(), json!(d.code.as_str()));
-    obj.insert("severity".into(), json!(d.severity.as_str()));
-    obj.insert("message".into(), json!(d.message));
-    if let Some(primary) = d.primary() {
-        let file = files.get(primary.at.file);
-        let start = file.line_col(primary.at.span.start);
-        let end = file.line_col(primary.at.span.end);
-        obj.insert("file".into(), json!(file.path));
-        obj.insert(
-            "start".into(),
-            json!({"line": start.line, "column": start.column}),
-        );
-        obj.insert(
-            "end".into(),
-            json!({"line": end.line, "column": end.column}),
-        );
-    } else if let Some(path) = &d.path {
-        obj.insert("file".into(), json!(path));
-    }
-    if let Some(help) = &d.help {
-        obj.insert("help".into(), json!(help));
-    }
-    if d.labels.len() > 1 {
-        let labels: Vec<Value> = d.labels[1..]
-            .iter()
-            .map(|l| {
-                let file = files.get(l.at.file);
-                let start = file.line_col(l.at.span.start);
-                let end = file.line_col(l.at.span.end);
-                json!({
-                    "file": file.path,
-                    "start": {"line": start.line, "column": start.column},
-                    "end": {"line": end.line, "column": end.column},
-                    "message": l.message,
-                })
-            })
-            .collect();
-        obj.insert("labels".into(), Value::Array(labels));
-    }
-    Value::Object(obj)
-}
-
-/// Prints one run: a single JSON line, or human text.
+/// Prints one run. JSON: one line, the diagnostics document `--format json`
+/// prints ([`render::json`]) plus a `watch` object. Human and GitHub: the
+/// shared renderers, then one status line.
 pub fn render(
     report: &RunReport,
     generated: &Generated,
     format: Format,
+    color: Color,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> io::Result<()> {
-    let errors = generated
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = generated.diagnostics.len() - errors;
+    let diagnostics = &generated.diagnostics;
     match format {
         Format::Json => {
-            let doc = json!({
-                "version": 1,
-                "diagnostics": generated
-                    .diagnostics
-                    .iter()
-                    .map(|d| diagnostic_json(&generated.files, d))
-                    .collect::<Vec<_>>(),
-                "summary": {"errors": errors, "warnings": warnings},
-                "watch": {
-                    "run": report.run,
-                    "trigger": report.trigger,
-                    "written": report.written,
-                    "removed": report.removed,
-                    "keptLastGood": report.kept_last_good,
-                    "writeError": report.write_error,
-                },
+            let mut doc = serde_json::to_value(render::json::report(diagnostics, &generated.files))
+                .map_err(io::Error::other)?;
+            doc["watch"] = json!({
+                "run": report.run,
+                "trigger": report.trigger,
+                "written": report.written,
+                "removed": report.removed,
+                "keptLastGood": report.kept_last_good,
+                "writeError": report.write_error,
             });
             writeln!(stdout, "{doc}")
         }
         Format::Human | Format::Github => {
-            for d in &generated.diagnostics {
-                let v = diagnostic_json(&generated.files, d);
-                let location = match (v.get("file"), v.get("start")) {
-                    (Some(f), Some(s)) => {
-                        format!("{}:{}:{}", f.as_str().unwrap_or(""), s["line"], s["column"])
-                    }
-                    (Some(f), None) => f.as_str().unwrap_or("").to_string(),
-                    _ => String::new(),
-                };
-                writeln!(
-                    stdout,
-                    "{}[{}]: {}",
-                    d.severity.as_str(),
-                    d.code.as_str(),
-                    d.message
-                )?;
-                if !location.is_empty() {
-                    writeln!(stdout, "  --> {location}")?;
-                }
-                if let Some(help) = &d.help {
-                    writeln!(stdout, "  help: {help}")?;
-                }
+            if format == Format::Human {
+                render::human::render(diagnostics, &generated.files, color, stdout)?;
+            } else {
+                render::github::render(diagnostics, &generated.files, stdout)?;
             }
             if let Some(err) = &report.write_error {
                 writeln!(stderr, "error: writing {GENERATED_DIR}/ failed: {err}")?;
             }
+            let (errors, _) = render::summary(diagnostics);
             let what = if report.kept_last_good {
                 format!("{errors} error(s); kept the last good {GENERATED_DIR}/")
             } else if report.written.is_empty() && report.removed.is_empty() {

@@ -28,7 +28,7 @@ pub trait EventSource {
 /// recursively.
 pub struct NotifySource {
     // Kept alive for as long as events are wanted.
-    _watcher: notify::RecommendedWatcher,
+    watcher: notify::RecommendedWatcher,
     rx: mpsc::Receiver<notify::Result<notify::Event>>,
 }
 
@@ -41,11 +41,54 @@ impl NotifySource {
             let _ = tx.send(event);
         })?;
         watcher.watch(root, notify::RecursiveMode::Recursive)?;
-        Ok(Self {
-            _watcher: watcher,
-            rx,
-        })
+        Ok(Self { watcher, rx })
     }
+}
+
+impl NotifySource {
+    /// A folder appeared (created, or moved in whole): files written into it
+    /// before its inotify watch existed produced no event, so make sure it is
+    /// watched, then report everything already inside it.
+    fn cover_new_dir(&mut self, dir: &Path, paths: &mut Vec<PathBuf>) {
+        use notify::Watcher as _;
+        // Returns once the backend watches `dir`: a file created after this
+        // call has an event, one created before it is found by the walk below.
+        // Failure (e.g. the folder is already gone) leaves the events as they are.
+        let _ = self.watcher.watch(dir, notify::RecursiveMode::Recursive);
+        let mut stack = vec![dir.to_path_buf()];
+        let mut budget = MAX_WALK;
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if budget == 0 {
+                    return;
+                }
+                budget -= 1;
+                // Symlinks are not followed (no cycles).
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => stack.push(entry.path()),
+                    Ok(_) => paths.push(entry.path()),
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Entries walked at most in one new folder (a moved-in `node_modules` must not
+/// stall the loop; its files are never relevant anyway).
+const MAX_WALK: usize = 10_000;
+
+/// Events after which `path` may be a folder that is new to the watcher.
+fn appears(kind: notify::EventKind) -> bool {
+    use notify::event::{ModifyKind, RenameMode};
+    matches!(
+        kind,
+        notify::EventKind::Create(_)
+            | notify::EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Any))
+    )
 }
 
 impl EventSource for NotifySource {
@@ -66,6 +109,13 @@ impl EventSource for NotifySource {
             Ok(event) => match event.kind {
                 // Reads and opens change nothing.
                 notify::EventKind::Access(_) => Recv::Changed(Vec::new()),
+                kind if appears(kind) => {
+                    let mut paths = event.paths;
+                    for dir in paths.clone().iter().filter(|p| p.is_dir()) {
+                        self.cover_new_dir(dir, &mut paths);
+                    }
+                    Recv::Changed(paths)
+                }
                 _ => Recv::Changed(event.paths),
             },
             // A watcher error (e.g. inotify limit): regenerate from scratch to be safe.
