@@ -265,6 +265,8 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     private readonly groups = new Map<string, Group>();
     private readonly sockets = new Map<string, WebSocket>();
     private loaded = false;
+    /** A random id of this in-memory instance (tests tell a restart or a wake-up by it). */
+    private readonly instance = crypto.randomUUID();
     /** Global tables this (shard) object has registered with root as read by its live queries. */
     private readonly watched = new Set<string>();
     /** Root: registration counter of `_lunora_watchers` rows (a reply only drops older rows). */
@@ -503,7 +505,12 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
               .toArray()
               .map((r) => String(r["detail"])),
           }));
-          return json({ ok: true, value: { name: this.name, version: this.version, counts, plans } as unknown as JsonValue });
+          return json({ ok: true, value: { name: this.name, version: this.version, instance: this.instance, counts, plans } as unknown as JsonValue });
+        }
+        if (url.pathname === "/debug/abort") {
+          // Test hook: a restart (as after a crash or a code update): the in-memory state is lost
+          // and every socket is disconnected; storage stays.
+          this.ctx.abort("lunora: restart requested");
         }
         throw new LunoraRuntimeError("not_found", `no route ${url.pathname}`, 404);
       } catch (error) {
