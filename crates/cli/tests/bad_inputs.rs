@@ -245,3 +245,307 @@ fn generated_folder_not_writable() {
         &lunora(&root, &["migrate", "generate", "init"]),
     );
 }
+
+#[test]
+fn duplicate_names() {
+    let schema = |tables: &str| {
+        format!(
+            "import {{ defineSchema, defineTable, v }} from \"lunorash/server\";\nexport const schema = defineSchema({{ {tables} }});\n"
+        )
+    };
+    let cases = [
+        (
+            "duplicate table",
+            schema(
+                "notes: defineTable({ title: v.string() }), notes: defineTable({ body: v.string() })",
+            ),
+        ),
+        (
+            "duplicate field",
+            schema("notes: defineTable({ title: v.string(), title: v.number() })"),
+        ),
+        (
+            "duplicate index",
+            schema(
+                "notes: defineTable({ title: v.string() }).index(\"by_title\", [\"title\"]).index(\"by_title\", [\"title\"])",
+            ),
+        ),
+    ];
+    for (what, text) in cases {
+        let run = codegen_fails(what, |root| {
+            std::fs::write(root.join("lunora/schema.ts"), &text).expect("write");
+        });
+        assert!(run.stderr.contains("duplicate"), "{what}:\n{}", run.stderr);
+    }
+    codegen_fails("a function exported twice", |root| {
+        std::fs::write(
+            root.join("lunora/more.ts"),
+            format!(
+                "{FUNCTIONS}{}",
+                FUNCTIONS.lines().last().unwrap_or_default()
+            ),
+        )
+        .expect("write");
+    });
+}
+
+/// Whether this process can read files it has no permission for (root).
+fn privileged() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Runs `lunora` as an unprivileged user, so permissions apply: directly when
+/// this process is not root, else through `setpriv` as `nobody` (the app tree
+/// is opened to everyone first). `None` when neither is possible.
+fn lunora_unprivileged(tmp: &Path, root: &Path, args: &[&str]) -> Option<Run> {
+    if !privileged() {
+        return Some(lunora(root, args));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    // Open the tree (the tests set the permissions they test afterwards).
+    for entry in walk(tmp) {
+        let mode = if entry.is_dir() { 0o777 } else { 0o666 };
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(mode)).ok()?;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_lunora"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .ok()?;
+    let run = Run {
+        code: out.status.code(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    };
+    // setpriv itself failing (no permission to switch users): not our case.
+    (!run.stderr.starts_with("setpriv:")).then_some(run)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn permission_denied() {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |p: &Path, mode| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
+    // Sanity: the base app passes under the same runner.
+    let (tmp, root) = app(|_| {});
+    let Some(base) = lunora_unprivileged(tmp.path(), &root, &["codegen"]) else {
+        eprintln!(
+            "SKIPPED permission_denied: running as root and cannot switch to an unprivileged user"
+        );
+        return;
+    };
+    assert_eq!(base.code, Some(0), "{}", base.stderr);
+
+    // A function file with mode 000.
+    let (tmp, root) = app(|_| {});
+    let run = {
+        let _ = lunora_unprivileged(tmp.path(), &root, &["--version"]); // opens the tree
+        set(&root.join("lunora/notes.ts"), 0o000).expect("chmod");
+        lunora_unprivileged_keep(&root, &["codegen"])
+    };
+    fails_cleanly("notes.ts mode 000", &run);
+    assert!(run.stderr.contains("notes.ts"), "{}", run.stderr);
+
+    // schema.ts mode 000.
+    let (tmp, root) = app(|_| {});
+    let _ = lunora_unprivileged(tmp.path(), &root, &["--version"]);
+    set(&root.join("lunora/schema.ts"), 0o000).expect("chmod");
+    let run = lunora_unprivileged_keep(&root, &["codegen"]);
+    fails_cleanly("schema.ts mode 000", &run);
+
+    // `_generated/` read-only, with an old file in it: a diagnostic, and the old file is untouched.
+    let (tmp, root) = app(|_| {});
+    let _ = lunora_unprivileged(tmp.path(), &root, &["--version"]);
+    let generated = root.join("lunora/_generated");
+    std::fs::create_dir_all(&generated).expect("mkdir");
+    std::fs::write(generated.join("server.ts"), "old").expect("write");
+    set(&generated.join("server.ts"), 0o444).expect("chmod");
+    set(&generated, 0o555).expect("chmod");
+    let run = lunora_unprivileged_keep(&root, &["codegen"]);
+    fails_cleanly("_generated read-only", &run);
+    assert_eq!(
+        std::fs::read_to_string(generated.join("server.ts")).expect("read"),
+        "old"
+    );
+    let names: Vec<_> = walk(&generated).into_iter().skip(1).collect();
+    assert_eq!(
+        names,
+        vec![generated.join("server.ts")],
+        "no temp file left behind"
+    );
+    set(&generated, 0o755).expect("chmod"); // so the temp dir can be removed
+}
+
+/// Runs unprivileged without touching permissions (they were set by the caller).
+fn lunora_unprivileged_keep(root: &Path, args: &[&str]) -> Run {
+    let mut cmd = if privileged() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_lunora"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_lunora"))
+    };
+    let out = cmd
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run lunora");
+    Run {
+        code: out.status.code(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    }
+}
+
+/// A schema with `n` tables (and one function file reading each), so that
+/// codegen writes a few hundred kilobytes; `extra` adds a field (version B).
+fn big_app(root: &Path, n: usize, extra: bool) {
+    let mut schema = String::from(
+        "import { defineSchema, defineTable, v } from \"lunorash/server\";\n\nexport const schema = defineSchema({\n",
+    );
+    let mut funcs = String::from("import { query } from \"./_generated/server\";\n\n");
+    for i in 0..n {
+        let more = if extra {
+            ", added: v.optional(v.string())"
+        } else {
+            ""
+        };
+        schema.push_str(&format!(
+            "  t{i}: defineTable({{ name: v.string(), n: v.number(), tags: v.array(v.string()){more} }}).index(\"by_name\", [\"name\"]),\n"
+        ));
+        funcs.push_str(&format!(
+            "export const list{i} = query.query(async ({{ ctx }}) => ctx.db.query(\"t{i}\").collect());\n"
+        ));
+    }
+    schema.push_str("});\n");
+    std::fs::create_dir_all(root.join("lunora")).expect("mkdir");
+    std::fs::write(root.join("lunora/schema.ts"), schema).expect("write");
+    std::fs::write(root.join("lunora/tables.ts"), funcs).expect("write");
+}
+
+/// `_generated/` as (file name → contents).
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).expect("read"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn killed_mid_write_leaves_old_or_new_files() {
+    const TABLES: usize = 300;
+    // The complete outputs of both versions, from clean runs.
+    let versions: Vec<_> = [false, true]
+        .iter()
+        .map(|&extra| {
+            let tmp = tempfile::tempdir().expect("tempdir");
+            big_app(tmp.path(), TABLES, extra);
+            let run = lunora(tmp.path(), &["codegen"]);
+            assert_eq!(run.code, Some(0), "{}", run.stderr);
+            snapshot(&tmp.path().join("lunora/_generated"))
+        })
+        .collect();
+    assert_eq!(
+        versions[0].keys().collect::<Vec<_>>(),
+        versions[1].keys().collect::<Vec<_>>()
+    );
+    assert!(versions[0] != versions[1]);
+    let total: usize = versions[1].values().map(Vec::len).sum();
+    assert!(
+        total > 100_000,
+        "outputs big enough to be caught mid-write ({total} bytes)"
+    );
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    big_app(root, TABLES, false);
+    assert_eq!(lunora(root, &["codegen"]).code, Some(0));
+    // How long one full run takes: kills are spread over that time.
+    big_app(root, TABLES, true);
+    let started = std::time::Instant::now();
+    assert_eq!(lunora(root, &["codegen"]).code, Some(0));
+    let full = started.elapsed();
+    let generated = root.join("lunora/_generated");
+    // Outcomes: only old files, only new files, a mix; temp files left behind.
+    let (mut old, mut new, mut mixed, mut temps) = (0, 0, 0, 0);
+    const KILLS: u32 = 40;
+    for k in 0..KILLS {
+        big_app(root, TABLES, k % 2 == 0);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lunora"))
+            .args(["codegen", "--root"])
+            .arg(root)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // Mostly late in the run (the writes come last), up to just past its end.
+        std::thread::sleep(full.mul_f64(0.3 + 0.8 * f64::from(k) / f64::from(KILLS)));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = snapshot(&generated);
+        let mut from = std::collections::BTreeSet::new();
+        for (name, bytes) in &now {
+            if name.starts_with('.') && name.contains(".lunora-tmp-") {
+                temps += 1;
+                continue;
+            }
+            let which = versions.iter().position(|v| v.get(name) == Some(bytes));
+            assert!(
+                which.is_some(),
+                "kill {k}: {name} is neither the old nor the new content ({} bytes)",
+                bytes.len()
+            );
+            if versions[0].get(name) != versions[1].get(name) {
+                from.insert(which);
+            }
+        }
+        for name in versions[0].keys() {
+            assert!(now.contains_key(name), "kill {k}: {name} disappeared");
+        }
+        let target = usize::from(k % 2 == 0);
+        match (from.len(), from.contains(&Some(target))) {
+            (1, true) => new += 1,
+            (1, false) => old += 1,
+            _ => mixed += 1,
+        }
+    }
+    // A complete run afterwards converges and removes leftover temp files.
+    big_app(root, TABLES, true);
+    assert_eq!(lunora(root, &["codegen"]).code, Some(0));
+    assert_eq!(snapshot(&generated), versions[1]);
+    eprintln!(
+        "killed_mid_write: one run {full:?}; {KILLS} kills: {old} left the old files, {new} the new ones, {mixed} a mix; {temps} temp files left (removed by the next run)"
+    );
+}

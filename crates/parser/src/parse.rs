@@ -152,9 +152,41 @@ pub fn summarize(file: &SourceFile) -> ParseReturn {
     } else {
         lower_program(&ret.program)
     };
+    if diagnostics.is_empty() {
+        redeclarations(file, &module, &mut diagnostics);
+    }
     ParseReturn {
         module,
         diagnostics,
+    }
+}
+
+/// Top-level names declared twice (`const`/`let`/`class`, or an import and
+/// such a binding): an early SyntaxError in JavaScript that the parser alone
+/// does not report, and which would make "the" binding of a name ambiguous.
+/// `var` and function declarations (TypeScript overloads) may repeat.
+fn redeclarations(file: &SourceFile, m: &ModuleSummary, out: &mut Vec<Diagnostic>) {
+    let strict = |k: BindingKind| !matches!(k, BindingKind::Var | BindingKind::Function);
+    let mut seen: std::collections::BTreeMap<&str, Span> = std::collections::BTreeMap::new();
+    for import in &m.imports {
+        for s in &import.specifiers {
+            seen.entry(s.local.as_str()).or_insert(s.span);
+        }
+    }
+    for b in &m.bindings {
+        if !strict(b.kind) {
+            continue;
+        }
+        if let Some(first) = seen.get(b.name.as_str()) {
+            out.push(
+                Diagnostic::error(Code::SyntaxError, format!("`{}` is declared twice", b.name))
+                    .with_label(file.id, b.span, "declared again here")
+                    .and_label(file.id, *first, "first declared here")
+                    .with_help("rename one of them"),
+            );
+        } else {
+            seen.insert(&b.name, b.span);
+        }
     }
 }
 
@@ -799,6 +831,27 @@ mod tests {
 
     fn parse(text: &str) -> ParseReturn {
         summarize(&SourceFile::new(FileId(0), "a.ts", text))
+    }
+
+    #[test]
+    fn names_declared_twice() {
+        let r = parse("export const a = 1;\nexport const a = 2;\n");
+        assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+        assert_eq!(r.diagnostics[0].code, Code::SyntaxError);
+        assert_eq!(r.diagnostics[0].primary().unwrap().at.span.start, 33);
+        assert_eq!(
+            parse("import { a } from \"./x\";\nclass a {}\n")
+                .diagnostics
+                .len(),
+            1
+        );
+        // `var` may repeat; so may functions (TypeScript overloads).
+        let ok = "var v = 1; var v = 2;\nexport function f(x: string): void;\nexport function f(x: any) {}\n";
+        assert!(
+            parse(ok).diagnostics.is_empty(),
+            "{:?}",
+            parse(ok).diagnostics
+        );
     }
 
     #[test]
