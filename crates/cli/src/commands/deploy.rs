@@ -1,13 +1,261 @@
-use std::io::Write;
+//! `lunora deploy [--dry-run]`: codegen (stop on errors), `migrate check`,
+//! validate `wrangler.jsonc` (every problem a diagnostic pointing into it),
+//! apply pending D1 migrations remotely with the MigrationRunner, then
+//! `wrangler deploy`.
+//!
+//! `--dry-run` does everything that needs no Cloudflare account: codegen,
+//! the drift check, the config check (a placeholder database id is then only
+//! a warning), lists the migrations it would apply, and runs
+//! `wrangler deploy --dry-run` (which bundles the Worker without uploading).
+//!
+//! Exit codes: 0 deployed (or the dry run passed); 1 problems in the app
+//! (schema, drift, config); 2 a tool failed (wrangler, D1, file system).
 
-use crate::Exit;
+use std::io::Write;
+use std::path::Path;
+
+use lunora_analyzer::{Ir, Placement};
+use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
+
 use crate::args::{DeployArgs, GlobalArgs};
+use crate::commands::migrate::MIGRATIONS_DIR;
+use crate::render::{self, Color};
+use crate::root::GENERATED_DIR;
+use crate::wrangler_config::{self, Expect, WRANGLER_FILE};
+use crate::{Exit, Format, outputs, pipeline};
+use lunora_emit::migrate::tables_of;
+
+/// Where `wrangler deploy --dry-run` writes the bundle (root-relative; under
+/// `.wrangler/`, which the template's `.gitignore` ignores).
+pub const DRY_RUN_OUTDIR: &str = ".wrangler/lunora-dry-run";
 
 pub fn run(
-    _global: &GlobalArgs,
-    _args: DeployArgs,
-    _stdout: &mut dyn Write,
+    global: &GlobalArgs,
+    args: DeployArgs,
+    stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    super::not_implemented("deploy", stderr)
+    let root = match super::app_root(global, stderr) {
+        Ok(root) => root,
+        Err(exit) => return exit,
+    };
+    let color = super::stderr_color(global.format);
+    deploy(&root, args.dry_run, global.format, color, stdout, stderr)
+}
+
+/// Whether the schema has tables in D1 (the built-in `users` table counts).
+pub fn needs_d1(ir: &Ir) -> bool {
+    ir.tables.iter().any(|t| t.placement == Placement::Global)
+}
+
+fn step(stderr: &mut dyn Write, what: &str) {
+    let _ = writeln!(stderr, "\n==> {what}");
+}
+
+pub fn deploy(
+    root: &Path,
+    dry_run: bool,
+    format: Format,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    let mode = if dry_run { " (dry run)" } else { "" };
+    let _ = writeln!(stderr, "lunora deploy{mode}: {}", root.display());
+    // Every check's diagnostics are rendered together, as one document in
+    // `--format json`.
+    let (exit, d1) = checks(root, dry_run, format, color, stdout, stderr);
+    if exit != Exit::Ok {
+        return exit;
+    }
+    step(stderr, "D1 migrations (remote)");
+    if !d1 {
+        let _ = writeln!(stderr, "no global tables: nothing to apply");
+    } else {
+        let exit = super::migrations::apply_remote(root, dry_run, stderr);
+        if exit != Exit::Ok {
+            return exit;
+        }
+    }
+
+    step(
+        stderr,
+        if dry_run {
+            "wrangler deploy --dry-run"
+        } else {
+            "wrangler deploy"
+        },
+    );
+    let mut cmd = super::app_tool(root, "wrangler");
+    cmd.arg("deploy");
+    if dry_run {
+        cmd.args(["--dry-run", "--outdir", DRY_RUN_OUTDIR]);
+    }
+    let _ = stdout.flush();
+    let _ = stderr.flush();
+    // wrangler's progress goes to stderr like ours: stdout stays one document
+    // in `--format json`.
+    #[cfg(unix)]
+    if let Ok(fd) = std::os::fd::AsFd::as_fd(&std::io::stderr()).try_clone_to_owned() {
+        cmd.stdout(std::process::Stdio::from(fd));
+    }
+    match cmd.current_dir(root).status() {
+        Ok(status) if status.success() => {
+            let _ = writeln!(
+                stderr,
+                "{}",
+                if dry_run {
+                    "dry run passed: nothing was uploaded and no migration was applied"
+                } else {
+                    "deployed"
+                }
+            );
+            Exit::Ok
+        }
+        Ok(status) => {
+            let _ = writeln!(stderr, "error: wrangler deploy failed ({status})");
+            Exit::Failure
+        }
+        Err(e) => {
+            let _ = writeln!(
+                stderr,
+                "error: cannot run wrangler: {e} (install it in the app: `pnpm add -D wrangler`)"
+            );
+            Exit::Failure
+        }
+    }
+}
+
+/// Codegen (writes `_generated/`), `migrate check` and the config check.
+/// Returns the exit code and whether the schema has D1 tables.
+fn checks(
+    root: &Path,
+    dry_run: bool,
+    format: Format,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> (Exit, bool) {
+    step(stderr, "codegen, migrate check, check wrangler.jsonc");
+    let generated = pipeline::generate(root, &OsFs);
+    let mut files = generated.files;
+    let mut diagnostics = generated.diagnostics;
+    let ir = match generated.ir {
+        Some(ir) if !has_errors(&diagnostics) => ir,
+        _ => {
+            render_diagnostics(format, &diagnostics, &files, color, stdout, stderr);
+            let _ = writeln!(
+                stderr,
+                "deploy stopped: the app has errors; {GENERATED_DIR} left untouched"
+            );
+            return (Exit::UserError, false);
+        }
+    };
+    let written = outputs::plan(root, &generated.outputs)
+        .and_then(|plan| outputs::apply(root, &generated.outputs, &plan));
+    match written {
+        Ok((changed, _)) => {
+            let _ = writeln!(
+                stderr,
+                "generated {GENERATED_DIR} ({changed} file{} changed)",
+                if changed == 1 { "" } else { "s" }
+            );
+        }
+        Err(e) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::IoWrite,
+                    format!("cannot write this file: {}", e.error),
+                )
+                .with_path(e.path.clone())
+                .with_help(format!("make sure `{GENERATED_DIR}/` is writable")),
+            );
+            render_diagnostics(format, &diagnostics, &files, color, stdout, stderr);
+            return (Exit::Failure, false);
+        }
+    }
+
+    let mut exit = Exit::Ok;
+    match crate::migrate_check::check(&root.join(MIGRATIONS_DIR), &tables_of(&ir)) {
+        Ok(found) if found.is_empty() => {
+            let _ = writeln!(stderr, "migrations are up to date with the schema");
+        }
+        Ok(found) => {
+            diagnostics.extend(found);
+            let _ = writeln!(
+                stderr,
+                "the migrations do not match the schema (`lunora migrate generate <name>` writes the missing one)"
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}");
+            exit = Exit::Failure;
+        }
+    }
+
+    let d1 = needs_d1(&ir);
+    let expect = Expect {
+        needs_d1: d1,
+        remote: !dry_run,
+    };
+    let config = check_config(root, expect, &mut files);
+    if !has_errors(&config) {
+        let _ = writeln!(stderr, "{WRANGLER_FILE} is valid");
+    }
+    if config.iter().any(|d| d.code == Code::IoRead) {
+        exit = Exit::Failure;
+    }
+    diagnostics.extend(config);
+    render_diagnostics(format, &diagnostics, &files, color, stdout, stderr);
+    if has_errors(&diagnostics) {
+        let (errors, _) = render::summary(&diagnostics);
+        let _ = writeln!(
+            stderr,
+            "deploy stopped: {errors} error{} above",
+            if errors == 1 { "" } else { "s" }
+        );
+        if exit == Exit::Ok {
+            exit = Exit::UserError;
+        }
+    }
+    (exit, d1)
+}
+
+/// Reads and validates `<root>/wrangler.jsonc`.
+/// (added to `files`, which the diagnostics point into).
+pub fn check_config(root: &Path, expect: Expect, files: &mut Files) -> Vec<Diagnostic> {
+    match std::fs::read_to_string(root.join(WRANGLER_FILE)) {
+        Ok(text) => wrangler_config::validate(root, &text, files, expect).0,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![
+            Diagnostic::error(Code::ConfigSyntax, format!("there is no {WRANGLER_FILE}"))
+                .with_path(WRANGLER_FILE)
+                .with_help("`lunora init` writes one; copy it from a new app"),
+        ],
+        Err(e) => vec![
+            Diagnostic::error(Code::IoRead, format!("cannot read {WRANGLER_FILE}: {e}"))
+                .with_path(WRANGLER_FILE)
+                .with_help("make sure the file is readable"),
+        ],
+    }
+}
+
+/// Human: stderr, only when there is something to show. Machine formats:
+/// exactly one document on stdout.
+fn render_diagnostics(
+    format: Format,
+    diagnostics: &[Diagnostic],
+    files: &Files,
+    color: Color,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) {
+    if diagnostics.is_empty() && format == Format::Human {
+        return;
+    }
+    let out: &mut dyn Write = if format == Format::Human {
+        stderr
+    } else {
+        stdout
+    };
+    let _ = render::render(format, diagnostics, files, color, out);
 }

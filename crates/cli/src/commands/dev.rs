@@ -1,13 +1,399 @@
-use std::io::Write;
+//! `lunora dev` (behind the template's `pnpm dev`): codegen once, apply
+//! pending D1 migrations locally, then run three things side by side until
+//! Ctrl-C or until one of the processes dies:
+//!
+//! - the codegen watch loop ([`crate::watch::watch_loop`]) over `lunora/`,
+//!   in a thread (a schema error prints its diagnostic and leaves the last
+//!   good `_generated/` in place, so the Worker keeps running);
+//! - `wrangler dev --ip 127.0.0.1` (the Worker on port 8787, from
+//!   `wrangler.jsonc`), which reloads when `_generated/` changes;
+//! - `vite` (port 5173, proxying `/api` HTTP and WebSocket to the Worker,
+//!   from the template's `vite.config.ts`).
+//!
+//! Each child runs in its own process group, its output is forwarded line by
+//! line with a `[wrangler]` / `[vite]` prefix, and shutdown signals the whole
+//! group (SIGTERM, then SIGKILL after a grace period), so grandchildren such
+//! as `workerd` and esbuild do not outlive `lunora dev`.
+//!
+//! Exit codes: 0 stopped by a signal (Ctrl-C); 1 the app has errors and no
+//! earlier `_generated/` to run; 2 a child died or could not start.
 
-use crate::Exit;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use lunora_parser::Vfs;
+
 use crate::args::{DevArgs, GlobalArgs};
+use crate::root::GENERATED_DIR;
+use crate::watch::source::{EventSource, NotifySource, Recv};
+use crate::watch::{Timing, watch_loop};
+use crate::{Exit, Format, pipeline};
+
+/// The port vite serves the app on (the template's `vite.config.ts` agrees).
+pub const VITE_PORT: u16 = 5173;
+/// How long children get to exit after SIGTERM before their group is killed.
+const GRACE: Duration = Duration::from_secs(5);
+const POLL: Duration = Duration::from_millis(100);
 
 pub fn run(
-    _global: &GlobalArgs,
+    global: &GlobalArgs,
     _args: DevArgs,
-    _stdout: &mut dyn Write,
+    stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    super::not_implemented("dev", stderr)
+    let root = match super::app_root(global, stderr) {
+        Ok(root) => root,
+        Err(exit) => return exit,
+    };
+    let color = super::stderr_color(global.format);
+
+    let _ = writeln!(stderr, "[lunora] codegen");
+    let exit = super::codegen::codegen(&root, global.format, color, false, stdout, stderr);
+    if exit != Exit::Ok {
+        if root.join(GENERATED_DIR).join("wiring.ts").is_file() {
+            let _ = writeln!(
+                stderr,
+                "[lunora] running the last good {GENERATED_DIR}/ until the errors above are fixed"
+            );
+        } else {
+            let _ = writeln!(
+                stderr,
+                "[lunora] fix the errors above, then run `lunora dev` again"
+            );
+            return exit;
+        }
+    }
+
+    let exit = super::migrations::apply_local(&root, stderr);
+    if exit != Exit::Ok {
+        return exit;
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            let _ = writeln!(stderr, "error: cannot handle signal {signal}: {e}");
+            return Exit::Failure;
+        }
+    }
+
+    let _ = writeln!(
+        stderr,
+        "[lunora] starting wrangler dev and vite; open http://localhost:{VITE_PORT} (Ctrl-C stops everything)"
+    );
+    let _ = stdout.flush();
+    let _ = stderr.flush();
+
+    let mut children: Vec<Running> = Vec::new();
+    let specs: [(&str, Command); 2] = [
+        ("wrangler", {
+            let mut cmd = super::app_tool(&root, "wrangler");
+            cmd.args(["dev", "--ip", "127.0.0.1"]);
+            cmd
+        }),
+        ("vite", {
+            let mut cmd = super::app_tool(&root, "vite");
+            cmd.args(["--port", &VITE_PORT.to_string(), "--strictPort"]);
+            cmd
+        }),
+    ];
+    let mut reason = None;
+    for (name, cmd) in specs {
+        match spawn(name, cmd, &root) {
+            Ok(child) => children.push(child),
+            Err(e) => {
+                reason = Some(format!("cannot start {name}: {e}"));
+                break;
+            }
+        }
+    }
+
+    let watcher = if reason.is_none() {
+        match spawn_watch(&root, global.format, Arc::clone(&stop)) {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                reason = Some(e);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let mut died = reason.is_some();
+    while reason.is_none() {
+        if stop.load(Ordering::Relaxed) {
+            reason = Some("stopping".to_owned());
+            break;
+        }
+        for child in &mut children {
+            if let Ok(Some(status)) = child.child.try_wait() {
+                reason = Some(format!("{} exited ({status}); stopping", child.name));
+                died = true;
+                break;
+            }
+        }
+        if watcher.as_ref().is_some_and(|w| w.is_finished()) {
+            reason = Some("the codegen watcher stopped; stopping".to_owned());
+            died = true;
+        }
+        thread::sleep(POLL);
+    }
+    eprintln!("[lunora] {}", reason.unwrap_or_default());
+    stop.store(true, Ordering::Relaxed);
+    shutdown(&mut children);
+    if let Some(watcher) = watcher {
+        let _ = watcher.join();
+    }
+    for child in children {
+        for forwarder in child.forwarders {
+            let _ = forwarder.join();
+        }
+    }
+    if died { Exit::Failure } else { Exit::Ok }
+}
+
+struct Running {
+    name: &'static str,
+    child: Child,
+    forwarders: Vec<thread::JoinHandle<()>>,
+}
+
+fn spawn(name: &'static str, mut cmd: Command, root: &Path) -> std::io::Result<Running> {
+    cmd.current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own group: the terminal's Ctrl-C reaches only us, and shutdown
+        // can signal the child together with everything it started.
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn()?;
+    let prefix = format!("[{name}]");
+    let mut forwarders = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        let prefix = prefix.clone();
+        forwarders.push(thread::spawn(move || {
+            forward(out, &prefix, &mut std::io::stdout())
+        }));
+    }
+    if let Some(err) = child.stderr.take() {
+        forwarders.push(thread::spawn(move || {
+            forward(err, &prefix, &mut std::io::stderr())
+        }));
+    }
+    Ok(Running {
+        name,
+        child,
+        forwarders,
+    })
+}
+
+/// Copies `input` to `out` line by line, each line prefixed.
+fn forward(input: impl Read, prefix: &str, out: &mut dyn Write) {
+    let mut reader = BufReader::new(input);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line);
+                let _ = writeln!(out, "{prefix} {}", text.trim_end_matches(['\n', '\r']));
+                let _ = out.flush();
+            }
+        }
+    }
+}
+
+/// SIGTERM to every child's process group, wait for the groups to empty (up
+/// to [`GRACE`]), then SIGKILL what is left.
+fn shutdown(children: &mut [Running]) {
+    for child in children.iter_mut() {
+        signal_group(&mut child.child, false);
+    }
+    let deadline = Instant::now() + GRACE;
+    while Instant::now() < deadline {
+        let mut alive = false;
+        for child in children.iter_mut() {
+            // Reap the leader: a zombie still counts as a member of its group.
+            let _ = child.child.try_wait();
+            alive |= group_alive(&child.child);
+        }
+        if !alive {
+            return;
+        }
+        thread::sleep(POLL);
+    }
+    for child in children.iter_mut() {
+        if group_alive(&child.child) {
+            eprintln!(
+                "[lunora] {} did not stop within {}s; killing it",
+                child.name,
+                GRACE.as_secs()
+            );
+        }
+        signal_group(&mut child.child, true);
+        let _ = child.child.wait();
+    }
+}
+
+#[cfg(unix)]
+fn signal_group(child: &mut Child, kill: bool) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    let signal = if kill { Signal::KILL } else { Signal::TERM };
+    // ESRCH: the group is already gone.
+    let _ = kill_process_group(Pid::from_child(child), signal);
+}
+
+#[cfg(not(unix))]
+fn signal_group(child: &mut Child, _kill: bool) {
+    let _ = child.kill();
+}
+
+#[cfg(unix)]
+fn group_alive(child: &Child) -> bool {
+    use rustix::process::{Pid, test_kill_process_group};
+    test_kill_process_group(Pid::from_child(child)).is_ok()
+}
+
+#[cfg(not(unix))]
+fn group_alive(_child: &Child) -> bool {
+    false
+}
+
+/// The watch loop in a thread, over `lunora/` only (not `node_modules/`),
+/// until `stop` is set. Its reports are prefixed `[lunora]`.
+fn spawn_watch(
+    root: &Path,
+    format: Format,
+    stop: Arc<AtomicBool>,
+) -> Result<thread::JoinHandle<()>, String> {
+    let inner = NotifySource::new(&root.join("lunora"))
+        .map_err(|e| format!("cannot watch {}/lunora: {e}", root.display()))?;
+    let root: PathBuf = root.to_path_buf();
+    Ok(thread::spawn(move || {
+        let mut source = Stoppable { inner, stop };
+        let mut generate = |r: &Path, fs: &dyn Vfs| pipeline::generate(r, fs);
+        let mut out = Prefixed::new("[lunora]", std::io::stdout());
+        let mut err = Prefixed::new("[lunora]", std::io::stderr());
+        watch_loop(
+            &root,
+            &mut source,
+            format,
+            Timing::default(),
+            &mut generate,
+            &mut out,
+            &mut err,
+        );
+        let _ = out.flush();
+        let _ = err.flush();
+    }))
+}
+
+/// An event source that reports `Closed` once `stop` is set.
+struct Stoppable {
+    inner: NotifySource,
+    stop: Arc<AtomicBool>,
+}
+
+impl EventSource for Stoppable {
+    fn recv(&mut self, timeout: Option<Duration>) -> Recv {
+        let start = Instant::now();
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Recv::Closed;
+            }
+            let left = timeout.map(|t| t.saturating_sub(start.elapsed()));
+            let wait = left.map_or(POLL, |l| l.min(POLL));
+            match self.inner.recv(Some(wait)) {
+                Recv::Timeout if left.is_none_or(|l| l > wait) => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
+/// A writer that prefixes every line.
+struct Prefixed<W: Write> {
+    prefix: &'static str,
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Prefixed<W> {
+    fn new(prefix: &'static str, inner: W) -> Self {
+        Self {
+            prefix,
+            inner,
+            line: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for Prefixed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.line.push(b);
+            if b == b'\n' {
+                self.inner.write_all(self.prefix.as_bytes())?;
+                self.inner.write_all(b" ")?;
+                self.inner.write_all(&self.line)?;
+                self.line.clear();
+            }
+        }
+        self.inner.flush()?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.line.is_empty() {
+            self.line.push(b'\n');
+            self.inner.write_all(self.prefix.as_bytes())?;
+            self.inner.write_all(b" ")?;
+            self.inner.write_all(&self.line)?;
+            self.line.clear();
+        }
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixed_writer_prefixes_every_line_and_flushes_a_partial_one() {
+        let mut out = Prefixed::new("[x]", Vec::new());
+        out.write_all(b"one\ntw").unwrap();
+        out.write_all(b"o\nthree").unwrap();
+        out.flush().unwrap();
+        assert_eq!(
+            String::from_utf8(out.inner).unwrap(),
+            "[x] one\n[x] two\n[x] three\n"
+        );
+    }
+
+    #[test]
+    fn forward_prefixes_lines_and_keeps_invalid_utf8_readable() {
+        let mut out = Vec::new();
+        forward(&b"a\r\nb\xff\nlast"[..], "[w]", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[w] a\n[w] b\u{fffd}\n[w] last\n"
+        );
+    }
 }

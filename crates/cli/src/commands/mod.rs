@@ -6,6 +6,7 @@ pub mod dev;
 pub mod init;
 pub mod lsp;
 pub mod migrate;
+pub mod migrations;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -37,6 +38,19 @@ pub(crate) fn stderr_color(format: Format) -> Color {
         Color::Always
     } else {
         Color::Never
+    }
+}
+
+/// A Node tool of the app (`wrangler`, `vite`): `<root>/node_modules/.bin/<name>`,
+/// else `npx --no-install <name>` (which finds it upwards or fails clearly).
+pub(crate) fn app_tool(root: &std::path::Path, name: &str) -> std::process::Command {
+    let local = root.join("node_modules").join(".bin").join(name);
+    if local.is_file() {
+        std::process::Command::new(local)
+    } else {
+        let mut cmd = std::process::Command::new("npx");
+        cmd.args(["--no-install", name]);
+        cmd
     }
 }
 

@@ -1,0 +1,157 @@
+//! `lunora deploy --dry-run` on the chat fixture with the template's
+//! `wrangler.jsonc` and a fake `wrangler` that records its arguments. The real
+//! `wrangler deploy --dry-run` runs in the browser end-to-end test
+//! (tests/e2e-chat), on a scaffolded app with real packages.
+#![cfg(unix)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const FAKE_WRANGLER: &str =
+    "#!/bin/sh\necho \"$*\" >> wrangler-calls.log\necho \"fake wrangler $*\"\n";
+
+fn lunora(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lunora"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("LUNORA_MIGRATION_TIMESTAMP", "20240401123456")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run lunora")
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn app() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("lunora")).expect("mkdir");
+    for file in ["schema.ts", "messages.ts"] {
+        std::fs::copy(
+            here.join("../../fixtures/valid/chat/lunora").join(file),
+            root.join("lunora").join(file),
+        )
+        .expect("copy");
+    }
+    std::fs::copy(
+        here.join("template/wrangler.jsonc"),
+        root.join("wrangler.jsonc"),
+    )
+    .expect("copy");
+    std::fs::create_dir_all(root.join("src/server")).expect("mkdir");
+    std::fs::copy(
+        here.join("template/src/server/index.ts"),
+        root.join("src/server/index.ts"),
+    )
+    .expect("copy");
+    let bin = root.join("node_modules/.bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::fs::write(bin.join("wrangler"), FAKE_WRANGLER).expect("write");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("wrangler"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    tmp
+}
+
+fn calls(root: &Path) -> String {
+    std::fs::read_to_string(root.join("wrangler-calls.log")).unwrap_or_default()
+}
+
+#[test]
+fn dry_run_generates_checks_lists_migrations_and_runs_wrangler_dry_run() {
+    let tmp = app();
+    let root = tmp.path();
+    let out = lunora(root, &["migrate", "generate", "init"]);
+    assert!(out.status.success(), "{}", show(&out));
+
+    let out = lunora(root, &["deploy", "--dry-run"]);
+    let log = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(root.join("lunora/_generated/wiring.ts").is_file(), "{log}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("migrations are up to date with the schema"),
+        "{log}"
+    );
+    // The placeholder id is only a warning for a dry run.
+    assert!(stderr.contains("config/placeholder-database-id"), "{log}");
+    assert!(stderr.contains("wrangler.jsonc is valid"), "{log}");
+    assert!(
+        stderr.contains("lunora/migrations/20240401123456_init.sql"),
+        "says what it would apply: {log}"
+    );
+    assert_eq!(
+        calls(root),
+        "deploy --dry-run --outdir .wrangler/lunora-dry-run\n"
+    );
+}
+
+#[test]
+fn a_missing_migration_stops_before_wrangler() {
+    let tmp = app();
+    let out = lunora(tmp.path(), &["deploy", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("migrate/drift"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(calls(tmp.path()), "");
+}
+
+#[test]
+fn a_broken_wrangler_config_is_reported_in_the_file_and_stops_before_wrangler() {
+    let tmp = app();
+    let root = tmp.path();
+    let out = lunora(root, &["migrate", "generate", "init"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let config = std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read");
+    std::fs::write(
+        root.join("wrangler.jsonc"),
+        config.replace("new_sqlite_classes", "new_classes"),
+    )
+    .expect("write");
+    let out = lunora(root, &["deploy", "--dry-run"]);
+    let log = show(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("config/shard-migration"), "{log}");
+    assert!(
+        stderr.contains("wrangler.jsonc:10:"),
+        "points into the file: {log}"
+    );
+    assert_eq!(calls(root), "");
+
+    let out = lunora(root, &["deploy", "--dry-run", "--format", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("one JSON document on stdout");
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["code"], "config/shard-migration");
+    assert_eq!(d["file"], "wrangler.jsonc");
+    assert_eq!(d["start"]["line"], 10);
+}
+
+#[test]
+fn a_real_deploy_refuses_the_placeholder_database_id() {
+    let tmp = app();
+    let root = tmp.path();
+    let out = lunora(root, &["migrate", "generate", "init"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let out = lunora(root, &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("config/placeholder-database-id"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(calls(root), "");
+}

@@ -1,0 +1,185 @@
+//! `lunora dev` process handling, with fake `wrangler` and `vite` in the app's
+//! `node_modules/.bin`: each fake starts a grandchild (`sleep`) and records both
+//! pids. After Ctrl-C (SIGINT) or the death of one child, `lunora dev` must
+//! exit and leave none of those processes alive.
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process};
+
+const FAKE: &str = r#"#!/bin/sh
+# A fake dev server: one grandchild, pids recorded, runs until signalled.
+name=$(basename "$0")
+sleep 300 &
+echo "$$ $!" > ".pids-$name.tmp" && mv ".pids-$name.tmp" ".pids-$name"
+echo "fake $name ready $*"
+echo "fake $name warning" >&2
+if [ "$name" = "$FAKE_DIES" ]; then sleep 1; exit 3; fi
+wait
+"#;
+
+fn app() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/valid/chat/lunora");
+    let lunora = tmp.path().join("lunora");
+    std::fs::create_dir_all(&lunora).expect("mkdir");
+    for entry in std::fs::read_dir(&fixture).expect("fixture") {
+        let entry = entry.expect("entry");
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), lunora.join(entry.file_name())).expect("copy");
+        }
+    }
+    let bin = tmp.path().join("node_modules/.bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    for name in ["wrangler", "vite"] {
+        let path = bin.join(name);
+        std::fs::write(&path, FAKE).expect("write");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    tmp
+}
+
+fn start(root: &Path, dies: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_lunora"))
+        .args(["dev", "--root"])
+        .arg(root)
+        .env("FAKE_DIES", dies)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn lunora dev")
+}
+
+/// Alive and not a zombie.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            // `pid (comm) S ...`: the state follows the last `)`.
+            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+            !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
+        }
+        Err(_) => false,
+    }
+}
+
+fn wait_for_pids(root: &Path, child: &mut Child) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let files: Vec<PathBuf> = ["wrangler", "vite"]
+        .iter()
+        .map(|n| root.join(format!(".pids-{n}")))
+        .collect();
+    loop {
+        if files.iter().all(|f| f.is_file()) {
+            return files
+                .iter()
+                .flat_map(|f| {
+                    std::fs::read_to_string(f)
+                        .expect("pids")
+                        .split_whitespace()
+                        .map(|p| p.parse::<u32>().expect("pid"))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("lunora dev exited early ({status})\n{err}");
+        }
+        assert!(Instant::now() < deadline, "the fakes never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_exit(child: Child) -> (i32, String, String) {
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let waiter = std::thread::spawn(move || child.wait_with_output().expect("wait"));
+    while !waiter.is_finished() {
+        if Instant::now() > deadline {
+            let _ = kill_process(Pid::from_raw(pid as i32).expect("pid"), Signal::KILL);
+            panic!("lunora dev did not exit within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = waiter.join().expect("join");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_all_gone(pids: &[u32], log: &str) {
+    // Orphans are reaped by init; give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<u32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+    for &p in &left {
+        let _ = kill_process(Pid::from_raw(p as i32).expect("pid"), Signal::KILL);
+    }
+    assert!(left.is_empty(), "processes left running: {left:?}\n{log}");
+}
+
+#[test]
+fn ctrl_c_stops_every_child_and_grandchild() {
+    let tmp = app();
+    let mut child = start(tmp.path(), "");
+    let pids = wait_for_pids(tmp.path(), &mut child);
+    assert_eq!(pids.len(), 4);
+    assert!(pids.iter().all(|&p| alive(p)));
+    kill_process(Pid::from_raw(child.id() as i32).expect("pid"), Signal::INT).expect("SIGINT");
+    let (code, stdout, stderr) = wait_exit(child);
+    let log = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(code, 0, "{log}");
+    assert_all_gone(&pids, &log);
+    // Output is forwarded with a prefix per process; args reach the tools.
+    assert!(
+        stdout.contains("[wrangler] fake wrangler ready dev --ip 127.0.0.1"),
+        "{log}"
+    );
+    assert!(
+        stdout.contains("[vite] fake vite ready --port 5173 --strictPort"),
+        "{log}"
+    );
+    assert!(stderr.contains("[vite] fake vite warning"), "{log}");
+    // Codegen ran before the children started.
+    assert!(tmp.path().join("lunora/_generated/wiring.ts").is_file());
+}
+
+#[test]
+fn one_child_dying_stops_the_others() {
+    let tmp = app();
+    let mut child = start(tmp.path(), "vite");
+    let pids = wait_for_pids(tmp.path(), &mut child);
+    let (code, stdout, stderr) = wait_exit(child);
+    let log = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(code, 2, "{log}");
+    assert!(stderr.contains("vite exited"), "{log}");
+    assert_all_gone(&pids, &log);
+}
+
+#[test]
+fn a_schema_error_at_start_without_generated_code_stops_before_any_child() {
+    let tmp = app();
+    std::fs::write(
+        tmp.path().join("lunora/schema.ts"),
+        "import { defineSchema, defineTable, v } from \"lunorash/server\";\nexport const schema = defineSchema({ t: defineTable({ a: v.strng() }) });\n",
+    )
+    .expect("write");
+    let child = start(tmp.path(), "");
+    let (code, _, stderr) = wait_exit(child);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("v.strng"), "{stderr}");
+    assert!(!tmp.path().join(".pids-wrangler").exists());
+}
