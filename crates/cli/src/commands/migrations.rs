@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::Exit;
-use crate::commands::migrate::{MIGRATIONS_DIR, list_migrations};
+use crate::commands::migrate::{MIGRATIONS_DIR, apply_command, list_migrations};
+use crate::migrate_runner::Target;
+use crate::{Exit, Format};
 
 fn names(root: &Path, stderr: &mut dyn Write) -> Result<Vec<String>, Exit> {
     list_migrations(&root.join(MIGRATIONS_DIR)).map_err(|e| {
@@ -28,24 +29,16 @@ pub fn apply_local(root: &Path, stderr: &mut dyn Write) -> Exit {
         return Exit::Ok;
     }
     let _ = writeln!(stderr, "[lunora] applying D1 migrations locally");
-    let _ = stderr.flush();
-    let mut cmd = super::app_tool(root, "wrangler");
-    cmd.args(["d1", "migrations", "apply", "DB", "--local"])
-        .current_dir(root)
-        .stdin(std::process::Stdio::null());
-    match cmd.output() {
-        Ok(out) if out.status.success() => Exit::Ok,
-        Ok(out) => {
-            let _ = stderr.write_all(&out.stdout);
-            let _ = stderr.write_all(&out.stderr);
-            let _ = writeln!(stderr, "error: applying the local D1 migrations failed");
-            Exit::Failure
-        }
-        Err(e) => {
-            let _ = writeln!(stderr, "error: cannot run wrangler: {e}");
-            Exit::Failure
-        }
-    }
+    run_runner(root, Target::Local, stderr)
+}
+
+/// The MigrationRunner (`lunora migrate apply`), all output to `stderr`.
+fn run_runner(root: &Path, target: Target, stderr: &mut dyn Write) -> Exit {
+    let mut out = Vec::new();
+    let color = super::stderr_color(Format::Human);
+    let exit = apply_command(root, target, Format::Human, color, &mut out, stderr);
+    let _ = stderr.write_all(&out);
+    exit
 }
 
 /// Applies pending migrations remotely, or (dry run) says what it would apply.
@@ -68,9 +61,5 @@ pub fn apply_remote(root: &Path, dry_run: bool, stderr: &mut dyn Write) -> Exit 
         }
         return Exit::Ok;
     }
-    let _ = writeln!(
-        stderr,
-        "error: applying migrations remotely needs the MigrationRunner, which is not built yet"
-    );
-    Exit::Failure
+    run_runner(root, Target::Remote, stderr)
 }

@@ -53,9 +53,3 @@ pub(crate) fn app_tool(root: &std::path::Path, name: &str) -> std::process::Comm
         cmd
     }
 }
-
-/// Placeholder for a command that is not built yet: a clear message and exit 2.
-pub(crate) fn not_implemented(name: &str, stderr: &mut dyn Write) -> Exit {
-    let _ = writeln!(stderr, "error: `lunora {name}` is not implemented yet");
-    Exit::Failure
-}
