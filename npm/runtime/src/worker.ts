@@ -59,12 +59,39 @@ function tooLarge(size: number): LunoraRuntimeError {
   return new LunoraRuntimeError("too_large", `message of ${size} bytes exceeds the limit of ${MAX_MESSAGE_BYTES} bytes`, 413);
 }
 
+/**
+ * The body's bytes, refusing more than MAX_MESSAGE_BYTES as they arrive (a chunked upload has no
+ * content-length: reading it whole first would buffer whatever the client sends).
+ */
+async function readCapped(request: Request): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_MESSAGE_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(total);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** Reads a client's JSON body `{ path, args }`, refusing oversized and malformed ones. */
 async function readCallBody(request: Request): Promise<{ path?: unknown; args?: unknown }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_MESSAGE_BYTES) throw tooLarge(declared);
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_MESSAGE_BYTES) throw tooLarge(bytes.byteLength);
+  const bytes = await readCapped(request);
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));

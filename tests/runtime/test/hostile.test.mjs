@@ -151,6 +151,31 @@ test("oversized requests: too_large (413) over HTTP, an error frame over WebSock
   assert.equal(replies[2].t, "result", "the socket still works after oversized frames");
   assert.deepEqual(replies[2].value.map((m) => m.text), ["seed"]);
   ws.close();
+  // A chunked upload (no content-length) is cut off once it passes the limit.
+  const chunk = new TextEncoder().encode("z".repeat(64 * 1024));
+  let sent = 0;
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (sent === 0) controller.enqueue(new TextEncoder().encode(`{"path":"messages:send","args":{"channelId":${JSON.stringify(chA)},"text":"`));
+      if (sent >= 1024) {
+        controller.enqueue(new TextEncoder().encode('"}}'));
+        controller.close();
+        return;
+      }
+      sent++;
+      controller.enqueue(chunk);
+    },
+  });
+  const chunked = await fetch(`${app.url}/api/call`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: stream,
+    duplex: "half",
+  });
+  expectError({ status: chunked.status, body: await chunked.json() }, 413, "too_large", "chunked 64 MiB upload");
+  // The Worker stopped reading at the limit instead of buffering the whole upload.
+  assert.ok(sent < 1024, `refused before the whole body was read (${sent} of 1024 chunks pulled)`);
+  console.log(`chunked upload: ${sent} of 1024 chunks pulled when refused`);
   // Just under the limit is accepted (and then refused by the validator for the unknown field).
   const near = "y".repeat(1024 * 1024 - 200);
   expectError(await app.call("messages:send", { channelId: chA, text: "t", pad: near }, token), 400, "bad_args", "just under the limit");
