@@ -70,10 +70,19 @@ fn fails_cleanly(what: &str, run: &Run) {
     );
 }
 
-fn codegen_fails(what: &str, edit: impl FnOnce(&Path)) -> Run {
+/// Codegen on the edited base app fails cleanly, reporting diagnostic `code`
+/// (`""`: any code — e.g. a truncation point decides which one).
+fn codegen_fails(what: &str, code: &str, edit: impl FnOnce(&Path)) -> Run {
     let (_tmp, root) = app(edit);
     let run = lunora(&root, &["codegen"]);
     fails_cleanly(what, &run);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.trim() == code || code.is_empty()),
+        "{what}: expected diagnostic {code}:\n{}",
+        run.stderr
+    );
     run
 }
 
@@ -88,11 +97,11 @@ fn the_base_app_is_valid() {
 #[test]
 fn truncated_files() {
     for cut in [10, SCHEMA.len() / 2, SCHEMA.len() - 5] {
-        codegen_fails(&format!("schema cut at {cut}"), |root| {
+        codegen_fails(&format!("schema cut at {cut}"), "", |root| {
             std::fs::write(root.join("lunora/schema.ts"), &SCHEMA[..cut]).expect("write");
         });
     }
-    codegen_fails("functions cut", |root| {
+    codegen_fails("functions cut", "parse/syntax-error", |root| {
         std::fs::write(
             root.join("lunora/notes.ts"),
             &FUNCTIONS[..FUNCTIONS.len() - 20],
@@ -103,19 +112,19 @@ fn truncated_files() {
 
 #[test]
 fn non_utf8_bytes() {
-    codegen_fails("non-UTF-8 schema", |root| {
+    codegen_fails("non-UTF-8 schema", "io/not-utf8", |root| {
         let mut bytes = SCHEMA.as_bytes().to_vec();
         bytes.splice(20..20, [0xff, 0xfe, 0xc3, 0x28]);
         std::fs::write(root.join("lunora/schema.ts"), bytes).expect("write");
     });
-    codegen_fails("non-UTF-8 function file", |root| {
+    codegen_fails("non-UTF-8 function file", "io/not-utf8", |root| {
         std::fs::write(root.join("lunora/bad.ts"), [0x80, 0x81, 0x82, b'\n']).expect("write");
     });
 }
 
 #[test]
 fn ten_megabyte_file() {
-    let run = codegen_fails("10 MB of garbage", |root| {
+    let run = codegen_fails("10 MB of garbage", "parse/syntax-error", |root| {
         let line = "export const x = ((( @@@ ;\n";
         std::fs::write(
             root.join("lunora/huge.ts"),
@@ -145,7 +154,7 @@ fn ten_megabyte_valid_file_is_fine() {
 #[test]
 fn ten_thousand_deep_validators() {
     let depth = 10_000;
-    codegen_fails("10,000-deep v.object", |root| {
+    codegen_fails("10,000-deep v.object", "parse/syntax-error", |root| {
         let text = format!(
             "import {{ defineSchema, defineTable, v }} from \"lunorash/server\";\nexport const schema = defineSchema({{ notes: defineTable({{ title: {}v.string(){} }}) }});\n",
             "v.object({ a: ".repeat(depth),
@@ -153,7 +162,7 @@ fn ten_thousand_deep_validators() {
         );
         std::fs::write(root.join("lunora/schema.ts"), text).expect("write");
     });
-    codegen_fails("10,000-deep v.array", |root| {
+    codegen_fails("10,000-deep v.array", "parse/syntax-error", |root| {
         let text = format!(
             "import {{ defineSchema, defineTable, v }} from \"lunorash/server\";\nexport const schema = defineSchema({{ notes: defineTable({{ title: {}v.string(){} }}) }});\n",
             "v.array(".repeat(depth),
@@ -161,75 +170,99 @@ fn ten_thousand_deep_validators() {
         );
         std::fs::write(root.join("lunora/schema.ts"), text).expect("write");
     });
-    codegen_fails("10,000-deep parentheses in a function file", |root| {
-        let text = format!(
-            "export const x = {}1{};\n",
-            "(".repeat(depth),
-            ")".repeat(depth)
-        );
-        std::fs::write(root.join("lunora/deep.ts"), text).expect("write");
-    });
+    codegen_fails(
+        "10,000-deep parentheses in a function file",
+        "parse/syntax-error",
+        |root| {
+            let text = format!(
+                "export const x = {}1{};\n",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            );
+            std::fs::write(root.join("lunora/deep.ts"), text).expect("write");
+        },
+    );
 }
 
 #[test]
 fn cyclic_const_imports() {
-    codegen_fails("cyclic consts across files", |root| {
-        std::fs::write(
+    codegen_fails(
+        "cyclic consts across files",
+        "schema/cyclic-const",
+        |root| {
+            std::fs::write(
             root.join("lunora/schema.ts"),
             "import { defineSchema, defineTable, v } from \"lunorash/server\";\nimport { b } from \"./b\";\nexport const a = v.object({ x: b });\nexport const schema = defineSchema({ notes: defineTable({ title: a }) });\n",
         )
         .expect("write");
-        std::fs::write(
-            root.join("lunora/b.ts"),
-            "import { a } from \"./schema\";\nexport const b = a;\n",
-        )
-        .expect("write");
-    });
+            std::fs::write(
+                root.join("lunora/b.ts"),
+                "import { a } from \"./schema\";\nexport const b = a;\n",
+            )
+            .expect("write");
+        },
+    );
 }
 
 #[test]
 fn missing_schema_and_zero_tables() {
-    codegen_fails("no schema.ts", |root| {
+    codegen_fails("no schema.ts", "schema/missing-schema", |root| {
         std::fs::remove_file(root.join("lunora/schema.ts")).expect("rm");
     });
-    codegen_fails("schema without an export", |root| {
-        std::fs::write(root.join("lunora/schema.ts"), "export const other = 1;\n").expect("write");
-    });
-    // Zero tables is a valid (if empty) schema for codegen only when no function reads a table.
-    let (_tmp, root) = app(|root| {
-        std::fs::write(
-            root.join("lunora/schema.ts"),
-            "import { defineSchema } from \"lunorash/server\";\nexport const schema = defineSchema({});\n",
-        )
-        .expect("write");
-    });
-    let run = lunora(&root, &["codegen"]);
+    codegen_fails(
+        "schema without an export",
+        "schema/no-schema-export",
+        |root| {
+            std::fs::write(root.join("lunora/schema.ts"), "export const other = 1;\n")
+                .expect("write");
+        },
+    );
+    // Zero tables: the base app's function reads a table that no longer exists.
+    let empty = "import { defineSchema } from \"lunorash/server\";\nexport const schema = defineSchema({});\n";
+    let run = codegen_fails(
+        "zero tables, a function reading `notes`",
+        "functions/unknown-table",
+        |root| {
+            std::fs::write(root.join("lunora/schema.ts"), empty).expect("write");
+        },
+    );
     assert!(
-        matches!(run.code, Some(0..=2)),
-        "zero tables: {:?}\n{}",
-        run.code,
+        run.stderr.contains("functions/unknown-table"),
+        "{}",
         run.stderr
     );
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(run.stderr.contains("schema/empty-schema"), "{}", run.stderr);
+    // Zero tables and no function: a warning only (the built-in `users` table still exists).
+    let (_tmp, root) = app(|root| {
+        std::fs::write(root.join("lunora/schema.ts"), empty).expect("write");
+        std::fs::remove_file(root.join("lunora/notes.ts")).expect("rm");
+    });
+    let run = lunora(&root, &["codegen"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("schema/empty-schema"), "{}", run.stderr);
 }
 
 #[test]
 fn unreadable_files() {
     // We may run as root, where permissions do not stop reads: use a folder where a file is expected.
-    codegen_fails("schema.ts is a folder", |root| {
+    codegen_fails("schema.ts is a folder", "schema/missing-schema", |root| {
         std::fs::remove_file(root.join("lunora/schema.ts")).expect("rm");
         std::fs::create_dir(root.join("lunora/schema.ts")).expect("mkdir");
     });
-    codegen_fails("a function file that is a dangling symlink", |root| {
-        std::os::unix::fs::symlink(root.join("nowhere.ts"), root.join("lunora/gone.ts"))
-            .expect("symlink");
-    });
+    codegen_fails(
+        "a function file that is a dangling symlink",
+        "io/read-error",
+        |root| {
+            std::os::unix::fs::symlink(root.join("nowhere.ts"), root.join("lunora/gone.ts"))
+                .expect("symlink");
+        },
+    );
 }
 
 #[test]
 fn generated_folder_not_writable() {
     // `_generated` is a file: nothing can be written under it.
-    codegen_fails("_generated is a file", |root| {
+    codegen_fails("_generated is a file", "io/write-error", |root| {
         std::fs::write(root.join("lunora/_generated"), "not a folder").expect("write");
     });
     let (_tmp, root) = app(|root| {
@@ -256,28 +289,30 @@ fn duplicate_names() {
     let cases = [
         (
             "duplicate table",
+            "schema/duplicate-table",
             schema(
                 "notes: defineTable({ title: v.string() }), notes: defineTable({ body: v.string() })",
             ),
         ),
         (
             "duplicate field",
+            "schema/duplicate-field",
             schema("notes: defineTable({ title: v.string(), title: v.number() })"),
         ),
         (
             "duplicate index",
+            "schema/duplicate-index",
             schema(
                 "notes: defineTable({ title: v.string() }).index(\"by_title\", [\"title\"]).index(\"by_title\", [\"title\"])",
             ),
         ),
     ];
-    for (what, text) in cases {
-        let run = codegen_fails(what, |root| {
+    for (what, code, text) in cases {
+        codegen_fails(what, code, |root| {
             std::fs::write(root.join("lunora/schema.ts"), &text).expect("write");
         });
-        assert!(run.stderr.contains("duplicate"), "{what}:\n{}", run.stderr);
     }
-    codegen_fails("a function exported twice", |root| {
+    codegen_fails("a function exported twice", "parse/syntax-error", |root| {
         std::fs::write(
             root.join("lunora/more.ts"),
             format!(
@@ -363,7 +398,11 @@ fn permission_denied() {
         lunora_unprivileged_keep(&root, &["codegen"])
     };
     fails_cleanly("notes.ts mode 000", &run);
-    assert!(run.stderr.contains("notes.ts"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("io/read-error") && run.stderr.contains("notes.ts"),
+        "{}",
+        run.stderr
+    );
 
     // schema.ts mode 000.
     let (tmp, root) = app(|_| {});
@@ -371,6 +410,7 @@ fn permission_denied() {
     set(&root.join("lunora/schema.ts"), 0o000).expect("chmod");
     let run = lunora_unprivileged_keep(&root, &["codegen"]);
     fails_cleanly("schema.ts mode 000", &run);
+    assert!(run.stderr.contains("io/read-error"), "{}", run.stderr);
 
     // `_generated/` read-only, with an old file in it: a diagnostic, and the old file is untouched.
     let (tmp, root) = app(|_| {});
@@ -382,6 +422,7 @@ fn permission_denied() {
     set(&generated, 0o555).expect("chmod");
     let run = lunora_unprivileged_keep(&root, &["codegen"]);
     fails_cleanly("_generated read-only", &run);
+    assert!(run.stderr.contains("io/write-error"), "{}", run.stderr);
     assert_eq!(
         std::fs::read_to_string(generated.join("server.ts")).expect("read"),
         "old"
