@@ -47,27 +47,34 @@ test("hibernation: an idle object is evicted with sockets open; updates still ar
   // A shard query that also reads the global `channels` table (registered with root as a watcher).
   client.subscribe(ref("messages:withChannel"), { channelId: ch }, (v) => (withChannel = v));
   await until(() => messages?.length === 1 && withChannel !== undefined, 5000, "initial results");
-  const first = (await app.debug(object)).instance;
-  const socketsBefore = log.length;
-  // Touch nothing for a while: workerd evicts the object after 10 s without events.
-  await sleep(12_000);
-  assert.equal(log.length, socketsBefore, "nothing was sent while idle");
-  // Wake it with a write over HTTP, and write a global table in root.
-  await call("messages:send", { channelId: ch, text: "after" }, token);
-  await until(() => messages?.length === 2, 5000, "an update after the wake-up");
-  assert.deepEqual(messages.map((m) => m.text), ["after", "before"]);
-  const second = (await app.debug(object)).instance;
-  assert.notEqual(second, first, "the object was evicted and rebuilt (a new in-memory instance)");
-  await call("channels:rename", { id: ch, name: "hibernate-renamed" }, token);
-  await until(() => withChannel?.name === "hibernate-renamed", 5000, "a global write reaches the woken shard");
-  assert.equal(withChannel.n, 2);
+  // Touch nothing for a while: workerd evicts idle objects (this shard and root) after 10 s
+  // without events. Then a global write in root wakes root, whose fan-out wakes the shard; then a
+  // write in the shard itself. (Up to three rounds, in case a slow machine misses the first.)
+  const texts = ["before"];
+  let woke = false;
+  for (let round = 0; round < 3 && !woke; round++) {
+    const instance = (await app.debug(object)).instance;
+    const quiet = log.length;
+    await sleep(12_000);
+    assert.equal(log.length, quiet, "nothing was sent while idle");
+    const name = `hibernate-${round}`;
+    await call("channels:rename", { id: ch, name }, token);
+    await until(() => withChannel?.name === name, 5000, `the global write after round ${round}`);
+    woke = (await app.debug(object)).instance !== instance;
+    const text = `after-${round}`;
+    texts.unshift(text);
+    await call("messages:send", { channelId: ch, text }, token);
+    await until(() => messages?.length === texts.length, 5000, `the update after round ${round}`);
+    assert.deepEqual(messages.map((m) => m.text), texts);
+    await until(() => withChannel?.n === texts.length, 5000, "the count in the query that reads both");
+  }
+  assert.ok(woke, "the object was evicted and rebuilt (a new in-memory instance) while the socket stayed open");
   // The socket is the same one: no reconnection happened.
   assert.equal(opened.length, 1, "one socket for the whole test");
-  const opens = log.filter((m) => m.t === "result").length;
-  // Two initial results, then (no base in memory after the wake-up) one full result per subscription.
-  assert.ok(opens >= 2 && opens <= 4, `results: ${opens}`);
+  // Two initial results, then (no base in memory after a wake-up) full results again.
+  assert.ok(log.filter((m) => m.t === "result").length > 2, "a full result after the wake-up");
   await call("messages:send", { channelId: ch, text: "again" }, token);
-  await until(() => messages?.length === 3, 5000, "live after the wake-up");
+  await until(() => messages?.length === texts.length + 1, 5000, "live after the wake-up");
   client.close();
 });
 
