@@ -83,6 +83,20 @@ fn codegen_fails(what: &str, code: &str, edit: impl FnOnce(&Path)) -> Run {
         "{what}: expected diagnostic {code}:\n{}",
         run.stderr
     );
+    // The same app through `codegen --check` and `migrate generate` (which read it the same way;
+    // `_generated/` problems aside, which only codegen meets).
+    if code != "io/write-error" {
+        fails_cleanly(
+            &format!("{what} (check)"),
+            &lunora(&root, &["codegen", "--check"]),
+        );
+        let migrate = lunora(&root, &["migrate", "generate", "x"]);
+        fails_cleanly(&format!("{what} (migrate generate)"), &migrate);
+        assert!(
+            !root.join("lunora/migrations").exists(),
+            "{what}: migrate generate wrote nothing"
+        );
+    }
     run
 }
 
@@ -588,5 +602,84 @@ fn killed_mid_write_leaves_old_or_new_files() {
     assert_eq!(snapshot(&generated), versions[1]);
     eprintln!(
         "killed_mid_write: one run {full:?}; {KILLS} kills: {old} left the old files, {new} the new ones, {mixed} a mix; {temps} temp files left (removed by the next run)"
+    );
+}
+
+#[test]
+fn killed_migrate_generate_leaves_no_half_migration() {
+    const TABLES: usize = 300;
+    let global = |root: &Path| {
+        // The migrations cover global tables: make every table global.
+        let path = root.join("lunora/schema.ts");
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(
+            &path,
+            text.replace(
+                ".index(\"by_name\", [\"name\"])",
+                ".index(\"by_name\", [\"name\"]).global()",
+            ),
+        )
+        .expect("write");
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    big_app(root, TABLES, false);
+    global(root);
+    let dir = root.join("lunora/migrations");
+    let started = std::time::Instant::now();
+    let run = lunora(root, &["migrate", "generate", "init"]);
+    let full = started.elapsed();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let reference = snapshot(&dir);
+    let names: Vec<_> = reference.keys().cloned().collect();
+    assert_eq!(
+        names,
+        [
+            "20260101000000_init.snapshot.json",
+            "20260101000000_init.sql"
+        ]
+    );
+    assert!(reference.values().map(Vec::len).sum::<usize>() > 50_000);
+    let (mut none, mut complete, mut snapshot_only, mut temps) = (0, 0, 0, 0);
+    const KILLS: u32 = 30;
+    for k in 0..KILLS {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("rm");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lunora"))
+            .args(["migrate", "generate", "init", "--root"])
+            .arg(root)
+            .env("NO_COLOR", "1")
+            .env("LUNORA_MIGRATION_TIMESTAMP", "20260101000000")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(full.mul_f64(0.3 + 0.8 * f64::from(k) / f64::from(KILLS)));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = snapshot(&dir);
+        let mut kept = Vec::new();
+        for (name, bytes) in &now {
+            if name.ends_with(".lunora-tmp") {
+                temps += 1;
+                continue;
+            }
+            assert_eq!(
+                Some(bytes),
+                reference.get(name),
+                "kill {k}: {name} is not complete"
+            );
+            kept.push(name.as_str());
+        }
+        match kept.as_slice() {
+            [] => none += 1,
+            [_, _] => complete += 1,
+            [only] if only.ends_with(".snapshot.json") => snapshot_only += 1,
+            other => panic!("kill {k}: a migration's SQL without its snapshot: {other:?}"),
+        }
+    }
+    eprintln!(
+        "killed_migrate_generate: one run {full:?}; {KILLS} kills: {none} left nothing, {complete} a complete migration, {snapshot_only} only the snapshot (ignored: a migration counts once its .sql exists); {temps} temp files"
     );
 }
