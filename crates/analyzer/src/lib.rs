@@ -28,6 +28,7 @@ pub use ir::*;
 use crate::eval::Eval;
 use crate::functions::FunctionDraft;
 use crate::load::Loader;
+pub use crate::load::ParseCache;
 use crate::schema::TableDraft;
 
 /// What [`analyze`] returns: the IR when no error stopped it, every file read
@@ -45,6 +46,22 @@ pub fn analyze(root: &Path, fs: &dyn Vfs) -> AnalyzeReturn {
     let mut ld = Loader::new(root, fs);
     let mut d = Vec::new();
     let ir = run(&mut ld, &mut d);
+    AnalyzeReturn {
+        files: ld.files,
+        ir,
+        diagnostics: d,
+    }
+}
+
+/// [`analyze`], reusing the module summaries in `cache` for files whose text
+/// did not change, and leaving in it the summaries of every file this run read.
+/// The result is identical to [`analyze`]'s: only parsing is skipped, every
+/// semantic check runs again over the summaries.
+pub fn analyze_cached(root: &Path, fs: &dyn Vfs, cache: &mut ParseCache) -> AnalyzeReturn {
+    let mut ld = Loader::with_cache(root, fs, std::mem::take(cache));
+    let mut d = Vec::new();
+    let ir = run(&mut ld, &mut d);
+    *cache = ld.take_cache();
     AnalyzeReturn {
         files: ld.files,
         ir,

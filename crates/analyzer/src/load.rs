@@ -1,10 +1,74 @@
 //! Reading, parsing and caching modules, and resolving relative imports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use lunora_parser::summary::ModuleSummary;
-use lunora_parser::{Code, Diagnostic, FileId, Files, Vfs};
+use lunora_parser::{Code, Diagnostic, FileId, Files, ParseReturn, Vfs};
+
+/// Parsed module summaries kept between runs (watch mode, the language
+/// server, benches), keyed by root-relative path and content hash. A module is
+/// re-parsed only when its text changed; the entry is reused only when the text
+/// is byte-for-byte equal (the hash is a fast pre-check, never trusted alone).
+/// After a run the cache holds exactly the modules that run read, so deleted
+/// files do not linger.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    entries: BTreeMap<String, CachedParse>,
+    /// Modules reused from the cache by the last run.
+    pub reused: usize,
+    /// Modules (re-)parsed by the last run, sorted.
+    pub parsed: Vec<String>,
+}
+
+#[derive(Debug)]
+struct CachedParse {
+    hash: u64,
+    text: String,
+    /// The file id the diagnostics point into.
+    id: FileId,
+    parse: ParseReturn,
+}
+
+impl ParseCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of modules held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn get(&self, rel: &str, hash: u64, text: &str, id: FileId) -> Option<ParseReturn> {
+        let hit = self.entries.get(rel)?;
+        if hit.hash != hash || hit.text != text {
+            return None;
+        }
+        let mut parse = hit.parse.clone();
+        // Parse diagnostics only point into their own file, whose id may differ
+        // in this run (ids follow load order).
+        for d in &mut parse.diagnostics {
+            for label in &mut d.labels {
+                if label.at.file == hit.id {
+                    label.at.file = id;
+                }
+            }
+        }
+        Some(parse)
+    }
+}
+
+fn content_hash(text: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
 
 pub struct Loader<'f> {
     pub root: PathBuf,
@@ -14,6 +78,10 @@ pub struct Loader<'f> {
     by_path: HashMap<String, Option<FileId>>,
     /// Indexed by `FileId`.
     pub modules: Vec<ModuleSummary>,
+    /// Summaries from earlier runs, when the caller keeps them.
+    cache: Option<ParseCache>,
+    /// What this run parsed or reused, for the next run's cache.
+    fresh: BTreeMap<String, CachedParse>,
 }
 
 /// Outcome of reading one file.
@@ -30,7 +98,27 @@ impl<'f> Loader<'f> {
             files: Files::new(),
             by_path: HashMap::new(),
             modules: Vec::new(),
+            cache: None,
+            fresh: BTreeMap::new(),
         }
+    }
+
+    /// A loader that reuses the summaries in `cache` (see [`ParseCache`]).
+    pub fn with_cache(root: &Path, fs: &'f dyn Vfs, mut cache: ParseCache) -> Self {
+        cache.reused = 0;
+        cache.parsed.clear();
+        Self {
+            cache: Some(cache),
+            ..Self::new(root, fs)
+        }
+    }
+
+    /// The cache for the next run: every module this run read, nothing else.
+    pub fn take_cache(&mut self) -> ParseCache {
+        let mut cache = self.cache.take().unwrap_or_default();
+        cache.entries = std::mem::take(&mut self.fresh);
+        cache.parsed.sort();
+        cache
     }
 
     pub fn module(&self, id: FileId) -> &ModuleSummary {
@@ -77,14 +165,27 @@ impl<'f> Loader<'f> {
     /// Loads many modules, parsing them in parallel. Diagnostics are in input order.
     pub fn load_many(&mut self, rels: &[String], diags: &mut Vec<Diagnostic>) {
         let mut todo = Vec::new();
+        // Cache hits, placed in input order with the parsed ones below.
+        let mut hits: HashMap<FileId, ParseReturn> = HashMap::new();
         for rel in rels {
             if self.by_path.contains_key(rel) {
                 continue;
             }
             match self.read(rel) {
                 Read::Text(text) => {
+                    let hash = self.cache.as_ref().map(|_| content_hash(&text));
                     let id = self.files.add(rel.clone(), text);
                     self.by_path.insert(rel.clone(), Some(id));
+                    if let (Some(cache), Some(hash)) = (&mut self.cache, hash) {
+                        let text = &self.files.get(id).text;
+                        match cache.get(rel, hash, text, id) {
+                            Some(parse) => {
+                                cache.reused += 1;
+                                hits.insert(id, parse);
+                            }
+                            None => cache.parsed.push(rel.clone()),
+                        }
+                    }
                     todo.push(id);
                 }
                 Read::Failed(d) => {
@@ -93,7 +194,11 @@ impl<'f> Loader<'f> {
                 }
             }
         }
-        let sources: Vec<_> = todo.iter().map(|id| self.files.get(*id)).collect();
+        let sources: Vec<_> = todo
+            .iter()
+            .filter(|id| !hits.contains_key(id))
+            .map(|id| self.files.get(*id))
+            .collect();
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -122,7 +227,23 @@ impl<'f> Loader<'f> {
                     .collect()
             })
         };
-        for (id, r) in todo.iter().zip(results) {
+        let mut results = results.into_iter();
+        for id in &todo {
+            let Some(r) = hits.remove(id).or_else(|| results.next()) else {
+                break;
+            };
+            if self.cache.is_some() {
+                let file = self.files.get(*id);
+                self.fresh.insert(
+                    file.path.clone(),
+                    CachedParse {
+                        hash: content_hash(&file.text),
+                        text: file.text.clone(),
+                        id: *id,
+                        parse: r.clone(),
+                    },
+                );
+            }
             diags.extend(r.diagnostics);
             let idx = id.0 as usize;
             if self.modules.len() <= idx {

@@ -4,28 +4,37 @@
 //!
 //! Parts, each testable alone: [`filter`] (which events matter),
 //! [`debounce`] (when to run), [`source`] (where events come from: `notify`
-//! or a mock), [`output`] (atomic writes and per-run reports).
+//! or a mock), [`incremental`] (the engine that regenerates, reusing what did
+//! not change), [`output`] (atomic writes and per-run reports).
+//!
+//! Entry points: [`run`] (`codegen --watch`, until the process ends),
+//! [`spawn`] (the loop in a thread with a [`WatchHandle`] to stop it; for
+//! `lunora dev`), [`watch_loop_with`] (any event source and engine).
 
 pub mod debounce;
 pub mod filter;
+pub mod incremental;
 pub mod output;
 pub mod source;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use lunora_parser::{OsFs, Vfs, has_errors};
 
 use crate::Exit;
 use crate::args::{Format, GlobalArgs};
-use crate::pipeline::{self, Generated};
+use crate::pipeline::Generated;
 use crate::render::Color;
 
 use debounce::Debouncer;
 use filter::Filter;
+pub use incremental::{Incremental, UpdateStats};
 use output::RunReport;
-use source::{EventSource, NotifySource, Recv};
+use source::{EventSource, NotifySource, Recv, Stoppable};
 
 /// Timing of the watch loop.
 #[derive(Debug, Clone, Copy)]
@@ -59,17 +68,91 @@ pub fn run(global: &GlobalArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             return Exit::Failure;
         }
     };
-    let mut generate = |root: &Path, fs: &dyn Vfs| pipeline::generate(root, fs);
-    watch_loop(
+    let mut engine = Incremental::new(&root);
+    watch_loop_with(
         &root,
         &mut source,
-        global.format,
-        Timing::default(),
-        &mut generate,
+        Options {
+            format: global.format,
+            ..Options::default()
+        },
+        &mut engine,
         stdout,
         stderr,
     );
     Exit::Ok
+}
+
+/// How a watch loop reports and when it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub format: Format,
+    pub timing: Timing,
+    /// Colour of human output (plain by default: watch output is often piped
+    /// into `lunora dev`'s log).
+    pub color: Color,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            format: Format::Human,
+            timing: Timing::default(),
+            color: Color::Never,
+        }
+    }
+}
+
+/// A watch loop running in its own thread (see [`spawn`]).
+pub struct WatchHandle {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl WatchHandle {
+    /// Asks the loop to stop (it notices within [`source::STOP_POLL`]) and
+    /// waits for it; a run in progress finishes first.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+
+    /// True once the loop has ended (stopped, or its watcher failed).
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+}
+
+/// Runs the incremental watch loop over the app at `root` in a new thread:
+/// one report per run written to `stdout` (`stderr` for write failures),
+/// exactly as `codegen --watch` prints them, until [`WatchHandle::stop`].
+/// Fails only when the watcher cannot start.
+pub fn spawn(
+    root: &Path,
+    options: Options,
+    mut stdout: Box<dyn Write + Send>,
+    mut stderr: Box<dyn Write + Send>,
+) -> Result<WatchHandle, String> {
+    let inner =
+        NotifySource::new(root).map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let root = root.to_path_buf();
+    let flag = Arc::clone(&stop);
+    let thread = std::thread::spawn(move || {
+        let mut source = Stoppable::new(inner, flag);
+        let mut engine = Incremental::new(&root);
+        watch_loop_with(
+            &root,
+            &mut source,
+            options,
+            &mut engine,
+            &mut stdout,
+            &mut stderr,
+        );
+        let _ = stdout.flush();
+        let _ = stderr.flush();
+    });
+    Ok(WatchHandle { stop, thread })
 }
 
 /// The app root: `--root`, else the nearest folder upwards holding `lunora/`.
@@ -97,8 +180,31 @@ pub fn resolve_root(explicit: Option<&Path>) -> Result<PathBuf, String> {
 /// The generate function the loop calls (the real pipeline, or a fake in tests).
 pub type GenerateFn<'a> = dyn FnMut(&Path, &dyn Vfs) -> Generated + 'a;
 
-/// Runs once, then once per debounced batch of relevant changes, until the
-/// source closes. Each run prints one report (one JSON line with `--format json`).
+/// What a watch loop regenerates with: [`Incremental`], or any function.
+pub trait Engine {
+    /// Regenerates after `changed` paths changed (empty for the first run).
+    fn regenerate(&mut self, root: &Path, changed: &[PathBuf]) -> &Generated;
+}
+
+impl Engine for Incremental {
+    fn regenerate(&mut self, _root: &Path, changed: &[PathBuf]) -> &Generated {
+        self.update(changed)
+    }
+}
+
+/// A [`GenerateFn`] as an [`Engine`]: a cold run every time, over the disk.
+struct FnEngine<'g, 'a> {
+    generate: &'g mut GenerateFn<'a>,
+    last: Option<Generated>,
+}
+
+impl Engine for FnEngine<'_, '_> {
+    fn regenerate(&mut self, root: &Path, _changed: &[PathBuf]) -> &Generated {
+        self.last.insert((self.generate)(root, &OsFs))
+    }
+}
+
+/// [`watch_loop_with`] calling `generate` for every run (a cold run each time).
 pub fn watch_loop(
     root: &Path,
     source: &mut dyn EventSource,
@@ -108,9 +214,35 @@ pub fn watch_loop(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) {
-    // Plain text: watch output is often piped into `lunora dev`'s log.
-    let mut state = WatchState::new(root, Color::Never);
-    state.run_once(Vec::new(), format, generate, stdout, stderr);
+    let mut engine = FnEngine {
+        generate,
+        last: None,
+    };
+    let options = Options {
+        format,
+        timing,
+        ..Options::default()
+    };
+    watch_loop_with(root, source, options, &mut engine, stdout, stderr);
+}
+
+/// Runs once, then once per debounced batch of relevant changes, until the
+/// source closes. Each run prints one report (one JSON line with `--format json`).
+pub fn watch_loop_with(
+    root: &Path,
+    source: &mut dyn EventSource,
+    options: Options,
+    engine: &mut dyn Engine,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) {
+    let Options {
+        format,
+        timing,
+        color,
+    } = options;
+    let mut state = WatchState::new(root, color);
+    state.run_once(Vec::new(), format, engine, stdout, stderr);
     let mut debouncer = Debouncer::new(timing.settle, timing.max_wait);
     loop {
         let timeout = debouncer
@@ -140,7 +272,7 @@ pub fn watch_loop(
             Instant::now()
         };
         if let Some(batch) = debouncer.take_due(now) {
-            state.run_once(batch, format, generate, stdout, stderr);
+            state.run_once(batch, format, engine, stdout, stderr);
         }
         if closed {
             return;
@@ -169,12 +301,12 @@ impl WatchState {
         &mut self,
         trigger: Vec<PathBuf>,
         format: Format,
-        generate: &mut GenerateFn<'_>,
+        engine: &mut dyn Engine,
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) {
         self.runs += 1;
-        let generated = generate(&self.root, &OsFs);
+        let generated = engine.regenerate(&self.root, &trigger);
         // Files read outside `lunora/` (imported const modules) are watched too.
         self.filter.set_deps(
             generated
@@ -205,7 +337,7 @@ impl WatchState {
                 Err(err) => report.write_error = Some(err.to_string()),
             }
         }
-        let _ = output::render(&report, &generated, format, self.color, stdout, stderr);
+        let _ = output::render(&report, generated, format, self.color, stdout, stderr);
         let _ = stdout.flush();
     }
 }

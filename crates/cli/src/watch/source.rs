@@ -124,6 +124,39 @@ impl EventSource for NotifySource {
     }
 }
 
+/// How often a [`Stoppable`] source checks its flag.
+pub const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// A source that reports `Closed` once `stop` is set (checked every
+/// [`STOP_POLL`]), so the loop ends after flushing what is pending.
+pub struct Stoppable<S> {
+    inner: S,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<S: EventSource> Stoppable<S> {
+    pub fn new(inner: S, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        Self { inner, stop }
+    }
+}
+
+impl<S: EventSource> EventSource for Stoppable<S> {
+    fn recv(&mut self, timeout: Option<Duration>) -> Recv {
+        let start = std::time::Instant::now();
+        loop {
+            if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Recv::Closed;
+            }
+            let left = timeout.map(|t| t.saturating_sub(start.elapsed()));
+            let wait = left.map_or(STOP_POLL, |l| l.min(STOP_POLL));
+            match self.inner.recv(Some(wait)) {
+                Recv::Timeout if left.is_none_or(|l| l > wait) => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
 /// A scripted source for unit tests: yields its messages in order, then `Closed`.
 #[derive(Debug, Default)]
 pub struct MockSource {
