@@ -2,6 +2,7 @@
 //! pattern must start the runs it should, and noise must not. Waits are
 //! event-driven with generous timeouts (no timing assertions).
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,16 +17,46 @@ struct Watch {
     child: Child,
     docs: mpsc::Receiver<Value>,
     root: PathBuf,
+    /// The report of the initial run.
+    first: Value,
+    /// Every trigger path of every run read so far.
+    triggers: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
 impl Watch {
+    /// A watcher over a minimal app whose schema is not valid (every run has
+    /// errors, so nothing is written: only triggers are observed).
     fn start() -> Self {
+        Self::start_with(|root| {
+            std::fs::create_dir_all(root.join("lunora/_generated")).unwrap();
+            std::fs::write(root.join("lunora/schema.ts"), "export default 1;\n").unwrap();
+            std::fs::write(root.join("lunora/messages.ts"), "export const a = 1;\n").unwrap();
+        })
+    }
+
+    /// A watcher over a copy of a valid fixture app.
+    fn start_fixture(name: &str) -> Self {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/valid")
+            .join(name);
+        Self::start_with(|root| {
+            for entry in walkdir::WalkDir::new(&src) {
+                let entry = entry.unwrap();
+                let to = root.join(entry.path().strip_prefix(&src).unwrap());
+                if entry.file_type().is_dir() {
+                    std::fs::create_dir_all(&to).unwrap();
+                } else {
+                    std::fs::copy(entry.path(), &to).unwrap();
+                }
+            }
+        })
+    }
+
+    fn start_with(setup: impl FnOnce(&Path)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
-        std::fs::create_dir_all(root.join("lunora/_generated")).unwrap();
-        std::fs::write(root.join("lunora/schema.ts"), "export default 1;\n").unwrap();
-        std::fs::write(root.join("lunora/messages.ts"), "export const a = 1;\n").unwrap();
+        setup(&root);
         let mut child = Command::new(env!("CARGO_BIN_EXE_lunora"))
             .arg("--root")
             .arg(&root)
@@ -49,11 +80,14 @@ impl Watch {
             child,
             docs,
             root,
+            first: Value::Null,
+            triggers: Vec::new(),
             _dir: dir,
         };
         let first = watch.next();
         assert_eq!(first["watch"]["run"], 1);
         assert_eq!(first["version"], 1);
+        watch.first = first;
         watch
     }
 
@@ -65,6 +99,50 @@ impl Watch {
 
     fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
+    }
+
+    /// Reads runs until one is triggered by `rel`; returns that run's report.
+    fn run_for(&mut self, rel: &str) -> Value {
+        let mut seen = Vec::new();
+        loop {
+            let Ok(doc) = self.docs.recv_timeout(TIMEOUT) else {
+                panic!("no run triggered by {rel} within {TIMEOUT:?}; triggers seen: {seen:?}");
+            };
+            let trigger: Vec<String> = doc["watch"]["trigger"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            self.triggers.extend(trigger.iter().cloned());
+            if trigger.iter().any(|t| t == rel) {
+                return doc;
+            }
+            seen.extend(trigger);
+        }
+    }
+
+    /// `lunora/_generated/` as it is on disk.
+    fn generated(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for entry in std::fs::read_dir(self.path("lunora/_generated")).unwrap() {
+            let entry = entry.unwrap();
+            out.insert(
+                format!("lunora/_generated/{}", entry.file_name().to_string_lossy()),
+                std::fs::read_to_string(entry.path()).unwrap(),
+            );
+        }
+        out
+    }
+
+    /// What a cold `codegen` would write now.
+    fn cold(&self) -> BTreeMap<String, String> {
+        let cold = lunora_cli::pipeline::generate(&self.root, &lunora_parser::OsFs);
+        assert!(cold.diagnostics.is_empty(), "{:?}", cold.diagnostics);
+        cold.outputs
+            .into_iter()
+            .map(|f| (f.path, f.contents))
+            .collect()
     }
 
     /// Reads runs until one is triggered by `rel`; returns every trigger path
@@ -192,4 +270,237 @@ fn files_outside_lunora_that_were_not_read_are_ignored() {
     write(&w.path("lunora/schema.ts"), "export default 3;\n");
     let seen = w.wait_for("lunora/schema.ts");
     assert!(!seen.iter().any(|p| p.starts_with("src")), "{seen:?}");
+}
+
+/// DESIGN.md's diagnostics document plus the `watch` object, keys as
+/// documented.
+fn assert_shape(doc: &Value) {
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["diagnostics", "summary", "version", "watch"],
+        "{doc}"
+    );
+    assert_eq!(doc["version"], 1);
+    let summary: Vec<&str> = doc["summary"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(summary, ["errors", "warnings"]);
+    let watch: Vec<&str> = doc["watch"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        watch,
+        [
+            "keptLastGood",
+            "removed",
+            "run",
+            "trigger",
+            "writeError",
+            "written"
+        ]
+    );
+    for d in doc["diagnostics"].as_array().unwrap() {
+        for key in ["code", "severity", "message", "file"] {
+            assert!(d[key].is_string(), "{key} in {d}");
+        }
+        if d.get("start").is_some() {
+            assert!(d["start"]["line"].as_u64().unwrap() >= 1, "{d}");
+            assert!(d["start"]["column"].as_u64().unwrap() >= 1, "{d}");
+            assert!(d["end"]["line"].is_u64(), "{d}");
+        }
+    }
+}
+
+#[test]
+fn a_valid_app_keeps_the_last_good_output_on_errors_and_recovers() {
+    let mut w = Watch::start_fixture("consts");
+    let first = w.first.clone();
+    assert_shape(&first);
+    assert_eq!(first["summary"]["errors"], 0, "{first}");
+    assert!(!first["watch"]["written"].as_array().unwrap().is_empty());
+    let good = w.generated();
+    assert_eq!(good, w.cold());
+
+    // A syntax error: diagnostics printed, `_generated/` untouched.
+    let customers = w.path("lunora/customers.ts");
+    let text = std::fs::read_to_string(&customers).unwrap();
+    write(&customers, &format!("{text}\nexport const = ;\n"));
+    let doc = w.run_for("lunora/customers.ts");
+    assert_shape(&doc);
+    assert_eq!(doc["watch"]["keptLastGood"], true, "{doc}");
+    assert!(doc["summary"]["errors"].as_u64().unwrap() >= 1, "{doc}");
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "parse/syntax-error", "{doc}");
+    assert_eq!(d["file"], "lunora/customers.ts", "{doc}");
+    assert_eq!(w.generated(), good);
+
+    // A schema (semantic) error while the syntax error is fixed: still kept.
+    write(&customers, &text);
+    let schema = w.path("lunora/schema.ts");
+    let schema_text = std::fs::read_to_string(&schema).unwrap();
+    write(
+        &schema,
+        &schema_text.replace("lines,\n", "lines: v.strin(),\n"),
+    );
+    let doc = w.run_for("lunora/schema.ts");
+    assert_eq!(doc["watch"]["keptLastGood"], true, "{doc}");
+    assert_eq!(doc["diagnostics"][0]["file"], "lunora/schema.ts", "{doc}");
+    assert_eq!(w.generated(), good);
+
+    // The next good save recovers: the output is a cold run's (here the same
+    // as before: nothing changed in the end).
+    write(&schema, &schema_text);
+    let doc = w.run_for("lunora/schema.ts");
+    assert_eq!(doc["watch"]["keptLastGood"], false, "{doc}");
+    assert_eq!(doc["summary"]["errors"], 0, "{doc}");
+    assert_eq!(w.generated(), w.cold());
+    assert_eq!(w.generated(), good);
+
+    // A change in the imported const module outside lunora/ regenerates.
+    let shared = w.path("shared/validators.ts");
+    let shared_text = std::fs::read_to_string(&shared).unwrap();
+    write(&shared, &shared_text.replace("\"JPY\"", "\"CHF\""));
+    let doc = w.run_for("shared/validators.ts");
+    assert_eq!(doc["summary"]["errors"], 0, "{doc}");
+    assert!(
+        !doc["watch"]["written"].as_array().unwrap().is_empty(),
+        "{doc}"
+    );
+    let now = w.generated();
+    assert_ne!(now, good);
+    assert!(now.values().any(|t| t.contains("CHF")), "{now:?}");
+    assert_eq!(now, w.cold());
+
+    // ... saved the editor way (temp file, then rename over it).
+    let tmp = w.path("shared/validators.ts.tmp");
+    write(&tmp, &shared_text);
+    std::fs::rename(&tmp, &shared).unwrap();
+    w.run_for("shared/validators.ts");
+    assert_eq!(w.generated(), good);
+
+    // A deleted module: its functions leave the output.
+    std::fs::remove_file(&customers).unwrap();
+    let doc = w.run_for("lunora/customers.ts");
+    assert_eq!(doc["summary"]["errors"], 0, "{doc}");
+    let now = w.generated();
+    assert_eq!(now, w.cold());
+    assert!(good["lunora/_generated/api.ts"].contains("byEmail"));
+    assert!(
+        !now["lunora/_generated/api.ts"].contains("byEmail"),
+        "{now:?}"
+    );
+
+    // A renamed module: the API path follows the file name.
+    std::fs::rename(w.path("lunora/invoices.ts"), w.path("lunora/billing.ts")).unwrap();
+    w.run_for("lunora/billing.ts");
+    let now = w.generated();
+    assert_eq!(now, w.cold());
+    assert!(
+        now["lunora/_generated/api.ts"].contains("billing"),
+        "{now:?}"
+    );
+
+    // Our own writes never started a run: every trigger was a source.
+    assert_clean(&w.triggers);
+    assert!(
+        w.triggers.iter().all(|t| !t.ends_with(".tmp")),
+        "{:?}",
+        w.triggers
+    );
+}
+
+/// A writer shared with the test.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn wait_lines(&self, n: usize) -> Vec<String> {
+        let start = std::time::Instant::now();
+        loop {
+            let lines = self.lines();
+            if lines.len() >= n {
+                return lines;
+            }
+            assert!(start.elapsed() < TIMEOUT, "{n} lines expected: {lines:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// The API `lunora dev` uses: the loop in a thread, stopped on demand.
+#[test]
+fn spawned_loop_reports_runs_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join("lunora")).unwrap();
+    std::fs::write(
+        root.join("lunora/schema.ts"),
+        "import { defineSchema, defineTable, v } from \"lunorash/server\";\nexport default defineSchema({ messages: defineTable({ body: v.string() }) });\n",
+    )
+    .unwrap();
+    let (out, err) = (Shared::default(), Shared::default());
+    let options = lunora_cli::watch::Options {
+        format: lunora_cli::Format::Human,
+        ..Default::default()
+    };
+    let handle =
+        lunora_cli::watch::spawn(&root, options, Box::new(out.clone()), Box::new(err.clone()))
+            .unwrap();
+    let lines = out.wait_lines(1);
+    assert!(lines[0].starts_with("[lunora] run 1: wrote "), "{lines:?}");
+    assert!(root.join("lunora/_generated/api.ts").is_file());
+
+    // A broken save: the human renderer prints the diagnostic, then the status.
+    std::fs::write(root.join("lunora/schema.ts"), "export const = ;\n").unwrap();
+    let start = std::time::Instant::now();
+    let lines = loop {
+        let lines = out.lines();
+        if lines.iter().any(|l| l.contains("run 2:")) {
+            break lines;
+        }
+        assert!(start.elapsed() < TIMEOUT, "{lines:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = lines.join("\n");
+    assert!(text.contains("parse/syntax-error"), "{text}");
+    assert!(
+        text.contains("kept the last good lunora/_generated/"),
+        "{text}"
+    );
+    assert!(!handle.is_finished());
+
+    let stopping = std::time::Instant::now();
+    handle.stop();
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+    assert_eq!(err.lines(), Vec::<String>::new());
 }
