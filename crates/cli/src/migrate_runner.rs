@@ -408,8 +408,8 @@ impl AppDb {
                     .with_path(path_of(&name))
                     .with_help(format!(
                         "nothing of it was applied (it runs as one unit with its tracking row); \
-                         {} migration(s) before it stay applied and later ones did not run. \
-                         Fix the cause, then run `lunora migrate apply` again",
+                         the migrations before it stay applied ({} by this run) and later ones \
+                         did not run. Fix the cause, then run `lunora migrate apply` again",
                         applied.len()
                     )),
                 ],
