@@ -150,6 +150,9 @@ test("wrangler local D1 runs a --file as one transaction (what the runner relies
   // SAVEPOINT is refused by D1.
   r = sqlFile(app, 'INSERT INTO "t" VALUES (20);\nSAVEPOINT a;\nRELEASE a;\n');
   assert.match(r.error, /BEGIN TRANSACTION or SAVEPOINT/);
+  // So is a bare `BEGIN;` (wrangler strips only `BEGIN TRANSACTION;`).
+  r = sqlFile(app, 'INSERT INTO "t" VALUES (40);\nBEGIN;\nINSERT INTO "t" VALUES (41);\nCOMMIT;\n');
+  assert.match(r.error, /BEGIN TRANSACTION or SAVEPOINT/);
   assert.deepEqual(sql(app, "SELECT count(*) AS n FROM t"), [[{ n: 0 }]]);
 
   // The runner's unit: tracking row first, then the migration. A second
