@@ -504,3 +504,68 @@ fn spawned_loop_reports_runs_and_stops() {
     assert!(stopping.elapsed() < Duration::from_secs(5));
     assert_eq!(err.lines(), Vec::<String>::new());
 }
+
+/// Receives from `source` until an event names `want`; returns every path seen.
+fn events_until(
+    source: &mut dyn lunora_cli::watch::source::EventSource,
+    want: &Path,
+) -> Vec<PathBuf> {
+    use lunora_cli::watch::source::Recv;
+    let start = std::time::Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "no event for {want:?}; seen {seen:?}"
+        );
+        if let Recv::Changed(paths) = source.recv(Some(Duration::from_millis(100))) {
+            let done = paths.iter().any(|p| p == want);
+            seen.extend(paths);
+            if done {
+                return seen;
+            }
+        }
+    }
+}
+
+/// The app-scoped watcher sees `lunora/` (even created later) and the folders
+/// of files read outside it, and nothing of `node_modules/`.
+#[test]
+fn app_watcher_covers_lunora_and_read_files_only() {
+    use lunora_cli::watch::source::{EventSource, NotifySource};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join("node_modules/pkg")).unwrap();
+    std::fs::create_dir_all(root.join("shared")).unwrap();
+    let mut source = NotifySource::for_app(&root).unwrap();
+
+    // `lunora/` created after the watcher started, with a file inside at once.
+    std::fs::create_dir_all(root.join("lunora/admin")).unwrap();
+    write(&root.join("lunora/admin/a.ts"), "export {};\n");
+    events_until(&mut source, &root.join("lunora/admin/a.ts"));
+
+    // Events arrive in order: a write under node_modules/ before a write in
+    // lunora/ would be seen before it.
+    write(&root.join("node_modules/pkg/index.ts"), "export {};\n");
+    write(&root.join("lunora/b.ts"), "export {};\n");
+    let seen = events_until(&mut source, &root.join("lunora/b.ts"));
+    assert!(
+        !seen
+            .iter()
+            .any(|p| p.starts_with(root.join("node_modules"))),
+        "{seen:?}"
+    );
+
+    // A file outside lunora/ is watched once a run has read it; the call says
+    // which files had no watch until then.
+    let consts = root.join("shared/consts.ts");
+    write(&consts, "export const a = 1;\n");
+    let newly = source.watch_files(std::slice::from_ref(&consts));
+    assert_eq!(newly, std::slice::from_ref(&consts));
+    assert_eq!(
+        source.watch_files(std::slice::from_ref(&consts)),
+        Vec::<PathBuf>::new()
+    );
+    write(&consts, "export const a = 2;\n");
+    events_until(&mut source, &consts);
+}

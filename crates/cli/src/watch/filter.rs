@@ -39,6 +39,11 @@ impl Filter {
         self.deps = deps.into_iter().collect();
     }
 
+    /// Root-relative paths of the files read outside `lunora/`.
+    pub fn deps(&self) -> impl Iterator<Item = &str> {
+        self.deps.iter().map(String::as_str)
+    }
+
     /// True if a change at `path` (absolute, or relative to the root) can change
     /// the output.
     pub fn is_relevant(&self, path: &Path) -> bool {

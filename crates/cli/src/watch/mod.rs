@@ -61,7 +61,7 @@ pub fn run(global: &GlobalArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             return Exit::Failure;
         }
     };
-    let mut source = match NotifySource::new(&root) {
+    let mut source = match NotifySource::for_app(&root) {
         Ok(source) => source,
         Err(err) => {
             let _ = writeln!(stderr, "error: cannot watch {}: {err}", root.display());
@@ -242,8 +242,11 @@ pub fn watch_loop_with(
         color,
     } = options;
     let mut state = WatchState::new(root, color);
-    state.run_once(Vec::new(), format, engine, stdout, stderr);
     let mut debouncer = Debouncer::new(timing.settle, timing.max_wait);
+    let stale = state.run_once(Vec::new(), format, engine, source, stdout, stderr);
+    for path in stale {
+        debouncer.push(path, Instant::now());
+    }
     loop {
         let timeout = debouncer
             .deadline()
@@ -272,7 +275,10 @@ pub fn watch_loop_with(
             Instant::now()
         };
         if let Some(batch) = debouncer.take_due(now) {
-            state.run_once(batch, format, engine, stdout, stderr);
+            let stale = state.run_once(batch, format, engine, source, stdout, stderr);
+            for path in stale {
+                debouncer.push(path, Instant::now());
+            }
         }
         if closed {
             return;
@@ -302,9 +308,10 @@ impl WatchState {
         trigger: Vec<PathBuf>,
         format: Format,
         engine: &mut dyn Engine,
+        source: &mut dyn EventSource,
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
-    ) {
+    ) -> Vec<PathBuf> {
         self.runs += 1;
         let generated = engine.regenerate(&self.root, &trigger);
         // Files read outside `lunora/` (imported const modules) are watched too.
@@ -315,6 +322,18 @@ impl WatchState {
                 .filter(|f| !f.path.starts_with("lunora/"))
                 .map(|f| f.path.clone()),
         );
+        let deps: Vec<PathBuf> = self.filter.deps().map(|d| self.root.join(d)).collect();
+        // A file whose folder was only now watched may have changed since
+        // this run read it, without an event: compare, and run again if so.
+        let stale: Vec<PathBuf> = source
+            .watch_files(&deps)
+            .into_iter()
+            .filter(|path| {
+                let rel = output::relative(&self.root, path);
+                let read = generated.files.find(&rel).map(|f| f.text.as_bytes());
+                std::fs::read(path).ok().as_deref() != read
+            })
+            .collect();
         let mut report = RunReport {
             run: self.runs,
             trigger: trigger
@@ -339,6 +358,7 @@ impl WatchState {
         }
         let _ = output::render(&report, generated, format, self.color, stdout, stderr);
         let _ = stdout.flush();
+        stale
     }
 }
 

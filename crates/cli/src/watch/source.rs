@@ -1,7 +1,7 @@
 //! Where file-system events come from: the real `notify` watcher, or a scripted
 //! mock in unit tests.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -22,6 +22,15 @@ pub enum Recv {
 pub trait EventSource {
     /// Waits up to `timeout` (forever if `None`) for the next message.
     fn recv(&mut self, timeout: Option<Duration>) -> Recv;
+
+    /// Makes sure changes to `files` (absolute paths of files the last run
+    /// read outside the watched folders) produce events. Returns the files
+    /// whose folder was not watched before this call: a change to them since
+    /// the run read them had no event.
+    fn watch_files(&mut self, files: &[PathBuf]) -> Vec<PathBuf> {
+        let _ = files;
+        Vec::new()
+    }
 }
 
 /// The real watcher: `notify`'s recommended backend, watching the root
@@ -30,18 +39,61 @@ pub struct NotifySource {
     // Kept alive for as long as events are wanted.
     watcher: notify::RecommendedWatcher,
     rx: mpsc::Receiver<notify::Result<notify::Event>>,
+    /// With [`NotifySource::for_app`]: `lunora/`, the only folder watched
+    /// recursively (new folders elsewhere are not watched).
+    scope: Option<PathBuf>,
+    /// The app root, watched on its own (not recursively) by `for_app`.
+    root: Option<PathBuf>,
+    /// Folders watched (not recursively) for files read outside `lunora/`.
+    dep_dirs: BTreeSet<PathBuf>,
 }
 
 impl NotifySource {
-    pub fn new(root: &Path) -> notify::Result<Self> {
+    /// Watches `path` and everything below it.
+    pub fn new(path: &Path) -> notify::Result<Self> {
         use notify::Watcher as _;
+        let mut source = Self::unwatched()?;
+        source
+            .watcher
+            .watch(path, notify::RecursiveMode::Recursive)?;
+        Ok(source)
+    }
+
+    /// Watches an app: `lunora/` recursively, the root itself (so `lunora/`
+    /// appearing is seen), and, once [`EventSource::watch_files`] names
+    /// them, the folders of files read outside `lunora/`. Never
+    /// `node_modules/` and other big trees a recursive watch of the root would
+    /// walk.
+    pub fn for_app(root: &Path) -> notify::Result<Self> {
+        use notify::Watcher as _;
+        let mut source = Self::unwatched()?;
+        source
+            .watcher
+            .watch(root, notify::RecursiveMode::NonRecursive)?;
+        let lunora = root.join("lunora");
+        if lunora.is_dir() {
+            source
+                .watcher
+                .watch(&lunora, notify::RecursiveMode::Recursive)?;
+        }
+        source.scope = Some(lunora);
+        source.root = Some(root.to_path_buf());
+        Ok(source)
+    }
+
+    fn unwatched() -> notify::Result<Self> {
         let (tx, rx) = mpsc::channel();
-        let mut watcher = notify::recommended_watcher(move |event| {
+        let watcher = notify::recommended_watcher(move |event| {
             // The receiver is gone only when the loop ended.
             let _ = tx.send(event);
         })?;
-        watcher.watch(root, notify::RecursiveMode::Recursive)?;
-        Ok(Self { watcher, rx })
+        Ok(Self {
+            watcher,
+            rx,
+            scope: None,
+            root: None,
+            dep_dirs: BTreeSet::new(),
+        })
     }
 }
 
@@ -112,15 +164,64 @@ impl EventSource for NotifySource {
                 kind if appears(kind) => {
                     let mut paths = event.paths;
                     for dir in paths.clone().iter().filter(|p| p.is_dir()) {
-                        self.cover_new_dir(dir, &mut paths);
+                        if self.scope.as_ref().is_none_or(|s| dir.starts_with(s)) {
+                            self.cover_new_dir(dir, &mut paths);
+                        }
                     }
                     Recv::Changed(paths)
+                }
+                notify::EventKind::Remove(_)
+                | notify::EventKind::Modify(notify::event::ModifyKind::Name(_)) => {
+                    // A watched folder removed or renamed away: its watch is gone.
+                    for p in &event.paths {
+                        self.dep_dirs.remove(p);
+                    }
+                    Recv::Changed(event.paths)
                 }
                 _ => Recv::Changed(event.paths),
             },
             // A watcher error (e.g. inotify limit): regenerate from scratch to be safe.
             Err(_) => Recv::Rescan,
         }
+    }
+
+    fn watch_files(&mut self, files: &[PathBuf]) -> Vec<PathBuf> {
+        use notify::Watcher as _;
+        // Only an app-scoped watcher needs this: `new` watches everything.
+        let (Some(scope), Some(root)) = (&self.scope, &self.root) else {
+            return Vec::new();
+        };
+        let wanted: BTreeSet<PathBuf> = files
+            .iter()
+            .filter_map(|f| f.parent())
+            .filter(|d| !d.starts_with(scope) && *d != root.as_path())
+            .map(Path::to_path_buf)
+            .collect();
+        for gone in self
+            .dep_dirs
+            .difference(&wanted)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            let _ = self.watcher.unwatch(&gone);
+            self.dep_dirs.remove(&gone);
+        }
+        let mut unwatched = Vec::new();
+        for dir in wanted {
+            if self.dep_dirs.contains(&dir) {
+                continue;
+            }
+            // Failure (the folder is gone again) is seen by the next run.
+            if self
+                .watcher
+                .watch(&dir, notify::RecursiveMode::NonRecursive)
+                .is_ok()
+            {
+                unwatched.extend(files.iter().filter(|f| f.parent() == Some(&dir)).cloned());
+                self.dep_dirs.insert(dir);
+            }
+        }
+        unwatched
     }
 }
 
@@ -154,6 +255,10 @@ impl<S: EventSource> EventSource for Stoppable<S> {
                 other => return other,
             }
         }
+    }
+
+    fn watch_files(&mut self, files: &[PathBuf]) -> Vec<PathBuf> {
+        self.inner.watch_files(files)
     }
 }
 
