@@ -127,7 +127,7 @@ fn random_edits_end_equal_to_a_cold_run() {
         }
         // Now and then a pause longer than the debounce settle time, so runs
         // happen in the middle of the sequence, not only at checkpoints.
-        if rng.next() % 8 == 0 {
+        if rng.next().is_multiple_of(8) {
             std::thread::sleep(Duration::from_millis(15));
         }
         if (i + 1) % CHECK_EVERY == 0 {
