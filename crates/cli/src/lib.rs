@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod fuzz_checks;
 pub mod migrate_check;
 pub mod migrate_runner;
 pub mod outputs;

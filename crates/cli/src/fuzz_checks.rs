@@ -1,0 +1,190 @@
+//! Invariants checked by the fuzz targets (`fuzz/`) and by the regression
+//! tests that replay their reproducers (`crates/cli/tests/fuzz_regressions.rs`),
+//! so CI checks every past crash without running the fuzzer.
+//!
+//! Each check returns `Err(description)` when an invariant is broken; a panic
+//! inside the pipeline propagates (the caller decides whether to catch it).
+
+use std::path::Path;
+
+use lunora_emit::migrate::{Pair, Planned, Renames, Tables, diff, plan};
+use lunora_parser::{Files, MemFs, SourceFile, has_errors, summarize};
+
+use crate::migrate_check::introspect;
+use crate::pipeline::generate;
+
+/// The schema used when the fuzzed text is a function module.
+const MODULE_SCHEMA: &str = r#"import { defineSchema, defineTable, v } from "lunorash/server";
+export default defineSchema({
+  channels: defineTable({ name: v.string() }).global().index("by_name", ["name"], { unique: true }),
+  messages: defineTable({ channelId: v.id("channels"), body: v.string(), n: v.optional(v.number()) })
+    .shardBy("channelId")
+    .index("by_channel", ["channelId"]),
+});
+"#;
+
+/// Where the fuzzed text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// As `lunora/schema.ts`, alone.
+    Schema,
+    /// As `lunora/fuzz.ts`, next to a small valid schema.
+    FunctionModule,
+}
+
+/// Runs analyze + emit on `input` placed as `placement` in an in-memory app and
+/// checks: every diagnostic label lies within its file on char boundaries, and
+/// when no error is reported every emitted TypeScript file parses with oxc.
+pub fn check_codegen(input: &[u8], placement: Placement) -> Result<(), String> {
+    let mut fs = MemFs::new();
+    let root = Path::new("/app");
+    match placement {
+        Placement::Schema => fs.insert(root.join("lunora/schema.ts"), input.to_vec()),
+        Placement::FunctionModule => {
+            fs.insert(
+                root.join("lunora/schema.ts"),
+                MODULE_SCHEMA.as_bytes().to_vec(),
+            );
+            fs.insert(root.join("lunora/fuzz.ts"), input.to_vec());
+        }
+    }
+    let generated = generate(root, &fs);
+    check_spans(&generated.files, &generated.diagnostics)?;
+    if has_errors(&generated.diagnostics) {
+        if !generated.outputs.is_empty() {
+            return Err("errors were reported but files were emitted".into());
+        }
+        return Ok(());
+    }
+    if generated.outputs.is_empty() {
+        return Err("no error was reported but nothing was emitted".into());
+    }
+    let mut emitted = Files::new();
+    for out in &generated.outputs {
+        if !out.path.ends_with(".ts") {
+            continue;
+        }
+        let id = emitted.add(out.path.clone(), out.contents.clone());
+        let parsed = summarize(emitted.get(id));
+        if let Some(d) = parsed.diagnostics.first() {
+            return Err(format!(
+                "emitted {} does not parse: {}\n{}",
+                out.path, d.message, out.contents
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_spans(files: &Files, diagnostics: &[lunora_parser::Diagnostic]) -> Result<(), String> {
+    for d in diagnostics {
+        for label in &d.labels {
+            let Some(file) = files.iter().find(|f| f.id == label.at.file) else {
+                return Err(format!("{}: label points to an unknown file", d.code));
+            };
+            let span = label.at.span;
+            if !span_ok(file, span) {
+                return Err(format!(
+                    "{} ({}): span {}..{} is not a char range of {} ({} bytes)",
+                    d.code,
+                    d.message,
+                    span.start,
+                    span.end,
+                    file.path,
+                    file.text.len()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn span_ok(file: &SourceFile, span: lunora_parser::Span) -> bool {
+    let (start, end) = (span.start as usize, span.end as usize);
+    start <= end
+        && end <= file.text.len()
+        && file.text.is_char_boundary(start)
+        && file.text.is_char_boundary(end)
+}
+
+/// Plans the migration `previous` → `next` and checks that its SQL runs on
+/// SQLite once `previous`'s tables exist, and that the result is `next`.
+/// A data-loss refusal is a valid outcome (nothing to execute).
+pub fn check_migration(previous: &Tables, next: &Tables) -> Result<(), String> {
+    let db = create(previous)?;
+    let created = introspect(&db).map_err(|e| e.to_string())?;
+    let again = diff(
+        Pair {
+            previous: &created,
+            next: previous,
+        },
+        &Renames::default(),
+    );
+    if !again.steps.is_empty() {
+        return Err(format!(
+            "created tables differ from the previous snapshot: {:?}",
+            again.steps
+        ));
+    }
+    for allow_data_loss in [false, true] {
+        let sql = match plan(
+            previous,
+            next,
+            Vec::new(),
+            &Renames::default(),
+            allow_data_loss,
+        ) {
+            Planned::Ready { files, .. } => files.sql,
+            Planned::NoChanges => {
+                let d = diff(Pair { previous, next }, &Renames::default());
+                if !d.steps.is_empty() {
+                    return Err(format!(
+                        "no changes planned but the diff has steps: {:?}",
+                        d.steps
+                    ));
+                }
+                return Ok(());
+            }
+            Planned::Refused(_) => continue,
+        };
+        let db = create(previous)?;
+        db.execute_batch(&sql)
+            .map_err(|e| format!("migration SQL failed: {e}\n{sql}"))?;
+        let actual = introspect(&db).map_err(|e| e.to_string())?;
+        let rest = diff(
+            Pair {
+                previous: &actual,
+                next,
+            },
+            &Renames::default(),
+        );
+        if !rest.steps.is_empty() {
+            return Err(format!(
+                "applying the migration does not give the next snapshot: {:?}\n{sql}",
+                rest.steps
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An in-memory SQLite holding `tables`, created by the first migration's SQL.
+fn create(tables: &Tables) -> Result<rusqlite::Connection, String> {
+    let db = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
+    match plan(
+        &Tables::new(),
+        tables,
+        Vec::new(),
+        &Renames::default(),
+        true,
+    ) {
+        Planned::Ready { files, .. } => db
+            .execute_batch(&files.sql)
+            .map_err(|e| format!("creating the previous tables failed: {e}\n{}", files.sql))?,
+        Planned::NoChanges => {}
+        Planned::Refused(r) => {
+            return Err(format!("creating tables was refused: {:?}", r.refusals));
+        }
+    }
+    Ok(db)
+}
