@@ -2,14 +2,19 @@
 //! table, column and index names (some of them SQL keywords), every column type,
 //! nullable or not, and indexes over existing columns and `_creationTime`.
 
+pub mod app;
+
 use std::collections::BTreeMap;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use lunora_emit::migrate::{Column, IndexDef, SqlType, TableDef, Tables};
 
-const TABLES: [&str; 4] = ["a", "b", "order", "t_1"];
-const COLUMNS: [&str; 5] = ["x", "y", "z", "group", "select"];
-const INDEXES: [&str; 3] = ["i", "by_x", "unique"];
+// Names the analyzer accepts, including the awkward ones: SQL keywords, `$`,
+// names equal up to ASCII case (SQLite identifiers are case-insensitive) and
+// `__` (the separator of SQLite index names `<table>__<index>`).
+const TABLES: [&str; 6] = ["a", "A", "a__b", "order", "t$1", "b"];
+const COLUMNS: [&str; 6] = ["x", "X", "y", "group", "select", "b__c"];
+const INDEXES: [&str; 5] = ["i", "b", "b__c", "unique", "by_x"];
 
 /// A pair of snapshots: the previous one and the next one.
 #[derive(Debug)]

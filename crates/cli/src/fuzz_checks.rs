@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use lunora_emit::migrate::{Pair, Planned, Renames, Tables, diff, plan};
+use lunora_emit::migrate::{Pair, Planned, Renames, Tables, diff, plan, tables_of};
 use lunora_parser::{Files, MemFs, SourceFile, has_errors, summarize};
 
 use crate::migrate_check::introspect;
@@ -33,23 +33,43 @@ pub enum Placement {
 }
 
 /// Runs analyze + emit on `input` placed as `placement` in an in-memory app and
-/// checks: every diagnostic label lies within its file on char boundaries, and
-/// when no error is reported every emitted TypeScript file parses with oxc.
+/// checks the invariants of [`check_app`].
 pub fn check_codegen(input: &[u8], placement: Placement) -> Result<(), String> {
+    let files: Vec<(String, Vec<u8>)> = match placement {
+        Placement::Schema => vec![("lunora/schema.ts".into(), input.to_vec())],
+        Placement::FunctionModule => vec![
+            ("lunora/schema.ts".into(), MODULE_SCHEMA.as_bytes().to_vec()),
+            ("lunora/fuzz.ts".into(), input.to_vec()),
+        ],
+    };
+    check_app(&files)
+}
+
+/// Runs analyze + emit on an in-memory app made of `files` (paths relative to
+/// the app root) and checks:
+/// - every diagnostic label lies within its file, on char boundaries;
+/// - a second run gives the same diagnostics and outputs (determinism);
+/// - errors ⇔ nothing emitted;
+/// - without errors, every emitted TypeScript file parses with oxc, and the
+///   first migration of the app's global tables runs on SQLite and yields them.
+pub fn check_app(files: &[(String, Vec<u8>)]) -> Result<(), String> {
     let mut fs = MemFs::new();
     let root = Path::new("/app");
-    match placement {
-        Placement::Schema => fs.insert(root.join("lunora/schema.ts"), input.to_vec()),
-        Placement::FunctionModule => {
-            fs.insert(
-                root.join("lunora/schema.ts"),
-                MODULE_SCHEMA.as_bytes().to_vec(),
-            );
-            fs.insert(root.join("lunora/fuzz.ts"), input.to_vec());
-        }
+    for (path, contents) in files {
+        fs.insert(root.join(path), contents.clone());
     }
     let generated = generate(root, &fs);
     check_spans(&generated.files, &generated.diagnostics)?;
+    let again = generate(root, &fs);
+    if again.diagnostics != generated.diagnostics {
+        return Err(format!(
+            "diagnostics differ between two runs:\n{:?}\n{:?}",
+            generated.diagnostics, again.diagnostics
+        ));
+    }
+    if again.outputs != generated.outputs {
+        return Err("outputs differ between two runs".into());
+    }
     if has_errors(&generated.diagnostics) {
         if !generated.outputs.is_empty() {
             return Err("errors were reported but files were emitted".into());
@@ -73,7 +93,11 @@ pub fn check_codegen(input: &[u8], placement: Placement) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    let Some(ir) = &generated.ir else {
+        return Err("no error was reported but there is no IR".into());
+    };
+    check_migration(&Tables::new(), &tables_of(ir))
+        .map_err(|e| format!("first migration of the global tables: {e}"))
 }
 
 fn check_spans(files: &Files, diagnostics: &[lunora_parser::Diagnostic]) -> Result<(), String> {
