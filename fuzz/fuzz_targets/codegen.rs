@@ -10,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
-    let placement = if first % 2 == 0 { Placement::Schema } else { Placement::FunctionModule };
+    let placement = if first % 2 == 0 {
+        Placement::Schema
+    } else {
+        Placement::FunctionModule
+    };
     if let Err(e) = check_codegen(rest, placement) {
         panic!("invariant broken: {e}");
     }

@@ -14,19 +14,86 @@ const TABLES: &[&str] = &[
     "channels", "messages", "users", "order", "Order", "a", "a__b", "b", "t$1", "docs", "_hidden",
 ];
 const FIELDS: &[&str] = &[
-    "name", "Name", "body", "channelId", "n", "select", "x__y", "createdAt", "tags", "id", "$x",
-    "_id", "_creationTime", "a-b", "",
+    "name",
+    "Name",
+    "body",
+    "channelId",
+    "n",
+    "select",
+    "x__y",
+    "createdAt",
+    "tags",
+    "id",
+    "$x",
+    "_id",
+    "_creationTime",
+    "a-b",
+    "",
 ];
-const INDEXES: &[&str] = &["by_name", "by_channel", "b__c", "b", "unique", "i", "By_name"];
+const INDEXES: &[&str] = &[
+    "by_name",
+    "by_channel",
+    "b__c",
+    "b",
+    "unique",
+    "i",
+    "By_name",
+];
 const MODULES: &[&str] = &[
-    "messages", "admin/index", "admin/audit-log", "select", "a_b", "a-b", "1bad", "index", "x.y",
+    "messages",
+    "admin/index",
+    "admin/audit-log",
+    "select",
+    "a_b",
+    "a-b",
+    "1bad",
+    "index",
+    "x.y",
 ];
-const FUNCS: &[&str] = &["list", "send", "get", "default", "constructor", "select", "x", "$"];
-const ARGS: &[&str] = &["channelId", "id", "text", "n", "limit", "room", "args", "ctx"];
+const FUNCS: &[&str] = &[
+    "list",
+    "send",
+    "get",
+    "default",
+    "constructor",
+    "select",
+    "x",
+    "$",
+];
+const ARGS: &[&str] = &[
+    "channelId",
+    "id",
+    "text",
+    "n",
+    "limit",
+    "room",
+    "args",
+    "ctx",
+];
 const STRINGS: &[&str] = &[
-    "", "a", "\"", "\\", "it's", "${x}", "</script>", "é", "\u{2028}", "a\nb", "`", "*/",
+    "",
+    "a",
+    "\"",
+    "\\",
+    "it's",
+    "${x}",
+    "</script>",
+    "é",
+    "\u{2028}",
+    "a\nb",
+    "`",
+    "*/",
 ];
-const NUMBERS: &[&str] = &["0", "-1", "2.5", "1e21", "0x10", "-0", "9007199254740993", "1_000"];
+const NUMBERS: &[&str] = &[
+    "0",
+    "-1",
+    "2.5",
+    "1e21",
+    "0x10",
+    "-0",
+    "9007199254740993",
+    "1_000",
+];
 const KINDS: &[(&str, &str)] = &[
     ("query", "query"),
     ("mutation", "mutation"),
@@ -78,7 +145,12 @@ fn key(s: &str) -> String {
     if ident { s.to_owned() } else { lit(s) }
 }
 
-fn validator(u: &mut Unstructured<'_>, depth: u32, tables: &[String], out: &mut String) -> Result<()> {
+fn validator(
+    u: &mut Unstructured<'_>,
+    depth: u32,
+    tables: &[String],
+    out: &mut String,
+) -> Result<()> {
     let composite = depth > 0 && u.ratio(1, 3)?;
     if composite {
         match u.int_in_range(0..=4)? {
@@ -218,15 +290,27 @@ fn schema(u: &mut Unstructured<'_>, files: &mut Vec<(String, Vec<u8>)>) -> Resul
             indexes.push((ix, cols));
         }
         let _ = writeln!(body, "  {}: {t},", key(name));
-        tables.push(Table { name: name.clone(), fields, indexes });
+        tables.push(Table {
+            name: name.clone(),
+            fields,
+            indexes,
+        });
     }
-    let mut text = String::from("import { defineSchema, defineTable, v } from \"lunorash/server\";\n");
+    let mut text =
+        String::from("import { defineSchema, defineTable, v } from \"lunorash/server\";\n");
     if !consts.is_empty() {
         let list: Vec<String> = (0..tables.len()).map(|i| format!("fields{i}")).collect();
         // Import only the consts that exist: an unknown import is its own diagnostic.
-        let existing: Vec<&String> = list.iter().filter(|c| consts.contains(&format!("const {c} "))).collect();
+        let existing: Vec<&String> = list
+            .iter()
+            .filter(|c| consts.contains(&format!("const {c} ")))
+            .collect();
         let names: Vec<&str> = existing.iter().map(|s| s.as_str()).collect();
-        let _ = writeln!(text, "import {{ {} }} from \"./model/consts\";", names.join(", "));
+        let _ = writeln!(
+            text,
+            "import {{ {} }} from \"./model/consts\";",
+            names.join(", ")
+        );
         files.push((
             "lunora/model/consts.ts".into(),
             format!("import {{ v }} from \"lunorash/server\";\n{consts}").into_bytes(),
@@ -253,7 +337,10 @@ fn value(u: &mut Unstructured<'_>, args: &[String]) -> Result<String> {
     })
 }
 
-fn table_ref<'a>(u: &mut Unstructured<'_>, tables: &'a [Table]) -> Result<(String, Option<&'a Table>)> {
+fn table_ref<'a>(
+    u: &mut Unstructured<'_>,
+    tables: &'a [Table],
+) -> Result<(String, Option<&'a Table>)> {
     if !tables.is_empty() && u.ratio(5, 6)? {
         let t = u.choose(tables)?;
         return Ok((t.name.clone(), Some(t)));
@@ -299,7 +386,11 @@ fn statement(
             let _ = writeln!(out, "    await ctx.db.delete({});", value(u, args)?);
         }
         4 => {
-            let _ = writeln!(out, "    const doc = await ctx.db.get({});", value(u, args)?);
+            let _ = writeln!(
+                out,
+                "    const doc = await ctx.db.get({});",
+                value(u, args)?
+            );
         }
         _ => {
             let _ = write!(out, "    const rows = await ctx.db.query({})", lit(&name));
@@ -311,7 +402,11 @@ fn statement(
                 let _ = write!(out, ".withIndex({}, (q) => q", lit(ix));
                 let n = u.int_in_range(0..=cols.len())?;
                 for (i, c) in cols.iter().take(n).enumerate() {
-                    let op = if i + 1 == n && u.ratio(1, 3)? { pick(u, &["gt", "gte", "lt", "lte"])? } else { "eq" };
+                    let op = if i + 1 == n && u.ratio(1, 3)? {
+                        pick(u, &["gt", "gte", "lt", "lte"])?
+                    } else {
+                        "eq"
+                    };
                     let _ = write!(out, ".{op}({}, {})", lit(c), value(u, args)?);
                 }
                 out.push(')');

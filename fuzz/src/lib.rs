@@ -41,14 +41,25 @@ impl SnapshotPair {
     /// `{"previous": ..., "next": ...}`, the format of `fuzz/regressions/migrate/*.json`.
     pub fn to_json(&self) -> String {
         let mut m = serde_json::Map::new();
-        m.insert("previous".into(), serde_json::to_value(&self.previous).unwrap_or_default());
-        m.insert("next".into(), serde_json::to_value(&self.next).unwrap_or_default());
+        m.insert(
+            "previous".into(),
+            serde_json::to_value(&self.previous).unwrap_or_default(),
+        );
+        m.insert(
+            "next".into(),
+            serde_json::to_value(&self.next).unwrap_or_default(),
+        );
         serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap_or_default()
     }
 }
 
 fn sql_type(u: &mut Unstructured<'_>) -> Result<SqlType> {
-    Ok(*u.choose(&[SqlType::Text, SqlType::Real, SqlType::Integer, SqlType::Blob])?)
+    Ok(*u.choose(&[
+        SqlType::Text,
+        SqlType::Real,
+        SqlType::Integer,
+        SqlType::Blob,
+    ])?)
 }
 
 fn column(u: &mut Unstructured<'_>, name: &str) -> Result<Column> {
@@ -60,14 +71,24 @@ fn column(u: &mut Unstructured<'_>, name: &str) -> Result<Column> {
 }
 
 fn table(u: &mut Unstructured<'_>) -> Result<TableDef> {
-    let mut names: Vec<&str> = COLUMNS.iter().copied().filter(|_| u.arbitrary().unwrap_or(false)).collect();
+    let mut names: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|_| u.arbitrary().unwrap_or(false))
+        .collect();
     // Declaration order matters (rebuilds); shuffle a little.
     if names.len() > 1 && u.arbitrary()? {
         let i = u.choose_index(names.len())?;
         names.swap(0, i);
     }
-    let columns = names.iter().map(|n| column(u, n)).collect::<Result<Vec<_>>>()?;
-    let mut def = TableDef { columns, indexes: BTreeMap::new() };
+    let columns = names
+        .iter()
+        .map(|n| column(u, n))
+        .collect::<Result<Vec<_>>>()?;
+    let mut def = TableDef {
+        columns,
+        indexes: BTreeMap::new(),
+    };
     for name in INDEXES {
         if u.arbitrary()? {
             if let Some(i) = index(u, &def)? {
@@ -93,7 +114,10 @@ fn index(u: &mut Unstructured<'_>, def: &TableDef) -> Result<Option<IndexDef>> {
     if columns.is_empty() {
         return Ok(None);
     }
-    Ok(Some(IndexDef { columns, unique: u.arbitrary()? }))
+    Ok(Some(IndexDef {
+        columns,
+        unique: u.arbitrary()?,
+    }))
 }
 
 fn tables(u: &mut Unstructured<'_>) -> Result<Tables> {
@@ -137,7 +161,8 @@ fn mutate(u: &mut Unstructured<'_>, mut t: Tables) -> Result<Tables> {
                     let c = *u.choose(&COLUMNS)?;
                     if let Some(i) = def.columns.iter().position(|x| x.name == c) {
                         def.columns.remove(i);
-                        def.indexes.retain(|_, ix| !ix.columns.iter().any(|x| x == c));
+                        def.indexes
+                            .retain(|_, ix| !ix.columns.iter().any(|x| x == c));
                     } else {
                         let col = column(u, c)?;
                         def.columns.push(col);

@@ -73,7 +73,8 @@ fn app_regressions() {
     for path in files_in(&repo().join("fuzz/regressions/app")) {
         let text = fs::read_to_string(&path).expect("read input");
         let app: BTreeMap<String, String> = serde_json::from_str(&text).expect("app json");
-        let files: Vec<(String, Vec<u8>)> = app.into_iter().map(|(p, t)| (p, t.into_bytes())).collect();
+        let files: Vec<(String, Vec<u8>)> =
+            app.into_iter().map(|(p, t)| (p, t.into_bytes())).collect();
         if let Err(e) = check_app(&files) {
             failures.push(format!("{}: {e}", path.display()));
         }
