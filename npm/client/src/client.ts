@@ -107,7 +107,10 @@ export class LunoraClient {
   }
 
   private get fetchImpl(): typeof fetch {
-    return this.options.fetch ?? fetch;
+    // Called as a method of this object, the browser's `fetch` would throw
+    // "Illegal invocation": it must be called with the global as `this`.
+    const impl = this.options.fetch ?? globalThis.fetch;
+    return (input, init) => impl.call(globalThis, input, init);
   }
 
   /** The current auth token, obtaining a guest identity first when configured to. */
