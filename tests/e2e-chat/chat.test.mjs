@@ -4,11 +4,12 @@
 // pnpm install, pnpm lunora migrate generate init), `pnpm lunora deploy
 // --dry-run`, then `pnpm dev`; two tabs on #general see each other's messages
 // without reload, a third tab on #random does not, and the two channels are
-// served by two Durable Objects. Screenshots and the dev log go to
+// served by two Durable Objects; a schema error while running is reported and
+// the last good app keeps serving. Screenshots and the dev log go to
 // tests/e2e-chat/artifacts/ (gitignored). Ctrl-C (SIGINT to `pnpm dev`'s
 // process group) must leave no process behind and free both ports.
 import { spawn, spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -245,6 +246,20 @@ test("the chat tutorial in two tabs", { timeout: 15 * 60_000 }, async (t) => {
       .filter((d) => d.includes("LunoraShard"))
       .flatMap((d) => readdirSync(join(doDir, d)).filter((f) => f.endsWith(".sqlite") && statSync(join(doDir, d, f)).size > 0));
     assert.ok(sqlite.length >= 3, `expected the root object and two channel objects, found ${sqlite.join(", ")}`);
+  });
+
+  await t.test("a schema error while running shows the diagnostic and keeps the last good app running", async () => {
+    const schemaPath = join(app, "lunora/schema.ts");
+    const good = readFileSync(schemaPath, "utf8");
+    const wiring = readFileSync(join(app, "lunora/_generated/wiring.ts"), "utf8");
+    writeFileSync(schemaPath, good.replace("text: v.string()", "text: v.strng()"));
+    await until("the diagnostic in the dev output", async () => readFileSync(join(artifacts, "dev.log"), "utf8").includes("v.strng"), 20_000);
+    assert.equal(readFileSync(join(app, "lunora/_generated/wiring.ts"), "utf8"), wiring, "_generated/ kept");
+    const { body: guest } = await api("/api/auth/guest");
+    const opened = await api("/api/call", { path: "channels:open", args: { name: "general" } }, guest.token);
+    assert.equal(opened.body.ok, true, JSON.stringify(opened.body));
+    writeFileSync(schemaPath, good);
+    assert.equal(dev.exitCode, null, "pnpm dev still running");
   });
 
   await t.test("Ctrl-C stops everything: no process left, ports free", async () => {

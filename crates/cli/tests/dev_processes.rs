@@ -14,8 +14,8 @@ const FAKE: &str = r#"#!/bin/sh
 # A fake dev server: one grandchild, pids recorded, runs until signalled.
 name=$(basename "$0")
 sleep 300 &
-echo "$$ $!" > ".pids-$name.tmp" && mv ".pids-$name.tmp" ".pids-$name"
-echo "fake $name ready $*"
+echo "$$ $!" > "$PIDS_DIR/.pids-$name.tmp" && mv "$PIDS_DIR/.pids-$name.tmp" "$PIDS_DIR/.pids-$name"
+echo "fake $name ready $* in $PWD"
 echo "fake $name warning" >&2
 if [ "$name" = "$FAKE_DIES" ]; then sleep 1; exit 3; fi
 wait
@@ -48,6 +48,7 @@ fn start(root: &Path, dies: &str) -> Child {
         .args(["dev", "--root"])
         .arg(root)
         .env("FAKE_DIES", dies)
+        .env("PIDS_DIR", root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -182,4 +183,51 @@ fn a_schema_error_at_start_without_generated_code_stops_before_any_child() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("v.strng"), "{stderr}");
     assert!(!tmp.path().join(".pids-wrangler").exists());
+}
+
+#[test]
+fn wrangler_runs_only_code_that_passed_codegen() {
+    let tmp = app();
+    let root = tmp.path();
+    let mut child = start(root, "");
+    let pids = wait_for_pids(root, &mut child);
+    let schema = root.join("lunora/schema.ts");
+    let shadow = root.join(".wrangler/lunora-dev/lunora/schema.ts");
+    let good = std::fs::read_to_string(&schema).expect("read");
+    assert_eq!(std::fs::read_to_string(&shadow).expect("shadow"), good);
+
+    // A schema error: reported, and the copy wrangler runs keeps the last good schema.
+    std::fs::write(&schema, good.replace("text: v.string()", "text: v.strng()")).expect("write");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(std::fs::read_to_string(&shadow).expect("shadow"), good);
+
+    // A good change reaches the copy.
+    let changed = good.replace(
+        "text: v.string()",
+        "text: v.string(),\n        edited: v.optional(v.boolean())",
+    );
+    assert_ne!(changed, good);
+    std::fs::write(&schema, &changed).expect("write");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::fs::read_to_string(&shadow).expect("shadow") != changed {
+        assert!(
+            Instant::now() < deadline,
+            "the good schema never reached the copy"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let generated =
+        std::fs::read_to_string(root.join(".wrangler/lunora-dev/lunora/_generated/dataModel.ts"))
+            .expect("generated copy");
+    assert!(generated.contains("edited"), "{generated}");
+
+    kill_process(Pid::from_raw(child.id() as i32).expect("pid"), Signal::INT).expect("SIGINT");
+    let (code, stdout, stderr) = wait_exit(child);
+    let log = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        format!("{stdout}{stderr}").contains("v.strng"),
+        "the diagnostic is shown: {log}"
+    );
+    assert_all_gone(&pids, &log);
 }

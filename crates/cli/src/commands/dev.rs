@@ -6,7 +6,14 @@
 //!   in a thread (a schema error prints its diagnostic and leaves the last
 //!   good `_generated/` in place, so the Worker keeps running);
 //! - `wrangler dev --ip 127.0.0.1` (the Worker on port 8787, from
-//!   `wrangler.jsonc`), which reloads when `_generated/` changes;
+//!   `wrangler.jsonc`) over a *last good copy* of the app's Worker sources in
+//!   [`SHADOW_DIR`] (`wrangler.jsonc`, `tsconfig.json`, `.dev.vars`,
+//!   `src/server/`, `lunora/`), with its state in the app's
+//!   `.wrangler/state` (where `migrate apply --local` writes). The watcher
+//!   copies `lunora/` sources and `_generated/` there only after a clean
+//!   codegen run, so wrangler reloads on good code and never bundles a schema
+//!   or function that has errors: the last good Worker keeps serving.
+//!   (Edits under `src/server/` are picked up on the next start.)
 //! - `vite` (port 5173, proxying `/api` HTTP and WebSocket to the Worker,
 //!   from the template's `vite.config.ts`).
 //!
@@ -26,7 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lunora_parser::Vfs;
+use lunora_parser::{Vfs, has_errors};
 
 use crate::args::{DevArgs, GlobalArgs};
 use crate::root::GENERATED_DIR;
@@ -39,6 +46,86 @@ pub const VITE_PORT: u16 = 5173;
 /// How long children get to exit after SIGTERM before their group is killed.
 const GRACE: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(100);
+/// Root-relative folder of the last good copy that `wrangler dev` runs.
+pub const SHADOW_DIR: &str = ".wrangler/lunora-dev";
+/// What the Worker needs, copied into [`SHADOW_DIR`] at start.
+const SHADOW_FILES: &[&str] = &[
+    "wrangler.jsonc",
+    "tsconfig.json",
+    ".dev.vars",
+    "package.json",
+];
+const SHADOW_DIRS: &[&str] = &["src/server", "lunora"];
+
+/// Fills [`SHADOW_DIR`] from the app. When the first codegen had errors and a
+/// copy from an earlier run exists, that last good copy is kept.
+fn prepare_shadow(root: &Path, clean: bool) -> std::io::Result<()> {
+    let shadow = root.join(SHADOW_DIR);
+    if !clean && shadow.join("lunora").is_dir() {
+        return Ok(());
+    }
+    if shadow.exists() {
+        std::fs::remove_dir_all(&shadow)?;
+    }
+    std::fs::create_dir_all(&shadow)?;
+    for file in SHADOW_FILES {
+        let from = root.join(file);
+        if from.is_file() {
+            std::fs::copy(&from, shadow.join(file))?;
+        }
+    }
+    for dir in SHADOW_DIRS {
+        copy_tree(&root.join(dir), &shadow.join(dir))?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// After a clean run: the sources it read and the files it generated, into
+/// [`SHADOW_DIR`] (only files whose contents changed, each written atomically).
+fn sync_shadow(root: &Path, generated: &pipeline::Generated) -> std::io::Result<()> {
+    let shadow = root.join(SHADOW_DIR);
+    let sources = generated.files.iter().map(|f| (&f.path, &f.text));
+    let outputs = generated.outputs.iter().map(|f| (&f.path, &f.contents));
+    for (path, text) in sources.chain(outputs) {
+        let rel = Path::new(path.as_str());
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            continue;
+        }
+        let target = shadow.join(rel);
+        if std::fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = target.with_extension("lunora-tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &target)?;
+    }
+    Ok(())
+}
 
 pub fn run(
     global: &GlobalArgs,
@@ -67,6 +154,15 @@ pub fn run(
             );
             return exit;
         }
+    }
+
+    let clean = exit == Exit::Ok;
+    if let Err(e) = prepare_shadow(&root, clean) {
+        let _ = writeln!(
+            stderr,
+            "error: cannot prepare {SHADOW_DIR}/ (the copy wrangler dev runs): {e}"
+        );
+        return Exit::Failure;
     }
 
     let exit = super::migrations::apply_local(&root, stderr);
@@ -98,7 +194,9 @@ pub fn run(
     let specs: [(&str, Command); 2] = [
         ("wrangler", {
             let mut cmd = super::app_tool(&root, "wrangler");
-            cmd.args(["dev", "--ip", "127.0.0.1"]);
+            cmd.args(["dev", "--ip", "127.0.0.1", "--persist-to"])
+                .arg(root.join(".wrangler").join("state"))
+                .current_dir(root.join(SHADOW_DIR));
             cmd
         }),
         ("vite", {
@@ -170,8 +268,10 @@ struct Running {
 }
 
 fn spawn(name: &'static str, mut cmd: Command, root: &Path) -> std::io::Result<Running> {
-    cmd.current_dir(root)
-        .stdin(Stdio::null())
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root);
+    }
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     #[cfg(unix)]
@@ -287,7 +387,15 @@ fn spawn_watch(
     let root: PathBuf = root.to_path_buf();
     Ok(thread::spawn(move || {
         let mut source = Stoppable { inner, stop };
-        let mut generate = |r: &Path, fs: &dyn Vfs| pipeline::generate(r, fs);
+        let mut generate = |r: &Path, fs: &dyn Vfs| {
+            let generated = pipeline::generate(r, fs);
+            if !has_errors(&generated.diagnostics) && !generated.outputs.is_empty() {
+                if let Err(e) = sync_shadow(r, &generated) {
+                    eprintln!("[lunora] cannot update {SHADOW_DIR}/: {e}");
+                }
+            }
+            generated
+        };
         let mut out = Prefixed::new("[lunora]", std::io::stdout());
         let mut err = Prefixed::new("[lunora]", std::io::stderr());
         watch_loop(
