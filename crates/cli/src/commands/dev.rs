@@ -389,10 +389,9 @@ fn spawn_watch(
         let mut source = Stoppable { inner, stop };
         let mut generate = |r: &Path, fs: &dyn Vfs| {
             let generated = pipeline::generate(r, fs);
-            if !has_errors(&generated.diagnostics) && !generated.outputs.is_empty() {
-                if let Err(e) = sync_shadow(r, &generated) {
-                    eprintln!("[lunora] cannot update {SHADOW_DIR}/: {e}");
-                }
+            let clean = !has_errors(&generated.diagnostics) && !generated.outputs.is_empty();
+            if clean && let Err(e) = sync_shadow(r, &generated) {
+                eprintln!("[lunora] cannot update {SHADOW_DIR}/: {e}");
             }
             generated
         };
