@@ -236,12 +236,23 @@ pub fn pending(exec: &mut dyn Executor, files: &[Migration]) -> Result<Vec<Strin
         .collect())
 }
 
-/// Applies every pending migration in order; returns the applied names
-/// (empty when everything was already applied). `on_applied` runs after each.
+/// What `apply` reports as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// This run applied the migration.
+    Applied(&'a str),
+    /// Another run applied it between our status read and our attempt (our
+    /// unit failed on the tracking row's PRIMARY KEY and left nothing).
+    AppliedElsewhere(&'a str),
+}
+
+/// Applies every pending migration in order; returns the names this run
+/// applied (empty when everything was already applied). `on_event` runs
+/// after each migration.
 pub fn apply(
     exec: &mut dyn Executor,
     files: &[Migration],
-    on_applied: &mut dyn FnMut(&str),
+    on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<String>, ApplyError> {
     let todo = pending(exec, files)?;
     let mut applied = Vec::new();
@@ -255,6 +266,7 @@ pub fn apply(
                     .any(|e| e.name == m.name && matches!(e.state, State::Applied { .. }))
             });
             if done_elsewhere {
+                on_event(Event::AppliedElsewhere(&m.name));
                 continue;
             }
             return Err(ApplyError::Failed {
@@ -263,7 +275,7 @@ pub fn apply(
                 message,
             });
         }
-        on_applied(&m.name);
+        on_event(Event::Applied(&m.name));
         applied.push(m.name.clone());
     }
     Ok(applied)
@@ -353,11 +365,15 @@ impl AppDb {
         pending(&mut self.executor(), &self.migrations).map_err(|e| self.apply_failure(e))
     }
 
-    /// Applies every pending migration; `on_applied(name)` after each.
-    /// Holds [`LOCK_FILE`] for the whole run.
-    pub fn apply(&self, on_applied: &mut dyn FnMut(&str)) -> Result<Vec<String>, Failure> {
-        let _lock = self.lock()?;
-        apply(&mut self.executor(), &self.migrations, on_applied).map_err(|e| self.apply_failure(e))
+    /// Applies every pending migration; `on_event` after each.
+    /// Holds [`LOCK_FILE`] for the whole run, unless `LUNORA_MIGRATE_NO_LOCK`
+    /// is set (tests use it to exercise the PRIMARY KEY path on real D1).
+    pub fn apply(&self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<Vec<String>, Failure> {
+        let _lock = match std::env::var_os("LUNORA_MIGRATE_NO_LOCK") {
+            Some(_) => None,
+            None => Some(self.lock()?),
+        };
+        apply(&mut self.executor(), &self.migrations, on_event).map_err(|e| self.apply_failure(e))
     }
 
     fn lock(&self) -> Result<std::fs::File, Failure> {
@@ -564,7 +580,12 @@ mod tests {
     fn applies_in_file_order_and_records_each() {
         let mut db = Sqlite::new();
         let mut seen = Vec::new();
-        let applied = apply(&mut db, &two(), &mut |n| seen.push(n.to_owned())).expect("apply");
+        let applied = apply(&mut db, &two(), &mut |e| {
+            if let Event::Applied(n) = e {
+                seen.push(n.to_owned());
+            }
+        })
+        .expect("apply");
         assert_eq!(applied, ["20260101000000_init", "20260102000000_more"]);
         assert_eq!(seen, applied);
         assert_eq!(db.tables(), ["_lunora_migrations", "a", "b"]);

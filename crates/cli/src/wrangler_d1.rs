@@ -123,7 +123,7 @@ impl WranglerExecutor {
             )
         })?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let parsed: Option<serde_json::Value> = serde_json::from_str(stdout.trim()).ok();
+        let parsed = json_document(&stdout);
         match parsed {
             Some(serde_json::Value::Array(sets)) if out.status.success() => Ok(sets),
             Some(v) => {
@@ -146,6 +146,24 @@ impl WranglerExecutor {
             }
         }
     }
+}
+
+/// The JSON document wrangler printed: the whole output, or (when something
+/// printed lines before it) from the first line that opens an array or object.
+fn json_document(stdout: &str) -> Option<serde_json::Value> {
+    if let Ok(v) = serde_json::from_str(stdout.trim()) {
+        return Some(v);
+    }
+    let mut offset = 0;
+    for line in stdout.split_inclusive('\n') {
+        if (line.starts_with('[') || line.starts_with('{'))
+            && let Ok(v) = serde_json::from_str(stdout[offset..].trim())
+        {
+            return Some(v);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn text_of(v: &serde_json::Value) -> String {
@@ -214,6 +232,17 @@ mod tests {
     { "binding": "DB", "database_name": "app", "database_id": "00000000-0000-4000-8000-000000000000", },
   ],
 }"#;
+
+    #[test]
+    fn json_after_log_lines_is_found() {
+        assert_eq!(json_document("[1]\n"), Some(serde_json::json!([1])));
+        assert_eq!(
+            json_document("▲ [WARNING] something\n{\"error\": {\"text\": \"x\"}}\n"),
+            Some(serde_json::json!({"error": {"text": "x"}}))
+        );
+        assert_eq!(json_document("no json\n[oops\n"), None);
+        assert_eq!(json_document(""), None);
+    }
 
     #[test]
     fn the_binding_comes_from_wrangler_config() {

@@ -74,9 +74,9 @@ function run(app, args, extraEnv = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
 }
 
-function runAsync(app, args) {
+function runAsync(app, args, extraEnv = {}) {
   return new Promise((done, fail) => {
-    const child = spawn(lunora, args, { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(lunora, args, { cwd: app, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -114,6 +114,14 @@ function objects(app) {
     "SELECT name FROM sqlite_master WHERE type IN ('table','index') AND name NOT LIKE '\\_cf%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name",
   );
   return rows.map((row) => row.name);
+}
+
+/** Every user object's SQL and every row of every table, in one read. */
+function dump(app) {
+  const [tables] = sql(app, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name");
+  const selects = tables.map((t) => `SELECT * FROM "${t.name}" ORDER BY rowid`);
+  const sets = sql(app, ["SELECT type, name, sql FROM sqlite_master ORDER BY name", ...selects].join("; "));
+  return { schema: sets[0], rows: Object.fromEntries(tables.map((t, i) => [t.name, sets[i + 1]])) };
 }
 
 function tracked(app) {
@@ -214,6 +222,7 @@ test("tutorial step 3, then apply --local twice, status (human and JSON)", () =>
   r = run(app, ["migrate", "apply", "--format", "json"]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).applied, []);
+  assert.deepEqual(JSON.parse(r.stdout).applied_elsewhere, []);
 
   console.log(
     `TIMING migrate apply --local: first (1 migration) ${first.seconds.toFixed(2)} s, second (nothing to apply) ${second.seconds.toFixed(2)} s`,
@@ -244,9 +253,12 @@ test("a migration failing midway leaves D1 exactly as it was; earlier ones stay 
   assert.match(r.stderr, new RegExp(`× lunora/migrations/${bad}\\.sql: migration \`${bad}\` failed`));
   assert.match(r.stderr, /help: nothing of it was applied/);
   assert.match(r.stderr, /1 migration\(s\) applied to D1 `DB` \(--local\) before it stopped/);
-  // Again, as JSON: `good` is applied now, `bad` fails the same way.
+  // Again, as JSON: `good` is applied now, `bad` fails the same way, and the
+  // whole database (schema and every row) is byte-for-byte what it was.
+  const dumpBefore = dump(app);
   r = run(app, ["migrate", "apply", "--local", "--format", "json"]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.deepEqual(dump(app), dumpBefore);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(doc.applied, []);
   assert.equal(doc.diagnostics.length, 1);
@@ -309,7 +321,16 @@ test("an edited applied migration stops the run with a diagnostic; nothing appli
   assert.deepEqual(tracked(app).map((row) => row.name), [init]);
 });
 
-test("two concurrent `migrate apply --local` runs apply each migration exactly once", async () => {
+for (const [how, extraEnv] of [
+  ["the lock file", {}],
+  ["the tracking row's PRIMARY KEY alone (lock disabled)", { LUNORA_MIGRATE_NO_LOCK: "1" }],
+]) {
+  test(`two concurrent \`migrate apply --local\` runs apply each migration exactly once: ${how}`, async () => {
+    await concurrentRuns(extraEnv, how);
+  });
+}
+
+async function concurrentRuns(extraEnv, how) {
   const app = makeApp();
   const init = generateInit(app);
   // Not idempotent on their own: applied twice they would log twice or fail.
@@ -325,19 +346,29 @@ test("two concurrent `migrate apply --local` runs apply each migration exactly o
   }
   const started = performance.now();
   const [a, b] = await Promise.all([
-    runAsync(app, ["migrate", "apply", "--local", "--format", "json"]),
-    runAsync(app, ["migrate", "apply", "--local", "--format", "json"]),
+    runAsync(app, ["migrate", "apply", "--local", "--format", "json"], extraEnv),
+    runAsync(app, ["migrate", "apply", "--local", "--format", "json"], extraEnv),
   ]);
   const seconds = (performance.now() - started) / 1000;
   assert.equal(a.code, 0, a.stdout + a.stderr);
   assert.equal(b.code, 0, b.stdout + b.stderr);
-  const appliedA = JSON.parse(a.stdout).applied;
-  const appliedB = JSON.parse(b.stdout).applied;
+  const docA = JSON.parse(a.stdout);
+  const docB = JSON.parse(b.stdout);
+  const appliedA = docA.applied;
+  const appliedB = docB.applied;
+  // Each migration applied by exactly one of the runs; one that a run saw
+  // pending but lost to the other (PRIMARY KEY) is reported as applied elsewhere.
   assert.deepEqual([...appliedA, ...appliedB].sort(), names, `a: ${appliedA}, b: ${appliedB}`);
+  for (const name of docA.applied_elsewhere) assert.ok(appliedB.includes(name), name);
+  for (const name of docB.applied_elsewhere) assert.ok(appliedA.includes(name), name);
+  const collisions = docA.applied_elsewhere.length + docB.applied_elsewhere.length;
+  if (!extraEnv.LUNORA_MIGRATE_NO_LOCK) assert.equal(collisions, 0, "the lock serializes the runs");
   assert.deepEqual(tracked(app).map((row) => row.name), names);
   assert.deepEqual(sql(app, "SELECT step FROM log ORDER BY rowid"), [[{ step: 1 }, { step: 2 }, { step: 3 }]]);
-  console.log(`TIMING two concurrent migrate apply --local runs, 4 migrations in all: ${seconds.toFixed(2)} s`);
-});
+  console.log(
+    `TIMING two concurrent migrate apply --local runs (${how}), 4 migrations in all: ${seconds.toFixed(2)} s; applied by a: ${appliedA.length}, by b: ${appliedB.length}, lost to the other run (PRIMARY KEY): ${collisions}`,
+  );
+}
 
 test("no D1 binding in wrangler.jsonc: a diagnostic pointing into the file", () => {
   const app = makeApp();

@@ -432,10 +432,20 @@ pub fn apply_command(
     let where_ = db.describe();
     let started = std::time::Instant::now();
     let mut applied_names: Vec<String> = Vec::new();
-    let mut report = |name: &str| {
-        applied_names.push(name.to_owned());
+    let mut elsewhere: Vec<String> = Vec::new();
+    let mut report = |event: migrate_runner::Event<'_>| {
+        let (name, what) = match event {
+            migrate_runner::Event::Applied(name) => {
+                applied_names.push(name.to_owned());
+                (name, "applied")
+            }
+            migrate_runner::Event::AppliedElsewhere(name) => {
+                elsewhere.push(name.to_owned());
+                (name, "applied meanwhile by another run:")
+            }
+        };
         if format == Format::Human {
-            let _ = writeln!(stderr, "  applied {name}");
+            let _ = writeln!(stderr, "  {what} {name}");
         }
     };
     let result = db.apply(&mut report);
@@ -443,6 +453,7 @@ pub fn apply_command(
     let mut extra = serde_json::Map::new();
     extra.insert("database".into(), database_json(&db));
     extra.insert("applied".into(), applied_names.clone().into());
+    extra.insert("applied_elsewhere".into(), elsewhere.into());
     match result {
         Err(f) => {
             let exit = render_failure(&f, format, color, extra, stdout, stderr);
