@@ -33,13 +33,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lunora_parser::{Vfs, has_errors};
+use lunora_parser::has_errors;
 
 use crate::args::{DevArgs, GlobalArgs};
+use crate::pipeline::{self, Generated};
+use crate::render::Color;
 use crate::root::GENERATED_DIR;
-use crate::watch::source::{EventSource, NotifySource, Recv};
-use crate::watch::{Timing, watch_loop};
-use crate::{Exit, Format, pipeline};
+use crate::watch::source::{NotifySource, Stoppable};
+use crate::watch::{Engine, Incremental, Options, Timing, watch_loop_with};
+use crate::{Exit, Format};
 
 /// The port vite serves the app on (the template's `vite.config.ts` agrees).
 pub const VITE_PORT: u16 = 5173;
@@ -375,62 +377,50 @@ fn group_alive(_child: &Child) -> bool {
     false
 }
 
-/// The watch loop in a thread, over `lunora/` only (not `node_modules/`),
-/// until `stop` is set. Its reports are prefixed `[lunora]`.
+/// The incremental watch loop ([`crate::watch`]) in a thread, over the app
+/// (`NotifySource::for_app`: `lunora/` and the files it reads, never
+/// `node_modules/`), until `stop` is set. Its reports are prefixed `[lunora]`;
+/// each clean run is copied into [`SHADOW_DIR`].
 fn spawn_watch(
     root: &Path,
     format: Format,
     stop: Arc<AtomicBool>,
 ) -> Result<thread::JoinHandle<()>, String> {
-    let inner = NotifySource::new(&root.join("lunora"))
-        .map_err(|e| format!("cannot watch {}/lunora: {e}", root.display()))?;
+    let inner =
+        NotifySource::for_app(root).map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
     let root: PathBuf = root.to_path_buf();
     Ok(thread::spawn(move || {
-        let mut source = Stoppable { inner, stop };
-        let mut generate = |r: &Path, fs: &dyn Vfs| {
-            let generated = pipeline::generate(r, fs);
-            let clean = !has_errors(&generated.diagnostics) && !generated.outputs.is_empty();
-            if clean && let Err(e) = sync_shadow(r, &generated) {
-                eprintln!("[lunora] cannot update {SHADOW_DIR}/: {e}");
-            }
-            generated
+        let mut source = Stoppable::new(inner, stop);
+        let mut engine = ShadowSync {
+            inner: Incremental::new(&root),
         };
         let mut out = Prefixed::new("[lunora]", std::io::stdout());
         let mut err = Prefixed::new("[lunora]", std::io::stderr());
-        watch_loop(
-            &root,
-            &mut source,
+        let options = Options {
             format,
-            Timing::default(),
-            &mut generate,
-            &mut out,
-            &mut err,
-        );
+            timing: Timing::default(),
+            color: Color::Never,
+        };
+        watch_loop_with(&root, &mut source, options, &mut engine, &mut out, &mut err);
         let _ = out.flush();
         let _ = err.flush();
     }))
 }
 
-/// An event source that reports `Closed` once `stop` is set.
-struct Stoppable {
-    inner: NotifySource,
-    stop: Arc<AtomicBool>,
+/// The incremental engine, plus: after a clean run, the sources it read and
+/// the generated files go to [`SHADOW_DIR`].
+struct ShadowSync {
+    inner: Incremental,
 }
 
-impl EventSource for Stoppable {
-    fn recv(&mut self, timeout: Option<Duration>) -> Recv {
-        let start = Instant::now();
-        loop {
-            if self.stop.load(Ordering::Relaxed) {
-                return Recv::Closed;
-            }
-            let left = timeout.map(|t| t.saturating_sub(start.elapsed()));
-            let wait = left.map_or(POLL, |l| l.min(POLL));
-            match self.inner.recv(Some(wait)) {
-                Recv::Timeout if left.is_none_or(|l| l > wait) => continue,
-                other => return other,
-            }
+impl Engine for ShadowSync {
+    fn regenerate(&mut self, root: &Path, changed: &[PathBuf]) -> &Generated {
+        let generated = self.inner.update(changed);
+        let clean = !has_errors(&generated.diagnostics) && !generated.outputs.is_empty();
+        if clean && let Err(e) = sync_shadow(root, generated) {
+            eprintln!("[lunora] cannot update {SHADOW_DIR}/: {e}");
         }
+        generated
     }
 }
 
