@@ -113,16 +113,25 @@ export async function createGuest(env: Record<string, unknown>, ttlMs = GUEST_TO
 
 const subjectCache = new Map<string, string>();
 
-/** Maps a verified external subject to its `users` row, creating it on first sight. */
-export async function userForSubject(env: Record<string, unknown>, subject: string, name?: string): Promise<string> {
+/**
+ * Maps a verified external subject to its `users` row, creating it on first sight (then calling
+ * `created`, so live queries on `users` can be told).
+ */
+export async function userForSubject(
+  env: Record<string, unknown>,
+  subject: string,
+  name?: string,
+  created?: () => Promise<void>,
+): Promise<string> {
   const cached = subjectCache.get(subject);
   if (cached) return cached;
   const db = requireDb(env);
   const id = newId("users");
-  await db
+  const res = await db
     .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject", "name") VALUES (?, ?, ?, ?) ON CONFLICT("subject") DO NOTHING`)
     .bind(id, Date.now(), subject, name ?? null)
     .run();
+  if ((res.meta?.changes ?? 0) > 0) await created?.();
   const row = await db.prepare(`SELECT "_id" FROM "users" WHERE "subject" = ?`).bind(subject).first<{ _id: string }>();
   if (!row) throw new LunoraRuntimeError("auth_failed", "could not create the user row", 500);
   subjectCache.set(subject, row._id);
@@ -137,13 +146,14 @@ export async function authenticate(
   env: Record<string, unknown>,
   token: string | null,
   verifier: TokenVerifier | undefined,
+  usersWritten?: () => Promise<void>,
 ): Promise<Identity | null> {
   if (!token) return null;
   const guest = token.split(".").length === 2 ? await verifyGuestToken(env, token) : null;
   if (guest) return guest;
   if (verifier) {
     const verified = await verifier(token, env);
-    if (verified) return { subject: verified.subject, userId: await userForSubject(env, verified.subject, verified.name) };
+    if (verified) return { subject: verified.subject, userId: await userForSubject(env, verified.subject, verified.name, usersWritten) };
   }
   throw new LunoraRuntimeError("unauthenticated", "invalid or tampered auth token", 401);
 }

@@ -187,6 +187,21 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
   );
   const globalTables = new Set(Object.entries(wiring.tables).flatMap(([name, t]) => (t.placement === "global" ? [name] : [])));
 
+  /**
+   * The Worker itself wrote `users` (a new guest, or a verified subject seen for the first time):
+   * tell root, as a mutation in a shard object would, so live queries on `users` re-run.
+   */
+  function usersWritten(env: Env): () => Promise<void> {
+    return async () => {
+      const res = await stub(env, ROOT).fetch("https://lunora.internal/invalidate", {
+        method: "POST",
+        headers: { "x-lunora-object": ROOT },
+        body: JSON.stringify({ tables: ["users"] }),
+      });
+      await res.body?.cancel();
+    };
+  }
+
   function namespace(env: Env): DurableObjectNamespace {
     const ns = env[shardBinding] as DurableObjectNamespace | undefined;
     if (!ns) throw new LunoraRuntimeError("misconfigured", `missing Durable Object binding "${shardBinding}"`, 500);
@@ -246,10 +261,12 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       try {
         if (url.pathname === "/api/auth/guest" && request.method === "POST") {
           if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
-          return json(await createGuest(env, options.guestTokenTtlMs), 200, cors);
+          const guest = await createGuest(env, options.guestTokenTtlMs);
+          await usersWritten(env)();
+          return json(guest, 200, cors);
         }
         if (url.pathname === "/api/call" && request.method === "POST") {
-          const identity = await authenticate(env, bearer(request), options.verifyToken);
+          const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env));
           const body = await readCallBody(request);
           if (typeof body.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
           const value = await dispatch(env, body.path, body.args, identity, false);
@@ -270,7 +287,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           if (object !== ROOT && !shardFamilies.has(familyOf(object))) {
             throw new LunoraRuntimeError("bad_request", `unknown object "${object}"`);
           }
-          const identity = await authenticate(env, url.searchParams.get("token"), options.verifyToken);
+          const identity = await authenticate(env, url.searchParams.get("token"), options.verifyToken, usersWritten(env));
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
           headers.set("x-lunora-user", identity?.userId ?? "");

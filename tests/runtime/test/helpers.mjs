@@ -30,6 +30,7 @@ export async function startApp() {
     .filter(Boolean);
   await db.batch(ddl.map((s) => db.prepare(s)));
   const ns = await mf.getDurableObjectNamespace("LUNORA_SHARD");
+  const clients = [];
   return {
     mf,
     url,
@@ -43,7 +44,9 @@ export async function startApp() {
       return body.value;
     },
     client(options = {}) {
-      return new LunoraClient(url, { storage: null, WebSocket, minBackoffMs: 20, maxBackoffMs: 200, ...options });
+      const client = new LunoraClient(url, { storage: null, WebSocket, minBackoffMs: 20, maxBackoffMs: 200, ...options });
+      clients.push(client);
+      return client;
     },
     async call(pathName, args, token) {
       const headers = { "content-type": "application/json" };
@@ -56,6 +59,8 @@ export async function startApp() {
       return res.json();
     },
     async dispose() {
+      // Clients a failed test left open would keep reconnecting (and the process alive).
+      for (const client of clients) client.close();
       await mf.dispose();
     },
   };

@@ -131,6 +131,23 @@ test("a shard query reading a global table updates when the table is written in 
   client.close();
 });
 
+test("users rows written by the Worker (guest sign-in, a verifier's new subject) update live queries", async () => {
+  let subjects;
+  const client = app.client({ auth: "none" });
+  client.subscribe(ref("users:subjects"), {}, (v) => (subjects = v));
+  await until(() => subjects !== undefined, 5000, "initial result");
+  const { userId } = await app.guest();
+  const guestSubject = `guest:${userId.slice("users:".length)}`;
+  await until(() => subjects.includes(guestSubject), 5000, "the new guest in the live list");
+  // A verified external subject seen for the first time creates its row during authentication.
+  const ch = await call("channels:create", { name: "users-live" }, (await app.guest()).token);
+  await call("messages:send", { channelId: ch, text: "hi" }, "ext:livebob");
+  await until(() => subjects.includes("ext|livebob"), 5000, "the verifier's new user in the live list");
+  const stored = (await app.db.prepare(`SELECT subject FROM users ORDER BY subject`).all()).results.map((r) => r.subject);
+  assert.deepEqual([...subjects].sort(), stored.sort());
+  client.close();
+});
+
 test("reconnect: the client re-subscribes and converges", async () => {
   const { token } = await app.guest();
   const ch = await call("channels:create", { name: "reconnect" }, token);

@@ -1,0 +1,7 @@
+import { query } from "./_generated/server";
+
+/** The built-in `users` table, live: rows are written by the Worker itself (guest sign-in, verifier). */
+export const subjects = query.query(async ({ ctx }) => {
+  const rows = await ctx.db.query("users").withIndex("by_subject").collect();
+  return rows.map((u) => u.subject);
+});
