@@ -239,6 +239,8 @@ pub fn pending(exec: &mut dyn Executor, files: &[Migration]) -> Result<Vec<Strin
 /// What `apply` reports as it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event<'a> {
+    /// Another run on this machine holds the lock; this one waits for it.
+    Waiting,
     /// This run applied the migration.
     Applied(&'a str),
     /// Another run applied it between our status read and our attempt (our
@@ -371,12 +373,14 @@ impl AppDb {
     pub fn apply(&self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<Vec<String>, Failure> {
         let _lock = match std::env::var_os("LUNORA_MIGRATE_NO_LOCK") {
             Some(_) => None,
-            None => Some(self.lock()?),
+            None => Some(self.lock(on_event)?),
         };
         apply(&mut self.executor(), &self.migrations, on_event).map_err(|e| self.apply_failure(e))
     }
 
-    fn lock(&self) -> Result<std::fs::File, Failure> {
+    /// Takes [`LOCK_FILE`]; `on_event(Event::Waiting)` first when another
+    /// run holds it.
+    fn lock(&self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<std::fs::File, Failure> {
         let path = self.root.join(LOCK_FILE);
         let io = |e: std::io::Error| {
             self.fail(
@@ -397,7 +401,14 @@ impl AppDb {
             .write(true)
             .open(&path)
             .map_err(io)?;
-        file.lock().map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                on_event(Event::Waiting);
+                file.lock().map_err(io)?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
         Ok(file)
     }
 

@@ -166,3 +166,36 @@ fn remote_with_the_placeholder_id_stops_before_wrangler_runs() {
     // Locally the placeholder is fine.
     assert_eq!(lunora(&root, &["migrate", "apply", "--local"]).code, 0);
 }
+
+#[test]
+fn a_second_run_waits_for_the_lock_and_says_so() {
+    use std::io::{BufRead, BufReader};
+    let (_tmp, root) = app(EMPTY, 0);
+    let lock_path = root.join(".wrangler/lunora-migrate.lock");
+    std::fs::create_dir_all(lock_path.parent().expect("parent")).expect("mkdir");
+    let held = std::fs::File::create(&lock_path).expect("lock file");
+    held.lock().expect("hold the lock");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lunora"))
+        .args(["migrate", "apply", "--local"])
+        .current_dir(&root)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("read");
+    assert_eq!(
+        line,
+        "  waiting for another `lunora migrate apply`, which holds .wrangler/lunora-migrate.lock\n"
+    );
+    assert!(
+        calls(&root).is_empty(),
+        "nothing ran while the lock was held"
+    );
+    drop(held);
+    let status = child.wait().expect("wait");
+    assert!(status.success());
+    assert_eq!(calls(&root).len(), 1, "it ran once the lock was free");
+}

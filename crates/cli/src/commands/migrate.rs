@@ -443,6 +443,10 @@ pub fn apply_command(
                 elsewhere.push(name.to_owned());
                 (name, "applied meanwhile by another run:")
             }
+            migrate_runner::Event::Waiting => (
+                migrate_runner::LOCK_FILE,
+                "waiting for another `lunora migrate apply`, which holds",
+            ),
         };
         if format == Format::Human {
             let _ = writeln!(stderr, "  {what} {name}");
