@@ -295,3 +295,37 @@ test("subscribing to another object's data with crafted arguments or object name
   fake.ws.close();
   assert.deepEqual(await state(), before);
 });
+
+test("the runtime's internal headers sent by a client are ignored (no identity or object spoofing)", async () => {
+  const before = await state();
+  const spoof = { "x-lunora-user": userId, "x-lunora-object": `channelId:${chB}` };
+  // HTTP: anonymous stays anonymous, and a signed-in caller stays itself.
+  const anon = await raw("/api/call", JSON.stringify({ path: "users:me", args: {} }), spoof);
+  assert.equal(anon.status, 200);
+  assert.equal(anon.body.value, null);
+  const other = await app.guest();
+  const signed = await raw("/api/call", JSON.stringify({ path: "users:me", args: {} }), { ...spoof, authorization: `Bearer ${other.token}` });
+  assert.equal(signed.body.value, other.userId);
+  expectError(
+    await raw("/api/call", JSON.stringify({ path: "messages:send", args: { channelId: chA, text: "spoofed" } }), spoof),
+    400,
+    "function_error",
+    "send with a spoofed user header",
+  );
+  // WebSocket: the same headers on the upgrade request.
+  const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=root`, { headers: spoof });
+  const replies = [];
+  ws.on("message", (data) => replies.push(JSON.parse(String(data))));
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  ws.send(JSON.stringify({ t: "sub", id: "me", path: "users:me", args: {} }));
+  ws.send(JSON.stringify({ t: "sub", id: "chA", path: "messages:list", args: { channelId: chA } }));
+  await until(() => replies.length === 2, 5000, "two replies");
+  const byId = Object.fromEntries(replies.map((r) => [r.id, r]));
+  assert.equal(byId.me.t, "result");
+  assert.equal(byId.me.value, null, "anonymous on the socket despite the header");
+  assert.equal(byId.chA.error?.code, "wrong_object", "the socket is root's, whatever the header says");
+  ws.close();
+  const after = await state();
+  // The guest created above is the only change.
+  assert.deepEqual({ ...after, d1: { ...after.d1, users: after.d1.users.filter((u) => u._id !== other.userId) } }, before);
+});
