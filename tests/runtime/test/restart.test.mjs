@@ -148,3 +148,38 @@ test("restart mid-stream: the object is aborted while writers write; clients rec
     `restart: acknowledged writes at the aborts ${ackedAtAbort}; ${failures.length} write attempts failed and were retried or found stored; sockets per client ${views.map((v) => v.opened.length)}`,
   );
 });
+
+async function abort(object) {
+  const ns = await app.mf.getDurableObjectNamespace("LUNORA_SHARD");
+  const before = (await app.debug(object)).instance;
+  await ns
+    .get(ns.idFromName(object))
+    .fetch("https://lunora.internal/debug/abort", { headers: { "x-lunora-object": object } })
+    .catch(() => {});
+  assert.notEqual((await app.debug(object)).instance, before, `${object} restarted`);
+}
+
+test("restarts of root and of a watching shard: global writes still reach shard live queries", async () => {
+  const { token } = await app.guest();
+  const ch = await call("channels:create", { name: "watch-restart" }, token);
+  const other = await call("channels:create", { name: "watch-restart-other" }, token);
+  let seen;
+  const log = [];
+  const client = app.client({ auth: "none", WebSocket: recordingSocket(log) });
+  client.subscribe(ref("messages:withChannel"), { channelId: ch }, (v) => (seen = v));
+  await until(() => seen?.name === "watch-restart", 5000, "initial result");
+  // Root forgets everything in memory; its watcher list is in its storage.
+  await abort("root");
+  await call("messages:renameChannel", { channelId: other, target: ch, name: "after-root-restart" }, token);
+  await until(() => seen.name === "after-root-restart", 5000, "a global write from another shard after root restarted");
+  // The watching shard restarts: its client reconnects, re-subscribes, and the shard watches again.
+  const results = log.filter((m) => m.t === "result").length;
+  await abort(`channelId:${ch}`);
+  // Wait for the re-subscription, so the writes below reach a running live query.
+  await until(() => log.filter((m) => m.t === "result").length > results, 5000, "the re-subscription");
+  await call("channels:rename", { id: ch, name: "after-shard-restart" }, token);
+  await until(() => seen.name === "after-shard-restart", 5000, "a global write in root after the shard restarted");
+  await call("messages:renameChannel", { channelId: other, target: ch, name: "both" }, token);
+  await until(() => seen.name === "both", 5000, "and one from another shard");
+  client.close();
+});
