@@ -165,6 +165,24 @@ fn remote_with_the_placeholder_id_stops_before_wrangler_runs() {
     assert!(calls(&root).is_empty(), "wrangler was not run");
     // Locally the placeholder is fine.
     assert_eq!(lunora(&root, &["migrate", "apply", "--local"]).code, 0);
+
+    // With a real id, --remote reaches wrangler with `--remote`.
+    let config = WRANGLER_JSONC.replace(
+        "00000000-0000-4000-8000-000000000000",
+        "6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+    );
+    std::fs::write(root.join("wrangler.jsonc"), config).expect("config");
+    let r = lunora(&root, &["migrate", "status", "--remote"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "migrations of D1 `DB` (--remote):\n0 applied, 0 pending, 0 need attention\n"
+    );
+    let calls = calls(&root);
+    assert!(
+        calls[calls.len() - 1].starts_with("d1 execute DB --remote --json --yes --command "),
+        "{calls:?}"
+    );
 }
 
 #[test]
