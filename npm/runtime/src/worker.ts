@@ -55,6 +55,9 @@ function publicFunction(wiring: Wiring, path: unknown, internal = false): Wiring
 /** Largest request body / WebSocket message accepted from a client (bytes). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/** Most live subscriptions one socket may hold (each is a stored row). */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1000;
+
 function tooLarge(size: number): LunoraRuntimeError {
   return new LunoraRuntimeError("too_large", `message of ${size} bytes exceeds the limit of ${MAX_MESSAGE_BYTES} bytes`, 413);
 }
@@ -714,6 +717,10 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           // The route is recomputed from the validated args: a subscription for another object is refused.
           this.checkRoute(fn, args);
           this.leave(att.sock, id);
+          const held = Number(this.sql.exec(`SELECT count(*) AS n FROM _lunora_subs WHERE sock = ?`, att.sock).toArray()[0]?.["n"] ?? 0);
+          if (held >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+            throw new LunoraRuntimeError("too_many", `a socket holds at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions`);
+          }
           const encodedArgs = encodeValue(msg.args ?? {});
           const g = this.group(path, encodedArgs, att.uid);
           if (g.value === undefined) {

@@ -329,3 +329,25 @@ test("the runtime's internal headers sent by a client are ignored (no identity o
   // The guest created above is the only change.
   assert.deepEqual({ ...after, d1: { ...after.d1, users: after.d1.users.filter((u) => u._id !== other.userId) } }, before);
 });
+
+test("a socket holds at most 1000 subscriptions: the next is refused with too_many, the others keep working", async () => {
+  const before = await state();
+  const { ws, replies } = await openSocket(`channelId:${chA}`, token);
+  for (let i = 0; i < 1000; i++) ws.send(JSON.stringify({ t: "sub", id: `s${i}`, path: "messages:list", args: { channelId: chA } }));
+  await until(() => replies.length === 1000, 20_000, "1000 results");
+  assert.ok(replies.every((r) => r.t === "result"));
+  ws.send(JSON.stringify({ t: "sub", id: "over", path: "messages:list", args: { channelId: chA, limit: 1 } }));
+  // Re-subscribing an id it already holds is not a new subscription.
+  ws.send(JSON.stringify({ t: "sub", id: "s1", path: "messages:list", args: { channelId: chA, limit: 2 } }));
+  await until(() => replies.length === 1002, 5000, "two more replies");
+  assert.equal(replies[1000].id, "over");
+  assert.equal(replies[1000].error?.code, "too_many");
+  assert.equal(replies[1001].id, "s1");
+  assert.equal(replies[1001].t, "result");
+  ws.send(JSON.stringify({ t: "unsub", id: "s0" }));
+  ws.send(JSON.stringify({ t: "sub", id: "over", path: "messages:list", args: { channelId: chA, limit: 1 } }));
+  await until(() => replies.length === 1003, 5000, "the subscription after an unsub");
+  assert.equal(replies[1002].t, "result");
+  ws.close();
+  assert.deepEqual(await state(), before);
+});
