@@ -259,7 +259,7 @@ pub fn apply(
     let todo = pending(exec, files)?;
     let mut applied = Vec::new();
     for m in files.iter().filter(|m| todo.contains(&m.name)) {
-        if let Err(message) = exec.run_script(&script(m)) {
+        if let Err(message) = run_unit(exec, &script(m)) {
             // Another run may have applied it meanwhile (its tracking row
             // made our unit fail as a whole): then it is done, go on.
             let done_elsewhere = status(exec, files).is_ok_and(|entries| {
@@ -281,6 +281,30 @@ pub fn apply(
         applied.push(m.name.clone());
     }
     Ok(applied)
+}
+
+/// Retries of a unit that failed only because another connection held the
+/// database's write lock (e.g. `wrangler dev` writing while migrating).
+const BUSY_RETRIES: u32 = 4;
+
+fn is_busy(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("sqlite_busy") || m.contains("database is locked")
+}
+
+/// Runs one unit; a busy database is retried (the failed attempt left
+/// nothing behind, so running it again is safe).
+fn run_unit(exec: &mut dyn Executor, sql: &str) -> Result<(), String> {
+    let mut attempt = 0;
+    loop {
+        match exec.run_script(sql) {
+            Err(message) if is_busy(&message) && attempt < BUSY_RETRIES => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
+            }
+            result => return result,
+        }
+    }
 }
 
 // ---- the app-level API (`migrate apply/status`, `dev`, `deploy`) ----------
@@ -836,5 +860,45 @@ mod tests {
             pending(&mut db, &edited),
             Err(ApplyError::Blocked(_))
         ));
+    }
+
+    /// Busy for the first `busy` scripts, then a real database.
+    struct Busy {
+        db: Sqlite,
+        busy: usize,
+    }
+
+    impl Executor for Busy {
+        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+            if self.busy > 0 {
+                self.busy -= 1;
+                return Err("database is locked: SQLITE_BUSY".to_owned());
+            }
+            self.db.run_script(sql)
+        }
+
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+            self.db.query(prelude, select)
+        }
+    }
+
+    #[test]
+    fn a_busy_database_is_retried_then_reported() {
+        let mut db = Busy {
+            db: Sqlite::new(),
+            busy: 2,
+        };
+        let applied = apply(&mut db, &two(), &mut |_| {}).expect("retried");
+        assert_eq!(applied.len(), 2);
+        assert_eq!(db.db.count("a"), 1);
+        let mut db = Busy {
+            db: Sqlite::new(),
+            busy: usize::MAX,
+        };
+        let err = apply(&mut db, &two(), &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(&err, ApplyError::Failed { message, .. } if message.contains("SQLITE_BUSY")),
+            "{err:?}"
+        );
     }
 }
