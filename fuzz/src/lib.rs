@@ -1,6 +1,7 @@
 //! The small snapshot model the migration fuzz target draws from: a few
 //! table, column and index names (some of them SQL keywords), every column type,
-//! nullable or not, and indexes over existing columns and `_creationTime`.
+//! nullable or not, indexes over existing columns and `_creationTime`, and
+//! `--rename` values. The structured app of the `app` target is in [`app`].
 
 pub mod app;
 
@@ -16,11 +17,13 @@ const TABLES: [&str; 6] = ["a", "A", "a__b", "order", "t$1", "b"];
 const COLUMNS: [&str; 6] = ["x", "X", "y", "group", "select", "b__c"];
 const INDEXES: [&str; 5] = ["i", "b", "b__c", "unique", "by_x"];
 
-/// A pair of snapshots: the previous one and the next one.
+/// A pair of snapshots, the previous one and the next one, and `--rename`
+/// values (`old=new` for a table, `table.old=new` for a column).
 #[derive(Debug)]
 pub struct SnapshotPair {
     pub previous: Tables,
     pub next: Tables,
+    pub renames: Vec<String>,
 }
 
 impl<'a> Arbitrary<'a> for SnapshotPair {
@@ -33,8 +36,93 @@ impl<'a> Arbitrary<'a> for SnapshotPair {
         } else {
             tables(u)?
         };
-        Ok(SnapshotPair { previous, next })
+        let renames = renames(u, &previous, &next)?;
+        Ok(SnapshotPair {
+            previous,
+            next,
+            renames,
+        })
     }
+}
+
+/// Mostly none; otherwise renames that could apply (a table only in the
+/// previous snapshot to one only in the next; a column likewise), sometimes
+/// any names at all.
+fn renames(u: &mut Unstructured<'_>, previous: &Tables, next: &Tables) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if !u.ratio(1, 3)? {
+        return Ok(out);
+    }
+    for _ in 0..u.int_in_range(1..=2)? {
+        if u.arbitrary()? {
+            let gone: Vec<&String> = previous.keys().filter(|t| !next.contains_key(*t)).collect();
+            let new: Vec<&String> = next.keys().filter(|t| !previous.contains_key(*t)).collect();
+            if !gone.is_empty() && !new.is_empty() && u.ratio(4, 5)? {
+                out.push(format!("{}={}", u.choose(&gone)?, u.choose(&new)?));
+            } else {
+                out.push(format!("{}={}", u.choose(&TABLES)?, u.choose(&TABLES)?));
+            }
+        } else {
+            let both: Vec<&String> = next.keys().filter(|t| previous.contains_key(*t)).collect();
+            let table = if !both.is_empty() && u.ratio(4, 5)? {
+                (*u.choose(&both)?).clone()
+            } else {
+                (*u.choose(&TABLES)?).to_owned()
+            };
+            let (p, n) = (previous.get(&table), next.get(&table));
+            let gone: Vec<&str> = p
+                .map(|p| {
+                    p.columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .filter(|c| n.is_none_or(|n| n.column(c).is_none()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let new: Vec<&str> = n
+                .map(|n| {
+                    n.columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .filter(|c| p.is_none_or(|p| p.column(c).is_none()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let (old, to) = if !gone.is_empty() && !new.is_empty() && u.ratio(4, 5)? {
+                (*u.choose(&gone)?, *u.choose(&new)?)
+            } else {
+                (*u.choose(&COLUMNS)?, *u.choose(&COLUMNS)?)
+            };
+            out.push(format!("{table}.{old}={to}"));
+        }
+    }
+    Ok(out)
+}
+
+/// True when no two names of `tables` are one SQLite name (the analyzer
+/// rejects such schemas: `schema/duplicate-*`): tables and `<table>__<index>`
+/// compared without ASCII case, and each table's columns likewise.
+pub fn sqlite_names_ok(tables: &Tables) -> bool {
+    let mut objects = std::collections::BTreeSet::new();
+    for (name, def) in tables {
+        if !objects.insert(name.to_ascii_lowercase()) {
+            return false;
+        }
+        for index in def.indexes.keys() {
+            if !objects.insert(format!("{name}__{index}").to_ascii_lowercase()) {
+                return false;
+            }
+        }
+        let mut columns = std::collections::BTreeSet::new();
+        if !def
+            .columns
+            .iter()
+            .all(|c| columns.insert(c.name.to_ascii_lowercase()))
+        {
+            return false;
+        }
+    }
+    true
 }
 
 impl SnapshotPair {
@@ -48,6 +136,10 @@ impl SnapshotPair {
         m.insert(
             "next".into(),
             serde_json::to_value(&self.next).unwrap_or_default(),
+        );
+        m.insert(
+            "renames".into(),
+            serde_json::to_value(&self.renames).unwrap_or_default(),
         );
         serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap_or_default()
     }

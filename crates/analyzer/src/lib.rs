@@ -264,6 +264,10 @@ fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
         }
         None => tables.push(schema::builtin_users()),
     }
+    schema::sqlite_name_clashes(&tables, d);
+    if has_errors(d) {
+        return None;
+    }
 
     let mut ir = Ir {
         tables,

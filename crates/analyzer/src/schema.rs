@@ -853,3 +853,107 @@ pub fn builtin_users() -> Table {
         builtin: true,
     }
 }
+
+/// One name as SQLite stores it, for [`sqlite_name_clashes`].
+struct SqlName {
+    /// `table \`a\`` or `index \`i\` of \`a\``.
+    what: String,
+    at: Option<FileSpan>,
+    is_index: bool,
+}
+
+/// Names Lunora keeps apart but SQLite would not: SQLite ignores ASCII case in
+/// table, index and column names, tables and indexes share one namespace, and
+/// index `i` of table `t` is stored as `t__i` (D1 migrations and the Durable
+/// Object DDL alike). So `Order` and `order`, or index `b__c` of `a` and index
+/// `c` of `a__b` (both `a__b__c`), or fields `x` and `X` of one table, would
+/// fail a migration or, worse, silently share one object (`IF NOT EXISTS`).
+/// Found by the `app` fuzz target. Runs on the final tables (the built-in
+/// `users` included).
+pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
+    let mut seen: std::collections::BTreeMap<String, SqlName> = std::collections::BTreeMap::new();
+    let help = "SQLite ignores case in names, and stores index `i` of table `t` as `t__i`: rename one of them";
+    for t in tables {
+        let mut names = vec![(
+            t.name.clone(),
+            SqlName {
+                what: format!("table `{}`", t.name),
+                at: t.span,
+                is_index: false,
+            },
+        )];
+        for i in &t.indexes {
+            names.push((
+                format!("{}__{}", t.name, i.name),
+                SqlName {
+                    what: format!("index `{}` of `{}`", i.name, t.name),
+                    at: i.span,
+                    is_index: true,
+                },
+            ));
+        }
+        for (sql, name) in names {
+            let key = sql.to_ascii_lowercase();
+            match seen.get(&key) {
+                Some(first) => {
+                    let code = if first.is_index || name.is_index {
+                        Code::DuplicateIndex
+                    } else {
+                        Code::DuplicateTable
+                    };
+                    let msg = format!(
+                        "{} and {} have the same SQLite name `{sql}`",
+                        first.what, name.what
+                    );
+                    if let Some(diag) = clash(code, msg, name.at, first.at) {
+                        d.push(diag.with_help(help));
+                    }
+                }
+                None => {
+                    seen.insert(key, name);
+                }
+            }
+        }
+        let mut fields: HashMap<String, &Field> = HashMap::new();
+        for f in &t.fields {
+            match fields.get(&f.name.to_ascii_lowercase()) {
+                Some(first) => {
+                    let msg = format!(
+                        "fields `{}` and `{}` of `{}` differ only in case",
+                        first.name, f.name, t.name
+                    );
+                    if let Some(diag) = clash(Code::DuplicateField, msg, f.span, first.span) {
+                        d.push(
+                            diag.with_help(
+                                "SQLite ignores case in column names: rename one of them",
+                            ),
+                        );
+                    }
+                }
+                None => {
+                    fields.insert(f.name.to_ascii_lowercase(), f);
+                }
+            }
+        }
+    }
+}
+
+/// A clash labelled at `again` (and at `first` when both are known).
+fn clash(
+    code: Code,
+    msg: String,
+    again: Option<FileSpan>,
+    first: Option<FileSpan>,
+) -> Option<Diagnostic> {
+    match (again, first) {
+        (Some(a), Some(f)) => Some(err(code, msg, a, "clashes with the other name").and_label(
+            f.file,
+            f.span,
+            "first defined here",
+        )),
+        (Some(at), None) | (None, Some(at)) => {
+            Some(err(code, msg, at, "clashes with a built-in name"))
+        }
+        (None, None) => None,
+    }
+}

@@ -854,3 +854,35 @@ fn garbage_and_truncated_inputs_never_panic() {
         let _ = app(&[("lunora/schema.ts", garbage), ("lunora/x.ts", garbage)]);
     }
 }
+
+#[test]
+fn names_that_clash_in_sqlite() {
+    let schema = |tables: &str| app(&[("lunora/schema.ts", &schema_with(tables))]);
+    // Tables equal up to ASCII case, global or not.
+    let r = schema("order: defineTable({}).global(),\nOrder: defineTable({}),");
+    assert_eq!(codes(&r), ["schema/duplicate-table"]);
+    assert_eq!(primary_text(&r, Code::DuplicateTable), "Order");
+    assert_eq!(diag(&r, Code::DuplicateTable).labels.len(), 2);
+    // Against the built-in `users` table: one label.
+    let r = schema("Users: defineTable({}).global(),");
+    assert_eq!(codes(&r), ["schema/duplicate-table"]);
+    assert_eq!(diag(&r, Code::DuplicateTable).labels.len(), 1);
+    // `a.b__c` and `a__b.c` are both `a__b__c`; `a.b` is the table `a__b`.
+    let r = schema(
+        "a: defineTable({ x: v.string() }).index(\"b__c\", [\"x\"]),\na__b: defineTable({ x: v.string() }).index(\"C\", [\"x\"]),",
+    );
+    assert_eq!(codes(&r), ["schema/duplicate-index"]);
+    assert_eq!(primary_text(&r, Code::DuplicateIndex), "\"C\"");
+    let r =
+        schema("a: defineTable({ x: v.string() }).index(\"b\", [\"x\"]),\na__b: defineTable({}),");
+    assert_eq!(codes(&r), ["schema/duplicate-index"]);
+    // Fields equal up to case.
+    let r = schema("t: defineTable({ x: v.string(), X: v.number() }).global(),");
+    assert_eq!(codes(&r), ["schema/duplicate-field"]);
+    assert_eq!(primary_text(&r, Code::DuplicateField), "X");
+    // Distinct names stay fine.
+    let r = schema(
+        "a: defineTable({ x: v.string(), y: v.string() }).index(\"b_c\", [\"x\"]),\nab: defineTable({}),",
+    );
+    assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
+}

@@ -7,7 +7,8 @@
 
 use std::path::Path;
 
-use lunora_emit::migrate::{Pair, Planned, Renames, Tables, diff, plan, tables_of};
+use lunora_emit::migrate::sql::ident;
+use lunora_emit::migrate::{Pair, Planned, Renames, SqlType, Tables, diff, plan, tables_of};
 use lunora_parser::{Files, MemFs, SourceFile, has_errors, summarize};
 
 use crate::migrate_check::introspect;
@@ -51,7 +52,8 @@ pub fn check_codegen(input: &[u8], placement: Placement) -> Result<(), String> {
 /// - a second run gives the same diagnostics and outputs (determinism);
 /// - errors ⇔ nothing emitted;
 /// - without errors, every emitted TypeScript file parses with oxc, and the
-///   first migration of the app's global tables runs on SQLite and yields them.
+///   first migration of the app's global tables runs on SQLite and yields them,
+///   and the Durable Object DDL of the other tables runs and creates them all.
 pub fn check_app(files: &[(String, Vec<u8>)]) -> Result<(), String> {
     let mut fs = MemFs::new();
     let root = Path::new("/app");
@@ -96,8 +98,42 @@ pub fn check_app(files: &[(String, Vec<u8>)]) -> Result<(), String> {
     let Some(ir) = &generated.ir else {
         return Err("no error was reported but there is no IR".into());
     };
-    check_migration(&Tables::new(), &tables_of(ir))
-        .map_err(|e| format!("first migration of the global tables: {e}"))
+    check_migration(&Tables::new(), &tables_of(ir), &Renames::default())
+        .map_err(|e| format!("first migration of the global tables: {e}"))?;
+    check_storage(ir)
+}
+
+/// The Durable Object DDL of the root and shard tables runs on SQLite and
+/// creates one table per table and one index per index: its statements say
+/// `IF NOT EXISTS`, so two Lunora names that SQLite sees as one would
+/// otherwise share an object silently.
+fn check_storage(ir: &lunora_analyzer::Ir) -> Result<(), String> {
+    let db = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
+    let mut expected = 0;
+    for table in &ir.tables {
+        let Some(statements) = lunora_emit::storage::table_statements(table) else {
+            continue;
+        };
+        expected += 1 + table.indexes.len();
+        for sql in statements {
+            db.execute_batch(&sql)
+                .map_err(|e| format!("storage DDL failed: {e}\n{sql}"))?;
+        }
+    }
+    let created: usize = db
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'index') \
+             AND name NOT LIKE 'sqlite_autoindex_%'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|e| e.to_string())?;
+    if created != expected {
+        return Err(format!(
+            "storage DDL created {created} tables and indexes, expected {expected}"
+        ));
+    }
+    Ok(())
 }
 
 fn check_spans(files: &Files, diagnostics: &[lunora_parser::Diagnostic]) -> Result<(), String> {
@@ -131,10 +167,12 @@ fn span_ok(file: &SourceFile, span: lunora_parser::Span) -> bool {
         && file.text.is_char_boundary(end)
 }
 
-/// Plans the migration `previous` → `next` and checks that its SQL runs on
-/// SQLite once `previous`'s tables exist, and that the result is `next`.
-/// A data-loss refusal is a valid outcome (nothing to execute).
-pub fn check_migration(previous: &Tables, next: &Tables) -> Result<(), String> {
+/// Plans the migration `previous` → `next` (with `renames`) and checks that its
+/// SQL runs on SQLite once `previous`'s tables exist, and that the result is
+/// `next`. A refusal (data loss, a rename that does not apply) is a valid
+/// outcome (nothing to execute); without data loss allowed, a plan is refused
+/// exactly when the diff reports data loss or a refusal.
+pub fn check_migration(previous: &Tables, next: &Tables, renames: &Renames) -> Result<(), String> {
     let db = create(previous)?;
     let created = introspect(&db).map_err(|e| e.to_string())?;
     let again = diff(
@@ -151,16 +189,10 @@ pub fn check_migration(previous: &Tables, next: &Tables) -> Result<(), String> {
         ));
     }
     for allow_data_loss in [false, true] {
-        let sql = match plan(
-            previous,
-            next,
-            Vec::new(),
-            &Renames::default(),
-            allow_data_loss,
-        ) {
+        let sql = match plan(previous, next, Vec::new(), renames, allow_data_loss) {
             Planned::Ready { files, .. } => files.sql,
             Planned::NoChanges => {
-                let d = diff(Pair { previous, next }, &Renames::default());
+                let d = diff(Pair { previous, next }, renames);
                 if !d.steps.is_empty() {
                     return Err(format!(
                         "no changes planned but the diff has steps: {:?}",
@@ -172,6 +204,7 @@ pub fn check_migration(previous: &Tables, next: &Tables) -> Result<(), String> {
             Planned::Refused(_) => continue,
         };
         let db = create(previous)?;
+        insert_one_row_each(&db, previous)?;
         db.execute_batch(&sql)
             .map_err(|e| format!("migration SQL failed: {e}\n{sql}"))?;
         let actual = introspect(&db).map_err(|e| e.to_string())?;
@@ -188,6 +221,52 @@ pub fn check_migration(previous: &Tables, next: &Tables) -> Result<(), String> {
                 rest.steps
             ));
         }
+        // A table that lives on (under its name or a new one) keeps its row.
+        for name in next.keys() {
+            let kept = renames.tables.values().any(|to| to == name)
+                || (previous.contains_key(name) && !renames.tables.contains_key(name));
+            let rows: i64 = db
+                .query_row(&format!("SELECT count(*) FROM {}", ident(name)), [], |r| {
+                    r.get(0)
+                })
+                .map_err(|e| e.to_string())?;
+            if rows != i64::from(kept) {
+                return Err(format!(
+                    "table `{name}` has {rows} row(s) after the migration, expected {}\n{sql}",
+                    i64::from(kept)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One row in every table, with a non-null value of the column's type in
+/// every column.
+fn insert_one_row_each(db: &rusqlite::Connection, tables: &Tables) -> Result<(), String> {
+    for (name, def) in tables {
+        let mut columns = vec![ident("_id"), ident("_creationTime")];
+        let mut values = vec!["'row'".to_owned(), "1.5".to_owned()];
+        for c in &def.columns {
+            columns.push(ident(&c.name));
+            values.push(
+                match c.sql_type {
+                    SqlType::Text => "'text'",
+                    SqlType::Real => "2.5",
+                    SqlType::Integer => "7",
+                    SqlType::Blob => "x'00ff'",
+                }
+                .to_owned(),
+            );
+        }
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({});",
+            ident(name),
+            columns.join(", "),
+            values.join(", ")
+        );
+        db.execute_batch(&sql)
+            .map_err(|e| format!("inserting a row failed: {e}\n{sql}"))?;
     }
     Ok(())
 }

@@ -8,14 +8,14 @@
 //! - `fuzz/regressions/app/*.json`: apps of the `app` target, `{"<path>": "<text>"}`;
 //! - `fixtures/valid/*`: every valid fixture app, checked like an `app` input;
 //! - `fuzz/regressions/migrate/*.json`: snapshot pairs of the `migrate_diff`
-//!   target, `{"previous": <tables>, "next": <tables>}`.
+//!   target, `{"previous": <tables>, "next": <tables>, "renames": [..]}`.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use lunora_cli::fuzz_checks::{Placement, check_app, check_codegen, check_migration};
-use lunora_emit::migrate::Tables;
+use lunora_emit::migrate::{Renames, Tables};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -126,6 +126,9 @@ fn valid_fixtures_hold_the_app_invariants() {
 struct SnapshotPair {
     previous: Tables,
     next: Tables,
+    /// `--rename` values: `old=new` (table), `table.old=new` (column).
+    #[serde(default)]
+    renames: Vec<String>,
 }
 
 #[test]
@@ -134,7 +137,11 @@ fn migrate_regressions() {
     for path in files_in(&repo().join("fuzz/regressions/migrate")) {
         let text = fs::read_to_string(&path).expect("read input");
         let pair: SnapshotPair = serde_json::from_str(&text).expect("snapshot pair json");
-        if let Err(e) = check_migration(&pair.previous, &pair.next) {
+        let mut renames = Renames::default();
+        for spec in &pair.renames {
+            renames.add(spec).expect("valid --rename value");
+        }
+        if let Err(e) = check_migration(&pair.previous, &pair.next, &renames) {
             failures.push(format!("{}: {e}", path.display()));
         }
     }

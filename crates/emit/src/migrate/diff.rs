@@ -182,9 +182,12 @@ pub fn diff(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
         } else if !next.contains_key(to) {
             out.refusals
                 .push(bad(format!("the schema has no global table `{to}`")));
-        } else if prev.contains_key(to) && !renames.tables.contains_key(to) {
+        } else if let Some(existing) = prev.keys().find(|k| {
+            // SQLite ignores case: `b` blocks a rename to `B` (found by fuzzing).
+            k.eq_ignore_ascii_case(to) && *k != from && !renames.tables.contains_key(*k)
+        }) {
             out.refusals.push(bad(format!(
-                "table `{to}` already exists in the previous snapshot"
+                "table `{existing}` already exists in the previous snapshot"
             )));
         } else if !taken.insert(to) || from == to {
             out.refusals
@@ -245,9 +248,15 @@ pub fn diff(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
         } else if n.column(new).is_none() {
             out.refusals
                 .push(bad(format!("the schema's `{table}` has no field `{new}`")));
-        } else if p.column(new).is_some() {
+        } else if let Some(existing) = p
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(new) && c.name != *old)
+        {
+            // SQLite ignores case: a column `x` blocks a rename to `X` (found by fuzzing).
             out.refusals.push(bad(format!(
-                "the previous `{table}` already has a column `{new}`"
+                "the previous `{table}` already has a column `{}`",
+                existing.name
             )));
         } else if renames
             .columns
