@@ -4,13 +4,15 @@
 #
 # Per size it prints one Markdown table row: the parse-only floor (a process
 # that lists, reads and oxc-parses the same files; `lunora-bench parse`),
-# measured interleaved with cold `lunora codegen` in the same run; peak memory
-# (max RSS from /usr/bin/time -v); codegen after editing one function module
+# measured interleaved with cold `lunora codegen` in the same run; CPU time
+# (user + sys) of both and codegen's peak memory (max RSS), from GNU time;
+# codegen after editing one function module
 # and after editing the schema (whole-process runs: codegen keeps no cache
 # between processes, so "incremental" is a full run after a one-file edit);
 # and `lunora migrate generate` of the first migration. Times are medians in
 # ms over BENCH_RUNS runs (default: 21 small, 11 medium, 7 large); ratios are
-# to the floor. No assertion on times: CI runs the small size so it cannot rot.
+# to the floor. Every app must pass `lunora codegen` with zero diagnostics (checked).
+# No assertion on times: CI runs the small size so it cannot rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,8 +58,8 @@ ms() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
-printf '| size | files | KiB | parse-only floor ms | cold codegen ms | peak RSS MB | codegen after module edit ms | codegen after schema edit ms | migrate generate ms |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '| size | files | KiB | parse-only floor ms | cold codegen ms | CPU ms floor / codegen | peak RSS MB | codegen after module edit ms | codegen after schema edit ms | migrate generate ms |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for size in "${sizes[@]}"; do
     case "$size" in
     small) runs="${BENCH_RUNS:-21}" ;;
@@ -68,9 +70,18 @@ for size in "${sizes[@]}"; do
     "$bench" gen "$size" "$app" >/dev/null
     files=$(find "$app/lunora" -name '*.ts' | wc -l)
     kib=$(du -sk "$app/lunora" | cut -f1)
-    # Warm the page cache once.
+    # Warm the page cache once, and check the app is clean: `lunora codegen`
+    # must succeed with zero diagnostics (errors or warnings).
     "$bench" parse "$app" >/dev/null
-    "$lunora" codegen --root "$app" >/dev/null 2>&1
+    report="$("$lunora" codegen --root "$app" --format json 2>/dev/null)" || {
+        echo "bench: lunora codegen failed on the $size app" >&2
+        exit 1
+    }
+    if ! printf '%s' "$report" | tr -d ' \n' | grep -q '"diagnostics":\[\],"summary":{"errors":0,"warnings":0}'; then
+        echo "bench: the $size app has diagnostics:" >&2
+        printf '%s\n' "$report" >&2
+        exit 1
+    fi
 
     floor=() cold=() module=() schema=() migrate=()
     for ((i = 0; i < runs; i++)); do
@@ -78,11 +89,19 @@ for size in "${sizes[@]}"; do
         rm -rf "$app/lunora/_generated"
         cold+=("$(ms "$lunora" codegen --root "$app")")
     done
-    rss="n/a"
+    # CPU time (user + sys, all threads) and peak RSS from GNU time, in a
+    # separate loop so its fork/wait does not skew the wall times above. Its
+    # resolution is 10 ms: meaningful for medium and large only.
+    fcpu=() ccpu=() rss_kb=0
     if [ -x /usr/bin/time ]; then
-        rm -rf "$app/lunora/_generated"
-        kb=$(/usr/bin/time -v "$lunora" codegen --root "$app" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p')
-        rss=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
+        for ((i = 0; i < runs; i++)); do
+            fcpu+=("$(/usr/bin/time -f '%U %S' "$bench" parse "$app" 2>&1 >/dev/null | awk '{ printf "%.0f\n", ($1 + $2) * 1000 }')")
+            rm -rf "$app/lunora/_generated"
+            out=$(/usr/bin/time -f '%U %S %M' "$lunora" codegen --root "$app" 2>&1 >/dev/null | tail -1)
+            ccpu+=("$(awk -v o="$out" 'BEGIN { split(o, a, " "); printf "%.0f\n", (a[1] + a[2]) * 1000 }')")
+            kb=$(awk -v o="$out" 'BEGIN { split(o, a, " "); print a[3] }')
+            if [ "$kb" -gt "$rss_kb" ]; then rss_kb=$kb; fi
+        done
     fi
     for ((i = 0; i < runs; i++)); do
         rm -rf "$app/lunora/migrations"
@@ -101,8 +120,16 @@ for size in "${sizes[@]}"; do
     m=$(printf '%s\n' "${module[@]}" | median)
     s=$(printf '%s\n' "${schema[@]}" | median)
     g=$(printf '%s\n' "${migrate[@]}" | median)
-    printf '| %s | %s | %s | %s | %s (%s) | %s | %s (%s) | %s (%s) | %s (%s) |\n' \
-        "$size" "$files" "$kib" "$f" "$c" "$(ratio "$c" "$f")" "$rss" \
+    if [ "${#ccpu[@]}" -gt 0 ]; then
+        fc=$(printf '%s\n' "${fcpu[@]}" | median)
+        cc=$(printf '%s\n' "${ccpu[@]}" | median)
+        cpu="$fc / $cc ($(ratio "$cc" "$fc"))"
+        rss=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+    else
+        cpu="n/a" rss="n/a"
+    fi
+    printf '| %s | %s | %s | %s | %s (%s) | %s | %s | %s (%s) | %s (%s) | %s (%s) |\n' \
+        "$size" "$files" "$kib" "$f" "$c" "$(ratio "$c" "$f")" "$cpu" "$rss" \
         "$m" "$(ratio "$m" "$f")" "$s" "$(ratio "$s" "$f")" "$g" "$(ratio "$g" "$f")"
 done
 echo "(medians of ${BENCH_RUNS:-21/11/7 (small/medium/large)} runs; $(nproc) CPUs; ratios to the parse-only floor)"

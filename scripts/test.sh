@@ -17,6 +17,10 @@ step "cargo test (insta, orphan snapshots rejected)"
 cargo build --locked -p lunora_cli
 cargo insta test --workspace --unreferenced reject --check
 
+step "benchmark harness, small size (runs, no timing assertions)"
+scripts/bench.sh small
+cargo bench --locked -q -p lunora_bench --bench stages -- --test small
+
 step "npm packages: install, build, type-check and test"
 pnpm install --frozen-lockfile
 pnpm run build

@@ -417,6 +417,7 @@ const WRITES: &[&str] = &["insert", "patch", "replace", "delete"];
 /// Pass 4: body checks and the route of one function.
 pub fn check_body(
     ir: &Ir,
+    by_name: &HashMap<&str, usize>,
     f: &FunctionDraft,
     args: Option<&[ObjectField]>,
     d: &mut Vec<Diagnostic>,
@@ -428,7 +429,6 @@ pub fn check_body(
     if let Some((h, hfile)) = &f.handler {
         let file = *hfile;
         let env = ArgEnv::new(h);
-        let table_names: Vec<&str> = ir.tables.iter().map(|t| t.name.as_str()).collect();
         for call in &h.db_calls {
             let is_write = WRITES.contains(&call.method.as_str());
             if is_write && f.kind == FunctionKind::Query {
@@ -449,8 +449,10 @@ pub fn check_body(
             let Some((tname, tspan)) = table else {
                 continue;
             };
-            let Some((_, t)) = ir.table_by_name(&tname) else {
+            let Some(t) = by_name.get(tname.as_str()).map(|&i| &ir.tables[i]) else {
                 if let Some(span) = tspan {
+                    let table_names: Vec<&str> =
+                        ir.tables.iter().map(|t| t.name.as_str()).collect();
                     d.push(
                         Diagnostic::error(
                             Code::UnknownTable,
@@ -500,7 +502,7 @@ pub fn check_body(
     let mut root_table = None;
     let mut global = false;
     for name in &touched {
-        let Some((_, t)) = ir.table_by_name(name) else {
+        let Some(t) = by_name.get(name.as_str()).map(|&i| &ir.tables[i]) else {
             continue;
         };
         match &t.placement {

@@ -14,6 +14,7 @@ mod eval;
 mod functions;
 pub mod ir;
 mod load;
+mod par;
 mod schema;
 pub mod suggest;
 
@@ -37,6 +38,34 @@ pub struct AnalyzeReturn {
     pub files: Files,
     pub ir: Option<Ir>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Wall time of each pass that ran, in order (`lunora codegen` prints
+    /// them with `LUNORA_TIMINGS=1`; the benchmarks read them).
+    pub timings: Timings,
+}
+
+/// Wall time per analyzer pass, in the order they ran.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub passes: Vec<(&'static str, std::time::Duration)>,
+    last: Option<std::time::Instant>,
+}
+
+impl Timings {
+    fn start() -> Self {
+        Self {
+            passes: Vec::new(),
+            last: Some(std::time::Instant::now()),
+        }
+    }
+
+    /// Ends the pass `name` (it started when the previous one ended).
+    fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last {
+            self.passes.push((name, now - last));
+        }
+        self.last = Some(now);
+    }
 }
 
 pub const SCHEMA_PATH: &str = "lunora/schema.ts";
@@ -45,11 +74,13 @@ pub const SCHEMA_PATH: &str = "lunora/schema.ts";
 pub fn analyze(root: &Path, fs: &dyn Vfs) -> AnalyzeReturn {
     let mut ld = Loader::new(root, fs);
     let mut d = Vec::new();
-    let ir = run(&mut ld, &mut d);
+    let mut timings = Timings::start();
+    let ir = run(&mut ld, &mut d, &mut timings);
     AnalyzeReturn {
         files: ld.files,
         ir,
         diagnostics: d,
+        timings,
     }
 }
 
@@ -60,16 +91,18 @@ pub fn analyze(root: &Path, fs: &dyn Vfs) -> AnalyzeReturn {
 pub fn analyze_cached(root: &Path, fs: &dyn Vfs, cache: &mut ParseCache) -> AnalyzeReturn {
     let mut ld = Loader::with_cache(root, fs, std::mem::take(cache));
     let mut d = Vec::new();
-    let ir = run(&mut ld, &mut d);
+    let mut timings = Timings::start();
+    let ir = run(&mut ld, &mut d, &mut timings);
     *cache = ld.take_cache();
     AnalyzeReturn {
         files: ld.files,
         ir,
         diagnostics: d,
+        timings,
     }
 }
 
-fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
+fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>, t: &mut Timings) -> Option<Ir> {
     let mut ev = Eval::new();
     // ---- pass 1: collect ------------------------------------------------
     let lunora_dir = ld.root.join("lunora");
@@ -101,7 +134,9 @@ fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
         schema_files.clear();
     }
     schema_files.extend(function_files.iter().cloned());
+    t.lap("list");
     ld.load_many(&schema_files, d);
+    t.lap("read+parse");
     if has_errors(d) {
         return None;
     }
@@ -185,12 +220,13 @@ fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
         fdrafts.extend(functions::discover(ld, &mut ev, id, &module, d));
         modules.push(module);
     }
+    t.lap("collect");
     if has_errors(d) {
         return None;
     }
 
     // ---- pass 2: validators -------------------------------------------
-    let table_names: Vec<&str> = drafts.iter().map(|t| t.name.as_str()).collect();
+    let table_names = schema::TableNames::new(drafts.iter().map(|t| t.name.as_str()).collect());
     let mut tables_fields: Vec<Vec<Field>> = Vec::new();
     for t in &drafts {
         let fields = schema::object_fields(&t.fields, &table_names, true, d).unwrap_or_default();
@@ -205,16 +241,23 @@ fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
                 .collect(),
         );
     }
-    let mut fargs: Vec<Option<Vec<ObjectField>>> = Vec::new();
-    for f in &fdrafts {
-        fargs.push(f.args.as_ref().map(|entries| {
-            schema::object_fields(entries, &table_names, true, d)
+    let resolved = par::map(&fdrafts, |f| {
+        let mut fd = Vec::new();
+        let args = f.args.as_ref().map(|entries| {
+            schema::object_fields(entries, &table_names, true, &mut fd)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(f, _)| f)
-                .collect()
-        }));
+                .collect::<Vec<ObjectField>>()
+        });
+        (args, fd)
+    });
+    let mut fargs: Vec<Option<Vec<ObjectField>>> = Vec::with_capacity(resolved.len());
+    for (args, fd) in resolved {
+        d.extend(fd);
+        fargs.push(args);
     }
+    t.lap("validators");
     if has_errors(d) {
         return None;
     }
@@ -276,15 +319,33 @@ fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
         schema_export: export,
     };
 
+    t.lap("indexes");
+
     // ---- pass 4: function bodies and routes ---------------------------------
-    for (f, args) in fdrafts.iter().zip(fargs) {
-        let (route, tables_read, tables_written) =
-            functions::check_body(&ir, f, args.as_deref(), d);
-        ir.functions.push(Function {
-            module: f.module.clone(),
-            file: f.file.clone(),
-            api_path: f.api_path.clone(),
-            export_name: f.export_name.clone(),
+    // Each body is checked on its own against the finished tables, in parallel;
+    // diagnostics are merged in function order.
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(ir.tables.len());
+    for (i, t) in ir.tables.iter().enumerate() {
+        // The first of a name wins, as in `Ir::table_by_name`.
+        by_name.entry(t.name.as_str()).or_insert(i);
+    }
+    let drafts_args: Vec<(FunctionDraft, Option<Vec<ObjectField>>)> =
+        fdrafts.into_iter().zip(fargs).collect();
+    let checked = par::map(&drafts_args, |(f, args)| {
+        let mut fd = Vec::new();
+        let r = functions::check_body(&ir, &by_name, f, args.as_deref(), &mut fd);
+        (r, fd)
+    });
+    let mut functions = Vec::with_capacity(drafts_args.len());
+    for ((f, args), ((route, tables_read, tables_written), fd)) in
+        drafts_args.into_iter().zip(checked)
+    {
+        d.extend(fd);
+        functions.push(Function {
+            module: f.module,
+            file: f.file,
+            api_path: f.api_path,
+            export_name: f.export_name,
             span: Some(f.span),
             kind: f.kind,
             visibility: f.visibility,
@@ -294,6 +355,9 @@ fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
             tables_written,
         });
     }
+    drop(by_name);
+    ir.functions = functions;
+    t.lap("bodies");
     if has_errors(d) {
         return None;
     }
@@ -302,6 +366,7 @@ fn run(ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<Ir> {
     ir.functions
         .sort_by(|a, b| (&a.module, &a.export_name).cmp(&(&b.module, &b.export_name)));
     ir.modules.sort_by(|a, b| a.module.cmp(&b.module));
+    t.lap("global");
     Some(ir)
 }
 

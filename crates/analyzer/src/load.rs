@@ -199,34 +199,7 @@ impl<'f> Loader<'f> {
             .filter(|id| !hits.contains_key(id))
             .map(|id| self.files.get(*id))
             .collect();
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
-        let results: Vec<lunora_parser::ParseReturn> = if sources.len() < 16 || threads < 2 {
-            sources
-                .iter()
-                .map(|f| lunora_parser::summarize(f))
-                .collect()
-        } else {
-            let chunk = sources.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = sources
-                    .chunks(chunk)
-                    .map(|c| {
-                        s.spawn(move || {
-                            c.iter()
-                                .map(|f| lunora_parser::summarize(f))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
-        };
+        let results = crate::par::map(&sources, |f| lunora_parser::summarize(f));
         let mut results = results.into_iter();
         for id in &todo {
             let Some(r) = hits.remove(id).or_else(|| results.next()) else {

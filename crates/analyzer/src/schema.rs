@@ -1,6 +1,6 @@
 //! The schema: tables (pass 1), validators (pass 2), indexes and placement (pass 3).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use lunora_parser::{Code, Diagnostic, FileSpan};
 
@@ -31,6 +31,24 @@ pub struct IndexDraft {
     pub fields: Vec<(String, FileSpan)>,
     pub fields_at: FileSpan,
     pub unique: bool,
+}
+
+/// The schema's table names: in declaration order (for messages) and hashed
+/// (for the `v.id("t")` check, once per id validator).
+pub struct TableNames<'a> {
+    pub ordered: Vec<&'a str>,
+    set: HashSet<&'a str>,
+}
+
+impl<'a> TableNames<'a> {
+    pub fn new(ordered: Vec<&'a str>) -> Self {
+        let set = ordered.iter().copied().collect();
+        Self { ordered, set }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.set.contains(name)
+    }
 }
 
 fn err(code: Code, msg: impl Into<String>, at: FileSpan, label: impl Into<String>) -> Diagnostic {
@@ -367,7 +385,7 @@ fn not_a_table(entry: &Entry, at: &Val, d: &mut Vec<Diagnostic>) -> Option<Table
 /// Pass 2: resolves an object of field validators.
 pub fn object_fields(
     entries: &[Entry],
-    tables: &[&str],
+    tables: &TableNames<'_>,
     check_names: bool,
     d: &mut Vec<Diagnostic>,
 ) -> Option<Vec<(ObjectField, FileSpan)>> {
@@ -412,7 +430,7 @@ fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
 }
 
 /// Pass 2: one validator expression.
-pub fn validator(val: &Val, tables: &[&str], d: &mut Vec<Diagnostic>) -> Option<Validator> {
+pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
     let (name, name_at, args, call_at) = match &val.kind {
         ValKind::Call { callee, args } => match &callee.kind {
             ValKind::Member {
@@ -512,12 +530,13 @@ pub fn validator(val: &Val, tables: &[&str], d: &mut Vec<Diagnostic>) -> Option<
                 ));
                 return None;
             };
-            if !tables.contains(&t.as_str()) && t != AUTH_TABLE {
-                let help = did_you_mean(t, "", tables.iter().copied().chain([AUTH_TABLE]))
+            if !tables.contains(t) && t != AUTH_TABLE {
+                let help = did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE]))
                     .unwrap_or_else(|| {
                         format!(
                             "the schema's tables are {}",
                             tables
+                                .ordered
                                 .iter()
                                 .map(|t| format!("`{t}`"))
                                 .collect::<Vec<_>>()
