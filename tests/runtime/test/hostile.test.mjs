@@ -351,3 +351,27 @@ test("a socket holds at most 1000 subscriptions: the next is refused with too_ma
   ws.close();
   assert.deepEqual(await state(), before);
 });
+
+test("a text frame that is not valid UTF-8: an error frame, and the socket and the object keep working", async () => {
+  const before = await state();
+  const other = await openSocket(`channelId:${chA}`, token);
+  other.ws.send(JSON.stringify({ t: "sub", id: "g", path: "messages:list", args: { channelId: chA } }));
+  await until(() => other.replies.length === 1, 5000, "the other socket's result");
+  const { ws, replies } = await openSocket(`channelId:${chA}`, token);
+  // (workerd decodes text frames leniently: the bytes arrive as U+FFFD, which is not JSON)
+  ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+  ws.send(Buffer.from('{"t":"sub","id":"\xff","path":"messages:list","args":{}}', "latin1"), { binary: false });
+  await until(() => replies.length === 2, 5000, "two replies");
+  assert.equal(replies[0].error?.code, "bad_request");
+  assert.equal(replies[1].error?.code, "bad_args", JSON.stringify(replies[1]));
+  ws.send(JSON.stringify({ t: "sub", id: "after", path: "messages:list", args: { channelId: chA } }));
+  await until(() => replies.length === 3, 5000, "the socket still works");
+  assert.equal(replies[2].t, "result");
+  assert.deepEqual(await state(), before);
+  assert.equal((await app.call("messages:send", { channelId: chA, text: "still-live" }, token)).status, 200);
+  await until(() => other.replies.length === 2 && replies.length === 4, 5000, "deltas on both sockets");
+  assert.equal(other.replies[1].t, "delta");
+  assert.equal(replies[3].t, "delta");
+  ws.close();
+  other.ws.close();
+});
