@@ -255,8 +255,14 @@ pub fn run(
     if let Some(watcher) = watcher {
         let _ = watcher.join();
     }
-    for child in children {
-        for forwarder in child.forwarders {
+    // Output still in the pipes is forwarded; a process that escaped its
+    // group and still holds a pipe must not keep us waiting.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    for forwarder in children.into_iter().flat_map(|c| c.forwarders) {
+        while !forwarder.is_finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        if forwarder.is_finished() {
             let _ = forwarder.join();
         }
     }
