@@ -393,6 +393,20 @@ pub fn diff(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
             }
         } else {
             rebuilt.insert(name.as_str());
+            // The rebuild's DROP TABLE drops every old index, but only after
+            // the table creates: an index that goes away is dropped up front,
+            // so that a new table may take its SQLite name (`a` loses index
+            // `b` while table `a__b` is created; found by fuzzing).
+            if !renamed_table {
+                for (index, def) in &current.indexes {
+                    if n.indexes.get(index) != Some(def) {
+                        index_drops.push(Step::DropIndex {
+                            table: name.clone(),
+                            index: index.clone(),
+                        });
+                    }
+                }
+            }
             let before = TableDef {
                 columns: current.columns.clone(),
                 indexes: if renamed_table {
