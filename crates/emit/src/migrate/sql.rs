@@ -56,6 +56,19 @@ pub fn create_index_sql(table: &str, index: &str, def: &IndexDef) -> String {
 /// SQL of one step (one or more statements, each ending in `;\n`).
 pub fn step_sql(step: &Step) -> String {
     match step {
+        // SQLite refuses a rename to a name that differs only in case ("there
+        // is already another table or index with this name"; found by
+        // fuzzing): such a rename goes through a temporary name.
+        Step::RenameTable { from, to } if from.eq_ignore_ascii_case(to) => {
+            let tmp = format!("{REBUILD_PREFIX}{to}");
+            format!(
+                "ALTER TABLE {} RENAME TO {};\nALTER TABLE {} RENAME TO {};\n",
+                ident(from),
+                ident(&tmp),
+                ident(&tmp),
+                ident(to)
+            )
+        }
         Step::RenameTable { from, to } => {
             format!("ALTER TABLE {} RENAME TO {};\n", ident(from), ident(to))
         }
