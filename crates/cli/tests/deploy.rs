@@ -155,3 +155,62 @@ fn a_real_deploy_refuses_the_placeholder_database_id() {
     );
     assert_eq!(calls(root), "");
 }
+
+/// A fake wrangler for a real deploy: `d1 execute` answers like wrangler's
+/// `--json` (an empty tracking table, then success), `deploy` succeeds.
+const FAKE_WRANGLER_REMOTE: &str = r#"#!/bin/sh
+case "$1 $2" in
+  "d1 execute")
+    where=none; kind=none
+    for a in "$@"; do case "$a" in --remote|--local) where="$a";; --file|--command) kind="$a";; esac; done
+    echo "d1 execute $where $kind" >> wrangler-calls.log
+    echo '[{"results":[],"success":true,"meta":{}}]' ;;
+  *) echo "$*" >> wrangler-calls.log; echo "fake wrangler $*" ;;
+esac
+"#;
+
+#[test]
+fn a_real_deploy_applies_migrations_remotely_then_runs_wrangler_deploy() {
+    let tmp = app();
+    let root = tmp.path();
+    let out = lunora(root, &["migrate", "generate", "init"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let config = std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read");
+    std::fs::write(
+        root.join("wrangler.jsonc"),
+        config.replace(
+            "00000000-0000-4000-8000-000000000000",
+            "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("node_modules/.bin/wrangler"),
+        FAKE_WRANGLER_REMOTE,
+    )
+    .expect("write");
+
+    let out = lunora(root, &["deploy"]);
+    let log = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("applied 20240401123456_init"), "{log}");
+    let calls = calls(root);
+    let lines: Vec<&str> = calls.lines().collect();
+    // Read the tracking table, apply the one migration (as one --file), read
+    // again if needed, and only then deploy.
+    assert_eq!(
+        lines.first(),
+        Some(&"d1 execute --remote --command"),
+        "{calls}\n{log}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| **l == "d1 execute --remote --file")
+            .count(),
+        1,
+        "{calls}"
+    );
+    assert_eq!(lines.last(), Some(&"deploy"), "{calls}");
+}
