@@ -6,9 +6,11 @@
 # that lists, reads and oxc-parses the same files; `lunora-bench parse`),
 # measured interleaved with cold `lunora codegen` in the same run; CPU time
 # (user + sys) of both and codegen's peak memory (max RSS), from GNU time;
-# codegen after editing one function module
-# and after editing the schema (whole-process runs: codegen keeps no cache
-# between processes, so "incremental" is a full run after a one-file edit);
+# incremental regeneration after editing one function module and after
+# editing the schema, two ways: in-process with the incremental engine of
+# `codegen --watch` (`lunora-bench incremental`: `Incremental::update`), and
+# as whole `lunora codegen` processes (no cache between processes: a full run
+# after a one-file edit);
 # and `lunora migrate generate` of the first migration. Times are medians in
 # ms over BENCH_RUNS runs (default: 21 small, 11 medium, 7 large); ratios are
 # to the floor. Every app must pass `lunora codegen` with zero diagnostics (checked).
@@ -58,8 +60,8 @@ ms() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
-printf '| size | files | KiB | parse-only floor ms | cold codegen ms | CPU ms floor / codegen | peak RSS MB | codegen after module edit ms | codegen after schema edit ms | migrate generate ms |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|\n'
+printf '| size | files | KiB | parse-only floor ms | cold codegen ms | CPU ms floor / codegen | peak RSS MB | watch engine update ms, module / schema edit | process after module edit ms | process after schema edit ms | migrate generate ms |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for size in "${sizes[@]}"; do
     case "$size" in
     small) runs="${BENCH_RUNS:-21}" ;;
@@ -115,6 +117,12 @@ for size in "${sizes[@]}"; do
         schema+=("$(ms "$lunora" codegen --root "$app")")
     done
 
+    # The incremental engine of `codegen --watch`, in-process (what watch mode
+    # and the language server do per change), on the same app.
+    inc=$("$bench" incremental "$app" "$runs")
+    inc_m=$(printf '%s' "$inc" | sed -n 's/.*module edit \([0-9.]*\) ms.*/\1/p')
+    inc_s=$(printf '%s' "$inc" | sed -n 's/.*schema edit \([0-9.]*\) ms.*/\1/p')
+
     f=$(printf '%s\n' "${floor[@]}" | median)
     c=$(printf '%s\n' "${cold[@]}" | median)
     m=$(printf '%s\n' "${module[@]}" | median)
@@ -128,8 +136,8 @@ for size in "${sizes[@]}"; do
     else
         cpu="n/a" rss="n/a"
     fi
-    printf '| %s | %s | %s | %s | %s (%s) | %s | %s | %s (%s) | %s (%s) | %s (%s) |\n' \
-        "$size" "$files" "$kib" "$f" "$c" "$(ratio "$c" "$f")" "$cpu" "$rss" \
+    printf '| %s | %s | %s | %s | %s (%s) | %s | %s | %s / %s | %s (%s) | %s (%s) | %s (%s) |\n' \
+        "$size" "$files" "$kib" "$f" "$c" "$(ratio "$c" "$f")" "$cpu" "$rss" "$inc_m" "$inc_s" \
         "$m" "$(ratio "$m" "$f")" "$s" "$(ratio "$s" "$f")" "$g" "$(ratio "$g" "$f")"
 done
 echo "(medians of ${BENCH_RUNS:-21/11/7 (small/medium/large)} runs; $(nproc) CPUs; ratios to the parse-only floor)"

@@ -260,12 +260,13 @@ impl Eval {
         span: Span,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
-        let module = ld.module(file);
+        // Shared, so the initializer is borrowed while `ld` loads imports.
+        let module = ld.module_arc(file);
         if let Some(b) = module.binding(name) {
-            let (kind, bspan, init) = (b.kind, b.span, b.init.clone());
+            let (kind, bspan, init) = (b.kind, b.span, b.init.as_ref());
             return match (kind, init) {
                 (BindingKind::Const, Some(init)) => {
-                    self.konst(ld, file, name, bspan, span, &init, d)
+                    self.konst(ld, file, name, bspan, span, init, d)
                 }
                 _ => {
                     d.push(
@@ -363,14 +364,14 @@ impl Eval {
         use_span: Span,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
-        let module = ld.module(target);
+        let module = ld.module_arc(target);
         if name == "default" {
-            if let Some(e) = module.default_export.clone() {
+            if let Some(e) = &module.default_export {
                 let key = (target, "default".to_string());
                 if let Some(v) = self.memo.get(&key) {
                     return v.clone();
                 }
-                let v = self.eval(ld, target, &e, d);
+                let v = self.eval(ld, target, e, d);
                 self.memo.insert(key, v.clone());
                 return v;
             }

@@ -125,15 +125,16 @@ pub fn discover(
     module: &Module,
     d: &mut Vec<Diagnostic>,
 ) -> Vec<FunctionDraft> {
-    let m = ld.module(file);
+    // Shared, so the initializers are borrowed while `ld` loads imports.
+    let m = ld.module_arc(file);
     // (export name, span of the name, initializer)
-    let mut exports: Vec<(String, Span, Expr)> = Vec::new();
+    let mut exports: Vec<(&str, Span, &Expr)> = Vec::new();
     for b in &m.bindings {
         if b.exported
             && b.kind == BindingKind::Const
             && let Some(init) = &b.init
         {
-            exports.push((b.name.clone(), b.span, init.clone()));
+            exports.push((&b.name, b.span, init));
         }
     }
     for a in &m.export_aliases {
@@ -141,14 +142,14 @@ pub fn discover(
             && b.kind == BindingKind::Const
             && let Some(init) = &b.init
         {
-            exports.push((a.exported.clone(), a.span, init.clone()));
+            exports.push((&a.exported, a.span, init));
         }
     }
     let mut out = Vec::new();
     for (name, span, init) in exports {
         // Unwind the chain syntactically: base identifier + methods.
         let mut methods: Vec<(&str, Span, &[Expr])> = Vec::new();
-        let mut cur = &init;
+        let mut cur = init;
         let base = loop {
             match &cur.kind {
                 ExprKind::Call { callee, args } => match &callee.kind {
@@ -190,7 +191,7 @@ pub fn discover(
             module: module.module.clone(),
             file: module.file.clone(),
             api_path: module.api_path.clone(),
-            export_name: name.clone(),
+            export_name: name.to_string(),
             span: FileSpan::new(file, span),
             kind,
             visibility,

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lunora_parser::summary::ModuleSummary;
 use lunora_parser::{Code, Diagnostic, FileId, Files, ParseReturn, Vfs};
@@ -28,7 +29,24 @@ struct CachedParse {
     text: String,
     /// The file id the diagnostics point into.
     id: FileId,
-    parse: ParseReturn,
+    /// Shared with the run that parsed it: a hit costs a reference count.
+    module: Arc<ModuleSummary>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// One module's parse as the loader keeps it.
+struct Parsed {
+    module: Arc<ModuleSummary>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl From<ParseReturn> for Parsed {
+    fn from(r: ParseReturn) -> Self {
+        Self {
+            module: Arc::new(r.module),
+            diagnostics: r.diagnostics,
+        }
+    }
 }
 
 impl ParseCache {
@@ -45,12 +63,15 @@ impl ParseCache {
         self.entries.is_empty()
     }
 
-    fn get(&self, rel: &str, hash: u64, text: &str, id: FileId) -> Option<ParseReturn> {
+    fn get(&self, rel: &str, hash: u64, text: &str, id: FileId) -> Option<Parsed> {
         let hit = self.entries.get(rel)?;
         if hit.hash != hash || hit.text != text {
             return None;
         }
-        let mut parse = hit.parse.clone();
+        let mut parse = Parsed {
+            module: Arc::clone(&hit.module),
+            diagnostics: hit.diagnostics.clone(),
+        };
         // Parse diagnostics only point into their own file, whose id may differ
         // in this run (ids follow load order).
         for d in &mut parse.diagnostics {
@@ -76,8 +97,9 @@ pub struct Loader<'f> {
     pub files: Files,
     /// Root-relative path → parsed module (None when it could not be read).
     by_path: HashMap<String, Option<FileId>>,
-    /// Indexed by `FileId`.
-    pub modules: Vec<ModuleSummary>,
+    /// Indexed by `FileId`. Shared (`Arc`) so passes can hold a module while
+    /// loading others, and the parse cache can keep it without a deep copy.
+    modules: Vec<Arc<ModuleSummary>>,
     /// Summaries from earlier runs, when the caller keeps them.
     cache: Option<ParseCache>,
     /// What this run parsed or reused, for the next run's cache.
@@ -125,6 +147,11 @@ impl<'f> Loader<'f> {
         &self.modules[id.0 as usize]
     }
 
+    /// The module, shared: usable while `self` is borrowed mutably.
+    pub fn module_arc(&self, id: FileId) -> Arc<ModuleSummary> {
+        Arc::clone(&self.modules[id.0 as usize])
+    }
+
     pub fn exists(&self, rel: &str) -> bool {
         matches!(self.by_path.get(rel), Some(Some(_))) || self.fs.is_file(&self.root.join(rel))
     }
@@ -166,7 +193,7 @@ impl<'f> Loader<'f> {
     pub fn load_many(&mut self, rels: &[String], diags: &mut Vec<Diagnostic>) {
         let mut todo = Vec::new();
         // Cache hits, placed in input order with the parsed ones below.
-        let mut hits: HashMap<FileId, ParseReturn> = HashMap::new();
+        let mut hits: HashMap<FileId, Parsed> = HashMap::new();
         for rel in rels {
             if self.by_path.contains_key(rel) {
                 continue;
@@ -199,7 +226,7 @@ impl<'f> Loader<'f> {
             .filter(|id| !hits.contains_key(id))
             .map(|id| self.files.get(*id))
             .collect();
-        let results = crate::par::map(&sources, |f| lunora_parser::summarize(f));
+        let results = crate::par::map(&sources, |f| Parsed::from(lunora_parser::summarize(f)));
         let mut results = results.into_iter();
         for id in &todo {
             let Some(r) = hits.remove(id).or_else(|| results.next()) else {
@@ -213,14 +240,15 @@ impl<'f> Loader<'f> {
                         hash: content_hash(&file.text),
                         text: file.text.clone(),
                         id: *id,
-                        parse: r.clone(),
+                        module: Arc::clone(&r.module),
+                        diagnostics: r.diagnostics.clone(),
                     },
                 );
             }
             diags.extend(r.diagnostics);
             let idx = id.0 as usize;
             if self.modules.len() <= idx {
-                self.modules.resize_with(idx + 1, ModuleSummary::default);
+                self.modules.resize_with(idx + 1, Arc::default);
             }
             self.modules[idx] = r.module;
         }

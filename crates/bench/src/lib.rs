@@ -8,7 +8,6 @@
 use std::io;
 use std::path::Path;
 
-use oxc_allocator::Allocator;
 use oxc_span::SourceType;
 
 /// The benchmark sizes of issue 8.
@@ -369,12 +368,14 @@ pub fn parsed_by_codegen(rel: &str) -> bool {
         && !rest.ends_with(".spec.ts")
 }
 
-/// Parses one source with oxc, nothing else. Returns the number of top-level
-/// statements plus syntax errors (so the work cannot be optimized away).
+/// Parses one source with oxc, nothing else, in the same reused per-thread
+/// arena as the parser crate. Returns the number of top-level statements plus
+/// syntax errors (so the work cannot be optimized away).
 pub fn parse_one(text: &str) -> usize {
-    let allocator = Allocator::default();
-    let ret = oxc_parser::Parser::new(&allocator, text, SourceType::ts()).parse();
-    ret.program.body.len() + ret.diagnostics.len()
+    lunora_parser::parse::with_arena(|allocator| {
+        let ret = oxc_parser::Parser::new(allocator, text, SourceType::ts()).parse();
+        ret.program.body.len() + ret.diagnostics.len()
+    })
 }
 
 /// The parse-only floor: parses every text with oxc, on the same threads and

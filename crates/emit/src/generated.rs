@@ -301,7 +301,7 @@ pub fn wiring(ir: &Ir) -> String {
     }
     out.push_str("\nexport const wiring = {\n  version: 1,\n  schema,\n  functions: {\n");
     let mut functions: Vec<&Function> = ir.functions.iter().collect();
-    functions.sort_by_key(|f| f.id());
+    functions.sort_by_cached_key(|f| f.id());
     for function in functions {
         let alias = aliases
             .get(function.module.as_str())

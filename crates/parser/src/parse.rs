@@ -166,9 +166,37 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
     result.ok()
 }
 
+/// Arenas above this size are freed after use rather than kept for the next file.
+const KEEP_ARENA_BYTES: usize = 32 << 20;
+
+thread_local! {
+    static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
+}
+
+/// Runs `f` with this thread's oxc arena, emptied first. Reusing one arena per
+/// thread instead of a fresh one per file saves mapping and zeroing new pages
+/// for every file (a tenth of the parse time on large apps). Re-entrant use
+/// (not expected) gets a fresh arena.
+pub fn with_arena<R>(f: impl FnOnce(&Allocator) -> R) -> R {
+    ARENA.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut arena) => {
+            arena.reset();
+            let out = f(&arena);
+            if arena.capacity() > KEEP_ARENA_BYTES {
+                *arena = Allocator::default();
+            }
+            out
+        }
+        Err(_) => f(&Allocator::default()),
+    })
+}
+
 fn parse_and_lower(file: &SourceFile) -> ParseReturn {
-    let allocator = Allocator::default();
-    let ret = oxc_parser::Parser::new(&allocator, &file.text, SourceType::ts()).parse();
+    with_arena(|allocator| parse_and_lower_in(allocator, file))
+}
+
+fn parse_and_lower_in(allocator: &Allocator, file: &SourceFile) -> ParseReturn {
+    let ret = oxc_parser::Parser::new(allocator, &file.text, SourceType::ts()).parse();
     let mut diagnostics = Vec::new();
     let len = file.text.len() as u32;
     for error in ret.diagnostics.iter() {
@@ -237,6 +265,13 @@ fn redeclarations(file: &SourceFile, m: &ModuleSummary, out: &mut Vec<Diagnostic
     }
 }
 
+/// An owned copy of an oxc atom's text. A plain copy: `Atom::to_string` goes
+/// through `Display`. A function (not inline code) so `lower_expr`'s debug
+/// stack frame stays small: its recursion depth is bounded, not its frame.
+fn own(s: &str) -> String {
+    s.to_owned()
+}
+
 fn sp(span: oxc_span::Span) -> Span {
     Span::from(span)
 }
@@ -251,27 +286,27 @@ fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
                     specifiers.push(match s {
                         ast::ImportDeclarationSpecifier::ImportSpecifier(s) => ImportSpecifier {
                             kind: ImportKind::Named(export_name(&s.imported)),
-                            local: s.local.name.to_string(),
+                            local: own(&s.local.name),
                             span: sp(s.span),
                         },
                         ast::ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
                             ImportSpecifier {
                                 kind: ImportKind::Default,
-                                local: s.local.name.to_string(),
+                                local: own(&s.local.name),
                                 span: sp(s.span),
                             }
                         }
                         ast::ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
                             ImportSpecifier {
                                 kind: ImportKind::Namespace,
-                                local: s.local.name.to_string(),
+                                local: own(&s.local.name),
                                 span: sp(s.span),
                             }
                         }
                     });
                 }
                 m.imports.push(Import {
-                    source: d.source.value.to_string(),
+                    source: own(&d.source.value),
                     source_span: sp(d.source.span),
                     specifiers,
                     type_only: d.import_kind.is_type(),
@@ -290,7 +325,7 @@ fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
             ast::Statement::ExportFromDeclaration(d) => {
                 for s in &d.specifiers {
                     m.reexports.push(ReExport {
-                        source: d.source.value.to_string(),
+                        source: own(&d.source.value),
                         source_span: sp(d.source.span),
                         imported: Some(export_name(&s.local)),
                         exported: Some(export_name(&s.exported)),
@@ -300,7 +335,7 @@ fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
             }
             ast::Statement::ExportAllDeclaration(d) => {
                 m.reexports.push(ReExport {
-                    source: d.source.value.to_string(),
+                    source: own(&d.source.value),
                     source_span: sp(d.source.span),
                     imported: None,
                     exported: d.exported.as_ref().map(export_name),
@@ -331,9 +366,9 @@ fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
 
 fn export_name(n: &ast::ModuleExportName<'_>) -> String {
     match n {
-        ast::ModuleExportName::IdentifierName(i) => i.name.to_string(),
-        ast::ModuleExportName::IdentifierReference(i) => i.name.to_string(),
-        ast::ModuleExportName::StringLiteral(s) => s.value.to_string(),
+        ast::ModuleExportName::IdentifierName(i) => own(&i.name),
+        ast::ModuleExportName::IdentifierReference(i) => own(&i.name),
+        ast::ModuleExportName::StringLiteral(s) => own(&s.value),
     }
 }
 
@@ -349,7 +384,7 @@ fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut Module
             for d in &v.declarations {
                 match &d.id {
                     ast::BindingPattern::BindingIdentifier(id) => m.bindings.push(Binding {
-                        name: id.name.to_string(),
+                        name: own(&id.name),
                         span: sp(id.span),
                         kind,
                         init: d.init.as_ref().map(|e| lower_expr(e, true)),
@@ -374,7 +409,7 @@ fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut Module
         ast::Declaration::FunctionDeclaration(f) => {
             if let Some(id) = &f.id {
                 m.bindings.push(Binding {
-                    name: id.name.to_string(),
+                    name: own(&id.name),
                     span: sp(id.span),
                     kind: BindingKind::Function,
                     init: None,
@@ -385,7 +420,7 @@ fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut Module
         ast::Declaration::ClassDeclaration(c) => {
             if let Some(id) = &c.id {
                 m.bindings.push(Binding {
-                    name: id.name.to_string(),
+                    name: own(&id.name),
                     span: sp(id.span),
                     kind: BindingKind::Class,
                     init: None,
@@ -399,7 +434,7 @@ fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut Module
 
 fn pattern_names(p: &ast::BindingPattern<'_>, out: &mut Vec<(String, Span)>) {
     match p {
-        ast::BindingPattern::BindingIdentifier(id) => out.push((id.name.to_string(), sp(id.span))),
+        ast::BindingPattern::BindingIdentifier(id) => out.push((own(&id.name), sp(id.span))),
         ast::BindingPattern::ObjectPattern(o) => {
             for prop in &o.properties {
                 pattern_names(&prop.value, out);
@@ -423,7 +458,7 @@ fn pattern_names(p: &ast::BindingPattern<'_>, out: &mut Vec<(String, Span)>) {
 fn lower_pattern(p: &ast::BindingPattern<'_>) -> Pattern {
     match p {
         ast::BindingPattern::BindingIdentifier(id) => Pattern::Ident {
-            name: id.name.to_string(),
+            name: own(&id.name),
             span: sp(id.span),
         },
         ast::BindingPattern::ObjectPattern(o) => Pattern::Object {
@@ -440,7 +475,7 @@ fn lower_pattern(p: &ast::BindingPattern<'_>) -> Pattern {
                 })
                 .collect(),
             rest: o.rest.as_ref().and_then(|r| match &r.argument {
-                ast::BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                ast::BindingPattern::BindingIdentifier(id) => Some(own(&id.name)),
                 _ => None,
             }),
         },
@@ -451,8 +486,8 @@ fn lower_pattern(p: &ast::BindingPattern<'_>) -> Pattern {
 
 fn property_key_name(key: &ast::PropertyKey<'_>) -> Option<String> {
     match key {
-        ast::PropertyKey::StaticIdentifier(id) => Some(id.name.to_string()),
-        ast::PropertyKey::StringLiteral(s) => Some(s.value.to_string()),
+        ast::PropertyKey::StaticIdentifier(id) => Some(own(&id.name)),
+        ast::PropertyKey::StringLiteral(s) => Some(own(&s.value)),
         ast::PropertyKey::NumericLiteral(n) => Some(number_text(n.value)),
         _ => None,
     }
@@ -505,7 +540,7 @@ fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
     use ast::Expression as E;
     let span = sp(oxc_span::GetSpan::span(e));
     let kind = match e {
-        E::StringLiteral(s) => ExprKind::String(s.value.to_string()),
+        E::StringLiteral(s) => ExprKind::String(own(&s.value)),
         E::NumericLiteral(n) => {
             if n.value.is_finite() {
                 ExprKind::Number {
@@ -521,7 +556,7 @@ fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
         E::TemplateLiteral(t) => {
             if t.expressions.is_empty() && t.quasis.len() == 1 {
                 match &t.quasis[0].value.cooked {
-                    Some(c) => ExprKind::String(c.to_string()),
+                    Some(c) => ExprKind::String(own(c)),
                     None => return unsupported("an invalid template literal", t.span),
                 }
             } else {
@@ -532,17 +567,17 @@ fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
             if i.name == "undefined" {
                 return unsupported("`undefined`", i.span);
             }
-            ExprKind::Ident(i.name.to_string())
+            ExprKind::Ident(own(&i.name))
         }
         E::StaticMemberExpression(m) => ExprKind::Member {
             object: Box::new(lower_expr(&m.object, collect)),
-            property: m.property.name.to_string(),
+            property: own(&m.property.name),
             property_span: sp(m.property.span),
         },
         E::ComputedMemberExpression(m) => match &m.expression {
             E::StringLiteral(s) => ExprKind::Member {
                 object: Box::new(lower_expr(&m.object, collect)),
-                property: s.value.to_string(),
+                property: own(&s.value),
                 property_span: sp(s.span),
             },
             _ => return unsupported("a computed member access", m.span),
@@ -560,50 +595,7 @@ fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
                 args,
             }
         }
-        E::ObjectExpression(o) => {
-            let mut props = Vec::with_capacity(o.properties.len());
-            for p in &o.properties {
-                match p {
-                    ast::ObjectPropertyKind::ObjectProperty(p) => {
-                        if p.kind != ast::PropertyKind::Init {
-                            props.push(Property::Unsupported {
-                                what: "a getter or setter",
-                                span: sp(p.span),
-                            });
-                            continue;
-                        }
-                        if p.method {
-                            props.push(Property::Unsupported {
-                                what: "a method",
-                                span: sp(p.span),
-                            });
-                            continue;
-                        }
-                        let key = if p.computed {
-                            None
-                        } else {
-                            property_key_name(&p.key)
-                        };
-                        match key {
-                            Some(key) => props.push(Property::KeyValue {
-                                key,
-                                key_span: sp(p.key.span()),
-                                value: lower_expr(&p.value, collect),
-                            }),
-                            None => props.push(Property::Unsupported {
-                                what: "a computed key",
-                                span: sp(p.key.span()),
-                            }),
-                        }
-                    }
-                    ast::ObjectPropertyKind::SpreadProperty(s) => props.push(Property::Spread {
-                        expr: lower_expr(&s.argument, collect),
-                        span: sp(s.span),
-                    }),
-                }
-            }
-            ExprKind::Object(props)
-        }
+        E::ObjectExpression(o) => lower_object(o, collect),
         E::ArrayExpression(a) => {
             let mut items = Vec::with_capacity(a.elements.len());
             for el in &a.elements {
@@ -630,42 +622,8 @@ fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
         E::TSSatisfiesExpression(t) => return lower_expr(&t.expression, collect),
         E::TSNonNullExpression(t) => return lower_expr(&t.expression, collect),
         E::TSTypeAssertion(t) => return lower_expr(&t.expression, collect),
-        E::ArrowFunctionExpression(f) => {
-            let mut summary = FunctionSummary {
-                span: sp(f.span),
-                params: f
-                    .params
-                    .items
-                    .iter()
-                    .map(|p| lower_pattern(&p.pattern))
-                    .collect(),
-                db_calls: Vec::new(),
-            };
-            if collect {
-                let mut c = DbCollector::default();
-                c.visit_arrow_function_body(&f.body);
-                summary.db_calls = c.finish();
-            }
-            ExprKind::Function(Arc::new(summary))
-        }
-        E::FunctionExpression(f) => {
-            let mut summary = FunctionSummary {
-                span: sp(f.span),
-                params: f
-                    .params
-                    .items
-                    .iter()
-                    .map(|p| lower_pattern(&p.pattern))
-                    .collect(),
-                db_calls: Vec::new(),
-            };
-            if collect && let Some(body) = &f.body {
-                let mut c = DbCollector::default();
-                c.visit_function_body(body);
-                summary.db_calls = c.finish();
-            }
-            ExprKind::Function(Arc::new(summary))
-        }
+        E::ArrowFunctionExpression(f) => lower_arrow(f, collect),
+        E::FunctionExpression(f) => lower_function(f, collect),
         E::BigIntLiteral(_) => return unsupported("a bigint literal", e.span()),
         E::RegExpLiteral(_) => return unsupported("a regular expression", e.span()),
         E::BinaryExpression(_) => return unsupported("a binary expression", e.span()),
@@ -682,6 +640,95 @@ fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
         _ => return unsupported("this kind of expression", e.span()),
     };
     Expr { kind, span }
+}
+
+// The arms below are out of line so `lower_expr_inner`'s stack frame, paid
+// once per nesting level (up to MAX_EXPR_DEPTH), stays small in debug builds.
+
+#[inline(never)]
+fn lower_object(o: &ast::ObjectExpression<'_>, collect: bool) -> ExprKind {
+    let mut props = Vec::with_capacity(o.properties.len());
+    for p in &o.properties {
+        match p {
+            ast::ObjectPropertyKind::ObjectProperty(p) => {
+                if p.kind != ast::PropertyKind::Init {
+                    props.push(Property::Unsupported {
+                        what: "a getter or setter",
+                        span: sp(p.span),
+                    });
+                    continue;
+                }
+                if p.method {
+                    props.push(Property::Unsupported {
+                        what: "a method",
+                        span: sp(p.span),
+                    });
+                    continue;
+                }
+                let key = if p.computed {
+                    None
+                } else {
+                    property_key_name(&p.key)
+                };
+                match key {
+                    Some(key) => props.push(Property::KeyValue {
+                        key,
+                        key_span: sp(p.key.span()),
+                        value: lower_expr(&p.value, collect),
+                    }),
+                    None => props.push(Property::Unsupported {
+                        what: "a computed key",
+                        span: sp(p.key.span()),
+                    }),
+                }
+            }
+            ast::ObjectPropertyKind::SpreadProperty(s) => props.push(Property::Spread {
+                expr: lower_expr(&s.argument, collect),
+                span: sp(s.span),
+            }),
+        }
+    }
+    ExprKind::Object(props)
+}
+
+#[inline(never)]
+fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind {
+    let mut summary = FunctionSummary {
+        span: sp(f.span),
+        params: f
+            .params
+            .items
+            .iter()
+            .map(|p| lower_pattern(&p.pattern))
+            .collect(),
+        db_calls: Vec::new(),
+    };
+    if collect {
+        let mut c = DbCollector::default();
+        c.visit_arrow_function_body(&f.body);
+        summary.db_calls = c.finish();
+    }
+    ExprKind::Function(Arc::new(summary))
+}
+
+#[inline(never)]
+fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
+    let mut summary = FunctionSummary {
+        span: sp(f.span),
+        params: f
+            .params
+            .items
+            .iter()
+            .map(|p| lower_pattern(&p.pattern))
+            .collect(),
+        db_calls: Vec::new(),
+    };
+    if collect && let Some(body) = &f.body {
+        let mut c = DbCollector::default();
+        c.visit_function_body(body);
+        summary.db_calls = c.finish();
+    }
+    ExprKind::Function(Arc::new(summary))
 }
 
 use oxc_span::GetSpan;
@@ -744,7 +791,7 @@ impl<'a> Visit<'a> for DbCollector {
                 })
                 .collect();
             self.calls.push(DbCall {
-                method: method.name.to_string(),
+                method: own(&method.name),
                 method_span: sp(method.span),
                 span: sp(it.span),
                 args,
@@ -787,7 +834,7 @@ fn find_db_query(e: &ast::Expression<'_>) -> Option<Span> {
 fn lower_index_use(call: &ast::CallExpression<'_>, method_span: Span) -> IndexUse {
     let first = call.arguments.first().and_then(|a| a.as_expression());
     let (name, name_span) = match first {
-        Some(ast::Expression::StringLiteral(s)) => (Some(s.value.to_string()), sp(s.span)),
+        Some(ast::Expression::StringLiteral(s)) => (Some(own(&s.value)), sp(s.span)),
         Some(e) => (None, sp(e.span())),
         None => (None, method_span),
     };
@@ -851,7 +898,7 @@ fn conditions_of(e: &ast::Expression<'_>, param: &str, out: &mut Vec<IndexCondit
                 return false;
             }
             let field = c.arguments.first().and_then(|a| match a.as_expression() {
-                Some(ast::Expression::StringLiteral(s)) => Some((s.value.to_string(), sp(s.span))),
+                Some(ast::Expression::StringLiteral(s)) => Some((own(&s.value), sp(s.span))),
                 _ => None,
             });
             let value = c
@@ -860,7 +907,7 @@ fn conditions_of(e: &ast::Expression<'_>, param: &str, out: &mut Vec<IndexCondit
                 .and_then(|a| a.as_expression())
                 .map(|e| lower_expr(e, false));
             out.push(IndexCondition {
-                method: m.property.name.to_string(),
+                method: own(&m.property.name),
                 method_span: sp(m.property.span),
                 field,
                 value,

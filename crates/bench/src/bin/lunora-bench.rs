@@ -6,6 +6,12 @@
 //! - `lunora-bench stages <dir> <runs>`: in-process timings (median over
 //!   `runs`) of the parse-only floor, `analyze` and `emit` on the app in
 //!   `<dir>` read from disk; the target of `perf record` when profiling.
+//! - `lunora-bench analyze <dir>`: one in-process analyze + emit (for
+//!   instruction counts under callgrind).
+//! - `lunora-bench incremental <dir> <runs>`: watch mode's incremental engine
+//!   (`lunora_cli::watch::Incremental`) in-process: after a cold update,
+//!   medians of `update` after editing one function module and after editing
+//!   the schema (the edits of `touch-module` / `touch-schema`). Edits the app.
 //! - `lunora-bench touch-module <dir>` / `touch-schema <dir>`: the edits of the
 //!   incremental runs (a new function in the first module; a new optional
 //!   field on the first table), each call making a different edit.
@@ -17,7 +23,7 @@ use lunora_bench::{Size, app, parse_dir, write_app};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: lunora-bench gen <small|medium|large> <dir> | parse <dir> | stages <dir> <runs> | touch-module <dir> | touch-schema <dir>"
+        "usage: lunora-bench gen <small|medium|large> <dir> | parse <dir> | stages <dir> <runs> | analyze <dir> | incremental <dir> <runs> | touch-module <dir> | touch-schema <dir>"
     );
     ExitCode::from(2)
 }
@@ -46,6 +52,22 @@ fn main() -> ExitCode {
         }),
         ["stages", dir, n] => match n.parse::<usize>() {
             Ok(n) if n > 0 => stages(Path::new(dir), n),
+            _ => return usage(),
+        },
+        ["analyze", dir] => {
+            // One analyze + emit, for instruction counts under
+            // `valgrind --tool=callgrind` (deterministic, unlike time here).
+            let out = lunora_analyzer::analyze(Path::new(dir), &lunora_parser::OsFs);
+            let emitted = out.ir.as_ref().map(lunora_emit::emit_generated);
+            println!(
+                "{} diagnostics, {} files emitted",
+                out.diagnostics.len(),
+                emitted.map_or(0, |e| e.files.len())
+            );
+            Ok(())
+        }
+        ["incremental", dir, n] => match n.parse::<usize>() {
+            Ok(n) if n > 0 => incremental(Path::new(dir), n),
             _ => return usage(),
         },
         ["touch-module", dir] => touch_module(Path::new(dir)),
@@ -184,4 +206,39 @@ fn cpu_ms() -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) * 10.0)
+}
+
+/// Medians of the incremental engine's update after a module and a schema edit.
+fn incremental(dir: &Path, runs: usize) -> std::io::Result<()> {
+    use lunora_cli::watch::Incremental;
+    let mut engine = Incremental::new(dir);
+    let fail = |what: &str| std::io::Error::other(format!("the app has errors after {what}"));
+    if lunora_parser::has_errors(&engine.update(&[]).diagnostics) {
+        return Err(fail("the cold run"));
+    }
+    let module = first_module(dir)?;
+    let schema = dir.join("lunora/schema.ts");
+    let mut timed = |edit: fn(&Path) -> std::io::Result<()>, path: &Path| {
+        let mut times = Vec::new();
+        let mut parsed = 0;
+        for _ in 0..runs {
+            edit(dir)?;
+            let t = std::time::Instant::now();
+            let errors =
+                lunora_parser::has_errors(&engine.update(&[path.to_path_buf()]).diagnostics);
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if errors {
+                return Err(fail("an edit"));
+            }
+            parsed = engine.stats().parsed.len();
+        }
+        times.sort_by(f64::total_cmp);
+        Ok::<_, std::io::Error>((times[times.len() / 2], parsed))
+    };
+    let (m, mp) = timed(touch_module, &module)?;
+    let (s, sp) = timed(touch_schema, &schema)?;
+    println!(
+        "incremental update (median of {runs}): module edit {m:.3} ms ({mp} file parsed), schema edit {s:.3} ms ({sp} file parsed)"
+    );
+    Ok(())
 }
