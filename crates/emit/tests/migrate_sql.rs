@@ -225,3 +225,53 @@ fn bad_renames_are_refused() {
     twice.add("a=b").unwrap();
     assert!(twice.add("a=c").is_err());
 }
+
+/// SQLite ignores case and keeps tables and indexes in one namespace; these
+/// cases came from the `migrate_diff` fuzz target.
+#[test]
+fn renames_respect_sqlite_names() {
+    // Only the case changes: through a temporary name (SQLite refuses `A` → `a`).
+    let out = sql(
+        &tables(vec![("A", channels())]),
+        &tables(vec![("a", channels())]),
+        &["A=a"],
+    );
+    assert!(
+        out.contains("ALTER TABLE \"A\" RENAME TO \"_lunora_new_a\";\nALTER TABLE \"_lunora_new_a\" RENAME TO \"a\";\n"),
+        "{out}"
+    );
+    // `B` is `b` to SQLite, and `b` is only dropped after the rename.
+    let out = sql(
+        &tables(vec![("a", channels()), ("b", channels())]),
+        &tables(vec![("B", channels())]),
+        &["a=B"],
+    );
+    assert!(
+        out.starts_with("refused") && out.contains("table `b` already exists"),
+        "{out}"
+    );
+    // Index `by_name` of `c` is stored as `c__by_name`, dropped with `c` after the rename.
+    let out = sql(
+        &tables(vec![("c", channels()), ("t", channels())]),
+        &tables(vec![("c__by_name", channels())]),
+        &["t=c__by_name"],
+    );
+    assert!(
+        out.starts_with("refused") && out.contains("stored as `c__by_name`"),
+        "{out}"
+    );
+    // A column rename onto a name a dropped column has up to case.
+    let mut next = channels();
+    next.columns[1].name = "Name".into();
+    next.columns.remove(0);
+    next.indexes.clear();
+    let out = sql(
+        &tables(vec![("c", channels())]),
+        &tables(vec![("c", next)]),
+        &["c.topic=Name"],
+    );
+    assert!(
+        out.starts_with("refused") && out.contains("already has a column `name`"),
+        "{out}"
+    );
+}

@@ -189,6 +189,18 @@ pub fn diff(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
             out.refusals.push(bad(format!(
                 "table `{existing}` already exists in the previous snapshot"
             )));
+        } else if let Some((table, index)) = prev
+            .iter()
+            .filter(|(t, _)| *t != from)
+            .flat_map(|(t, def)| def.indexes.keys().map(move |i| (t, i)))
+            .find(|(t, i)| index_sql_name(t, i).eq_ignore_ascii_case(to))
+        {
+            // Renames run before other indexes and tables are dropped, and
+            // SQLite tables and indexes share one namespace (found by fuzzing).
+            out.refusals.push(bad(format!(
+                "index `{index}` of `{table}` is stored as `{}`; drop it in an earlier migration",
+                index_sql_name(table, index)
+            )));
         } else if !taken.insert(to) || from == to {
             out.refusals
                 .push(bad(format!("table `{to}` is the target of another rename")));
