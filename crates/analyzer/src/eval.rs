@@ -79,6 +79,10 @@ impl Val {
 /// The evaluator: memoizes consts per (file, name) and detects cycles.
 pub struct Eval {
     memo: HashMap<(FileId, String), Option<Val>>,
+    /// Per file, names imported from a package or `_generated/` and their
+    /// value (an `Extern`, `at` aside): every `v.string()` of every function
+    /// resolves `v`, so this skips path normalization for all but the first.
+    externs: HashMap<FileId, HashMap<String, ValKind>>,
     stack: Vec<(FileId, String, Span)>,
     /// The code used for "not statically analyzable" (schema vs function args).
     pub not_static: Code,
@@ -92,6 +96,7 @@ impl Eval {
     pub fn new() -> Self {
         Self {
             memo: HashMap::new(),
+            externs: HashMap::new(),
             stack: Vec::new(),
             not_static: Code::NotStatic,
             supported_help: SCHEMA_HELP,
@@ -260,6 +265,12 @@ impl Eval {
         span: Span,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
+        if let Some(kind) = self.externs.get(&file).and_then(|m| m.get(name)) {
+            return Some(Val {
+                kind: kind.clone(),
+                at: FileSpan::new(file, span),
+            });
+        }
         // Shared, so the initializer is borrowed while `ld` loads imports.
         let module = ld.module_arc(file);
         if let Some(b) = module.binding(name) {
@@ -292,13 +303,18 @@ impl Eval {
             let base = match ld.resolve(&from, &source) {
                 Ok(Some(base)) => base,
                 Ok(None) => {
-                    let name = match kind {
+                    let imported = match kind {
                         ImportKind::Named(n) => n,
                         ImportKind::Default => "default".to_string(),
                         ImportKind::Namespace => "*".to_string(),
                     };
+                    let kind = ValKind::Extern {
+                        source,
+                        name: imported,
+                    };
+                    self.remember_extern(file, name, &kind);
                     return Some(Val {
-                        kind: ValKind::Extern { source, name },
+                        kind,
                         at: FileSpan::new(file, span),
                     });
                 }
@@ -308,16 +324,18 @@ impl Eval {
                 }
             };
             if is_generated_server(&base) || base.starts_with("lunora/_generated/") {
-                let name = match kind {
+                let imported = match kind {
                     ImportKind::Named(n) => n,
                     ImportKind::Default => "default".to_string(),
                     ImportKind::Namespace => "*".to_string(),
                 };
+                let kind = ValKind::Extern {
+                    source: "_generated/server".to_string(),
+                    name: imported,
+                };
+                self.remember_extern(file, name, &kind);
                 return Some(Val {
-                    kind: ValKind::Extern {
-                        source: "_generated/server".to_string(),
-                        name,
-                    },
+                    kind,
                     at: FileSpan::new(file, span),
                 });
             }
@@ -351,6 +369,13 @@ impl Eval {
             )),
         );
         None
+    }
+
+    fn remember_extern(&mut self, file: FileId, name: &str, kind: &ValKind) {
+        self.externs
+            .entry(file)
+            .or_default()
+            .insert(name.to_string(), kind.clone());
     }
 
     /// The value of export `name` of module `target`; `use_file/use_span` is
