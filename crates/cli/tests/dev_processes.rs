@@ -44,9 +44,14 @@ fn app() -> tempfile::TempDir {
 }
 
 fn start(root: &Path, dies: &str) -> Child {
+    start_with(root, dies, &[])
+}
+
+fn start_with(root: &Path, dies: &str, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_lunora"))
         .args(["dev", "--root"])
         .arg(root)
+        .args(args)
         .env("FAKE_DIES", dies)
         .env("PIDS_DIR", root)
         .stdin(Stdio::null())
@@ -230,4 +235,71 @@ fn wrangler_runs_only_code_that_passed_codegen() {
         "the diagnostic is shown: {log}"
     );
     assert_all_gone(&pids, &log);
+}
+
+#[test]
+fn format_json_prints_one_plain_json_line_per_watch_run() {
+    let tmp = app();
+    let root = tmp.path();
+    let mut child = start_with(root, "", &["--format", "json"]);
+    let pids = wait_for_pids(root, &mut child);
+
+    // A change makes a second run; wait until it reached the copy wrangler runs.
+    let schema = root.join("lunora/schema.ts");
+    let shadow = root.join(".wrangler/lunora-dev/lunora/schema.ts");
+    let good = std::fs::read_to_string(&schema).expect("read");
+    let changed = good.replace(
+        "text: v.string()",
+        "text: v.string(),\n        edited: v.optional(v.boolean())",
+    );
+    assert_ne!(changed, good);
+    std::fs::write(&schema, &changed).expect("write");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::fs::read_to_string(&shadow).expect("shadow") != changed {
+        assert!(
+            Instant::now() < deadline,
+            "the change never reached the copy"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    kill_process(Pid::from_raw(child.id() as i32).expect("pid"), Signal::INT).expect("SIGINT");
+    let (code, stdout, stderr) = wait_exit(child);
+    let log = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(code, 0, "{log}");
+    assert_all_gone(&pids, &log);
+
+    // Every stdout line is a JSON document: one per watch run, in order.
+    let docs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}\n{log}"))
+        })
+        .collect();
+    let runs: Vec<u64> = docs
+        .iter()
+        .map(|d| d["watch"]["run"].as_u64().expect("watch.run"))
+        .collect();
+    assert!(runs.len() >= 2, "{log}");
+    assert_eq!(runs, (1..=runs.len() as u64).collect::<Vec<_>>(), "{log}");
+    for doc in &docs {
+        assert!(doc["diagnostics"].is_array(), "{doc}");
+        assert_eq!(doc["watch"]["keptLastGood"], false, "{doc}");
+    }
+    assert!(
+        docs.iter().any(|d| d["watch"]["trigger"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|p| p == "lunora/schema.ts"))
+            && d["watch"]["written"]
+                .as_array()
+                .is_some_and(|w| w.iter().any(|p| p == "lunora/_generated/dataModel.ts"))),
+        "the edit's run is reported: {log}"
+    );
+    // The tools' output, both streams, goes to stderr, still prefixed.
+    assert!(
+        stderr.contains("[wrangler] fake wrangler ready dev --ip 127.0.0.1"),
+        "{log}"
+    );
+    assert!(stderr.contains("[vite] fake vite warning"), "{log}");
 }

@@ -141,8 +141,20 @@ pub fn run(
     };
     let color = super::stderr_color(global.format);
 
+    let json = global.format == Format::Json;
     let _ = writeln!(stderr, "[lunora] codegen");
-    let exit = super::codegen::codegen(&root, global.format, color, false, stdout, stderr);
+    // With `--format json` the first codegen's document is held back: the
+    // watcher's first run reports the same state as one JSON line, so stdout
+    // carries exactly one line per run.
+    let mut first = Vec::new();
+    let exit = super::codegen::codegen(
+        &root,
+        global.format,
+        color,
+        false,
+        if json { &mut first } else { &mut *stdout },
+        stderr,
+    );
     if exit != Exit::Ok {
         if root.join(GENERATED_DIR).join("wiring.ts").is_file() {
             let _ = writeln!(
@@ -150,6 +162,8 @@ pub fn run(
                 "[lunora] running the last good {GENERATED_DIR}/ until the errors above are fixed"
             );
         } else {
+            // No watcher will run: this document is the only report.
+            write_json_line(&first, stdout, stderr);
             let _ = writeln!(
                 stderr,
                 "[lunora] fix the errors above, then run `lunora dev` again"
@@ -209,7 +223,7 @@ pub fn run(
     ];
     let mut reason = None;
     for (name, cmd) in specs {
-        match spawn(name, cmd, &root) {
+        match spawn(name, cmd, &root, json) {
             Ok(child) => children.push(child),
             Err(e) => {
                 reason = Some(format!("cannot start {name}: {e}"));
@@ -275,7 +289,15 @@ struct Running {
     forwarders: Vec<thread::JoinHandle<()>>,
 }
 
-fn spawn(name: &'static str, mut cmd: Command, root: &Path) -> std::io::Result<Running> {
+/// Starts `cmd` with its output forwarded, each line prefixed `[name]`: its
+/// stdout to our stdout, its stderr to our stderr. With `json` (`--format
+/// json`) both go to our stderr, so stdout holds only JSON lines.
+fn spawn(
+    name: &'static str,
+    mut cmd: Command,
+    root: &Path,
+    json: bool,
+) -> std::io::Result<Running> {
     if cmd.get_current_dir().is_none() {
         cmd.current_dir(root);
     }
@@ -295,7 +317,11 @@ fn spawn(name: &'static str, mut cmd: Command, root: &Path) -> std::io::Result<R
     if let Some(out) = child.stdout.take() {
         let prefix = prefix.clone();
         forwarders.push(thread::spawn(move || {
-            forward(out, &prefix, &mut std::io::stdout())
+            if json {
+                forward(out, &prefix, &mut std::io::stderr())
+            } else {
+                forward(out, &prefix, &mut std::io::stdout())
+            }
         }));
     }
     if let Some(err) = child.stderr.take() {
@@ -383,10 +409,28 @@ fn group_alive(_child: &Child) -> bool {
     false
 }
 
+/// A JSON document (pretty or not) as one line on `stdout`; anything that is
+/// not JSON goes to `stderr` as is.
+fn write_json_line(doc: &[u8], stdout: &mut dyn Write, stderr: &mut dyn Write) {
+    if doc.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    match serde_json::from_slice::<serde_json::Value>(doc) {
+        Ok(value) => {
+            let _ = writeln!(stdout, "{value}");
+        }
+        Err(_) => {
+            let _ = stderr.write_all(doc);
+        }
+    }
+}
+
 /// The incremental watch loop ([`crate::watch`]) in a thread, over the app
 /// (`NotifySource::for_app`: `lunora/` and the files it reads, never
-/// `node_modules/`), until `stop` is set. Its reports are prefixed `[lunora]`;
-/// each clean run is copied into [`SHADOW_DIR`].
+/// `node_modules/`), until `stop` is set. Human and GitHub reports are
+/// prefixed `[lunora]`; with `--format json` each run is one plain JSON line
+/// on stdout (as `codegen --watch --format json` prints it). Each clean run is
+/// copied into [`SHADOW_DIR`].
 fn spawn_watch(
     root: &Path,
     format: Format,
@@ -400,8 +444,14 @@ fn spawn_watch(
         let mut engine = ShadowSync {
             inner: Incremental::new(&root),
         };
-        let mut out = Prefixed::new("[lunora]", std::io::stdout());
-        let mut err = Prefixed::new("[lunora]", std::io::stderr());
+        let (mut out, mut err): (Box<dyn Write>, Box<dyn Write>) = if format == Format::Json {
+            (Box::new(std::io::stdout()), Box::new(std::io::stderr()))
+        } else {
+            (
+                Box::new(Prefixed::new("[lunora]", std::io::stdout())),
+                Box::new(Prefixed::new("[lunora]", std::io::stderr())),
+            )
+        };
         let options = Options {
             format,
             timing: Timing::default(),
@@ -447,15 +497,28 @@ impl<W: Write> Prefixed<W> {
     }
 }
 
+impl<W: Write> Prefixed<W> {
+    /// Writes the buffered line, prefixed unless it already starts with the
+    /// prefix (the watch loop's own `[lunora] run N: …` status lines).
+    fn emit_line(&mut self) -> std::io::Result<()> {
+        let already = self.line.starts_with(self.prefix.as_bytes())
+            && self.line.get(self.prefix.len()) == Some(&b' ');
+        if !already {
+            self.inner.write_all(self.prefix.as_bytes())?;
+            self.inner.write_all(b" ")?;
+        }
+        self.inner.write_all(&self.line)?;
+        self.line.clear();
+        Ok(())
+    }
+}
+
 impl<W: Write> Write for Prefixed<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         for &b in buf {
             self.line.push(b);
             if b == b'\n' {
-                self.inner.write_all(self.prefix.as_bytes())?;
-                self.inner.write_all(b" ")?;
-                self.inner.write_all(&self.line)?;
-                self.line.clear();
+                self.emit_line()?;
             }
         }
         self.inner.flush()?;
@@ -465,10 +528,7 @@ impl<W: Write> Write for Prefixed<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         if !self.line.is_empty() {
             self.line.push(b'\n');
-            self.inner.write_all(self.prefix.as_bytes())?;
-            self.inner.write_all(b" ")?;
-            self.inner.write_all(&self.line)?;
-            self.line.clear();
+            self.emit_line()?;
         }
         self.inner.flush()
     }
@@ -488,6 +548,26 @@ mod tests {
             String::from_utf8(out.inner).unwrap(),
             "[x] one\n[x] two\n[x] three\n"
         );
+    }
+
+    #[test]
+    fn prefixed_writer_does_not_prefix_a_line_twice() {
+        let mut out = Prefixed::new("[x]", Vec::new());
+        out.write_all(b"[x] run 1: up to date\n[x]y\n").unwrap();
+        assert_eq!(
+            String::from_utf8(out.inner).unwrap(),
+            "[x] run 1: up to date\n[x] [x]y\n"
+        );
+    }
+
+    #[test]
+    fn a_pretty_json_document_becomes_one_line() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        write_json_line(b"{\n  \"a\": [\n    1\n  ]\n}\n", &mut out, &mut err);
+        write_json_line(b"  \n", &mut out, &mut err);
+        write_json_line(b"not json\n", &mut out, &mut err);
+        assert_eq!(String::from_utf8(out).unwrap(), "{\"a\":[1]}\n");
+        assert_eq!(String::from_utf8(err).unwrap(), "not json\n");
     }
 
     #[test]
