@@ -2,6 +2,12 @@
 //! over the disk overlaid with the editor's unsaved buffers and publishes the
 //! same diagnostics as `lunora codegen` for files under `lunora/`, clearing
 //! them for files that became clean.
+//!
+//! Analysis is incremental ([`Incremental::update_with`] over the overlay):
+//! after an edit only the buffers and files whose text changed are parsed
+//! again, and a change that alters nothing the analysis read (a save of the
+//! same text) costs no analysis at all. The result is always what a cold
+//! `lunora codegen` would report for the same texts.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -22,8 +28,8 @@ use lunora_parser::{Diagnostic, FileSpan, Files, MemFs, OsFs, Severity, Vfs};
 
 use crate::Exit;
 use crate::args::{GlobalArgs, LspArgs};
-use crate::pipeline::{self, Generated};
-use crate::watch::GenerateFn;
+use crate::pipeline::Generated;
+use crate::watch::{GenerateFn, Incremental};
 
 pub fn run(
     global: &GlobalArgs,
@@ -34,8 +40,8 @@ pub fn run(
     // The protocol owns the real stdout; the injected writers are not used.
     let (connection, io_threads) = Connection::stdio();
     let fallback_root = crate::watch::resolve_root(global.root.as_deref()).ok();
-    let mut generate = |root: &Path, fs: &dyn Vfs| pipeline::generate(root, fs);
-    let result = serve(&connection, fallback_root, &mut generate);
+    let mut analyzer = IncrementalAnalyzer::default();
+    let result = serve(&connection, fallback_root, &mut analyzer);
     drop(connection);
     let joined = io_threads.join();
     match result.and_then(|()| joined.map_err(|e| e.to_string())) {
@@ -47,12 +53,67 @@ pub fn run(
     }
 }
 
+/// What the server analyzes the app with.
+pub trait Analyzer {
+    /// The pipeline's result for the app at `root`, reading through `fs` (the
+    /// disk overlaid with the open buffers).
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated;
+}
+
+/// The incremental engine ([`Incremental`]), created for the workspace root
+/// on first use: only files whose text changed since the last analysis are
+/// parsed again.
+#[derive(Default)]
+pub struct IncrementalAnalyzer {
+    engine: Option<Incremental>,
+}
+
+impl IncrementalAnalyzer {
+    /// The engine, once something was analyzed (its `stats()` tell what the
+    /// last analysis parsed).
+    pub fn engine(&self) -> Option<&Incremental> {
+        self.engine.as_ref()
+    }
+}
+
+impl Analyzer for IncrementalAnalyzer {
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated {
+        if self.engine.as_ref().is_some_and(|e| e.root() != root) {
+            self.engine = None;
+        }
+        self.engine
+            .get_or_insert_with(|| Incremental::new(root))
+            .update_with(fs)
+    }
+}
+
+/// A [`GenerateFn`] as an [`Analyzer`]: a cold run every time (tests).
+pub struct Cold<'g, 'a> {
+    generate: &'g mut GenerateFn<'a>,
+    last: Option<Generated>,
+}
+
+impl<'g, 'a> Cold<'g, 'a> {
+    pub fn new(generate: &'g mut GenerateFn<'a>) -> Self {
+        Self {
+            generate,
+            last: None,
+        }
+    }
+}
+
+impl Analyzer for Cold<'_, '_> {
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated {
+        self.last.insert((self.generate)(root, fs))
+    }
+}
+
 /// Runs the server on `connection` until `shutdown` + `exit` (or the client
 /// hangs up). `fallback_root` is used when the client names no workspace.
 pub fn serve(
     connection: &Connection,
     fallback_root: Option<PathBuf>,
-    generate: &mut GenerateFn<'_>,
+    analyzer: &mut dyn Analyzer,
 ) -> Result<(), String> {
     let capabilities = ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
@@ -89,7 +150,7 @@ pub fn serve(
             Message::Response(_) => {}
             Message::Notification(notification) => {
                 if server.handle(&notification) {
-                    for message in server.check(generate) {
+                    for message in server.check(analyzer) {
                         send(connection, message)?;
                     }
                 }
@@ -150,13 +211,13 @@ impl Server {
     }
 
     /// Runs the pipeline over disk + buffers; returns the notifications to send.
-    fn check(&mut self, generate: &mut GenerateFn<'_>) -> Vec<Message> {
+    fn check(&mut self, analyzer: &mut dyn Analyzer) -> Vec<Message> {
         let mut fs = MemFs::over(&OsFs);
         for (path, text) in &self.docs {
             fs.insert(path.clone(), text.as_bytes().to_vec());
         }
-        let generated = generate(&self.root, &fs);
-        let mut by_file = group_by_file(&self.root, &generated);
+        let generated = analyzer.analyze(&self.root, &fs);
+        let mut by_file = group_by_file(&self.root, generated);
         // Open documents under lunora/ always get a (possibly empty) list.
         for path in self.docs.keys() {
             if self.is_lunora_file(path) {

@@ -75,7 +75,7 @@ fn publishes_and_clears_diagnostics_from_unsaved_buffers() {
     let root_uri = path_to_uri(&root).unwrap().as_str().to_string();
     let handle = std::thread::spawn(move || {
         let mut generate = fake_generate;
-        serve(&server, None, &mut generate)
+        serve(&server, None, &mut Cold::new(&mut generate))
     });
     client
         .sender
@@ -154,4 +154,160 @@ fn uris_round_trip() {
     );
     assert_eq!(uri_to_path("untitled:Untitled-1"), None);
     assert_eq!(uri_to_path("file:///bad%"), Some(PathBuf::from("/bad%")));
+}
+
+/// The incremental analyzer, logging what each analysis parsed.
+struct Logged {
+    inner: IncrementalAnalyzer,
+    log: std::sync::Arc<std::sync::Mutex<Vec<crate::watch::UpdateStats>>>,
+}
+
+impl Analyzer for Logged {
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated {
+        self.inner.analyze(root, fs);
+        let engine = self.inner.engine().expect("analyzed once");
+        self.log.lock().unwrap().push(engine.stats().clone());
+        engine.last()
+    }
+}
+
+const SCHEMA: &str = "import { defineSchema, defineTable, v } from \"lunorash/server\";\n\
+    export default defineSchema({ messages: defineTable({ body: v.string() }), channels: defineTable({ name: v.string() }).global() });\n";
+const MESSAGES: &str = "import { query } from \"./_generated/server\";\n\
+    export const list = query.query(async ({ ctx }) => ctx.db.query(\"messages\").collect());\n";
+const CHANNELS: &str = "import { query } from \"./_generated/server\";\n\
+    export const all = query.query(async ({ ctx }) => ctx.db.query(\"channels\").collect());\n";
+
+fn shutdown(client: &Connection) {
+    client
+        .sender
+        .send(Message::Request(Request::new(
+            RequestId::from(2),
+            "shutdown".into(),
+            Value::Null,
+        )))
+        .unwrap();
+    while !matches!(client.receiver.recv().unwrap(), Message::Response(_)) {}
+    notify(client, "exit", Value::Null);
+}
+
+/// Diagnostics published for `uri` by the next check (every check publishes
+/// for each open document).
+fn diagnostics_for(client: &Connection, uri: &str) -> Value {
+    loop {
+        let params = next_diagnostics(client);
+        if params["uri"] == uri {
+            return params["diagnostics"].clone();
+        }
+    }
+}
+
+#[test]
+fn an_edit_of_one_buffer_reparses_only_that_file_and_reports_like_a_cold_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join("lunora")).unwrap();
+    for (name, text) in [
+        ("schema.ts", SCHEMA),
+        ("messages.ts", MESSAGES),
+        ("channels.ts", CHANNELS),
+    ] {
+        std::fs::write(root.join("lunora").join(name), text).unwrap();
+    }
+    let messages = root.join("lunora/messages.ts");
+    let uri = path_to_uri(&messages).unwrap().as_str().to_string();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+
+    let (server, client) = Connection::memory();
+    let root_uri = path_to_uri(&root).unwrap().as_str().to_string();
+    let mut analyzer = Logged {
+        inner: IncrementalAnalyzer::default(),
+        log: std::sync::Arc::clone(&log),
+    };
+    let handle = std::thread::spawn(move || serve(&server, None, &mut analyzer));
+    client
+        .sender
+        .send(Message::Request(Request::new(
+            RequestId::from(1),
+            "initialize".into(),
+            json!({"capabilities": {}, "rootUri": root_uri}),
+        )))
+        .unwrap();
+    assert!(matches!(
+        client.receiver.recv().unwrap(),
+        Message::Response(_)
+    ));
+    notify(&client, "initialized", json!({}));
+
+    // Opening: a cold analysis parses every module.
+    notify(
+        &client,
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "typescript", "version": 1, "text": MESSAGES}}),
+    );
+    assert_eq!(diagnostics_for(&client, &uri), json!([]));
+    {
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(
+            log[0].parsed,
+            [
+                "lunora/channels.ts",
+                "lunora/messages.ts",
+                "lunora/schema.ts"
+            ]
+        );
+    }
+
+    // An unsaved edit that queries a table the schema lacks: only the edited
+    // buffer is parsed again, and the diagnostics are a cold run's.
+    let bad = MESSAGES.replace("query(\"messages\")", "query(\"mesages\")");
+    assert_ne!(bad, MESSAGES);
+    notify(
+        &client,
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": bad}]}),
+    );
+    let diagnostics = diagnostics_for(&client, &uri);
+    let mut overlay = MemFs::over(&OsFs);
+    overlay.insert(messages.clone(), bad.as_bytes().to_vec());
+    let cold = crate::pipeline::generate(&root, &overlay);
+    assert!(lunora_parser::has_errors(&cold.diagnostics));
+    let expected = group_by_file(&root, &cold)
+        .remove(&messages)
+        .expect("the cold run reports the edited file");
+    assert_eq!(diagnostics, serde_json::to_value(&expected).unwrap());
+    assert!(diagnostics.to_string().contains("mesages"), "{diagnostics}");
+    {
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 2);
+        assert!(log[1].analyzed);
+        assert_eq!(log[1].parsed, ["lunora/messages.ts"]);
+        assert_eq!(log[1].reused, 2);
+    }
+
+    // Back to the disk's text: clean again, still one file parsed.
+    notify(
+        &client,
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": MESSAGES}]}),
+    );
+    assert_eq!(diagnostics_for(&client, &uri), json!([]));
+    // A save that changes nothing costs no analysis at all.
+    notify(
+        &client,
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(diagnostics_for(&client, &uri), json!([]));
+    {
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 4);
+        assert_eq!(log[2].parsed, ["lunora/messages.ts"]);
+        assert!(!log[3].analyzed);
+        assert!(log[3].parsed.is_empty());
+    }
+
+    shutdown(&client);
+    assert_eq!(handle.join().unwrap(), Ok(()));
 }
