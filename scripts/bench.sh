@@ -60,7 +60,7 @@ ms() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
-printf '| size | files | KiB | parse-only floor ms | cold codegen ms | CPU ms floor / codegen | peak RSS MB | watch engine update ms, module / schema edit | process after module edit ms | process after schema edit ms | migrate generate ms |\n'
+printf '| size | files | KiB on disk | parse-only floor ms | cold codegen ms | CPU ms floor / codegen | peak RSS MB | watch engine update ms, module / schema edit | process after module edit ms | process after schema edit ms | migrate generate ms |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for size in "${sizes[@]}"; do
     case "$size" in
