@@ -151,7 +151,8 @@ pub struct Entry {
 
 /// Applied/pending/changed for every migration, in name order.
 pub fn status(exec: &mut dyn Executor, files: &[Migration]) -> Result<Vec<Entry>, String> {
-    let rows = exec.query(CREATE_TRACKING, SELECT_APPLIED)?;
+    // Idempotent (CREATE TABLE IF NOT EXISTS, then a read): safe to retry.
+    let rows = with_retries(|| exec.query(CREATE_TRACKING, SELECT_APPLIED))?;
     let mut applied: BTreeMap<String, (String, String)> = BTreeMap::new();
     for row in rows {
         let get = |k: &str| row.get(k).cloned().unwrap_or_default();
@@ -283,28 +284,64 @@ pub fn apply(
     Ok(applied)
 }
 
-/// Retries of a unit that failed only because another connection held the
-/// database's write lock (e.g. `wrangler dev` writing while migrating).
-const BUSY_RETRIES: u32 = 4;
+/// Retries of a unit (or a tracking-table read) whose attempt failed for a
+/// [`Transient`] reason.
+const RETRIES: u32 = 4;
 
-fn is_busy(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("sqlite_busy") || m.contains("database is locked")
+/// A failure after which the same unit may simply run again, because the
+/// failed attempt left nothing behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transient {
+    /// Another connection held the database's write lock (e.g. `wrangler dev`
+    /// writing while migrating): the unit's transaction rolled back.
+    Busy,
+    /// Local D1 only: miniflare's `workerd` process died before it was
+    /// listening (seen on a heavily loaded machine). wrangler 4.86.0's
+    /// `d1 execute --local` awaits `mf.getD1Database()` (miniflare's startup)
+    /// before it calls `db.batch()`, and miniflare throws
+    /// `ERR_RUNTIME_FAILURE` "The Workers runtime failed to start. There is
+    /// likely additional logging output above." from that startup, so no
+    /// statement was sent. wrangler `--json` prints the message as
+    /// `{"error": {"text": …}}`; a SQL error's text is SQLite's message
+    /// (`no such table: x: SQLITE_ERROR`), which never starts with it.
+    RuntimeStart,
 }
 
-/// Runs one unit; a busy database is retried (the failed attempt left
-/// nothing behind, so running it again is safe).
-fn run_unit(exec: &mut dyn Executor, sql: &str) -> Result<(), String> {
-    let mut attempt = 0;
+const RUNTIME_START_FAILURE: &str = "The Workers runtime failed to start";
+
+fn transient(message: &str) -> Option<Transient> {
+    if message.trim_start().starts_with(RUNTIME_START_FAILURE) {
+        return Some(Transient::RuntimeStart);
+    }
+    let m = message.to_ascii_lowercase();
+    (m.contains("sqlite_busy") || m.contains("database is locked")).then_some(Transient::Busy)
+}
+
+/// Runs `attempt` until it succeeds, fails for a non-[`Transient`] reason,
+/// or failed [`RETRIES`] + 1 times; waits longer after each failure (a
+/// runtime that could not start gets more time than a busy lock).
+fn with_retries<T>(mut attempt: impl FnMut() -> Result<T, String>) -> Result<T, String> {
+    let mut retries = 0;
     loop {
-        match exec.run_script(sql) {
-            Err(message) if is_busy(&message) && attempt < BUSY_RETRIES => {
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
+        match attempt() {
+            Err(message) if retries < RETRIES => {
+                let step = match transient(&message) {
+                    Some(Transient::Busy) => 100,
+                    Some(Transient::RuntimeStart) => 250,
+                    None => return Err(message),
+                };
+                retries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(step * u64::from(retries)));
             }
             result => return result,
         }
     }
+}
+
+/// Runs one unit, retried after a [`Transient`] failure (the failed attempt
+/// left nothing behind, so running it again is safe).
+fn run_unit(exec: &mut dyn Executor, sql: &str) -> Result<(), String> {
+    with_retries(|| exec.run_script(sql))
 }
 
 // ---- the app-level API (`migrate apply/status`, `dev`, `deploy`) ----------
@@ -880,6 +917,26 @@ mod tests {
         fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
             self.db.query(prelude, select)
         }
+    }
+
+    #[test]
+    fn only_busy_and_runtime_start_failures_are_transient() {
+        let start =
+            "The Workers runtime failed to start. There is likely additional logging output above.";
+        assert_eq!(transient(start), Some(Transient::RuntimeStart));
+        assert_eq!(
+            transient("database is locked: SQLITE_BUSY"),
+            Some(Transient::Busy)
+        );
+        assert_eq!(transient("no such table: nosuch: SQLITE_ERROR"), None);
+        // The sentence inside a SQL error (a CHECK expression, a literal) is
+        // not a startup failure.
+        assert_eq!(
+            transient(&format!(
+                "CHECK constraint failed: x <> '{start}': SQLITE_CONSTRAINT"
+            )),
+            None
+        );
     }
 
     #[test]

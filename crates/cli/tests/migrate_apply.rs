@@ -217,3 +217,98 @@ fn a_second_run_waits_for_the_lock_and_says_so() {
     assert!(status.success());
     assert_eq!(calls(&root).len(), 1, "it ran once the lock was free");
 }
+
+const RUNTIME_FAILED: &str = r#"{"error":{"text":"The Workers runtime failed to start. There is likely additional logging output above."}}"#;
+
+/// [`app`] with one migration and a stand-in wrangler whose first
+/// `fail_commands` `--command` calls and first `fail_files` `--file` calls
+/// print `file_error` (commands: [`RUNTIME_FAILED`]) and exit 1; every other
+/// call succeeds with no rows.
+fn flaky_app(
+    fail_commands: u32,
+    fail_files: u32,
+    file_error: &str,
+) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = app(EMPTY, 0);
+    let migrations = root.join("lunora/migrations");
+    std::fs::create_dir_all(&migrations).expect("mkdir");
+    std::fs::write(migrations.join("20260101000000_a.sql"), "SELECT 1;\n").expect("sql");
+    let script = format!(
+        r#"#!/bin/sh
+printf '%s' "$*" | tr '\n' ' ' >> "{log}"
+echo >> "{log}"
+case "$*" in
+  *" --file "*) kind=file; fails={fail_files}; error='{file_error}' ;;
+  *) kind=command; fails={fail_commands}; error='{RUNTIME_FAILED}' ;;
+esac
+n=$(cat "{root}/count-$kind" 2>/dev/null || echo 0)
+echo $((n + 1)) > "{root}/count-$kind"
+if [ "$n" -lt "$fails" ]; then
+  echo "$error"
+  echo "✘ [ERROR] workerd exited" >&2
+  exit 1
+fi
+echo '{EMPTY}'
+"#,
+        log = root.join("wrangler.log").display(),
+        root = root.display(),
+    );
+    std::fs::write(root.join("node_modules/.bin/wrangler"), script).expect("fake wrangler");
+    (tmp, root)
+}
+
+fn kinds(root: &Path) -> (usize, usize) {
+    let calls = calls(root);
+    let files = calls.iter().filter(|c| c.contains(" --file ")).count();
+    (calls.len() - files, files)
+}
+
+#[test]
+fn a_runtime_that_failed_to_start_is_retried_for_the_unit_and_the_status_read() {
+    // Two failed starts for the status read, two for the unit: applied once.
+    let (_tmp, root) = flaky_app(2, 2, RUNTIME_FAILED);
+    let r = lunora(&root, &["migrate", "apply", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(doc["applied"], serde_json::json!(["20260101000000_a"]));
+    assert_eq!(kinds(&root), (3, 3), "{:?}", calls(&root));
+}
+
+#[test]
+fn a_runtime_that_never_starts_is_given_up_on_after_bounded_retries() {
+    let (_tmp, root) = flaky_app(0, u32::MAX, RUNTIME_FAILED);
+    let r = lunora(&root, &["migrate", "apply", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "migrate/apply-failed");
+    assert!(
+        d["message"].as_str().expect("message").ends_with(
+            "The Workers runtime failed to start. There is likely additional logging output above."
+        ),
+        "{d}"
+    );
+    // One attempt and 4 retries; after the last, the tracking table is read
+    // again (was it applied by another run meanwhile?).
+    assert_eq!(kinds(&root), (2, 5), "{:?}", calls(&root));
+}
+
+#[test]
+fn a_sql_error_is_not_retried() {
+    let (_tmp, root) = flaky_app(
+        0,
+        u32::MAX,
+        r#"{"error":{"text":"no such table: nosuch: SQLITE_ERROR"}}"#,
+    );
+    let r = lunora(&root, &["migrate", "apply", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert!(
+        doc["diagnostics"][0]["message"]
+            .as_str()
+            .expect("message")
+            .ends_with("no such table: nosuch: SQLITE_ERROR"),
+        "{doc}"
+    );
+    assert_eq!(kinds(&root), (2, 1), "{:?}", calls(&root));
+}
