@@ -5,7 +5,8 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, symlinkSync, rmSync, copyFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, symlinkSync, rmSync, copyFileSync, chmodSync, realpathSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
@@ -369,6 +370,39 @@ async function concurrentRuns(extraEnv, how) {
     `TIMING two concurrent migrate apply --local runs (${how}), 4 migrations in all: ${seconds.toFixed(2)} s; applied by a: ${appliedA.length}, by b: ${appliedB.length}, lost to the other run (PRIMARY KEY): ${collisions}`,
   );
 }
+
+/** The workerd binary wrangler's miniflare runs (what `MINIFLARE_WORKERD_PATH` overrides). */
+function realWorkerd() {
+  const fromWrangler = createRequire(realpathSync(join(pkg, "node_modules", "wrangler", "package.json")));
+  return createRequire(fromWrangler.resolve("miniflare"))("workerd").default;
+}
+
+test("a local D1 runtime that fails to start is retried: the migration is applied once", () => {
+  const app = makeApp();
+  const init = generateInit(app);
+  // A workerd that crashes on its 2nd and 3rd starts (the first two attempts
+  // of the migration's unit; the 1st start is the tracking-table read), as
+  // workerd did under heavy load: miniflare reports "The Workers runtime
+  // failed to start" before wrangler sends any statement.
+  const counter = join(app, "workerd-starts");
+  const wrapper = join(app, "flaky-workerd");
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh
+n=$(($(cat "${counter}" 2>/dev/null || echo 0) + 1))
+echo "$n" > "${counter}"
+case "$n" in 2|3) cat > /dev/null; echo "simulated workerd crash" >&2; exit 1 ;; esac
+exec "${realWorkerd()}" "$@"
+`,
+  );
+  chmodSync(wrapper, 0o755);
+  const r = run(app, ["migrate", "apply", "--local", "--format", "json"], { MINIFLARE_WORKERD_PATH: wrapper });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).applied, [init]);
+  assert.equal(readFileSync(counter, "utf8").trim(), "4", "read, two failed starts, the unit");
+  assert.deepEqual(objects(app), TUTORIAL_OBJECTS);
+  assert.deepEqual(tracked(app).map((row) => row.name), [init]);
+});
 
 test("no D1 binding in wrangler.jsonc: a diagnostic pointing into the file", () => {
   const app = makeApp();
