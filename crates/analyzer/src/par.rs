@@ -27,15 +27,24 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     std::thread::scope(|s| {
         let mut chunks = items.chunks(chunk);
         let first = chunks.next().unwrap_or(&[]);
+        // A chunk whose thread cannot be spawned runs here, in order.
         let handles: Vec<_> = chunks
-            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
+            .map(|c| {
+                std::thread::Builder::new()
+                    .stack_size(lunora_parser::parse::THREAD_STACK_SIZE)
+                    .spawn_scoped(s, move || c.iter().map(f).collect::<Vec<R>>())
+                    .map_err(|_| c)
+            })
             .collect();
         let mut out: Vec<R> = Vec::with_capacity(items.len());
         out.extend(first.iter().map(f));
         for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
+            match h {
+                Ok(h) => match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(c) => out.extend(c.iter().map(f)),
             }
         }
         out

@@ -683,3 +683,34 @@ fn killed_migrate_generate_leaves_no_half_migration() {
         "killed_migrate_generate: one run {full:?}; {KILLS} kills: {none} left nothing, {complete} a complete migration, {snapshot_only} only the snapshot (ignored: a migration counts once its .sql exists); {temps} temp files"
     );
 }
+
+/// The deepest nesting the limits accept must work wherever a file is parsed:
+/// with 16+ modules files are parsed and checked on worker threads, whose
+/// stack must be as deep as the main thread's (a file accepted in a small app
+/// must not crash a large one).
+#[test]
+fn deepest_accepted_nesting_on_worker_threads() {
+    let depth = lunora_parser::parse::MAX_NESTING as usize - 8;
+    let chain = 400;
+    let (_tmp, root) = app(|root| {
+        for i in 0..40 {
+            let text = format!(
+                "import {{ query }} from \"./_generated/server\";\nimport {{ v }} from \"lunorash/server\";\n\nexport const deep{i} = {}1{};\nexport const member{i} = globalThis{};\nexport const args{i} = query.args({{ x: {}v.string(){} }}).query(async ({{ ctx }}) => ctx.db.query(\"notes\").collect());\n",
+                "[".repeat(depth),
+                "]".repeat(depth),
+                ".a".repeat(chain),
+                "v.object({ a: ".repeat(depth / 2 - 4),
+                " })".repeat(depth / 2 - 4),
+            );
+            std::fs::write(root.join(format!("lunora/m{i:02}.ts")), text).expect("write");
+        }
+    });
+    let run = lunora(&root, &["codegen"]);
+    assert!(
+        matches!(run.code, Some(0..=2)),
+        "killed or panicked (code {:?}): {}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

@@ -33,12 +33,17 @@ pub fn emit_generated(ir: &Ir) -> EmitReturn {
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
     let (api, data_model, wiring) = if parallel {
         std::thread::scope(|s| {
-            let api = s.spawn(|| generated::api(ir));
+            // Validators nest as deep as the parser allows: the same stack as
+            // every other worker thread. If no thread can be had, build it here.
+            let api = std::thread::Builder::new()
+                .stack_size(lunora_parser::parse::THREAD_STACK_SIZE)
+                .spawn_scoped(s, || generated::api(ir));
             let data_model = generated::data_model(ir);
             let wiring = generated::wiring(ir);
-            let api = match api.join() {
-                Ok(api) => api,
-                Err(panic) => std::panic::resume_unwind(panic),
+            let api = match api.map(|h| h.join()) {
+                Ok(Ok(api)) => api,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => generated::api(ir),
             };
             (api, data_model, wiring)
         })

@@ -27,6 +27,12 @@ pub struct ParseReturn {
 /// far below it.
 pub const MAX_NESTING: u32 = 256;
 
+/// Stack size for every thread that parses, analyzes or emits (the CLI's main
+/// thread has 8 MiB on Linux): the nesting limits above are sized so that the
+/// deepest accepted file fits in it, so a file accepted in a small app (parsed
+/// on the main thread) cannot overflow a worker thread in a large one.
+pub const THREAD_STACK_SIZE: usize = 8 << 20;
+
 /// Offset of the first bracket deeper than [`MAX_NESTING`], skipping comments,
 /// string and template literal text, and escaped characters (so `/\(/` counts
 /// nothing). A rough lexer: it never fails, and only guards the limit.
@@ -989,9 +995,16 @@ mod tests {
     #[test]
     fn long_member_chains_do_not_overflow() {
         // No brackets, so only the expression-depth limit guards the recursion.
-        let chain = format!("export const a = x{};", ".b".repeat(100_000));
-        let r = parse(&chain);
-        assert!(r.module.binding("a").is_some());
+        // On a thread like the ones that parse in production (the test
+        // harness's own threads have 2 MiB, less than any of those).
+        let worker = std::thread::Builder::new()
+            .stack_size(super::THREAD_STACK_SIZE)
+            .spawn(|| {
+                let chain = format!("export const a = x{};", ".b".repeat(100_000));
+                parse(&chain).module.binding("a").is_some()
+            })
+            .expect("spawn");
+        assert!(worker.join().expect("no overflow"));
     }
 
     #[test]

@@ -138,20 +138,24 @@ pub fn spawn(
     let stop = Arc::new(AtomicBool::new(false));
     let root = root.to_path_buf();
     let flag = Arc::clone(&stop);
-    let thread = std::thread::spawn(move || {
-        let mut source = Stoppable::new(inner, flag);
-        let mut engine = Incremental::new(&root);
-        watch_loop_with(
-            &root,
-            &mut source,
-            options,
-            &mut engine,
-            &mut stdout,
-            &mut stderr,
-        );
-        let _ = stdout.flush();
-        let _ = stderr.flush();
-    });
+    let thread = std::thread::Builder::new()
+        .name("lunora-watch".into())
+        .stack_size(lunora_parser::parse::THREAD_STACK_SIZE)
+        .spawn(move || {
+            let mut source = Stoppable::new(inner, flag);
+            let mut engine = Incremental::new(&root);
+            watch_loop_with(
+                &root,
+                &mut source,
+                options,
+                &mut engine,
+                &mut stdout,
+                &mut stderr,
+            );
+            let _ = stdout.flush();
+            let _ = stderr.flush();
+        })
+        .map_err(|e| format!("cannot start the watcher thread: {e}"))?;
     Ok(WatchHandle { stop, thread })
 }
 
