@@ -893,6 +893,22 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
     let mut seen: std::collections::BTreeMap<String, SqlName> = std::collections::BTreeMap::new();
     let help = "SQLite ignores case in names, and stores index `i` of table `t` as `t__i`: rename one of them";
     for t in tables {
+        // SQLite reserves every object name starting with `sqlite_` (found by fuzzing).
+        if let Some(at) = t.span
+            && t.name
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"))
+        {
+            d.push(
+                err(
+                    Code::ReservedName,
+                    format!("table name `{}` starts with `sqlite_`", t.name),
+                    at,
+                    "reserved by SQLite",
+                )
+                .with_help("SQLite reserves names starting with `sqlite_`: rename the table"),
+            );
+        }
         let mut names = vec![(
             t.name.clone(),
             SqlName {

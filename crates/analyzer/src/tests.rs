@@ -880,6 +880,10 @@ fn names_that_clash_in_sqlite() {
     let r = schema("t: defineTable({ x: v.string(), X: v.number() }).global(),");
     assert_eq!(codes(&r), ["schema/duplicate-field"]);
     assert_eq!(primary_text(&r, Code::DuplicateField), "X");
+    // SQLite reserves `sqlite_*` object names.
+    let r = schema("SQLite_stats: defineTable({}).global(),");
+    assert_eq!(codes(&r), ["schema/reserved-name"]);
+    assert_eq!(primary_text(&r, Code::ReservedName), "SQLite_stats");
     // Distinct names stay fine.
     let r = schema(
         "a: defineTable({ x: v.string(), y: v.string() }).index(\"b_c\", [\"x\"]),\nab: defineTable({}),",

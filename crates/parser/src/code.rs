@@ -65,7 +65,7 @@ codes! {
     /// Two indexes with the same name on one table.
     DuplicateIndex => "schema/duplicate-index",
     /// A table, field or index name that starts with `_` (reserved for system fields)
-    /// or is not an identifier.
+    /// or is not an identifier; a table name that starts with `sqlite_` (reserved by SQLite).
     ReservedName => "schema/reserved-name",
     /// `.global()` and `.shardBy()` on one table: a table lives in D1 or in shard objects, not both.
     GlobalAndShard => "schema/global-and-shard",
