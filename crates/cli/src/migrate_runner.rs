@@ -152,7 +152,7 @@ pub struct Entry {
 /// Applied/pending/changed for every migration, in name order.
 pub fn status(exec: &mut dyn Executor, files: &[Migration]) -> Result<Vec<Entry>, String> {
     // Idempotent (CREATE TABLE IF NOT EXISTS, then a read): safe to retry.
-    let rows = with_retries(|| exec.query(CREATE_TRACKING, SELECT_APPLIED))?;
+    let rows = with_retries(true, || exec.query(CREATE_TRACKING, SELECT_APPLIED))?;
     let mut applied: BTreeMap<String, (String, String)> = BTreeMap::new();
     for row in rows {
         let get = |k: &str| row.get(k).cloned().unwrap_or_default();
@@ -305,13 +305,23 @@ enum Transient {
     /// `{"error": {"text": …}}`; a SQL error's text is SQLite's message
     /// (`no such table: x: SQLITE_ERROR`), which never starts with it.
     RuntimeStart,
+    /// workerd's opaque `internal error; reference = …` (seen when two
+    /// wrangler processes open the same local D1 file at once). Nothing says
+    /// whether a write committed, so only the tracking-table read — an
+    /// idempotent `CREATE TABLE IF NOT EXISTS` + `SELECT` — retries on it.
+    Internal,
 }
 
 const RUNTIME_START_FAILURE: &str = "The Workers runtime failed to start";
 
+const INTERNAL_ERROR: &str = "internal error; reference = ";
+
 fn transient(message: &str) -> Option<Transient> {
     if message.trim_start().starts_with(RUNTIME_START_FAILURE) {
         return Some(Transient::RuntimeStart);
+    }
+    if message.trim_start().starts_with(INTERNAL_ERROR) {
+        return Some(Transient::Internal);
     }
     let m = message.to_ascii_lowercase();
     (m.contains("sqlite_busy") || m.contains("database is locked")).then_some(Transient::Busy)
@@ -320,7 +330,12 @@ fn transient(message: &str) -> Option<Transient> {
 /// Runs `attempt` until it succeeds, fails for a non-[`Transient`] reason,
 /// or failed [`RETRIES`] + 1 times; waits longer after each failure (a
 /// runtime that could not start gets more time than a busy lock).
-fn with_retries<T>(mut attempt: impl FnMut() -> Result<T, String>) -> Result<T, String> {
+/// `idempotent`: the attempt only reads (or creates what already exists), so
+/// an error that does not say whether anything committed may retry too.
+fn with_retries<T>(
+    idempotent: bool,
+    mut attempt: impl FnMut() -> Result<T, String>,
+) -> Result<T, String> {
     let mut retries = 0;
     loop {
         match attempt() {
@@ -328,7 +343,8 @@ fn with_retries<T>(mut attempt: impl FnMut() -> Result<T, String>) -> Result<T, 
                 let step = match transient(&message) {
                     Some(Transient::Busy) => 100,
                     Some(Transient::RuntimeStart) => 250,
-                    None => return Err(message),
+                    Some(Transient::Internal) if idempotent => 250,
+                    Some(Transient::Internal) | None => return Err(message),
                 };
                 retries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(step * u64::from(retries)));
@@ -341,7 +357,7 @@ fn with_retries<T>(mut attempt: impl FnMut() -> Result<T, String>) -> Result<T, 
 /// Runs one unit, retried after a [`Transient`] failure (the failed attempt
 /// left nothing behind, so running it again is safe).
 fn run_unit(exec: &mut dyn Executor, sql: &str) -> Result<(), String> {
-    with_retries(|| exec.run_script(sql))
+    with_retries(false, || exec.run_script(sql))
 }
 
 // ---- the app-level API (`migrate apply/status`, `dev`, `deploy`) ----------
@@ -929,6 +945,10 @@ mod tests {
             Some(Transient::Busy)
         );
         assert_eq!(transient("no such table: nosuch: SQLITE_ERROR"), None);
+        assert_eq!(
+            transient("internal error; reference = kmqnte5ilp5k92ekc61u1cf7"),
+            Some(Transient::Internal)
+        );
         // The sentence inside a SQL error (a CHECK expression, a literal) is
         // not a startup failure.
         assert_eq!(
@@ -957,5 +977,56 @@ mod tests {
             matches!(&err, ApplyError::Failed { message, .. } if message.contains("SQLITE_BUSY")),
             "{err:?}"
         );
+    }
+
+    /// workerd's opaque internal error on the first `reads` tracking-table
+    /// reads and the first `scripts` units, then a real database.
+    struct Internal {
+        db: Sqlite,
+        reads: usize,
+        scripts: usize,
+    }
+
+    const INTERNAL: &str = "internal error; reference = kmqnte5ilp5k92ekc61u1cf7";
+
+    impl Executor for Internal {
+        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+            if self.scripts > 0 {
+                self.scripts -= 1;
+                return Err(INTERNAL.to_owned());
+            }
+            self.db.run_script(sql)
+        }
+
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+            if self.reads > 0 {
+                self.reads -= 1;
+                return Err(INTERNAL.to_owned());
+            }
+            self.db.query(prelude, select)
+        }
+    }
+
+    #[test]
+    fn an_internal_error_retries_the_read_but_never_a_unit() {
+        let mut db = Internal {
+            db: Sqlite::new(),
+            reads: 2,
+            scripts: 0,
+        };
+        let applied = apply(&mut db, &two(), &mut |_| {}).expect("read retried");
+        assert_eq!(applied.len(), 2);
+        // A unit that failed this way may have committed: it is reported, not re-run.
+        let mut db = Internal {
+            db: Sqlite::new(),
+            reads: 0,
+            scripts: 1,
+        };
+        let err = apply(&mut db, &two(), &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(&err, ApplyError::Failed { message, .. } if message.contains("internal error")),
+            "{err:?}"
+        );
+        assert_eq!(db.scripts, 0);
     }
 }
