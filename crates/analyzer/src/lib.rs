@@ -72,16 +72,7 @@ pub const SCHEMA_PATH: &str = "lunora/schema.ts";
 
 /// Analyzes the app whose root (the folder holding `lunora/`) is `root`.
 pub fn analyze(root: &Path, fs: &dyn Vfs) -> AnalyzeReturn {
-    let mut ld = Loader::new(root, fs);
-    let mut d = Vec::new();
-    let mut timings = Timings::start();
-    let ir = run(&mut ld, &mut d, &mut timings);
-    AnalyzeReturn {
-        files: ld.files,
-        ir,
-        diagnostics: d,
-        timings,
-    }
+    analyze_with(&mut Loader::new(root, fs))
 }
 
 /// [`analyze`], reusing the module summaries in `cache` for files whose text
@@ -90,14 +81,19 @@ pub fn analyze(root: &Path, fs: &dyn Vfs) -> AnalyzeReturn {
 /// semantic check runs again over the summaries.
 pub fn analyze_cached(root: &Path, fs: &dyn Vfs, cache: &mut ParseCache) -> AnalyzeReturn {
     let mut ld = Loader::with_cache(root, fs, std::mem::take(cache));
-    let mut d = Vec::new();
-    let mut timings = Timings::start();
-    let ir = run(&mut ld, &mut d, &mut timings);
+    let out = analyze_with(&mut ld);
     *cache = ld.take_cache();
+    out
+}
+
+fn analyze_with(ld: &mut Loader<'_>) -> AnalyzeReturn {
+    let mut diagnostics = Vec::new();
+    let mut timings = Timings::start();
+    let ir = run(ld, &mut diagnostics, &mut timings);
     AnalyzeReturn {
-        files: ld.files,
+        files: std::mem::take(&mut ld.files),
         ir,
-        diagnostics: d,
+        diagnostics,
         timings,
     }
 }

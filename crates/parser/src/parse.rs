@@ -697,16 +697,19 @@ fn lower_object(o: &ast::ObjectExpression<'_>, collect: bool) -> ExprKind {
     ExprKind::Object(props)
 }
 
+fn lower_params(params: &ast::FormalParameters<'_>) -> Vec<Pattern> {
+    params
+        .items
+        .iter()
+        .map(|p| lower_pattern(&p.pattern))
+        .collect()
+}
+
 #[inline(never)]
 fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind {
     let mut summary = FunctionSummary {
         span: sp(f.span),
-        params: f
-            .params
-            .items
-            .iter()
-            .map(|p| lower_pattern(&p.pattern))
-            .collect(),
+        params: lower_params(&f.params),
         db_calls: Vec::new(),
     };
     if collect {
@@ -721,12 +724,7 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
 fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
     let mut summary = FunctionSummary {
         span: sp(f.span),
-        params: f
-            .params
-            .items
-            .iter()
-            .map(|p| lower_pattern(&p.pattern))
-            .collect(),
+        params: lower_params(&f.params),
         db_calls: Vec::new(),
     };
     if collect && let Some(body) = &f.body {
