@@ -262,12 +262,18 @@ pub fn apply(
     for m in files.iter().filter(|m| todo.contains(&m.name)) {
         if let Err(message) = run_unit(exec, &script(m)) {
             // Another run may have applied it meanwhile (its tracking row
-            // made our unit fail as a whole): then it is done, go on.
-            let done_elsewhere = status(exec, files).is_ok_and(|entries| {
-                entries
+            // made our unit fail as a whole): then it is done, go on. The
+            // PRIMARY KEY error itself proves the row exists; the read only
+            // confirms it was this file (same checksum) — and when the read
+            // fails (another wrangler holds the local database), the error
+            // alone decides.
+            let lost_race = lost_race(&message);
+            let done_elsewhere = match status(exec, files) {
+                Ok(entries) => entries
                     .iter()
-                    .any(|e| e.name == m.name && matches!(e.state, State::Applied { .. }))
-            });
+                    .any(|e| e.name == m.name && matches!(e.state, State::Applied { .. })),
+                Err(_) => lost_race,
+            };
             if done_elsewhere {
                 on_event(Event::AppliedElsewhere(&m.name));
                 continue;
@@ -282,6 +288,14 @@ pub fn apply(
         applied.push(m.name.clone());
     }
     Ok(applied)
+}
+
+/// The unit failed on the tracking row's PRIMARY KEY: a row for `name` is
+/// already there, so another run applied it (and nothing of ours ran: the
+/// row is the unit's first statement). SQLite's message names the column,
+/// not the value, so every tracking-row conflict of this unit is about `name`.
+fn lost_race(message: &str) -> bool {
+    message.contains(&format!("UNIQUE constraint failed: {TRACKING_TABLE}.name"))
 }
 
 /// Retries of a unit (or a tracking-table read) whose attempt failed for a
@@ -870,6 +884,73 @@ mod tests {
         assert!(racing.raced);
         assert_eq!(racing.db.count("log"), 2, "each INSERT ran exactly once");
         assert_eq!(racing.db.count("_lunora_migrations"), 2);
+    }
+
+    /// Like [`Racing`], and every tracking-table read after the race fails
+    /// (the other run's wrangler holds the local database: workerd's
+    /// internal error, five times in a row).
+    struct RacingUnreadable {
+        racing: Racing,
+    }
+
+    impl Executor for RacingUnreadable {
+        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+            self.racing.run_script(sql)
+        }
+
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+            if self.racing.raced {
+                return Err("internal error; reference = abc123".into());
+            }
+            self.racing.query(prelude, select)
+        }
+    }
+
+    #[test]
+    fn a_lost_race_is_recognised_by_the_primary_key_when_the_database_cannot_be_read() {
+        let files = vec![
+            m(
+                "20260101000000_log",
+                "CREATE TABLE IF NOT EXISTS \"log\" (\"x\" INTEGER);\nINSERT INTO \"log\" VALUES (1);\n",
+            ),
+            m("20260102000000_more", "INSERT INTO \"log\" VALUES (2);"),
+        ];
+        let mut exec = RacingUnreadable {
+            racing: Racing {
+                db: Sqlite::new(),
+                files: files.clone(),
+                raced: false,
+            },
+        };
+        let mut events = Vec::new();
+        let applied = apply(&mut exec, &files, &mut |e| {
+            events.push(format!("{e:?}"));
+        })
+        .expect("both were applied by the other run");
+        assert!(applied.is_empty(), "{applied:?}");
+        assert_eq!(
+            events,
+            [
+                "AppliedElsewhere(\"20260101000000_log\")",
+                "AppliedElsewhere(\"20260102000000_more\")"
+            ]
+        );
+        assert_eq!(
+            exec.racing.db.count("log"),
+            2,
+            "each INSERT ran exactly once"
+        );
+    }
+
+    #[test]
+    fn a_failure_that_is_not_the_tracking_row_stays_a_failure_when_the_database_cannot_be_read() {
+        assert!(lost_race(
+            "UNIQUE constraint failed: _lunora_migrations.name: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_PRIMARYKEY)"
+        ));
+        assert!(!lost_race(
+            "UNIQUE constraint failed: users.email: SQLITE_CONSTRAINT"
+        ));
+        assert!(!lost_race("internal error; reference = abc"));
     }
 
     #[test]
