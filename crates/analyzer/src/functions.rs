@@ -417,7 +417,7 @@ const WRITES: &[&str] = &["insert", "patch", "replace", "delete"];
 
 /// Pass 4: body checks and the route of one function.
 pub fn check_body(
-    ir: &Ir,
+    tables: &[Table],
     by_name: &HashMap<&str, usize>,
     f: &FunctionDraft,
     args: Option<&[ObjectField]>,
@@ -450,10 +450,9 @@ pub fn check_body(
             let Some((tname, tspan)) = table else {
                 continue;
             };
-            let Some(t) = by_name.get(tname.as_str()).map(|&i| &ir.tables[i]) else {
+            let Some(t) = by_name.get(tname.as_str()).map(|&i| &tables[i]) else {
                 if let Some(span) = tspan {
-                    let table_names: Vec<&str> =
-                        ir.tables.iter().map(|t| t.name.as_str()).collect();
+                    let table_names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
                     d.push(
                         Diagnostic::error(
                             Code::UnknownTable,
@@ -503,7 +502,7 @@ pub fn check_body(
     let mut root_table = None;
     let mut global = false;
     for name in &touched {
-        let Some(t) = by_name.get(name.as_str()).map(|&i| &ir.tables[i]) else {
+        let Some(t) = by_name.get(name.as_str()).map(|&i| &tables[i]) else {
             continue;
         };
         match &t.placement {

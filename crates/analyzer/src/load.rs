@@ -104,6 +104,11 @@ pub struct Loader<'f> {
     cache: Option<ParseCache>,
     /// What this run parsed or reused, for the next run's cache.
     fresh: BTreeMap<String, CachedParse>,
+    /// While recording: every module this run resolved (`module_file`) or
+    /// loaded, root-relative (see [`Loader::start_touches`]).
+    touches: Option<Vec<String>>,
+    /// Made by [`Loader::from_parts`].
+    from_parts: bool,
 }
 
 /// Outcome of reading one file.
@@ -122,7 +127,81 @@ impl<'f> Loader<'f> {
             modules: Vec::new(),
             cache: None,
             fresh: BTreeMap::new(),
+            touches: None,
+            from_parts: false,
         }
+    }
+
+    /// A loader over the tables a previous run left (see [`Loader::into_parts`]).
+    pub fn from_parts(
+        root: &Path,
+        fs: &'f dyn Vfs,
+        files: Files,
+        by_path: HashMap<String, Option<FileId>>,
+        modules: Vec<Arc<ModuleSummary>>,
+        cache: ParseCache,
+    ) -> Self {
+        Self {
+            files,
+            by_path,
+            modules,
+            from_parts: true,
+            ..Self::with_cache(root, fs, cache)
+        }
+    }
+
+    /// The loader's tables, for [`Loader::from_parts`]; the parse cache keeps
+    /// every module read (by this run or the run its parts came from).
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(
+        mut self,
+    ) -> (
+        Files,
+        HashMap<String, Option<FileId>>,
+        Vec<Arc<ModuleSummary>>,
+        ParseCache,
+    ) {
+        let cache = self.take_cache();
+        (self.files, self.by_path, self.modules, cache)
+    }
+
+    /// Starts recording the modules resolved or loaded from now on.
+    pub fn start_touches(&mut self) {
+        self.touches = Some(Vec::new());
+    }
+
+    /// Stops recording; what was resolved or loaded since [`Self::start_touches`].
+    pub fn take_touches(&mut self) -> Vec<String> {
+        self.touches.take().unwrap_or_default()
+    }
+
+    fn touch(&mut self, rel: &str) {
+        if let Some(t) = &mut self.touches {
+            t.push(rel.to_string());
+        }
+    }
+
+    /// Replaces the text and summary of a loaded module (its text changed on
+    /// disk); returns its parse diagnostics.
+    pub fn reparse(&mut self, id: FileId, text: String) -> Vec<Diagnostic> {
+        self.files.set_text(id, text);
+        let file = self.files.get(id);
+        let r = Parsed::from(lunora_parser::summarize(file));
+        if let Some(cache) = &mut self.cache {
+            cache.parsed.push(file.path.clone());
+            cache.entries.insert(
+                file.path.clone(),
+                CachedParse {
+                    hash: content_hash(&file.text),
+                    text: file.text.clone(),
+                    id,
+                    module: Arc::clone(&r.module),
+                    diagnostics: r.diagnostics.clone(),
+                },
+            );
+        }
+        self.modules[id.0 as usize] = r.module;
+        r.diagnostics
     }
 
     /// A loader that reuses the summaries in `cache` (see [`ParseCache`]).
@@ -138,7 +217,12 @@ impl<'f> Loader<'f> {
     /// The cache for the next run: every module this run read, nothing else.
     pub fn take_cache(&mut self) -> ParseCache {
         let mut cache = self.cache.take().unwrap_or_default();
-        cache.entries = std::mem::take(&mut self.fresh);
+        if self.from_parts {
+            // The run the parts came from read every module the cache holds.
+            cache.entries.append(&mut self.fresh);
+        } else {
+            cache.entries = std::mem::take(&mut self.fresh);
+        }
         cache.parsed.sort();
         cache
     }
@@ -182,6 +266,7 @@ impl<'f> Loader<'f> {
 
     /// Loads (or returns the cached) module at root-relative `rel`.
     pub fn load(&mut self, rel: &str, diags: &mut Vec<Diagnostic>) -> Option<FileId> {
+        self.touch(rel);
         if let Some(id) = self.by_path.get(rel) {
             return *id;
         }
@@ -191,6 +276,22 @@ impl<'f> Loader<'f> {
 
     /// Loads many modules, parsing them in parallel. Diagnostics are in input order.
     pub fn load_many(&mut self, rels: &[String], diags: &mut Vec<Diagnostic>) {
+        let (failures, parsed) = self.load_many_parts(rels);
+        diags.extend(failures);
+        for (_, d) in parsed {
+            diags.extend(d);
+        }
+    }
+
+    /// [`Self::load_many`], its diagnostics apart: read failures in input
+    /// order, then each loaded module's parse diagnostics in input order.
+    #[allow(clippy::type_complexity)]
+    pub fn load_many_parts(
+        &mut self,
+        rels: &[String],
+    ) -> (Vec<Diagnostic>, Vec<(FileId, Vec<Diagnostic>)>) {
+        let mut diags = Vec::new();
+        let mut out = Vec::new();
         let mut todo = Vec::new();
         // Cache hits, placed in input order with the parsed ones below.
         let mut hits: HashMap<FileId, Parsed> = HashMap::new();
@@ -245,13 +346,14 @@ impl<'f> Loader<'f> {
                     },
                 );
             }
-            diags.extend(r.diagnostics);
+            out.push((*id, r.diagnostics));
             let idx = id.0 as usize;
             if self.modules.len() <= idx {
                 self.modules.resize_with(idx + 1, Arc::default);
             }
             self.modules[idx] = r.module;
         }
+        (diags, out)
     }
 
     /// Resolves an import `source` written in `from` (root-relative) to a
@@ -275,7 +377,7 @@ impl<'f> Loader<'f> {
 
     /// The module file for a resolved import base (`lunora/shared` →
     /// `lunora/shared.ts` or `lunora/shared/index.ts`).
-    pub fn module_file(&self, base: &str) -> Option<String> {
+    pub fn module_file(&mut self, base: &str) -> Option<String> {
         let stem = base
             .strip_suffix(".js")
             .or_else(|| base.strip_suffix(".ts"))
@@ -285,7 +387,9 @@ impl<'f> Loader<'f> {
             format!("{stem}/index.ts"),
             base.to_string(),
         ];
-        candidates.into_iter().find(|c| self.exists(c))
+        let found = candidates.into_iter().find(|c| self.exists(c));
+        self.touch(found.as_deref().unwrap_or(base));
+        found
     }
 }
 

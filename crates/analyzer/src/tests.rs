@@ -1,5 +1,5 @@
 use super::*;
-use lunora_parser::MemFs;
+use lunora_parser::{Code, Diagnostic, MemFs};
 
 pub(crate) const TUTORIAL_SCHEMA: &str = r#"import { defineSchema, defineTable, v } from "lunorash/server";
 

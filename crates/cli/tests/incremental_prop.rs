@@ -4,7 +4,10 @@
 //! imported const module outside `lunora/`. After every step the engine's
 //! result (files read, diagnostics, IR, outputs) must equal
 //! `pipeline::generate` over the same files, and it must have parsed exactly
-//! the files whose text changed.
+//! the files whose text changed. Each sequence runs twice: checking
+//! everything (`update_with`, as the language server does), and told the
+//! changed paths (`update_changed_with`, as the watcher does), which takes
+//! the module-local path for isolated modules.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,9 +19,13 @@ use proptest::prelude::*;
 
 const ROOT: &str = "/app";
 
-/// The `consts` fixture: consts across modules and from `shared/` outside `lunora/`.
-fn fixture() -> BTreeMap<String, String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/valid/consts");
+/// A fixture app: `consts` (consts across modules and from `shared/` outside
+/// `lunora/`: few isolated modules) or `workspace` (mostly isolated modules,
+/// a const module the schema imports).
+fn fixture_app(name: &str) -> BTreeMap<String, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/valid")
+        .join(name);
     let mut files = BTreeMap::new();
     for entry in walkdir::WalkDir::new(&dir) {
         let entry = entry.unwrap();
@@ -29,6 +36,11 @@ fn fixture() -> BTreeMap<String, String> {
         }
     }
     assert!(files.contains_key("lunora/schema.ts"), "{files:?}");
+    files
+}
+
+fn fixture() -> BTreeMap<String, String> {
+    let files = fixture_app("consts");
     assert!(files.contains_key("shared/validators.ts"), "{files:?}");
     files
 }
@@ -68,6 +80,10 @@ const RENAMES: &[(&str, &str)] = &[
     ("tenantId", "tenant"),
     ("v.string()", "v.strin()"),
     (".global()", ""),
+    ("export const list", "export const list2"),
+    ("\"orgs\"", "\"orgz\""),
+    ("by_org_user", "by_user"),
+    (".query(async", ".mutation(async"),
 ];
 
 fn apply(
@@ -153,10 +169,35 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
     ]
 }
 
-/// Runs `steps` and checks every one; returns how many steps were analyzed
-/// and how many ended without errors (for the coverage check below).
-fn check(steps: &[(usize, Edit)]) -> (usize, usize) {
-    let original = fixture();
+/// What [`check`] saw, for the coverage checks.
+#[derive(Debug, Default)]
+struct Seen {
+    analyzed: usize,
+    clean: usize,
+    /// Steps the engine handled module by module.
+    local: usize,
+}
+
+/// Paths whose text differs between two states (new, changed, deleted), absolute.
+fn changed_paths(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|p| before.get(*p) != after.get(*p))
+        .map(|p| PathBuf::from(ROOT).join(p))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Runs `steps` on the fixture app `app` and checks every one; `told`: the
+/// engine is told the changed paths.
+fn check(app: &str, steps: &[(usize, Edit)], told: bool) -> Seen {
+    let original = fixture_app(app);
     let mut targets: Vec<String> = original.keys().cloned().collect();
     targets.extend(EXTRA.iter().map(|s| s.to_string()));
     let mut files = original.clone();
@@ -166,12 +207,19 @@ fn check(steps: &[(usize, Edit)]) -> (usize, usize) {
     assert!(first.diagnostics.is_empty(), "{:?}", first.diagnostics);
     assert!(!first.outputs.is_empty());
     let mut previous = read_files(engine.last());
-    let (mut analyzed, mut clean) = (0, 0);
+    // The last text read of every path read so far.
+    let mut known = previous.clone();
+    let mut seen = Seen::default();
     for (step, &(target, edit)) in steps.iter().enumerate() {
         let path = &targets[target % targets.len()];
+        let before = files.clone();
         apply(&mut files, &original, path, edit);
         let fs = memfs(&files);
-        let incremental = engine.update_with(&fs);
+        let incremental = if told {
+            engine.update_changed_with(&fs, &changed_paths(&before, &files))
+        } else {
+            engine.update_with(&fs)
+        };
         let cold = pipeline::generate(root, &fs);
         assert_same(step, incremental, &cold);
         let now = read_files(incremental);
@@ -183,24 +231,51 @@ fn check(steps: &[(usize, Edit)]) -> (usize, usize) {
             .map(|(p, _)| p.clone())
             .collect();
         if stats.analyzed {
-            analyzed += 1;
-            assert_eq!(stats.parsed, changed, "step {step}: parsed");
-            assert_eq!(stats.reused + changed.len(), now.len(), "step {step}");
+            seen.analyzed += 1;
+            // Every text never seen before was parsed; nothing the previous
+            // run read unchanged was. (A file read again after a run that
+            // did not read it may come from the cache, or be parsed again.)
+            let new_texts: Vec<&String> = now
+                .iter()
+                .filter(|(p, t)| known.get(*p) != Some(*t))
+                .map(|(p, _)| p)
+                .collect();
+            for p in new_texts {
+                assert!(
+                    stats.parsed.contains(p),
+                    "step {step}: {p} not parsed: {stats:?}"
+                );
+            }
+            for p in &stats.parsed {
+                assert!(
+                    changed.contains(p),
+                    "step {step}: {p} parsed again: {stats:?}"
+                );
+            }
+            assert_eq!(stats.reused + stats.parsed.len(), now.len(), "step {step}");
         } else {
             // Nothing it read changed, so nothing was re-done.
             assert!(changed.is_empty(), "step {step}: {changed:?}");
             assert_eq!(now, previous, "step {step}");
+        }
+        assert!(
+            told || !stats.local,
+            "step {step}: local without being told"
+        );
+        if stats.local {
+            seen.local += 1;
         }
         if cold
             .diagnostics
             .iter()
             .all(|d| d.severity != lunora_parser::Severity::Error)
         {
-            clean += 1;
+            seen.clean += 1;
         }
+        known.extend(now.iter().map(|(p, t)| (p.clone(), t.clone())));
         previous = now;
     }
-    (analyzed, clean)
+    seen
 }
 
 proptest! {
@@ -210,7 +285,10 @@ proptest! {
     fn incremental_equals_cold_after_random_edits(
         steps in prop::collection::vec((0usize..64, edit_strategy()), 1..24)
     ) {
-        check(&steps);
+        check("consts", &steps, false);
+        check("consts", &steps, true);
+        check("workspace", &steps, false);
+        check("workspace", &steps, true);
     }
 }
 
@@ -303,8 +381,97 @@ fn random_sequences_cover_clean_and_broken_states() {
             (target, edit)
         })
         .collect();
-    let (analyzed, clean) = check(&steps);
-    eprintln!("300 steps: {analyzed} analyzed, {clean} without errors");
-    assert!(analyzed > 100, "{analyzed}");
-    assert!(clean > 20, "{clean}");
+    for app in ["consts", "workspace"] {
+        for told in [false, true] {
+            let seen = check(app, &steps, told);
+            eprintln!("{app}, told the changes: {told}: 300 steps: {seen:?}");
+            assert!(seen.analyzed > 100, "{seen:?}");
+            assert!(seen.clean > 20, "{seen:?}");
+            if told && app == "workspace" {
+                assert!(seen.local > 25, "{seen:?}");
+            }
+        }
+    }
+}
+
+/// Told the changed paths, the engine takes the module-local path exactly
+/// when it may: an isolated module edited (also into and out of a syntax
+/// error); not for the schema, a module the schema's const module feeds, a
+/// module that starts importing, or a new file. An editor's temporary file
+/// that came and went changes nothing.
+#[test]
+fn told_changes_take_the_module_local_path_only_when_exact() {
+    let original = fixture_app("workspace");
+    let root = Path::new(ROOT);
+    let mut files = original.clone();
+    let mut engine = Incremental::new(root);
+    engine.update_with(&memfs(&files));
+    let mut step = |edit: &dyn Fn(&mut BTreeMap<String, String>), extra: &[&str]| {
+        let before = files.clone();
+        edit(&mut files);
+        let fs = memfs(&files);
+        let mut changed = changed_paths(&before, &files);
+        changed.extend(extra.iter().map(|p| PathBuf::from(ROOT).join(p)));
+        let incremental = engine.update_changed_with(&fs, &changed);
+        assert_same(0, incremental, &pipeline::generate(root, &fs));
+        engine.stats().clone()
+    };
+    let append = |path: &'static str, text: &'static str| {
+        move |f: &mut BTreeMap<String, String>| {
+            f.get_mut(path).unwrap().push_str(text);
+        }
+    };
+
+    // An isolated module: a new function.
+    let stats = step(
+        &append(
+            "lunora/orgs.ts",
+            "export const count = query.query(async ({ ctx }) => (await ctx.db.query(\"orgs\").collect()).length);\n",
+        ),
+        &[],
+    );
+    assert!(stats.local && stats.emitted, "{stats:?}");
+    assert_eq!(stats.parsed, ["lunora/orgs.ts"]);
+    // Broken, then fixed: both module-local.
+    let stats = step(&append("lunora/members.ts", "export const = ;\n"), &[]);
+    assert!(stats.local && !stats.emitted, "{stats:?}");
+    let fixed = original["lunora/members.ts"].clone();
+    let stats = step(
+        &move |f: &mut BTreeMap<String, String>| {
+            f.insert("lunora/members.ts".into(), fixed.clone());
+        },
+        &[],
+    );
+    assert!(stats.local && stats.emitted, "{stats:?}");
+    // A temporary file that is gone again: nothing to do.
+    let stats = step(
+        &|_: &mut BTreeMap<String, String>| {},
+        &["lunora/.orgs.ts.tmp-1"],
+    );
+    assert!(!stats.analyzed, "{stats:?}");
+    // The schema, and the const module it imports: the whole analysis.
+    let stats = step(&append("lunora/schema.ts", "// edited\n"), &[]);
+    assert!(stats.analyzed && !stats.local, "{stats:?}");
+    let stats = step(&append("lunora/model/common.ts", "// edited\n"), &[]);
+    assert!(stats.analyzed && !stats.local, "{stats:?}");
+    // A module that starts importing another file: not local any more.
+    let stats = step(
+        &append(
+            "lunora/orgs.ts",
+            "import { role } from \"./model/common\";\nexport const roles = query.input({ r: role }).query(async () => 1);\n",
+        ),
+        &[],
+    );
+    assert!(stats.analyzed && !stats.local, "{stats:?}");
+    // A new module.
+    let stats = step(
+        &|f: &mut BTreeMap<String, String>| {
+            f.insert("lunora/extra.ts".into(), NEW_MODULE.into());
+        },
+        &[],
+    );
+    assert!(stats.analyzed && !stats.local, "{stats:?}");
+    // And the new module, edited: local again.
+    let stats = step(&append("lunora/extra.ts", "// edited\n"), &[]);
+    assert!(stats.local, "{stats:?}");
 }

@@ -1,10 +1,9 @@
 //! The four files of `lunora/_generated/`: `dataModel.ts`, `server.ts`,
 //! `api.ts` and `wiring.ts` (see docs/ARCHITECTURE.md).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use lunora_analyzer::{Function, Ir, Placement, Route, SchemaExport, Table, Visibility};
+use lunora_analyzer::{Function, Ir, Placement, Route, Table, Visibility};
 
 use crate::storage;
 use crate::ts::{self, IdStyle, property_key, string_literal};
@@ -148,7 +147,7 @@ export type ActionCtx = GenericActionCtx<DataModel>;
 }
 
 /// `.name`, or `["name"]` when `name` is not an identifier.
-fn member_access(name: &str) -> String {
+pub(crate) fn member_access(name: &str) -> String {
     if ts::is_identifier(name) {
         format!(".{name}")
     } else {
@@ -157,53 +156,29 @@ fn member_access(name: &str) -> String {
 }
 
 /// The path of a function module as imported from `lunora/_generated/`.
-fn module_import(module: &str) -> String {
+pub(crate) fn module_import(module: &str) -> String {
     format!("../{module}")
 }
 
-#[derive(Default)]
-struct ApiNode<'a> {
-    functions: BTreeMap<&'a str, &'a Function>,
-    children: BTreeMap<&'a str, ApiNode<'a>>,
+/// One function's rendered parts of `api.ts` and `wiring.ts`: a pure
+/// function of the [`Function`], so they are kept per module between runs
+/// ([`crate::Emitter`]).
+pub(crate) struct Pieces {
+    pub visibility: Visibility,
+    pub api_path: Vec<String>,
+    pub export_name: String,
+    /// `<module>:<export>`, the order of `wiring.ts`.
+    pub id: String,
+    /// Its entry in `api.ts`, indented for its depth.
+    pub api: String,
+    /// Its entry in `wiring.ts` up to the module alias, and after it.
+    pub wiring_head: String,
+    pub wiring_tail: String,
 }
 
-impl<'a> ApiNode<'a> {
-    fn insert(&mut self, function: &'a Function) {
-        let mut node = self;
-        for segment in &function.api_path {
-            node = node.children.entry(segment.as_str()).or_default();
-        }
-        // Two functions at the same API path are an analyzer error; keep the first.
-        node.functions
-            .entry(function.export_name.as_str())
-            .or_insert(function);
-    }
-
-    fn write(&self, out: &mut String, depth: usize) {
-        let pad = "  ".repeat(depth);
-        // Keys sorted across both maps; a name that is both a module segment and an
-        // export is an analyzer error, the export wins here.
-        let mut keys: Vec<&str> = self
-            .functions
-            .keys()
-            .chain(self.children.keys())
-            .copied()
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for key in keys {
-            if let Some(function) = self.functions.get(key) {
-                write_ref(out, &pad, key, function);
-            } else if let Some(child) = self.children.get(key) {
-                let _ = writeln!(out, "{pad}{}: {{", property_key(key));
-                child.write(out, depth + 1);
-                let _ = writeln!(out, "{pad}}},");
-            }
-        }
-    }
-}
-
-fn write_ref(out: &mut String, pad: &str, key: &str, function: &Function) {
+pub(crate) fn pieces(function: &Function) -> Pieces {
+    let key = function.export_name.as_str();
+    let pad = "  ".repeat(function.api_path.len() + 1);
     let kind = function.kind.as_str();
     let visibility = match function.visibility {
         Visibility::Public => "public",
@@ -218,45 +193,30 @@ fn write_ref(out: &mut String, pad: &str, key: &str, function: &Function) {
         string_literal(&module_import(&function.module)),
         member_access(&function.export_name)
     );
-    let _ = writeln!(
-        out,
-        "{pad}{}: {{ __lunora: \"ref\", path: {}, kind: \"{kind}\" }} as FunctionReference<\n{pad}  \"{kind}\",\n{pad}  {args},\n{pad}  {returns},\n{pad}  \"{visibility}\"\n{pad}>,",
+    let id = function.id();
+    let api = format!(
+        "{pad}{}: {{ __lunora: \"ref\", path: {}, kind: \"{kind}\" }} as FunctionReference<\n{pad}  \"{kind}\",\n{pad}  {args},\n{pad}  {returns},\n{pad}  \"{visibility}\"\n{pad}>,\n",
         property_key(key),
-        string_literal(&function.id()),
+        string_literal(&id),
     );
-}
-
-pub fn api(ir: &Ir) -> String {
-    let mut out = String::from(HEADER);
-    out.push_str(
-        "import type { FunctionReference, HandlerReturnType } from \"lunorash/server\";\n\n",
+    let wiring_head = format!(
+        "    {}: {{\n      kind: \"{kind}\",\n      visibility: \"{visibility}\",\n      fn: ",
+        string_literal(&id),
     );
-    for (name, visibility, doc) in [
-        (
-            "api",
-            Visibility::Public,
-            "Public functions, by module path: pass them to `useQuery`/`useMutation`.",
-        ),
-        (
-            "internal",
-            Visibility::Internal,
-            "Internal functions: callable only from other functions (`ctx.runQuery`, ...).",
-        ),
-    ] {
-        let mut root = ApiNode::default();
-        for function in ir.functions.iter().filter(|f| f.visibility == visibility) {
-            root.insert(function);
-        }
-        if root.functions.is_empty() && root.children.is_empty() {
-            let _ = writeln!(out, "/** {doc} */\nexport const {name} = {{}} as const;\n");
-            continue;
-        }
-        let _ = writeln!(out, "/** {doc} */\nexport const {name} = {{");
-        root.write(&mut out, 1);
-        out.push_str("} as const;\n\n");
+    let wiring_tail = format!(
+        "{},\n      route: {},\n    }},\n",
+        member_access(&function.export_name),
+        route_literal(&function.route),
+    );
+    Pieces {
+        visibility: function.visibility,
+        api_path: function.api_path.clone(),
+        export_name: function.export_name.clone(),
+        id,
+        api,
+        wiring_head,
+        wiring_tail,
     }
-    out.pop();
-    out
 }
 
 fn route_literal(route: &Route) -> String {
@@ -272,54 +232,9 @@ fn route_literal(route: &Route) -> String {
     }
 }
 
-pub fn wiring(ir: &Ir) -> String {
-    let mut out = String::from(HEADER);
-    out.push_str("import type { LunoraWiring } from \"lunorash/server\";\n");
-    match &ir.schema_export {
-        SchemaExport::Default => out.push_str("import schema from \"../schema\";\n"),
-        SchemaExport::Named(name) if name == "schema" => {
-            out.push_str("import { schema } from \"../schema\";\n");
-        }
-        SchemaExport::Named(name) => {
-            let _ = writeln!(out, "import {{ {name} as schema }} from \"../schema\";");
-        }
-    }
-    // One namespace import per module that exports functions, numbered in module order.
-    let modules: std::collections::BTreeSet<&str> =
-        ir.functions.iter().map(|f| f.module.as_str()).collect();
-    let aliases: BTreeMap<&str, String> = modules
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (*m, format!("m{i}")))
-        .collect();
-    for (module, alias) in &aliases {
-        let _ = writeln!(
-            out,
-            "import * as {alias} from {};",
-            string_literal(&module_import(module))
-        );
-    }
-    out.push_str("\nexport const wiring = {\n  version: 1,\n  schema,\n  functions: {\n");
-    let mut functions: Vec<&Function> = ir.functions.iter().collect();
-    functions.sort_by_cached_key(|f| f.id());
-    for function in functions {
-        let alias = aliases
-            .get(function.module.as_str())
-            .map(String::as_str)
-            .unwrap_or("m0");
-        let visibility = match function.visibility {
-            Visibility::Public => "public",
-            Visibility::Internal => "internal",
-        };
-        let _ = writeln!(
-            out,
-            "    {}: {{\n      kind: \"{}\",\n      visibility: \"{visibility}\",\n      fn: {alias}{},\n      route: {},\n    }},",
-            string_literal(&function.id()),
-            function.kind.as_str(),
-            member_access(&function.export_name),
-            route_literal(&function.route),
-        );
-    }
+/// The end of `wiring.ts`: tables and their storage statements.
+pub(crate) fn wiring_tables(ir: &Ir) -> String {
+    let mut out = String::new();
     out.push_str("  },\n  tables: {\n");
     for table in &ir.tables {
         let placement = match &table.placement {

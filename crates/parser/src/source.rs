@@ -89,6 +89,22 @@ impl Files {
         &self.files[id.0 as usize]
     }
 
+    /// Replaces the text of file `id` (it changed on disk).
+    pub fn set_text(&mut self, id: FileId, text: impl Into<String>) {
+        let file = &mut self.files[id.0 as usize];
+        *file = SourceFile::new(id, std::mem::take(&mut file.path), text);
+    }
+
+    /// Removes the files from index `at` on (see [`Files::restore`]).
+    pub fn split_off(&mut self, at: usize) -> Vec<SourceFile> {
+        self.files.split_off(at.min(self.files.len()))
+    }
+
+    /// Puts back files [`Files::split_off`] removed (their ids are kept).
+    pub fn restore(&mut self, mut tail: Vec<SourceFile>) {
+        self.files.append(&mut tail);
+    }
+
     pub fn find(&self, path: &str) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.path == path)
     }

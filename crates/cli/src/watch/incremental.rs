@@ -2,31 +2,35 @@
 //! and regenerates with as little work as the change allows, always producing
 //! what a cold [`pipeline::generate`] would.
 //!
-//! Three levels of reuse, each exact (no guess about what a change affects):
+//! Four levels of reuse, each exact (no guess about what a change affects):
 //!
-//! 1. **Early cut-off.** Every question the last analysis asked the file
-//!    system (reads, `is_file` probes, folder listings) is recorded with its
-//!    answer. On update the questions are asked again; when every answer is the
-//!    same, the analysis, a pure function of those answers, would be the same:
-//!    the previous result is returned without parsing or checking anything.
-//!    (A touched file, a save of identical bytes, a change in an unread file.)
-//! 2. **Parse cache.** Otherwise the analyzer runs with a
-//!    [`ParseCache`]: module summaries keyed by path + content hash (text
-//!    compared byte for byte), so only files whose text changed are parsed.
-//!    Every semantic pass runs again over the summaries: a schema change
-//!    re-checks every function module that depends on it, by construction.
-//! 3. **Emit reuse.** When the new IR equals the IR of the last clean run, the
+//! 1. **Module-local runs.** When the watcher names the changed paths and
+//!    they are all function modules that the last run found *isolated* (they
+//!    import no other local file and none imports them; see
+//!    [`lunora_analyzer::Session`]), only those files are read, parsed and
+//!    analyzed; every other module's results, the tables and the outputs of
+//!    unchanged modules are reused ([`lunora_emit::Emitter`]). Paths that
+//!    neither exist nor were read (an editor's temporary file) are ignored.
+//!    Here the engine trusts the watcher: files it does not name are taken
+//!    as unchanged (a lost event makes the watcher report a rescan, which
+//!    takes the next level).
+//! 2. **Early cut-off.** Otherwise every question the last analysis asked
+//!    the file system (reads, `is_file` probes, folder listings) is asked
+//!    again; when every answer is the same, the analysis, a pure function of
+//!    those answers, would be the same: the previous result is returned
+//!    without parsing or checking anything.
+//! 3. **Parse cache.** Otherwise the whole analysis runs, reusing the
+//!    summaries of files whose text did not change (compared byte for byte),
+//!    so only changed files are parsed. Every semantic pass runs again.
+//! 4. **Emit reuse.** When the new IR equals the IR of the last clean run, the
 //!    outputs of that run are reused without emitting.
-//!
-//! The engine reads the disk itself, so a missed or coalesced watcher event
-//! cannot make it stale: `changed` paths are reported, never trusted.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use lunora_analyzer::{Ir, ParseCache};
-use lunora_emit::GeneratedFile;
+use lunora_analyzer::{Ir, Session};
+use lunora_emit::{Emitter, GeneratedFile};
 use lunora_parser::{Files, OsFs, Vfs, has_errors};
 
 use crate::pipeline::{self, Generated};
@@ -44,6 +48,8 @@ pub struct UpdateStats {
     /// True when `_generated/` contents were emitted; false when they were
     /// reused (same IR as the last clean run) or when the run had errors.
     pub emitted: bool,
+    /// Only the changed modules were analyzed (level 1 above).
+    pub local: bool,
 }
 
 /// Incremental regeneration of one app. `Incremental::new(root)` then
@@ -51,7 +57,8 @@ pub struct UpdateStats {
 /// run.
 pub struct Incremental {
     root: PathBuf,
-    cache: ParseCache,
+    session: Session,
+    emitter: Emitter,
     /// The file-system questions of the last analysis and their answers.
     trace: Option<Trace>,
     last: Generated,
@@ -65,7 +72,8 @@ impl Incremental {
     pub fn new(root: &Path) -> Self {
         Self {
             root: root.to_path_buf(),
-            cache: ParseCache::new(),
+            session: Session::new(),
+            emitter: Emitter::new(),
             trace: None,
             last: Generated {
                 files: Files::new(),
@@ -84,50 +92,175 @@ impl Incremental {
     }
 
     /// Regenerates from the disk after `changed` paths changed (any paths,
-    /// absolute or root-relative, files or folders; empty is fine). Returns
-    /// the same result as `pipeline::generate(root, &OsFs)` would now.
+    /// absolute or root-relative, files or folders; empty when unknown).
+    /// Returns the same result as `pipeline::generate(root, &OsFs)` would now,
+    /// provided `changed` names every path changed since the last update
+    /// (empty, or a folder, makes it check everything).
     pub fn update(&mut self, changed: &[PathBuf]) -> &Generated {
-        // Kept for the signature's sake: the engine re-checks by content.
-        let _ = changed;
-        self.update_with(&OsFs)
+        self.update_changed_with(&OsFs, changed)
+    }
+
+    /// [`Self::update`] over any file system.
+    pub fn update_changed_with(&mut self, fs: &dyn Vfs, changed: &[PathBuf]) -> &Generated {
+        match self.local_change(fs, changed) {
+            Some(rels) if rels.is_empty() => {
+                // Nothing the last run read changed, nothing it would read appeared.
+                self.updates += 1;
+                self.stats = UpdateStats::default();
+                return &self.last;
+            }
+            Some(rels) if self.update_local(fs, &rels) => return &self.last,
+            _ => {}
+        }
+        self.update_with(fs)
+    }
+
+    /// The function modules a change touched, when it can be handled module
+    /// by module (level 1): every changed path is a file the last run read
+    /// and still a file, or a path that is not a file now and was not read
+    /// (nor any file under it). `None` otherwise.
+    fn local_change(&self, fs: &dyn Vfs, changed: &[PathBuf]) -> Option<Vec<String>> {
+        let trace = self.trace.as_ref()?;
+        if changed.is_empty() || trace.unstable {
+            return None;
+        }
+        // The watcher reports changes under `lunora/` and to files read
+        // outside it; a module looked for outside `lunora/` and not found
+        // (an unresolved import) could appear unreported: check everything.
+        let lunora = self.root.join("lunora");
+        if trace.answers.iter().any(|(q, a)| {
+            matches!((q, a), (Question::IsFile(p), Answer::IsFile(false)) if !p.starts_with(&lunora))
+        }) {
+            return None;
+        }
+        let mut rels: Vec<String> = Vec::new();
+        for path in changed {
+            let abs = if path.is_absolute() {
+                path.clone()
+            } else {
+                self.root.join(path)
+            };
+            let rel = abs.strip_prefix(&self.root).ok()?;
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            if rel.is_empty() {
+                return None;
+            }
+            let read = self.last.files.find(&rel).is_some();
+            if fs.is_file(&abs) {
+                if !read {
+                    return None;
+                }
+                if !rels.contains(&rel) {
+                    rels.push(rel);
+                }
+            } else {
+                // Gone (or never there): harmless unless the last run asked
+                // about it or about something under it.
+                if read || trace.mentions(&abs) {
+                    return None;
+                }
+                // A folder that exists now may hold new files.
+                if fs.list_files(&abs).is_ok_and(|l| !l.is_empty()) {
+                    return None;
+                }
+            }
+        }
+        rels.sort();
+        Some(rels)
+    }
+
+    /// Level 1: re-analyzes the modules `rels` alone. False when the session
+    /// finds the change is not local (then nothing was kept).
+    fn update_local(&mut self, fs: &dyn Vfs, rels: &[String]) -> bool {
+        let mut files = std::mem::take(&mut self.last.files);
+        let mut ir = self.last.ir.take();
+        let Some(re) = self
+            .session
+            .reanalyze(&self.root, fs, &mut files, &mut ir, rels)
+        else {
+            return false;
+        };
+        self.updates += 1;
+        // The trace now answers with the new texts.
+        if let Some(trace) = &mut self.trace {
+            for rel in rels {
+                if let Some(f) = files.find(rel) {
+                    trace.answers.insert(
+                        Question::Read(self.root.join(rel)),
+                        Answer::Read(Ok(f.text.as_bytes().to_vec())),
+                    );
+                }
+            }
+        }
+        let clean = !has_errors(&re.diagnostics);
+        let mut emitted = false;
+        let mut buffers = std::mem::take(&mut self.last.outputs);
+        let outputs = match &ir {
+            Some(ir) if clean => {
+                emitted = true;
+                self.emitter
+                    .update_reusing(ir, Some(&re.modules), &mut buffers)
+            }
+            _ => Vec::new(),
+        };
+        self.stats = UpdateStats {
+            analyzed: true,
+            parsed: rels.to_vec(),
+            reused: files.len() - rels.len(),
+            emitted,
+            local: true,
+        };
+        self.last = Generated {
+            files,
+            diagnostics: re.diagnostics,
+            ir,
+            outputs,
+        };
+        true
     }
 
     /// [`Self::update`] over any file system (in-memory in tests, editor
-    /// buffers over the disk in the language server).
+    /// buffers over the disk in the language server), checking everything
+    /// (levels 2 to 4).
     pub fn update_with(&mut self, fs: &dyn Vfs) -> &Generated {
         self.updates += 1;
         if let Some(trace) = &self.trace
             && trace.still_holds(fs)
         {
-            self.stats = UpdateStats {
-                analyzed: false,
-                parsed: Vec::new(),
-                reused: 0,
-                emitted: false,
-            };
+            self.stats = UpdateStats::default();
             return &self.last;
         }
         let recording = Recording::new(fs);
-        let analyzed = lunora_analyzer::analyze_cached(&self.root, &recording, &mut self.cache);
+        let analyzed = self.session.analyze(&self.root, &recording);
         self.trace = Some(recording.into_trace());
         let mut emitted = false;
         let outputs = match &analyzed.ir {
             Some(ir) if !has_errors(&analyzed.diagnostics) => match &self.last_clean {
-                Some((last_ir, outputs)) if last_ir == ir => outputs.clone(),
+                Some((last_ir, outputs)) if last_ir == ir => {
+                    // The emitter may have moved on (module-local runs).
+                    self.emitter.reset();
+                    outputs.clone()
+                }
                 _ => {
                     emitted = true;
-                    let outputs = lunora_emit::emit_generated(ir).files;
+                    let outputs = self.emitter.update(ir, None);
                     self.last_clean = Some((ir.clone(), outputs.clone()));
                     outputs
                 }
             },
             _ => Vec::new(),
         };
+        let cache = self.session.cache();
         self.stats = UpdateStats {
             analyzed: true,
-            parsed: self.cache.parsed.clone(),
-            reused: self.cache.reused,
+            parsed: cache.parsed.clone(),
+            reused: cache.reused,
             emitted,
+            local: false,
         };
         self.last = Generated {
             files: analyzed.files,
@@ -212,6 +345,15 @@ struct Trace {
 }
 
 impl Trace {
+    /// Some question or listed path is `path` or lies under it.
+    fn mentions(&self, path: &Path) -> bool {
+        self.answers.iter().any(|(q, a)| {
+            let (Question::Read(p) | Question::IsFile(p) | Question::List(p)) = q;
+            p.starts_with(path)
+                || matches!(a, Answer::List(Ok(listed)) if listed.iter().any(|l| l.starts_with(path)))
+        })
+    }
+
     fn still_holds(&self, fs: &dyn Vfs) -> bool {
         !self.unstable && self.answers.iter().all(|(q, a)| ask(fs, q) == *a)
     }

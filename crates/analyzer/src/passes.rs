@@ -1,0 +1,630 @@
+//! The passes, run over a [`State`] that keeps what each pass found per
+//! function module, so a later run can recompute only what a change affects
+//! (see [`crate::Session`]). A cold [`crate::analyze`] runs the same code over
+//! an empty state: one pipeline, whether a result is computed or reused.
+//!
+//! Passes, in order (each stops the run after producing errors, see STYLE.md):
+//! 1. collect: read and parse every file, evaluate the schema, discover the
+//!    functions of every module (one evaluator shared by the schema and all
+//!    modules, so an error in a shared const is reported once);
+//! 2. validators of tables, then of each function's args;
+//! 3. placement, indexes and shard keys; the auth table; SQL name clashes;
+//! 4. function bodies and routes;
+//! 5. the IR, functions and modules sorted.
+//!
+//! Within a pass every diagnostic is collected, in file order.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use lunora_parser::summary::{BindingKind, ExprKind, ModuleSummary};
+use lunora_parser::{Code, Diagnostic, FileId, FileSpan, SourceFile, Span, has_errors};
+
+use crate::eval::Eval;
+use crate::functions::{self, FunctionDraft};
+use crate::load::Loader;
+use crate::schema::{self, TableDraft};
+use crate::{
+    AUTH_TABLE, Field, Function, Ir, Module, ObjectField, Placement, SCHEMA_PATH, SchemaExport,
+    Table, Timings, Validator, par,
+};
+
+/// Everything one run found, pass by pass; `None` where a pass has not run
+/// (or must run again).
+pub(crate) struct State {
+    /// Kept for a later run (a [`crate::Session`]): results are copied out,
+    /// never moved (a cold run moves them into the IR).
+    retain: bool,
+    /// The loader's tables: root-relative path → file id, and summaries by id.
+    /// Ids stay valid while the set of files is unchanged.
+    pub by_path: HashMap<String, Option<FileId>>,
+    pub modules: Vec<Arc<ModuleSummary>>,
+    /// `lunora/schema.ts` is missing.
+    listed: Vec<Diagnostic>,
+    /// The first load (schema, then every function module): read failures in
+    /// order, then each file's parse diagnostics in order.
+    read_failures: Vec<Diagnostic>,
+    pub parsed: Vec<(FileId, Vec<Diagnostic>)>,
+    /// Files read by the first load; the ones after were read by pass 1.
+    pub initial_files: usize,
+    /// Files read by pass 1, set aside while a run stops before it (a cold
+    /// run would not have read them).
+    pub files_aside: Vec<SourceFile>,
+    schema: Option<SchemaStage>,
+    pub units: Vec<Unit>,
+    tables_validated: Option<TablesValidated>,
+    tables_placed: Option<TablesPlaced>,
+}
+
+/// One function module, in path order, and what each pass found in it.
+pub(crate) struct Unit {
+    pub rel: String,
+    /// Reading it, its module path, a duplicate API path (pass 1, before
+    /// discovery; they depend on the set of files, not on its text).
+    path_d: Vec<Diagnostic>,
+    /// Its module paths; `None` when it could not be read, cannot become an
+    /// API path, or duplicates an earlier module's API path.
+    pub module: Option<(FileId, Module)>,
+    /// Pass 1 for this module: module-path diagnostics, then discovery.
+    pub collected: Option<Collected>,
+    pub validated: Option<Validated>,
+    pub checked: Option<Checked>,
+    /// Pass 1 read no other file for it, and no other module (nor the
+    /// schema) read its file: its results depend on its own text and the
+    /// schema only.
+    pub isolated: bool,
+}
+
+pub(crate) struct Collected {
+    d: Vec<Diagnostic>,
+    drafts: Vec<FunctionDraft>,
+    /// Files its evaluation resolved or loaded, besides its own.
+    pub touched: Vec<String>,
+}
+
+pub(crate) struct Validated {
+    d: Vec<Diagnostic>,
+    args: Vec<Option<Vec<ObjectField>>>,
+}
+
+pub(crate) struct Checked {
+    d: Vec<Diagnostic>,
+    pub functions: Vec<Function>,
+}
+
+struct SchemaStage {
+    d: Vec<Diagnostic>,
+    ok: Option<SchemaOk>,
+}
+
+struct SchemaOk {
+    id: FileId,
+    export: SchemaExport,
+    expr_span: Span,
+    drafts: Vec<TableDraft>,
+}
+
+struct TablesValidated {
+    d: Vec<Diagnostic>,
+    fields: Vec<Vec<Field>>,
+}
+
+struct TablesPlaced {
+    d: Vec<Diagnostic>,
+    /// `None` when the auth table is wrong (an error in `d`).
+    tables: Option<Vec<Table>>,
+}
+
+impl Unit {
+    fn new(rel: String) -> Self {
+        Self {
+            rel,
+            path_d: Vec::new(),
+            module: None,
+            collected: None,
+            validated: None,
+            checked: None,
+            isolated: false,
+        }
+    }
+
+    /// Its functions, when pass 4 ran for it.
+    pub fn checked_functions(&self) -> Option<&[Function]> {
+        self.checked.as_ref().map(|k| k.functions.as_slice())
+    }
+
+    /// Forgets pass 1 and after (its text changed).
+    pub fn invalidate(&mut self) {
+        self.collected = None;
+        self.validated = None;
+        self.checked = None;
+    }
+}
+
+/// Lists the app and loads (reads, parses) the schema and every function
+/// module: the start of every cold run.
+pub(crate) fn start(ld: &mut Loader<'_>, t: &mut Timings, retain: bool) -> State {
+    let lunora_dir = ld.root.join("lunora");
+    let listed = ld.fs.list_files(&lunora_dir).unwrap_or_default();
+    let mut function_files = Vec::new();
+    for p in listed {
+        let Ok(rel) = p.strip_prefix(&ld.root) else {
+            continue;
+        };
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if functions::is_function_module(&rel) {
+            function_files.push(rel);
+        }
+    }
+    function_files.sort();
+    let mut listed = Vec::new();
+    let mut load = vec![SCHEMA_PATH.to_string()];
+    if !ld.fs.is_file(&ld.root.join(SCHEMA_PATH)) {
+        listed.push(
+            Diagnostic::error(Code::MissingSchema, "`lunora/schema.ts` does not exist")
+                .with_path(SCHEMA_PATH)
+                .with_help(
+                    "create `lunora/schema.ts` with `export const schema = defineSchema({ ... })`",
+                ),
+        );
+        load.clear();
+    }
+    load.extend(function_files.iter().cloned());
+    t.lap("list");
+    let (read_failures, parsed) = ld.load_many_parts(&load);
+    t.lap("read+parse");
+    State {
+        initial_files: ld.files.len(),
+        files_aside: Vec::new(),
+        retain,
+        by_path: HashMap::new(),
+        modules: Vec::new(),
+        listed,
+        read_failures,
+        parsed,
+        schema: None,
+        units: function_files.into_iter().map(Unit::new).collect(),
+        tables_validated: None,
+        tables_placed: None,
+    }
+}
+
+impl State {
+    /// An error while listing, reading or parsing: a run stops before pass 1.
+    pub fn input_errors(&self) -> bool {
+        has_errors(&self.listed)
+            || has_errors(&self.read_failures)
+            || self.parsed.iter().any(|(_, d)| has_errors(d))
+    }
+}
+
+/// Runs every pass whose result `st` lacks and gathers the diagnostics of
+/// all, in pass order, stopping after the first pass with errors as a cold
+/// run would. `Some(())` when no pass reported an error.
+pub(crate) fn evaluate(
+    st: &mut State,
+    ld: &mut Loader<'_>,
+    d: &mut Vec<Diagnostic>,
+    t: &mut Timings,
+) -> Option<()> {
+    d.extend(st.listed.iter().cloned());
+    d.extend(st.read_failures.iter().cloned());
+    for (_, pd) in &st.parsed {
+        d.extend(pd.iter().cloned());
+    }
+    if has_errors(d) {
+        return None;
+    }
+
+    // ---- pass 1: collect ------------------------------------------------
+    if st.schema.is_none() {
+        collect_all(st, ld);
+    }
+    let schema = st.schema.as_ref()?;
+    d.extend(schema.d.iter().cloned());
+    let ok = schema.ok.as_ref()?;
+    for unit in &mut st.units {
+        if unit.collected.is_none() {
+            // Only a module whose text changed lacks it (see `Session`): it
+            // is isolated, so a fresh evaluator finds what the shared one would.
+            unit.collected = Some(collect_unit(ld, &mut Eval::new(), unit));
+        }
+        d.extend(unit.path_d.iter().cloned());
+        if let Some(c) = &unit.collected {
+            d.extend(c.d.iter().cloned());
+        }
+    }
+    t.lap("collect");
+    if has_errors(d) {
+        return None;
+    }
+
+    // ---- pass 2: validators -------------------------------------------
+    let table_names = schema::TableNames::new(ok.drafts.iter().map(|t| t.name.as_str()).collect());
+    let tv = st.tables_validated.get_or_insert_with(|| {
+        let mut d = Vec::new();
+        let fields = ok
+            .drafts
+            .iter()
+            .map(|t| {
+                schema::object_fields(&t.fields, &table_names, true, &mut d)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(f, at)| Field {
+                        name: f.name,
+                        span: Some(at),
+                        validator: f.validator,
+                    })
+                    .collect()
+            })
+            .collect();
+        TablesValidated { d, fields }
+    });
+    d.extend(tv.d.iter().cloned());
+    // The drafts of every module lacking pass 2, resolved in parallel.
+    let todo: Vec<&FunctionDraft> = st
+        .units
+        .iter()
+        .filter(|u| u.validated.is_none())
+        .filter_map(|u| u.collected.as_ref())
+        .flat_map(|c| c.drafts.iter())
+        .collect();
+    let mut resolved = par::map(&todo, |f| {
+        let mut fd = Vec::new();
+        let args = f.args.as_ref().map(|entries| {
+            schema::object_fields(entries, &table_names, true, &mut fd)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect::<Vec<ObjectField>>()
+        });
+        (args, fd)
+    })
+    .into_iter();
+    drop(todo);
+    for unit in &mut st.units {
+        if unit.validated.is_none()
+            && let Some(c) = &unit.collected
+        {
+            let mut v = Validated {
+                d: Vec::new(),
+                args: Vec::with_capacity(c.drafts.len()),
+            };
+            for (args, fd) in resolved.by_ref().take(c.drafts.len()) {
+                v.d.extend(fd);
+                v.args.push(args);
+            }
+            unit.validated = Some(v);
+        }
+        if let Some(v) = &unit.validated {
+            d.extend(v.d.iter().cloned());
+        }
+    }
+    drop(table_names);
+    t.lap("validators");
+    if has_errors(d) {
+        return None;
+    }
+
+    // ---- pass 3: indexes and shard keys -----------------------------------
+    let tp = st
+        .tables_placed
+        .get_or_insert_with(|| place_tables(ok, &tv.fields));
+    d.extend(tp.d.iter().cloned());
+    let tables = tp.tables.as_deref()?;
+    t.lap("indexes");
+    if has_errors(d) {
+        return None;
+    }
+
+    // ---- pass 4: function bodies and routes ---------------------------------
+    // Each body is checked on its own against the finished tables, in parallel;
+    // diagnostics are merged in function order.
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(tables.len());
+    for (i, t) in tables.iter().enumerate() {
+        // The first of a name wins, as in `Ir::table_by_name`.
+        by_name.entry(t.name.as_str()).or_insert(i);
+    }
+    let todo: Vec<(&FunctionDraft, Option<&[ObjectField]>)> = st
+        .units
+        .iter()
+        .filter(|u| u.checked.is_none())
+        .filter_map(|u| Some((u.collected.as_ref()?, u.validated.as_ref()?)))
+        .flat_map(|(c, v)| c.drafts.iter().zip(v.args.iter().map(Option::as_deref)))
+        .collect();
+    let mut checked = par::map(&todo, |(f, args)| {
+        let mut fd = Vec::new();
+        let r = functions::check_body(tables, &by_name, f, *args, &mut fd);
+        (r, fd)
+    })
+    .into_iter();
+    drop(todo);
+    let retain = st.retain;
+    let take = |s: &mut String| {
+        if retain { s.clone() } else { std::mem::take(s) }
+    };
+    for unit in &mut st.units {
+        if unit.checked.is_none()
+            && let (Some(c), Some(v)) = (&mut unit.collected, &mut unit.validated)
+        {
+            let mut k = Checked {
+                d: Vec::new(),
+                functions: Vec::with_capacity(c.drafts.len()),
+            };
+            for ((f, args), ((route, tables_read, tables_written), fd)) in
+                c.drafts.iter_mut().zip(&mut v.args).zip(checked.by_ref())
+            {
+                k.d.extend(fd);
+                k.functions.push(Function {
+                    module: take(&mut f.module),
+                    file: take(&mut f.file),
+                    api_path: if retain {
+                        f.api_path.clone()
+                    } else {
+                        std::mem::take(&mut f.api_path)
+                    },
+                    export_name: take(&mut f.export_name),
+                    span: Some(f.span),
+                    kind: f.kind,
+                    visibility: f.visibility,
+                    args: if retain { args.clone() } else { args.take() },
+                    route,
+                    tables_read,
+                    tables_written,
+                });
+            }
+            unit.checked = Some(k);
+        }
+        if let Some(k) = &unit.checked {
+            d.extend(k.d.iter().cloned());
+        }
+    }
+    t.lap("bodies");
+    if has_errors(d) {
+        return None;
+    }
+    Some(())
+}
+
+/// The IR of a state whose passes all ran without errors (see [`evaluate`]):
+/// copied out of a retained state, moved out of a cold run's.
+pub(crate) fn build_ir(st: &mut State) -> Option<Ir> {
+    let retain = st.retain;
+    let export = st.schema.as_ref()?.ok.as_ref()?.export.clone();
+    let placed = st.tables_placed.as_mut()?;
+    let tables = if retain {
+        placed.tables.clone()?
+    } else {
+        placed.tables.take()?
+    };
+    let mut functions: Vec<Function> = Vec::new();
+    let mut modules: Vec<Module> = Vec::new();
+    for unit in &mut st.units {
+        if let Some(k) = &mut unit.checked {
+            if retain {
+                functions.extend(k.functions.iter().cloned());
+            } else {
+                functions.append(&mut k.functions);
+            }
+        }
+        if let Some((_, m)) = &unit.module {
+            modules.push(m.clone());
+        }
+    }
+    sort_functions(&mut functions);
+    modules.sort_by(|a, b| a.module.cmp(&b.module));
+    Some(Ir {
+        tables,
+        functions,
+        modules,
+        schema_export: export,
+    })
+}
+
+/// The IR's function order: by module, then export name (stable).
+pub(crate) fn sort_functions(functions: &mut [Function]) {
+    functions.sort_by(|a, b| (&a.module, &a.export_name).cmp(&(&b.module, &b.export_name)));
+}
+
+/// Pass 1 from scratch: the schema, then every module in path order, with
+/// one evaluator; records which files each one read.
+fn collect_all(st: &mut State, ld: &mut Loader<'_>) {
+    let mut ev = Eval::new();
+    let mut d = Vec::new();
+    ld.start_touches();
+    let ok = collect_schema(ld, &mut ev, &mut d);
+    let schema_touched = ld.take_touches();
+    let collected_units = ok.is_some();
+    st.schema = Some(SchemaStage { d, ok });
+    for unit in &mut st.units {
+        unit.invalidate();
+        unit.module = None;
+        unit.isolated = false;
+    }
+    st.tables_validated = None;
+    st.tables_placed = None;
+    if !collected_units {
+        return;
+    }
+    let mut api_seen: HashMap<Vec<String>, String> = HashMap::new();
+    for unit in &mut st.units {
+        let mut d = Vec::new();
+        unit.module = None;
+        if let Some(id) = ld.load(&unit.rel, &mut d)
+            && let Some(module) = functions::module_paths(&unit.rel, id, &mut d)
+        {
+            if let Some(first) = api_seen.get(&module.api_path) {
+                d.push(
+                    Diagnostic::error(
+                        Code::DuplicateApiPath,
+                        format!(
+                            "`{}` and `{first}` both map to `api.{}`",
+                            unit.rel,
+                            module.api_path.join(".")
+                        ),
+                    )
+                    .with_label(id, Span::EMPTY, "")
+                    .with_path(unit.rel.clone())
+                    .with_help("rename one of the two files"),
+                );
+            } else {
+                api_seen.insert(module.api_path.clone(), unit.rel.clone());
+                unit.module = Some((id, module));
+            }
+        }
+        unit.path_d = d;
+        unit.collected = Some(collect_unit(ld, &mut ev, unit));
+    }
+    // Isolated: read nothing else, and read by nothing else.
+    let mut read_by_others: HashSet<&str> = schema_touched.iter().map(String::as_str).collect();
+    for unit in &st.units {
+        if let Some(c) = &unit.collected {
+            read_by_others.extend(c.touched.iter().map(String::as_str));
+        }
+    }
+    let isolated: Vec<bool> = st
+        .units
+        .iter()
+        .map(|u| {
+            u.collected.as_ref().is_some_and(|c| c.touched.is_empty())
+                && !read_by_others.contains(u.rel.as_str())
+        })
+        .collect();
+    for (unit, isolated) in st.units.iter_mut().zip(isolated) {
+        unit.isolated = isolated;
+    }
+}
+
+/// Pass 1 for one module whose module paths are known: its functions.
+pub(crate) fn collect_unit(ld: &mut Loader<'_>, ev: &mut Eval, unit: &Unit) -> Collected {
+    let mut d = Vec::new();
+    let Some((id, module)) = &unit.module else {
+        return Collected {
+            d,
+            drafts: Vec::new(),
+            touched: Vec::new(),
+        };
+    };
+    ld.start_touches();
+    let drafts = functions::discover(ld, ev, *id, module, &mut d);
+    let mut touched = ld.take_touches();
+    touched.retain(|rel| *rel != unit.rel);
+    Collected { d, drafts, touched }
+}
+
+/// The schema's export, evaluated, and its table drafts.
+fn collect_schema(ld: &mut Loader<'_>, ev: &mut Eval, d: &mut Vec<Diagnostic>) -> Option<SchemaOk> {
+    let schema_id = ld.load(SCHEMA_PATH, d)?;
+    let sm = ld.module_arc(schema_id);
+    let (export, expr) = if let Some(e) = &sm.default_export {
+        (SchemaExport::Default, e)
+    } else if let Some(b) = sm
+        .bindings
+        .iter()
+        .find(|b| b.exported && b.name == "schema")
+        .or_else(|| {
+            sm.bindings.iter().find(|b| {
+                b.exported
+                    && matches!(&b.init, Some(e) if matches!(&e.kind, ExprKind::Call { callee, .. } if matches!(&callee.kind, ExprKind::Ident(n) if n == "defineSchema")))
+            })
+        })
+    {
+        match (&b.kind, &b.init) {
+            (BindingKind::Const, Some(init)) => (SchemaExport::Named(b.name.clone()), init),
+            _ => {
+                d.push(
+                    Diagnostic::error(Code::NoSchemaExport, format!("`{}` must be a `const`", b.name))
+                        .with_label(schema_id, b.span, "not a const")
+                        .with_help("write `export const schema = defineSchema({ ... })`"),
+                );
+                return None;
+            }
+        }
+    } else {
+        d.push(
+            Diagnostic::error(Code::NoSchemaExport, "`lunora/schema.ts` does not export a schema")
+                .with_label(schema_id, Span::EMPTY, "")
+                .with_help("add `export const schema = defineSchema({ ... })` or `export default defineSchema({ ... })`"),
+        );
+        return None;
+    };
+    let schema_val = ev.eval(ld, schema_id, expr, d);
+    let drafts: Vec<TableDraft> = match &schema_val {
+        Some(v) => schema::collect_tables(v, d),
+        None => Vec::new(),
+    };
+    if drafts.is_empty() && schema_val.is_some() && !has_errors(d) {
+        let at = schema_val
+            .as_ref()
+            .map_or(FileSpan::new(schema_id, expr.span), |v| v.at);
+        d.push(
+            Diagnostic::warning(Code::EmptySchema, "the schema defines no table")
+                .with_label(at.file, at.span, "no tables")
+                .with_help("add a table: `messages: defineTable({ text: v.string() })`"),
+        );
+    }
+    Some(SchemaOk {
+        id: schema_id,
+        export,
+        expr_span: expr.span,
+        drafts,
+    })
+}
+
+/// Pass 3 over the tables: placement and indexes, the auth table, SQL name
+/// clashes.
+fn place_tables(ok: &SchemaOk, fields: &[Vec<Field>]) -> TablesPlaced {
+    let mut d = Vec::new();
+    let mut tables = Vec::new();
+    for (t, fields) in ok.drafts.iter().zip(fields) {
+        let (placement, indexes) = schema::placement_and_indexes(t, fields, &mut d);
+        tables.push(Table {
+            name: t.name.clone(),
+            span: Some(t.at),
+            fields: fields.clone(),
+            indexes,
+            placement,
+            builtin: false,
+        });
+    }
+    if has_errors(&d) {
+        return TablesPlaced { d, tables: None };
+    }
+    match tables.iter().find(|t| t.name == AUTH_TABLE) {
+        Some(users) => {
+            let at = users.span.unwrap_or(FileSpan::new(ok.id, ok.expr_span));
+            let mut problems = Vec::new();
+            if users.placement != Placement::Global {
+                problems.push("be `.global()`");
+            }
+            if users.field("subject").map(|f| &f.validator) != Some(&Validator::String) {
+                problems.push("have a required `subject: v.string()` field");
+            }
+            if !users
+                .indexes
+                .iter()
+                .any(|i| i.name == "by_subject" && i.unique && i.fields == ["subject"])
+            {
+                problems.push("have a unique index `by_subject` on `[\"subject\"]`");
+            }
+            if !problems.is_empty() {
+                d.push(
+                    Diagnostic::error(Code::AuthTablePlacement, format!("the `users` table must {}", problems.join(", ")))
+                        .with_label(at.file, at.span, "backs `ctx.auth.userId`")
+                        .with_help("define it as `defineTable({ subject: v.string(), ... }).global().index(\"by_subject\", [\"subject\"], { unique: true })`, or remove it to use the built-in one"),
+                );
+                return TablesPlaced { d, tables: None };
+            }
+        }
+        None => tables.push(schema::builtin_users()),
+    }
+    schema::sqlite_name_clashes(&tables, &mut d);
+    TablesPlaced {
+        d,
+        tables: Some(tables),
+    }
+}

@@ -1,0 +1,172 @@
+//! [`Session`]: analysis that keeps what each pass found per function module,
+//! so that after an edit of some modules only those modules are read,
+//! parsed, evaluated and checked again.
+//!
+//! Exactness rests on one property, recorded by the cold run: a module is
+//! *isolated* when pass 1 read no other file for it and nothing else (the
+//! schema, another module) read its file. An isolated module's pass-1 result
+//! is a function of its own text alone, whichever evaluator computes it, and
+//! passes 2 and 4 are functions of one module's drafts and the (unchanged)
+//! tables. Everything else (schema, shared files, new or deleted files, a
+//! module that starts importing) goes through [`Session::analyze`].
+
+use std::path::Path;
+
+use lunora_parser::{Diagnostic, FileId, Files, Vfs};
+
+use crate::eval::Eval;
+use crate::load::{Loader, ParseCache};
+use crate::passes::{self, State};
+use crate::{AnalyzeReturn, Ir, Timings, analyze_with};
+
+/// Analysis that remembers, for the next run, the summaries of the files it
+/// read and every pass's results per function module (watch mode).
+#[derive(Default)]
+pub struct Session {
+    cache: ParseCache,
+    state: Option<State>,
+}
+
+/// What [`Session::reanalyze`] returns.
+pub struct Reanalyzed {
+    pub diagnostics: Vec<Diagnostic>,
+    pub timings: Timings,
+    /// The modules (`Module::module`) whose functions may differ from the
+    /// last run's, sorted.
+    pub modules: Vec<String>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The parse cache: what the last run parsed and reused.
+    pub fn cache(&self) -> &ParseCache {
+        &self.cache
+    }
+
+    /// A whole analysis, as [`crate::analyze`] (identical result), reusing
+    /// the summaries of files whose text did not change since the last run,
+    /// and keeping every pass's results for [`Session::reanalyze`].
+    pub fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> AnalyzeReturn {
+        let mut ld = Loader::with_cache(root, fs, std::mem::take(&mut self.cache));
+        let (out, mut st) = analyze_with(&mut ld, true);
+        let (_, by_path, modules, cache) = ld.into_parts();
+        st.by_path = by_path;
+        st.modules = modules;
+        self.cache = cache;
+        self.state = Some(st);
+        out
+    }
+
+    /// Brings the last run's result up to date after the function modules
+    /// `changed` (root-relative paths, all of them read by the last run)
+    /// changed on disk, and nothing else did: only they are read and
+    /// analyzed again. `files` and `ir` are the last run's
+    /// [`AnalyzeReturn::files`] and [`AnalyzeReturn::ir`] (this session's
+    /// last run, full or not); they are updated in place to what
+    /// [`crate::analyze`] would return now.
+    ///
+    /// `None` when the change is not local to those modules (one is not an
+    /// isolated module of the last run, cannot be read, or now reads another
+    /// file): then `files` and `ir` are stale and the caller runs
+    /// [`Session::analyze`].
+    pub fn reanalyze(
+        &mut self,
+        root: &Path,
+        fs: &dyn Vfs,
+        files: &mut Files,
+        ir: &mut Option<Ir>,
+        changed: &[String],
+    ) -> Option<Reanalyzed> {
+        let mut timings = Timings::start();
+        let st = self.state.as_mut()?;
+        let mut targets: Vec<(usize, FileId, String)> = Vec::with_capacity(changed.len());
+        for rel in changed {
+            let i = st
+                .units
+                .binary_search_by(|u| u.rel.as_str().cmp(rel))
+                .ok()?;
+            let Some(Some(id)) = st.by_path.get(rel.as_str()) else {
+                return None;
+            };
+            if !st.units[i].isolated || targets.iter().any(|(j, ..)| *j == i) {
+                return None;
+            }
+            let text = String::from_utf8(fs.read(&root.join(rel)).ok()?).ok()?;
+            targets.push((i, *id, text));
+        }
+        // The files pass 1 read, set aside while the last run stopped before it.
+        files.restore(std::mem::take(&mut st.files_aside));
+        let mut ld = Loader::from_parts(
+            root,
+            fs,
+            std::mem::take(files),
+            std::mem::take(&mut st.by_path),
+            std::mem::take(&mut st.modules),
+            std::mem::take(&mut self.cache),
+        );
+        let mut local = true;
+        for (i, id, text) in targets.iter_mut() {
+            let parse = ld.reparse(*id, std::mem::take(text));
+            if let Some(slot) = st.parsed.iter_mut().find(|(p, _)| p == id) {
+                slot.1 = parse;
+            }
+            let unit = &mut st.units[*i];
+            unit.invalidate();
+            // Pass 1 again, on its own evaluator: an isolated module's
+            // evaluation reads only its own file.
+            let c = passes::collect_unit(&mut ld, &mut Eval::new(), unit);
+            local &= c.touched.is_empty();
+            unit.collected = Some(c);
+        }
+        timings.lap("read+parse+collect");
+        let mut diagnostics = Vec::new();
+        let clean =
+            local && passes::evaluate(st, &mut ld, &mut diagnostics, &mut timings).is_some();
+        let (new_files, by_path, modules, cache) = ld.into_parts();
+        *files = new_files;
+        if local && st.input_errors() {
+            // A cold run stops before pass 1 and reads nothing more.
+            st.files_aside = files.split_off(st.initial_files);
+        }
+        st.by_path = by_path;
+        st.modules = modules;
+        self.cache = cache;
+        if !local {
+            // It imports something now: the isolation map is stale.
+            self.state = None;
+            return None;
+        }
+        let mut changed_modules: Vec<String> = targets
+            .iter()
+            .filter_map(|(i, ..)| st.units[*i].module.as_ref().map(|(_, m)| m.module.clone()))
+            .collect();
+        changed_modules.sort();
+        if !clean {
+            *ir = None;
+        } else if let Some(ir) = ir {
+            for (i, ..) in &targets {
+                let unit = &st.units[*i];
+                let (Some((_, m)), Some(functions)) = (&unit.module, unit.checked_functions())
+                else {
+                    continue;
+                };
+                let from = ir.functions.partition_point(|f| f.module < m.module);
+                let to = ir.functions.partition_point(|f| f.module <= m.module);
+                let mut new = functions.to_vec();
+                passes::sort_functions(&mut new);
+                ir.functions.splice(from..to, new);
+            }
+        } else {
+            *ir = passes::build_ir(st);
+        }
+        timings.lap("global");
+        Some(Reanalyzed {
+            diagnostics,
+            timings,
+            modules: changed_modules,
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! The keeping [`Emitter`] equals a fresh [`emit_generated`] after every
+//! change of some modules' functions, when told which modules changed:
+//! functions added, removed, renamed, changed in kind, visibility or args;
+//! modules gaining their first function and losing their last (the aliases
+//! of `wiring.ts` shift); nested and `index` modules; an export name equal to
+//! a child module's segment; duplicate export names; a `:` in a module name
+//! (ids no longer group by module).
+
+use lunora_analyzer::{
+    Field, Function, FunctionKind, Ir, ObjectField, Placement, Route, SchemaExport, Table,
+    Validator, Visibility,
+};
+use lunora_emit::{Emitter, emit_generated};
+
+/// Modules and their API paths (as the analyzer derives them).
+const MODULES: &[(&str, &[&str])] = &[
+    ("a", &["a"]),
+    ("a/b", &["a", "b"]),
+    ("a/b/c", &["a", "b", "c"]),
+    ("a/index", &["a"]),
+    ("a-b", &["a_b"]),
+    ("b", &["b"]),
+    ("b/x", &["b", "x"]),
+    ("c:d", &["c_d"]),
+    ("zeta", &["zeta"]),
+];
+
+const EXPORTS: &[&str] = &["list", "get", "b", "x", "send", "$weird", "with-dash"];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn function(rng: &mut Rng, module: usize) -> Function {
+    let (name, api_path) = MODULES[module];
+    let kinds = [
+        FunctionKind::Query,
+        FunctionKind::Mutation,
+        FunctionKind::Action,
+    ];
+    Function {
+        module: name.into(),
+        file: format!("lunora/{name}.ts"),
+        api_path: api_path.iter().map(|s| s.to_string()).collect(),
+        export_name: EXPORTS[rng.below(EXPORTS.len())].into(),
+        span: None,
+        kind: kinds[rng.below(3)],
+        visibility: if rng.below(3) == 0 {
+            Visibility::Internal
+        } else {
+            Visibility::Public
+        },
+        args: match rng.below(3) {
+            0 => None,
+            1 => Some(vec![]),
+            _ => Some(vec![ObjectField {
+                name: "n".into(),
+                validator: if rng.below(2) == 0 {
+                    Validator::Number
+                } else {
+                    Validator::Id("notes".into())
+                },
+            }]),
+        },
+        route: if rng.below(2) == 0 {
+            Route::Root
+        } else {
+            Route::Shard {
+                key: "k".into(),
+                arg: "n".into(),
+            }
+        },
+        tables_read: vec![],
+        tables_written: vec![],
+    }
+}
+
+fn ir(functions: &[Vec<Function>]) -> Ir {
+    let mut all: Vec<Function> = functions.iter().flatten().cloned().collect();
+    all.sort_by(|a, b| (&a.module, &a.export_name).cmp(&(&b.module, &b.export_name)));
+    Ir {
+        tables: vec![Table {
+            name: "notes".into(),
+            span: None,
+            fields: vec![Field {
+                name: "body".into(),
+                span: None,
+                validator: Validator::String,
+            }],
+            indexes: vec![],
+            placement: Placement::Root,
+            builtin: false,
+        }],
+        functions: all,
+        modules: vec![],
+        schema_export: SchemaExport::Named("schema".into()),
+    }
+}
+
+#[test]
+fn a_kept_emitter_told_the_changed_modules_equals_a_fresh_emit() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for sequence in 0..40 {
+        // Without the `c:d` module half the time: the block-wise path.
+        let modules = if sequence % 2 == 0 {
+            MODULES.len()
+        } else {
+            MODULES.len() - 2
+        };
+        let mut functions: Vec<Vec<Function>> = (0..MODULES.len())
+            .map(|m| {
+                if m >= modules {
+                    return Vec::new();
+                }
+                let n = rng.below(4);
+                (0..n).map(|_| function(&mut rng, m)).collect()
+            })
+            .collect();
+        let mut emitter = Emitter::new();
+        let mut buffers = emitter.update(&ir(&functions), None);
+        assert_eq!(buffers, emit_generated(&ir(&functions)).files);
+        for step in 0..30 {
+            let mut changed: Vec<String> = Vec::new();
+            for _ in 0..1 + rng.below(2) {
+                let m = rng.below(modules);
+                let list = &mut functions[m];
+                match rng.below(4) {
+                    0 => list.push(function(&mut rng, m)),
+                    1 if !list.is_empty() => {
+                        let i = rng.below(list.len());
+                        list.remove(i);
+                    }
+                    2 => list.clear(),
+                    _ => {
+                        let n = rng.below(4);
+                        *list = (0..n).map(|_| function(&mut rng, m)).collect();
+                    }
+                }
+                changed.push(MODULES[m].0.to_string());
+            }
+            changed.sort();
+            changed.dedup();
+            let now = ir(&functions);
+            let kept = emitter.update_reusing(&now, Some(&changed), &mut buffers);
+            let fresh = emit_generated(&now).files;
+            assert_eq!(kept.len(), fresh.len());
+            for (k, f) in kept.iter().zip(&fresh) {
+                assert_eq!(k.path, f.path);
+                assert!(
+                    k.contents == f.contents,
+                    "sequence {sequence}, step {step}, {} differs after changing {changed:?}:\n--- kept\n{}\n--- fresh\n{}",
+                    k.path,
+                    k.contents,
+                    f.contents
+                );
+            }
+            buffers = kept;
+        }
+    }
+}
+
+#[test]
+fn a_module_emptied_without_being_named_is_noticed() {
+    let mut rng = Rng(7);
+    let mut functions: Vec<Vec<Function>> = (0..3)
+        .map(|m| vec![function(&mut rng, m), function(&mut rng, m)])
+        .collect();
+    let mut emitter = Emitter::new();
+    emitter.update(&ir(&functions), None);
+    // The caller names `a` but `a/b` lost its functions too.
+    functions[0].push(function(&mut rng, 0));
+    functions[1].clear();
+    let now = ir(&functions);
+    let kept = emitter.update(&now, Some(&["a".to_string()]));
+    assert_eq!(kept, emit_generated(&now).files);
+}
