@@ -148,14 +148,9 @@ pub(crate) fn start(ld: &mut Loader<'_>, t: &mut Timings, retain: bool) -> State
     let listed = ld.fs.list_files(&lunora_dir).unwrap_or_default();
     let mut function_files = Vec::new();
     for p in listed {
-        let Ok(rel) = p.strip_prefix(&ld.root) else {
+        let Some(rel) = lunora_parser::relative_path(&ld.root, &p) else {
             continue;
         };
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
         if functions::is_function_module(&rel) {
             function_files.push(rel);
         }

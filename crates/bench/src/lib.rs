@@ -405,14 +405,9 @@ pub fn parse_dir(root: &Path) -> io::Result<(usize, usize, usize)> {
     let listed = lunora_parser::OsFs.list_files(&root.join("lunora"))?;
     let mut texts = Vec::new();
     for p in listed {
-        let Ok(rel) = p.strip_prefix(root) else {
+        let Some(rel) = lunora_parser::relative_path(root, &p) else {
             continue;
         };
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
         if parsed_by_codegen(&rel) {
             texts.push(std::fs::read_to_string(&p)?);
         }

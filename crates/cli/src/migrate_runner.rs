@@ -840,6 +840,18 @@ mod tests {
         assert_eq!(db.count("_lunora_migrations"), 1);
     }
 
+    /// Two migrations that are not idempotent on their own: run twice they
+    /// would log two rows.
+    fn two_logging_migrations() -> Vec<Migration> {
+        vec![
+            m(
+                "20260101000000_log",
+                "CREATE TABLE IF NOT EXISTS \"log\" (\"x\" INTEGER);\nINSERT INTO \"log\" VALUES (1);\n",
+            ),
+            m("20260102000000_more", "INSERT INTO \"log\" VALUES (2);"),
+        ]
+    }
+
     /// Another runner applies everything between our status read and our
     /// first script (what two concurrent `migrate apply` processes do).
     struct Racing {
@@ -865,14 +877,7 @@ mod tests {
 
     #[test]
     fn a_concurrent_run_applies_each_migration_once() {
-        // Not idempotent on its own: run twice it would log two rows.
-        let files = vec![
-            m(
-                "20260101000000_log",
-                "CREATE TABLE IF NOT EXISTS \"log\" (\"x\" INTEGER);\nINSERT INTO \"log\" VALUES (1);\n",
-            ),
-            m("20260102000000_more", "INSERT INTO \"log\" VALUES (2);"),
-        ];
+        let files = two_logging_migrations();
         let mut racing = Racing {
             db: Sqlite::new(),
             files: files.clone(),
@@ -908,13 +913,7 @@ mod tests {
 
     #[test]
     fn a_lost_race_is_recognised_by_the_primary_key_when_the_database_cannot_be_read() {
-        let files = vec![
-            m(
-                "20260101000000_log",
-                "CREATE TABLE IF NOT EXISTS \"log\" (\"x\" INTEGER);\nINSERT INTO \"log\" VALUES (1);\n",
-            ),
-            m("20260102000000_more", "INSERT INTO \"log\" VALUES (2);"),
-        ];
+        let files = two_logging_migrations();
         let mut exec = RacingUnreadable {
             racing: Racing {
                 db: Sqlite::new(),

@@ -100,34 +100,51 @@ impl ApiNode {
         }
     }
 
-    /// Writes the node's entries in key order; a key that is both an export
-    /// and a child segment (an analyzer error) writes the export.
     fn write(&self, modules: &HashMap<String, Vec<Pieces>>, out: &mut String, depth: usize) {
-        let pad = "  ".repeat(depth);
-        let mut functions = self.functions.iter().peekable();
-        let mut children = self.children.iter().peekable();
-        loop {
-            let (take_function, skip_child) = match (functions.peek(), children.peek()) {
-                (None, None) => break,
-                (Some(_), None) => (true, false),
-                (None, Some(_)) => (false, false),
-                (Some((f, _)), Some((c, _))) => (f <= c, f == c),
-            };
-            if skip_child {
-                children.next();
+        write_entries(
+            out,
+            depth,
+            self.functions.iter().map(|(k, list)| {
+                let pieces = list.first().and_then(|(m, i)| modules.get(&**m)?.get(*i));
+                (k.as_str(), pieces)
+            }),
+            self.children.iter().map(|(k, c)| (k.as_str(), c)),
+            |out, child, depth| child.write(modules, out, depth),
+        );
+    }
+}
+
+/// Writes a node's entries in key order: `functions` and `children` each
+/// sorted by key. A key that is both an export and a child segment (an
+/// analyzer error) writes the export.
+fn write_entries<'a, C>(
+    out: &mut String,
+    depth: usize,
+    functions: impl Iterator<Item = (&'a str, Option<&'a Pieces>)>,
+    children: impl Iterator<Item = (&'a str, C)>,
+    write_child: impl Fn(&mut String, C, usize),
+) {
+    let pad = "  ".repeat(depth);
+    let mut functions = functions.peekable();
+    let mut children = children.peekable();
+    loop {
+        let (take_function, skip_child) = match (functions.peek(), children.peek()) {
+            (None, None) => break,
+            (Some(_), None) => (true, false),
+            (None, Some(_)) => (false, false),
+            (Some((f, _)), Some((c, _))) => (f <= c, f == c),
+        };
+        if skip_child {
+            children.next();
+        }
+        if take_function {
+            if let Some((_, Some(pieces))) = functions.next() {
+                out.push_str(&pieces.api);
             }
-            if take_function {
-                let Some((_, list)) = functions.next() else {
-                    break;
-                };
-                if let Some(pieces) = list.first().and_then(|(m, i)| modules.get(&**m)?.get(*i)) {
-                    out.push_str(&pieces.api);
-                }
-            } else if let Some((key, child)) = children.next() {
-                let _ = writeln!(out, "{pad}{}: {{", property_key(key));
-                child.write(modules, out, depth + 1);
-                let _ = writeln!(out, "{pad}}},");
-            }
+        } else if let Some((key, child)) = children.next() {
+            let _ = writeln!(out, "{pad}{}: {{", property_key(key));
+            write_child(out, child, depth + 1);
+            let _ = writeln!(out, "{pad}}},");
         }
     }
 }
@@ -383,29 +400,13 @@ impl BorrowedNode<'_> {
 
     /// As [`ApiNode::write`].
     fn write(&self, out: &mut String, depth: usize) {
-        let pad = "  ".repeat(depth);
-        let mut functions = self.functions.iter().peekable();
-        let mut children = self.children.iter().peekable();
-        loop {
-            let (take_function, skip_child) = match (functions.peek(), children.peek()) {
-                (None, None) => break,
-                (Some(_), None) => (true, false),
-                (None, Some(_)) => (false, false),
-                (Some((f, _)), Some((c, _))) => (f <= c, f == c),
-            };
-            if skip_child {
-                children.next();
-            }
-            if take_function {
-                if let Some((_, pieces)) = functions.next() {
-                    out.push_str(&pieces.api);
-                }
-            } else if let Some((key, child)) = children.next() {
-                let _ = writeln!(out, "{pad}{}: {{", property_key(key));
-                child.write(out, depth + 1);
-                let _ = writeln!(out, "{pad}}},");
-            }
-        }
+        write_entries(
+            out,
+            depth,
+            self.functions.iter().map(|(k, p)| (*k, Some(*p))),
+            self.children.iter().map(|(k, c)| (*k, c)),
+            |out, child, depth| child.write(out, depth),
+        );
     }
 }
 

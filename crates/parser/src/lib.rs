@@ -14,4 +14,4 @@ pub use diagnostic::{Diagnostic, Label, Severity, has_errors};
 pub use parse::{ParseReturn, summarize};
 pub use source::{Files, LineCol, SourceFile};
 pub use span::{FileId, FileSpan, Span};
-pub use vfs::{MemFs, OsFs, Vfs};
+pub use vfs::{MemFs, OsFs, Vfs, relative_path};

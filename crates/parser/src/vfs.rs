@@ -110,3 +110,15 @@ impl Vfs for MemFs<'_> {
         Ok(out)
     }
 }
+
+/// `path` relative to `root`, with `/` separators (the form of every path in
+/// diagnostics and outputs); `None` when it is not under `root`.
+pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}

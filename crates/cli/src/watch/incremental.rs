@@ -140,12 +140,7 @@ impl Incremental {
             } else {
                 self.root.join(path)
             };
-            let rel = abs.strip_prefix(&self.root).ok()?;
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
+            let rel = lunora_parser::relative_path(&self.root, &abs)?;
             if rel.is_empty() {
                 return None;
             }
