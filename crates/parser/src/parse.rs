@@ -33,18 +33,45 @@ pub const MAX_NESTING: u32 = 256;
 /// on the main thread) cannot overflow a worker thread in a large one.
 pub const THREAD_STACK_SIZE: usize = 8 << 20;
 
-/// Offset of the first bracket deeper than [`MAX_NESTING`], skipping comments,
+/// Deepest nesting of parentheses opened right after a `<` (`a<(b<(c…`). The
+/// TypeScript parser reads each as possible type arguments and re-parses on
+/// backtracking: time and memory double every level or two (oxc 0.146: 28
+/// levels take seconds, 60 exhaust memory; fuzz/known/). Real code nests a
+/// few at most.
+pub const MAX_ANGLE_PARENS: u32 = 16;
+
+/// Why [`too_deep`] refused a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TooDeep {
+    /// Brackets deeper than [`MAX_NESTING`].
+    Brackets,
+    /// `<(` deeper than [`MAX_ANGLE_PARENS`].
+    AngleParens,
+}
+
+/// Offset of the first bracket deeper than [`MAX_NESTING`] (or the first
+/// `(` after `<` deeper than [`MAX_ANGLE_PARENS`]), skipping comments,
 /// string and template literal text, and escaped characters (so `/\(/` counts
-/// nothing). A rough lexer: it never fails, and only guards the limit.
-fn too_deep(text: &str) -> Option<usize> {
+/// nothing). A rough lexer: it never fails, and only guards the limits.
+fn too_deep(text: &str) -> Option<(usize, TooDeep)> {
     #[derive(PartialEq)]
     enum Mode {
         Code,
         Template,
     }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Open {
+        Bracket,
+        /// `${`: its `}` returns to template text.
+        Substitution,
+        /// `(` right after `<`.
+        AngleParen,
+    }
     let bytes = text.as_bytes();
-    // Each open bracket, and for `${` whether it returns to a template.
-    let mut stack: Vec<bool> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut angle_parens = 0u32;
+    // The last byte of code that is not white space.
+    let mut last = 0u8;
     let mut mode = Mode::Code;
     let mut i = 0;
     while i < bytes.len() {
@@ -54,9 +81,9 @@ fn too_deep(text: &str) -> Option<usize> {
                 b'\\' => i += 1,
                 b'`' => mode = Mode::Code,
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                    stack.push(true);
+                    stack.push(Open::Substitution);
                     if stack.len() > MAX_NESTING as usize {
-                        return Some(i);
+                        return Some((i, TooDeep::Brackets));
                     }
                     mode = Mode::Code;
                     i += 1;
@@ -64,6 +91,7 @@ fn too_deep(text: &str) -> Option<usize> {
                 _ => {}
             }
             i += 1;
+            last = 0;
             continue;
         }
         match b {
@@ -91,20 +119,33 @@ fn too_deep(text: &str) -> Option<usize> {
             }
             b'`' => mode = Mode::Template,
             b'(' | b'[' | b'{' => {
-                stack.push(false);
+                let open = if b == b'(' && last == b'<' {
+                    angle_parens += 1;
+                    if angle_parens > MAX_ANGLE_PARENS {
+                        return Some((i, TooDeep::AngleParens));
+                    }
+                    Open::AngleParen
+                } else {
+                    Open::Bracket
+                };
+                stack.push(open);
                 if stack.len() > MAX_NESTING as usize {
-                    return Some(i);
+                    return Some((i, TooDeep::Brackets));
                 }
             }
             b')' | b']' | b'}' => {
-                // Closing a `${`: back to template text.
-                if let Some(true) = stack.pop() {
-                    mode = Mode::Template
-                } else {
-                    mode = Mode::Code
+                mode = Mode::Code;
+                match stack.pop() {
+                    // Closing a `${`: back to template text.
+                    Some(Open::Substitution) => mode = Mode::Template,
+                    Some(Open::AngleParen) => angle_parens -= 1,
+                    Some(Open::Bracket) | None => {}
                 }
             }
             _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            last = b;
         }
         i += 1;
     }
@@ -113,14 +154,17 @@ fn too_deep(text: &str) -> Option<usize> {
 
 /// Parses `file` as TypeScript and summarizes it. Never panics.
 pub fn summarize(file: &SourceFile) -> ParseReturn {
-    if let Some(at) = too_deep(&file.text) {
+    if let Some((at, why)) = too_deep(&file.text) {
         let at = at as u32;
-        let d = Diagnostic::error(
-            Code::SyntaxError,
-            format!("brackets nest deeper than {MAX_NESTING} levels"),
-        )
-        .with_label(file.id, Span::new(at, at + 1), "too deep here")
-        .with_help("flatten this expression: name the inner parts with `const`");
+        let message = match why {
+            TooDeep::Brackets => format!("brackets nest deeper than {MAX_NESTING} levels"),
+            TooDeep::AngleParens => format!(
+                "parentheses after `<` nest deeper than {MAX_ANGLE_PARENS} levels (TypeScript reads each `<(` as possible type arguments)"
+            ),
+        };
+        let d = Diagnostic::error(Code::SyntaxError, message)
+            .with_label(file.id, Span::new(at, at + 1), "too deep here")
+            .with_help("flatten this expression: name the inner parts with `const`");
         return ParseReturn {
             module: ModuleSummary::default(),
             diagnostics: vec![d],
@@ -988,6 +1032,35 @@ mod tests {
             ")}".repeat(n / 2 + 1)
         );
         assert_eq!(parse(&tpl_deep).diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn parentheses_after_angle_brackets_have_their_own_limit() {
+        let n = MAX_ANGLE_PARENS as usize;
+        // `a<(` at the limit, also with white space between: fine, and fast.
+        let ok = format!("const x = {}b{};", "a <\n(".repeat(n), ")".repeat(n));
+        assert!(
+            parse(&ok).diagnostics.is_empty(),
+            "{:?}",
+            parse(&ok).diagnostics
+        );
+        // Closed ones do not add up; other brackets do not count.
+        let siblings = format!("const x = [{}];", "f<(A)>(1), ".repeat(3 * n));
+        assert!(parse(&siblings).diagnostics.is_empty());
+        // One deeper: a diagnostic at its `(`, before oxc sees the file.
+        let deep = format!("const x = {}b{};", "a<(".repeat(n + 1), ")".repeat(n + 1));
+        let r = parse(&deep);
+        assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+        assert!(
+            r.diagnostics[0].message.contains("after `<`"),
+            "{:?}",
+            r.diagnostics
+        );
+        let span = r.diagnostics[0].primary().unwrap().at.span;
+        assert_eq!(span.start as usize, "const x = ".len() + 3 * n + 2);
+        // In strings and comments they do not count.
+        let quiet = format!("const s = \"{0}\"; // {0}\n", "a<(".repeat(n + 5));
+        assert!(parse(&quiet).diagnostics.is_empty());
     }
 
     #[test]
