@@ -49,6 +49,15 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Language server over stdio
     Lsp(LspArgs),
+    /// Internal (`lunora dev`): stops process groups when `lunora dev` dies
+    #[command(name = "__reap", hide = true)]
+    Reap(ReapArgs),
+}
+
+/// The process groups the reaper of `lunora dev` watches over.
+#[derive(Debug, Clone, Args)]
+pub struct ReapArgs {
+    pub groups: Vec<i32>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -37,5 +37,6 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
         Command::Dev(args) => commands::dev::run(&cli.global, args, stdout, stderr),
         Command::Deploy(args) => commands::deploy::run(&cli.global, args, stdout, stderr),
         Command::Lsp(args) => commands::lsp::run(&cli.global, args, stdout, stderr),
+        Command::Reap(args) => commands::dev::reap(&args.groups),
     }
 }

@@ -164,6 +164,20 @@ fn ctrl_c_stops_every_child_and_grandchild() {
 }
 
 #[test]
+fn killed_outright_its_reaper_stops_every_child_and_grandchild() {
+    let tmp = app();
+    let mut child = start(tmp.path(), "");
+    let pids = wait_for_pids(tmp.path(), &mut child);
+    assert!(pids.iter().all(|&p| alive(p)));
+    // SIGKILL: no handler of ours runs; only the reaper, which sees its
+    // stdin close, can stop the children.
+    kill_process(Pid::from_raw(child.id() as i32).expect("pid"), Signal::KILL).expect("SIGKILL");
+    let (_, stdout, stderr) = wait_exit(child);
+    let log = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_all_gone(&pids, &log);
+}
+
+#[test]
 fn one_child_dying_stops_the_others() {
     let tmp = app();
     let mut child = start(tmp.path(), "vite");
