@@ -17,6 +17,9 @@ step "cargo test (insta, orphan snapshots rejected)"
 cargo build --locked -p lunora_cli
 cargo insta test --workspace --unreferenced reject --check
 
+step "fuzz targets compile (their own workspace; fuzzing itself: fuzz/README.md)"
+cargo check --locked --quiet --manifest-path fuzz/Cargo.toml
+
 step "benchmark harness, small size (runs, no timing assertions)"
 scripts/bench.sh small
 cargo bench --locked -q -p lunora_bench --bench stages -- --test small
