@@ -54,6 +54,25 @@ impl ParseCache {
         Self::default()
     }
 
+    /// The parse diagnostics of `rel`, pointing into file `id`.
+    fn diagnostics_of(&self, rel: &str, id: FileId) -> Option<Vec<Diagnostic>> {
+        let hit = self.entries.get(rel)?;
+        let mut out = hit.diagnostics.clone();
+        for d in &mut out {
+            for label in &mut d.labels {
+                if label.at.file == hit.id {
+                    label.at.file = id;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Holds a summary of `rel`.
+    pub fn contains(&self, rel: &str) -> bool {
+        self.entries.contains_key(rel)
+    }
+
     /// Number of modules held.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -109,6 +128,10 @@ pub struct Loader<'f> {
     touches: Option<Vec<String>>,
     /// Made by [`Loader::from_parts`].
     from_parts: bool,
+    /// Modules loaded by an earlier run whose parse diagnostics the next
+    /// `load` reports again, as a first load would (see
+    /// [`Loader::replay_parse_diagnostics`]).
+    replay: std::collections::HashSet<String>,
 }
 
 /// Outcome of reading one file.
@@ -129,6 +152,7 @@ impl<'f> Loader<'f> {
             fresh: BTreeMap::new(),
             touches: None,
             from_parts: false,
+            replay: std::collections::HashSet::new(),
         }
     }
 
@@ -163,6 +187,17 @@ impl<'f> Loader<'f> {
     ) {
         let cache = self.take_cache();
         (self.files, self.by_path, self.modules, cache)
+    }
+
+    /// The next `load` of each of `rels` (loaded by the run the parts came
+    /// from) reports its parse diagnostics, as that run's first load did.
+    pub fn replay_parse_diagnostics(&mut self, rels: impl IntoIterator<Item = String>) {
+        self.replay.extend(rels);
+    }
+
+    /// The id of `rel` if it was loaded (`Some(None)`: it could not be read).
+    pub fn loaded(&self, rel: &str) -> Option<Option<FileId>> {
+        self.by_path.get(rel).copied()
     }
 
     /// Starts recording the modules resolved or loaded from now on.
@@ -267,8 +302,14 @@ impl<'f> Loader<'f> {
     /// Loads (or returns the cached) module at root-relative `rel`.
     pub fn load(&mut self, rel: &str, diags: &mut Vec<Diagnostic>) -> Option<FileId> {
         self.touch(rel);
-        if let Some(id) = self.by_path.get(rel) {
-            return *id;
+        if let Some(id) = self.by_path.get(rel).copied() {
+            if self.replay.remove(rel)
+                && let (Some(id), Some(cache)) = (id, &self.cache)
+                && let Some(parse) = cache.diagnostics_of(rel, id)
+            {
+                diags.extend(parse);
+            }
+            return id;
         }
         self.load_many(&[rel.to_string()], diags);
         self.by_path.get(rel).copied().flatten()

@@ -46,10 +46,16 @@ pub(crate) struct State {
     read_failures: Vec<Diagnostic>,
     pub parsed: Vec<(FileId, Vec<Diagnostic>)>,
     /// Files read by the first load; the ones after were read by pass 1.
-    pub initial_files: usize,
+    initial_files: usize,
+    /// Files read once the schema's pass 1 ran; the ones after were read by
+    /// the modules' pass 1.
+    schema_files: usize,
     /// Files read by pass 1, set aside while a run stops before it (a cold
     /// run would not have read them).
     pub files_aside: Vec<SourceFile>,
+    /// A file only the schema reads changed while the run stopped before
+    /// pass 1: the schema's pass 1 must run again before it is used.
+    pub schema_stale: bool,
     schema: Option<SchemaStage>,
     pub units: Vec<Unit>,
     tables_validated: Option<TablesValidated>,
@@ -95,6 +101,8 @@ pub(crate) struct Checked {
 struct SchemaStage {
     d: Vec<Diagnostic>,
     ok: Option<SchemaOk>,
+    /// Files its evaluation resolved or loaded, in order (the schema too).
+    touched: Vec<String>,
 }
 
 struct SchemaOk {
@@ -174,7 +182,9 @@ pub(crate) fn start(ld: &mut Loader<'_>, t: &mut Timings, retain: bool) -> State
     t.lap("read+parse");
     State {
         initial_files: ld.files.len(),
+        schema_files: ld.files.len(),
         files_aside: Vec::new(),
+        schema_stale: false,
         retain,
         by_path: HashMap::new(),
         modules: Vec::new(),
@@ -189,12 +199,36 @@ pub(crate) fn start(ld: &mut Loader<'_>, t: &mut Timings, retain: bool) -> State
 }
 
 impl State {
-    /// An error while listing, reading or parsing: a run stops before pass 1.
-    pub fn input_errors(&self) -> bool {
+    /// A run stops before pass 1 (errors while listing, reading or parsing
+    /// the first load).
+    pub fn stops_before_pass1(&self) -> bool {
         has_errors(&self.listed)
             || has_errors(&self.read_failures)
             || self.parsed.iter().any(|(_, d)| has_errors(d))
     }
+
+    /// How many of the files read so far a cold run would have read (file
+    /// ids follow load order): it stops before pass 1 on errors while
+    /// listing, reading or parsing, and before the modules' pass 1 when the
+    /// schema has no usable export.
+    pub fn files_a_cold_run_reads(&self) -> Option<usize> {
+        if self.stops_before_pass1() {
+            Some(self.initial_files)
+        } else if self.schema.as_ref().is_some_and(|s| s.ok.is_none()) {
+            Some(self.schema_files)
+        } else {
+            None
+        }
+    }
+}
+
+/// `items` without repeats, each where it first stood.
+fn dedup_in_order(items: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    items
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect()
 }
 
 /// Runs every pass whose result `st` lacks and gathers the diagnostics of
@@ -432,9 +466,14 @@ fn collect_all(st: &mut State, ld: &mut Loader<'_>) {
     let mut d = Vec::new();
     ld.start_touches();
     let ok = collect_schema(ld, &mut ev, &mut d);
-    let schema_touched = ld.take_touches();
+    let schema_touched = dedup_in_order(ld.take_touches());
+    st.schema_files = ld.files.len();
     let collected_units = ok.is_some();
-    st.schema = Some(SchemaStage { d, ok });
+    st.schema = Some(SchemaStage {
+        d,
+        ok,
+        touched: schema_touched.clone(),
+    });
     for unit in &mut st.units {
         unit.invalidate();
         unit.module = None;
@@ -492,6 +531,69 @@ fn collect_all(st: &mut State, ld: &mut Loader<'_>) {
     for (unit, isolated) in st.units.iter_mut().zip(isolated) {
         unit.isolated = isolated;
     }
+}
+
+impl State {
+    /// The files the schema's evaluation reads (the schema itself and the
+    /// const modules it imports), when pass 1 ran for every module and none
+    /// of them reads any of those files: then the schema's pass 1 can run
+    /// again alone (with a shared file, which of the two evaluated a shared
+    /// const first decides who reports its errors).
+    pub fn schema_only_files(&self) -> Option<HashSet<&str>> {
+        let schema = self.schema.as_ref()?;
+        schema.ok.as_ref()?;
+        let files: HashSet<&str> = schema.touched.iter().map(String::as_str).collect();
+        for unit in &self.units {
+            let c = unit.collected.as_ref()?;
+            // A module file the schema reads (`lunora/model/*.ts` holding
+            // consts) is shared only if its own pass 1 evaluated something.
+            let evaluated = !c.drafts.is_empty() || !c.d.is_empty() || !c.touched.is_empty();
+            if (evaluated && files.contains(unit.rel.as_str()))
+                || c.touched.iter().any(|t| files.contains(t.as_str()))
+            {
+                return None;
+            }
+        }
+        Some(files)
+    }
+}
+
+/// Pass 1 of the schema alone, after only files that the schema alone reads
+/// changed (see [`State::schema_only_files`]): no module's pass 1 depends on
+/// them, so those results stay; the tables and passes 2 to 4 of every module
+/// run again. False (nothing kept is valid then) when the schema now reads
+/// other files than before.
+pub(crate) fn recollect_schema(st: &mut State, ld: &mut Loader<'_>) -> bool {
+    let Some(before) = st.schema.take() else {
+        return false;
+    };
+    // The modules the schema's evaluation loaded after the first load: a
+    // cold run reports their parse diagnostics (or read failure) there.
+    let mut lazy = Vec::new();
+    for rel in &before.touched {
+        match ld.loaded(rel) {
+            Some(Some(id)) if (id.0 as usize) < st.initial_files => {}
+            Some(Some(_)) => lazy.push(rel.clone()),
+            Some(None) => return false,
+            None => {}
+        }
+    }
+    ld.replay_parse_diagnostics(lazy);
+    let mut d = Vec::new();
+    ld.start_touches();
+    let ok = collect_schema(ld, &mut Eval::new(), &mut d);
+    let touched = dedup_in_order(ld.take_touches());
+    if touched != before.touched {
+        return false;
+    }
+    st.schema = Some(SchemaStage { d, ok, touched });
+    st.tables_validated = None;
+    st.tables_placed = None;
+    for unit in &mut st.units {
+        unit.validated = None;
+        unit.checked = None;
+    }
+    true
 }
 
 /// Pass 1 for one module whose module paths are known: its functions.

@@ -25,6 +25,10 @@ use crate::{AnalyzeReturn, Ir, Timings, analyze_with};
 pub struct Session {
     cache: ParseCache,
     state: Option<State>,
+    /// Files a [`Session::reanalyze`] that gave up had parsed already: the
+    /// next [`Session::analyze`] finds them in the cache and reports them
+    /// as parsed, not reused.
+    parsed_before: Vec<String>,
 }
 
 /// What [`Session::reanalyze`] returns.
@@ -32,8 +36,9 @@ pub struct Reanalyzed {
     pub diagnostics: Vec<Diagnostic>,
     pub timings: Timings,
     /// The modules (`Module::module`) whose functions may differ from the
-    /// last run's, sorted.
-    pub modules: Vec<String>,
+    /// last run's, sorted; `None` when the schema changed (then anything
+    /// in the IR may differ).
+    pub modules: Option<Vec<String>>,
 }
 
 impl Session {
@@ -57,6 +62,13 @@ impl Session {
         st.modules = modules;
         self.cache = cache;
         self.state = Some(st);
+        for rel in std::mem::take(&mut self.parsed_before) {
+            if self.cache.contains(&rel) && !self.cache.parsed.contains(&rel) {
+                self.cache.parsed.push(rel);
+                self.cache.reused = self.cache.reused.saturating_sub(1);
+            }
+        }
+        self.cache.parsed.sort();
         out
     }
 
@@ -83,20 +95,29 @@ impl Session {
         let mut timings = Timings::start();
         let st = self.state.as_mut()?;
         let mut targets: Vec<(usize, FileId, String)> = Vec::with_capacity(changed.len());
+        // Files only the schema reads: (id, new text).
+        let mut schema_files: Vec<(FileId, String)> = Vec::new();
+        let schema_only = st.schema_only_files();
         for rel in changed {
-            let i = st
-                .units
-                .binary_search_by(|u| u.rel.as_str().cmp(rel))
-                .ok()?;
             let Some(Some(id)) = st.by_path.get(rel.as_str()) else {
                 return None;
             };
-            if !st.units[i].isolated || targets.iter().any(|(j, ..)| *j == i) {
-                return None;
+            let id = *id;
+            let read = || String::from_utf8(fs.read(&root.join(rel)).ok()?).ok();
+            match st.units.binary_search_by(|u| u.rel.as_str().cmp(rel)) {
+                Ok(i) => {
+                    if !st.units[i].isolated || targets.iter().any(|(j, ..)| *j == i) {
+                        return None;
+                    }
+                    targets.push((i, id, read()?));
+                }
+                Err(_) if schema_only.as_ref()?.contains(rel.as_str()) => {
+                    schema_files.push((id, read()?));
+                }
+                Err(_) => return None,
             }
-            let text = String::from_utf8(fs.read(&root.join(rel)).ok()?).ok()?;
-            targets.push((i, *id, text));
         }
+        drop(schema_only);
         // The files pass 1 read, set aside while the last run stopped before it.
         files.restore(std::mem::take(&mut st.files_aside));
         let mut ld = Loader::from_parts(
@@ -108,13 +129,29 @@ impl Session {
             std::mem::take(&mut self.cache),
         );
         let mut local = true;
+        for (id, text) in schema_files.iter_mut() {
+            // A file of the first load has its parse diagnostics there; one
+            // the schema loaded later reports them when the schema loads it.
+            let parse = ld.reparse(*id, std::mem::take(text));
+            if let Some(slot) = st.parsed.iter_mut().find(|(p, _)| p == id) {
+                slot.1 = parse;
+            }
+        }
         for (i, id, text) in targets.iter_mut() {
             let parse = ld.reparse(*id, std::mem::take(text));
             if let Some(slot) = st.parsed.iter_mut().find(|(p, _)| p == id) {
                 slot.1 = parse;
             }
+            st.units[*i].invalidate();
+        }
+        let schema_changed = !schema_files.is_empty() || st.schema_stale;
+        // While the run stops before pass 1 the schema's pass 1 waits.
+        st.schema_stale = schema_changed && st.stops_before_pass1();
+        if schema_changed && !st.schema_stale {
+            local &= passes::recollect_schema(st, &mut ld);
+        }
+        for (i, ..) in targets.iter() {
             let unit = &mut st.units[*i];
-            unit.invalidate();
             // Pass 1 again, on its own evaluator: an isolated module's
             // evaluation reads only its own file.
             let c = passes::collect_unit(&mut ld, &mut Eval::new(), unit);
@@ -127,15 +164,16 @@ impl Session {
             local && passes::evaluate(st, &mut ld, &mut diagnostics, &mut timings).is_some();
         let (new_files, by_path, modules, cache) = ld.into_parts();
         *files = new_files;
-        if local && st.input_errors() {
-            // A cold run stops before pass 1 and reads nothing more.
-            st.files_aside = files.split_off(st.initial_files);
+        if local && let Some(n) = st.files_a_cold_run_reads() {
+            // A cold run stops early and reads nothing more.
+            st.files_aside = files.split_off(n);
         }
         st.by_path = by_path;
         st.modules = modules;
         self.cache = cache;
         if !local {
             // It imports something now: the isolation map is stale.
+            self.parsed_before = self.cache.parsed.clone();
             self.state = None;
             return None;
         }
@@ -146,6 +184,8 @@ impl Session {
         changed_modules.sort();
         if !clean {
             *ir = None;
+        } else if schema_changed {
+            *ir = passes::build_ir(st);
         } else if let Some(ir) = ir {
             for (i, ..) in &targets {
                 let unit = &st.units[*i];
@@ -166,7 +206,7 @@ impl Session {
         Some(Reanalyzed {
             diagnostics,
             timings,
-            modules: changed_modules,
+            modules: (!schema_changed).then_some(changed_modules),
         })
     }
 }

@@ -449,11 +449,32 @@ fn told_changes_take_the_module_local_path_only_when_exact() {
         &["lunora/.orgs.ts.tmp-1"],
     );
     assert!(!stats.analyzed, "{stats:?}");
-    // The schema, and the const module it imports: the whole analysis.
+    // The schema: its pass 1 alone, then every module's later passes.
     let stats = step(&append("lunora/schema.ts", "// edited\n"), &[]);
-    assert!(stats.analyzed && !stats.local, "{stats:?}");
+    assert!(stats.local && stats.emitted, "{stats:?}");
+    assert_eq!(stats.parsed, ["lunora/schema.ts"]);
+    let stats = step(
+        &|f: &mut BTreeMap<String, String>| {
+            let text = f.get_mut("lunora/schema.ts").unwrap();
+            *text = text.replacen("name: v.optional(v.string()),", "", 1);
+        },
+        &[],
+    );
+    assert!(stats.local && stats.emitted, "{stats:?}");
+    // A module file (no functions) that the schema reads: everything.
     let stats = step(&append("lunora/model/common.ts", "// edited\n"), &[]);
     assert!(stats.analyzed && !stats.local, "{stats:?}");
+    // The schema broken, then fixed.
+    let stats = step(&append("lunora/schema.ts", "export const = ;\n"), &[]);
+    assert!(stats.local && !stats.emitted, "{stats:?}");
+    let stats = step(
+        &|f: &mut BTreeMap<String, String>| {
+            let text = f.get_mut("lunora/schema.ts").unwrap();
+            *text = text.replace("export const = ;\n", "");
+        },
+        &[],
+    );
+    assert!(stats.local && stats.emitted, "{stats:?}");
     // A module that starts importing another file: not local any more.
     let stats = step(
         &append(
@@ -462,6 +483,10 @@ fn told_changes_take_the_module_local_path_only_when_exact() {
         ),
         &[],
     );
+    assert!(stats.analyzed && !stats.local, "{stats:?}");
+    // Now a module and the schema both evaluate `model/common.ts`: a schema
+    // edit re-checks everything.
+    let stats = step(&append("lunora/schema.ts", "// again\n"), &[]);
     assert!(stats.analyzed && !stats.local, "{stats:?}");
     // A new module.
     let stats = step(

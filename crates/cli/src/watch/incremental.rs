@@ -25,7 +25,7 @@
 //! 4. **Emit reuse.** When the new IR equals the IR of the last clean run, the
 //!    outputs of that run are reused without emitting.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -59,6 +59,9 @@ pub struct Incremental {
     root: PathBuf,
     session: Session,
     emitter: Emitter,
+    /// Modules whose functions changed since the emitter last rendered
+    /// (runs with errors emit nothing); `None`: anything may have.
+    unemitted: Option<BTreeSet<String>>,
     /// The file-system questions of the last analysis and their answers.
     trace: Option<Trace>,
     last: Generated,
@@ -74,6 +77,7 @@ impl Incremental {
             root: root.to_path_buf(),
             session: Session::new(),
             emitter: Emitter::new(),
+            unemitted: None,
             trace: None,
             last: Generated {
                 files: Files::new(),
@@ -194,13 +198,26 @@ impl Incremental {
         let clean = !has_errors(&re.diagnostics);
         let mut emitted = false;
         let mut buffers = std::mem::take(&mut self.last.outputs);
+        // What changed since the emitter last ran: this run's modules and
+        // those of runs that stopped on errors.
+        let changed: Option<Vec<String>> = match (self.unemitted.take(), re.modules) {
+            (Some(mut before), Some(now)) => {
+                before.extend(now);
+                Some(before.into_iter().collect())
+            }
+            _ => None,
+        };
         let outputs = match &ir {
             Some(ir) if clean => {
                 emitted = true;
+                self.unemitted = Some(BTreeSet::new());
                 self.emitter
-                    .update_reusing(ir, Some(&re.modules), &mut buffers)
+                    .update_reusing(ir, changed.as_deref(), &mut buffers)
             }
-            _ => Vec::new(),
+            _ => {
+                self.unemitted = changed.map(|c| c.into_iter().collect());
+                Vec::new()
+            }
         };
         self.stats = UpdateStats {
             analyzed: true,
@@ -233,16 +250,15 @@ impl Incremental {
         let analyzed = self.session.analyze(&self.root, &recording);
         self.trace = Some(recording.into_trace());
         let mut emitted = false;
+        // The emitter's pieces match the IR after this only if it renders now.
+        self.unemitted = None;
         let outputs = match &analyzed.ir {
             Some(ir) if !has_errors(&analyzed.diagnostics) => match &self.last_clean {
-                Some((last_ir, outputs)) if last_ir == ir => {
-                    // The emitter may have moved on (module-local runs).
-                    self.emitter.reset();
-                    outputs.clone()
-                }
+                Some((last_ir, outputs)) if last_ir == ir => outputs.clone(),
                 _ => {
                     emitted = true;
                     let outputs = self.emitter.update(ir, None);
+                    self.unemitted = Some(BTreeSet::new());
                     self.last_clean = Some((ir.clone(), outputs.clone()));
                     outputs
                 }
