@@ -2,13 +2,16 @@
 //! so that after an edit of some modules only those modules are read,
 //! parsed, evaluated and checked again.
 //!
-//! Exactness rests on one property, recorded by the cold run: a module is
-//! *isolated* when pass 1 read no other file for it and nothing else (the
-//! schema, another module) read its file. An isolated module's pass-1 result
-//! is a function of its own text alone, whichever evaluator computes it, and
-//! passes 2 and 4 are functions of one module's drafts and the (unchanged)
-//! tables. Everything else (schema, shared files, new or deleted files, a
-//! module that starts importing) goes through [`Session::analyze`].
+//! Exactness rests on what the cold run recorded: a module is *isolated* when
+//! pass 1 read no other file for it and nothing else (the schema, another
+//! module) read its file. An isolated module's pass-1 result is a function of
+//! its own text alone, whichever evaluator computes it, and passes 2 and 4 are
+//! functions of one module's drafts and the tables. Likewise, when no module's
+//! pass 1 read any file the schema's evaluation read, an edit of those files
+//! re-runs the schema's pass 1 alone (keeping every module's), then the tables
+//! and every module's passes 2 to 4. Everything else (new or deleted files,
+//! shared files, a module that starts importing, a schema that reads other
+//! files than before) goes through [`Session::analyze`].
 
 use std::path::Path;
 
@@ -72,10 +75,10 @@ impl Session {
         out
     }
 
-    /// Brings the last run's result up to date after the function modules
-    /// `changed` (root-relative paths, all of them read by the last run)
-    /// changed on disk, and nothing else did: only they are read and
-    /// analyzed again. `files` and `ir` are the last run's
+    /// Brings the last run's result up to date after the files `changed`
+    /// (root-relative paths, all of them read by the last run: isolated
+    /// modules, or files only the schema reads) changed on disk, and nothing
+    /// else did: only they are read and analyzed again. `files` and `ir` are the last run's
     /// [`AnalyzeReturn::files`] and [`AnalyzeReturn::ir`] (this session's
     /// last run, full or not); they are updated in place to what
     /// [`crate::analyze`] would return now.
