@@ -45,11 +45,14 @@ struct Wiring {
     tables: Option<String>,
 }
 
+/// A function in an `api.ts` tree: its module, its index there, its entry.
+type ApiEntry = (Arc<str>, usize, Arc<str>);
+
 /// A node of an `api.ts` tree: functions by export name (every contributor,
 /// `(module, index)` in IR order; the first is written) and child segments.
 #[derive(Default)]
 struct ApiNode {
-    functions: BTreeMap<String, Vec<(Arc<str>, usize)>>,
+    functions: BTreeMap<String, Vec<ApiEntry>>,
     children: BTreeMap<String, ApiNode>,
 }
 
@@ -58,7 +61,7 @@ impl ApiNode {
         self.functions.is_empty() && self.children.is_empty()
     }
 
-    fn insert(&mut self, path: &[String], key: &str, at: (Arc<str>, usize)) {
+    fn insert(&mut self, path: &[String], key: &str, at: ApiEntry) {
         let mut node = self;
         for segment in path {
             if !node.children.contains_key(segment) {
@@ -91,7 +94,7 @@ impl ApiNode {
             }
             None => {
                 if let Some(list) = self.functions.get_mut(key) {
-                    list.retain(|(m, _)| &**m != module);
+                    list.retain(|(m, ..)| &**m != module);
                     if list.is_empty() {
                         self.functions.remove(key);
                     }
@@ -100,16 +103,15 @@ impl ApiNode {
         }
     }
 
-    fn write(&self, modules: &HashMap<String, Vec<Pieces>>, out: &mut String, depth: usize) {
+    fn write(&self, out: &mut String, depth: usize) {
         write_entries(
             out,
             depth,
-            self.functions.iter().map(|(k, list)| {
-                let pieces = list.first().and_then(|(m, i)| modules.get(&**m)?.get(*i));
-                (k.as_str(), pieces)
-            }),
+            self.functions
+                .iter()
+                .map(|(k, list)| (k.as_str(), list.first().map(|(.., api)| &**api))),
             self.children.iter().map(|(k, c)| (k.as_str(), c)),
-            |out, child, depth| child.write(modules, out, depth),
+            |out, child, depth| child.write(out, depth),
         );
     }
 }
@@ -120,7 +122,7 @@ impl ApiNode {
 fn write_entries<'a, C>(
     out: &mut String,
     depth: usize,
-    functions: impl Iterator<Item = (&'a str, Option<&'a Pieces>)>,
+    functions: impl Iterator<Item = (&'a str, Option<&'a str>)>,
     children: impl Iterator<Item = (&'a str, C)>,
     write_child: impl Fn(&mut String, C, usize),
 ) {
@@ -138,8 +140,8 @@ fn write_entries<'a, C>(
             children.next();
         }
         if take_function {
-            if let Some((_, Some(pieces))) = functions.next() {
-                out.push_str(&pieces.api);
+            if let Some((_, Some(api))) = functions.next() {
+                out.push_str(api);
             }
         } else if let Some((key, child)) = children.next() {
             let _ = writeln!(out, "{pad}{}: {{", property_key(key));
@@ -269,7 +271,7 @@ impl Emitter {
         let write_api = |out: &mut String| match trees {
             Some(trees) => api(
                 out,
-                |tree, out| trees[tree].write(modules, out, 1),
+                |tree, out| trees[tree].write(out, 1),
                 |tree| trees[tree].is_empty(),
             ),
             None => {
@@ -283,7 +285,7 @@ impl Emitter {
         };
         let api_text = &mut api_out[0].contents;
         let wiring_text = &mut wiring_out[0].contents;
-        if ir.functions.len() >= PARALLEL_FROM_FUNCTIONS && todo.len() == ir.functions.len() {
+        if ir.functions.len() >= PARALLEL_FROM_FUNCTIONS {
             let mut buffer = std::mem::take(api_text);
             let write_api = &write_api;
             *api_text = std::thread::scope(|s| {
@@ -358,7 +360,7 @@ fn insert_module(trees: &mut [ApiNode; 2], module: &str, pieces: &[Pieces]) {
         trees[tree_index(p.visibility)].insert(
             &p.api_path,
             &p.export_name,
-            (Arc::clone(&module), i),
+            (Arc::clone(&module), i, Arc::clone(&p.api)),
         );
     }
 }
@@ -403,7 +405,7 @@ impl BorrowedNode<'_> {
         write_entries(
             out,
             depth,
-            self.functions.iter().map(|(k, p)| (*k, Some(*p))),
+            self.functions.iter().map(|(k, p)| (*k, Some(&*p.api))),
             self.children.iter().map(|(k, c)| (*k, c)),
             |out, child, depth| child.write(out, depth),
         );

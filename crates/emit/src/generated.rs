@@ -170,7 +170,7 @@ pub(crate) struct Pieces {
     /// `<module>:<export>`, the order of `wiring.ts`.
     pub id: String,
     /// Its entry in `api.ts`, indented for its depth.
-    pub api: String,
+    pub api: std::sync::Arc<str>,
     /// Its entry in `wiring.ts` up to the module alias, and after it.
     pub wiring_head: String,
     pub wiring_tail: String,
@@ -213,7 +213,7 @@ pub(crate) fn pieces(function: &Function) -> Pieces {
         api_path: function.api_path.clone(),
         export_name: function.export_name.clone(),
         id,
-        api,
+        api: api.into(),
         wiring_head,
         wiring_tail,
     }

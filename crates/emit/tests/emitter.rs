@@ -185,3 +185,24 @@ fn a_module_emptied_without_being_named_is_noticed() {
     let kept = emitter.update(&now, Some(&["a".to_string()]));
     assert_eq!(kept, emit_generated(&now).files);
 }
+
+#[test]
+fn large_irs_written_on_two_threads_equal_a_fresh_emit() {
+    let mut rng = Rng(42);
+    // 9 modules x 40 functions: past the two-thread threshold (200).
+    let mut functions: Vec<Vec<Function>> = (0..MODULES.len())
+        .map(|m| (0..40).map(|_| function(&mut rng, m)).collect())
+        .collect();
+    let mut emitter = Emitter::new();
+    let first = emitter.update(&ir(&functions), None);
+    assert_eq!(first, emit_generated(&ir(&functions)).files);
+    let mut buffers = first;
+    for step in 0..10 {
+        let m = rng.below(MODULES.len());
+        functions[m] = (0..rng.below(60)).map(|_| function(&mut rng, m)).collect();
+        let now = ir(&functions);
+        let kept = emitter.update_reusing(&now, Some(&[MODULES[m].0.to_string()]), &mut buffers);
+        assert!(kept == emit_generated(&now).files, "step {step}");
+        buffers = kept;
+    }
+}
