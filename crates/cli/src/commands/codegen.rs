@@ -105,15 +105,12 @@ pub fn finish(
     stderr: &mut dyn Write,
 ) -> Exit {
     let mut diagnostics = generated.diagnostics;
+    let files = &generated.files;
+    let report = |diagnostics: &[Diagnostic], stdout: &mut dyn Write, stderr: &mut dyn Write| {
+        emit_diagnostics(format, diagnostics, files, color, stdout, stderr);
+    };
     if has_errors(&diagnostics) {
-        emit_diagnostics(
-            format,
-            &diagnostics,
-            &generated.files,
-            color,
-            stdout,
-            stderr,
-        );
+        report(&diagnostics, stdout, stderr);
         let (errors, warnings) = render::summary(&diagnostics);
         let _ = writeln!(
             stderr,
@@ -131,27 +128,13 @@ pub fn finish(
         Ok(plan) => plan,
         Err(e) => {
             diagnostics.push(write_error(&e, "read"));
-            emit_diagnostics(
-                format,
-                &diagnostics,
-                &generated.files,
-                color,
-                stdout,
-                stderr,
-            );
+            report(&diagnostics, stdout, stderr);
             return Exit::Failure;
         }
     };
 
     if check {
-        emit_diagnostics(
-            format,
-            &diagnostics,
-            &generated.files,
-            color,
-            stdout,
-            stderr,
-        );
+        report(&diagnostics, stdout, stderr);
         if plan.is_clean() {
             let _ = writeln!(
                 stderr,
@@ -177,14 +160,7 @@ pub fn finish(
 
     match outputs::apply(root, outputs, &plan) {
         Ok((written, removed)) => {
-            emit_diagnostics(
-                format,
-                &diagnostics,
-                &generated.files,
-                color,
-                stdout,
-                stderr,
-            );
+            report(&diagnostics, stdout, stderr);
             let _ = writeln!(
                 stderr,
                 "generated {} file{} in {GENERATED_DIR} ({written} changed{})",
@@ -200,14 +176,7 @@ pub fn finish(
         }
         Err(e) => {
             diagnostics.push(write_error(&e, "write"));
-            emit_diagnostics(
-                format,
-                &diagnostics,
-                &generated.files,
-                color,
-                stdout,
-                stderr,
-            );
+            report(&diagnostics, stdout, stderr);
             Exit::Failure
         }
     }
