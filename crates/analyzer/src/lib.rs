@@ -18,6 +18,7 @@ use lunora_parser::{Diagnostic, Files, Vfs};
 
 pub use ir::*;
 
+pub use crate::functions::is_function_module;
 use crate::load::Loader;
 pub use crate::load::ParseCache;
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lunora_parser::summary::ModuleSummary;
-use lunora_parser::{Code, Diagnostic, FileId, Files, ParseReturn, Vfs};
+use lunora_parser::{Code, Diagnostic, FileId, Files, ParseReturn, SourceFile, Vfs};
 
 /// Parsed module summaries kept between runs (watch mode, the language
 /// server, benches), keyed by root-relative path and content hash. A module is
@@ -56,16 +56,7 @@ impl ParseCache {
 
     /// The parse diagnostics of `rel`, pointing into file `id`.
     fn diagnostics_of(&self, rel: &str, id: FileId) -> Option<Vec<Diagnostic>> {
-        let hit = self.entries.get(rel)?;
-        let mut out = hit.diagnostics.clone();
-        for d in &mut out {
-            for label in &mut d.labels {
-                if label.at.file == hit.id {
-                    label.at.file = id;
-                }
-            }
-        }
-        Some(out)
+        Some(self.entries.get(rel)?.diagnostics_for(id))
     }
 
     /// Holds a summary of `rel`.
@@ -87,20 +78,36 @@ impl ParseCache {
         if hit.hash != hash || hit.text != text {
             return None;
         }
-        let mut parse = Parsed {
+        Some(Parsed {
             module: Arc::clone(&hit.module),
-            diagnostics: hit.diagnostics.clone(),
-        };
-        // Parse diagnostics only point into their own file, whose id may differ
-        // in this run (ids follow load order).
-        for d in &mut parse.diagnostics {
+            diagnostics: hit.diagnostics_for(id),
+        })
+    }
+}
+
+impl CachedParse {
+    fn new(file: &SourceFile, parse: &Parsed) -> Self {
+        Self {
+            hash: content_hash(&file.text),
+            text: file.text.clone(),
+            id: file.id,
+            module: Arc::clone(&parse.module),
+            diagnostics: parse.diagnostics.clone(),
+        }
+    }
+
+    /// Its parse diagnostics, pointing into file `id`: they only point into
+    /// their own file, whose id may differ in this run (ids follow load order).
+    fn diagnostics_for(&self, id: FileId) -> Vec<Diagnostic> {
+        let mut out = self.diagnostics.clone();
+        for d in &mut out {
             for label in &mut d.labels {
-                if label.at.file == hit.id {
+                if label.at.file == self.id {
                     label.at.file = id;
                 }
             }
         }
-        Some(parse)
+        out
     }
 }
 
@@ -109,6 +116,19 @@ fn content_hash(text: &str) -> u64 {
     text.hash(&mut h);
     h.finish()
 }
+
+/// What a loader keeps between runs: the file table, root-relative path →
+/// file id (`None`: unreadable), summaries by file id, and the parse cache.
+pub type LoaderParts = (
+    Files,
+    HashMap<String, Option<FileId>>,
+    Vec<Arc<ModuleSummary>>,
+    ParseCache,
+);
+
+/// A load's diagnostics: read failures, then each module's parse
+/// diagnostics, both in input order.
+pub type LoadDiagnostics = (Vec<Diagnostic>, Vec<(FileId, Vec<Diagnostic>)>);
 
 pub struct Loader<'f> {
     pub root: PathBuf,
@@ -176,15 +196,7 @@ impl<'f> Loader<'f> {
 
     /// The loader's tables, for [`Loader::from_parts`]; the parse cache keeps
     /// every module read (by this run or the run its parts came from).
-    #[allow(clippy::type_complexity)]
-    pub fn into_parts(
-        mut self,
-    ) -> (
-        Files,
-        HashMap<String, Option<FileId>>,
-        Vec<Arc<ModuleSummary>>,
-        ParseCache,
-    ) {
+    pub fn into_parts(mut self) -> LoaderParts {
         let cache = self.take_cache();
         (self.files, self.by_path, self.modules, cache)
     }
@@ -224,16 +236,9 @@ impl<'f> Loader<'f> {
         let r = Parsed::from(lunora_parser::summarize(file));
         if let Some(cache) = &mut self.cache {
             cache.parsed.push(file.path.clone());
-            cache.entries.insert(
-                file.path.clone(),
-                CachedParse {
-                    hash: content_hash(&file.text),
-                    text: file.text.clone(),
-                    id,
-                    module: Arc::clone(&r.module),
-                    diagnostics: r.diagnostics.clone(),
-                },
-            );
+            cache
+                .entries
+                .insert(file.path.clone(), CachedParse::new(file, &r));
         }
         self.modules[id.0 as usize] = r.module;
         r.diagnostics
@@ -326,11 +331,7 @@ impl<'f> Loader<'f> {
 
     /// [`Self::load_many`], its diagnostics apart: read failures in input
     /// order, then each loaded module's parse diagnostics in input order.
-    #[allow(clippy::type_complexity)]
-    pub fn load_many_parts(
-        &mut self,
-        rels: &[String],
-    ) -> (Vec<Diagnostic>, Vec<(FileId, Vec<Diagnostic>)>) {
+    pub fn load_many_parts(&mut self, rels: &[String]) -> LoadDiagnostics {
         let mut diags = Vec::new();
         let mut out = Vec::new();
         let mut todo = Vec::new();
@@ -376,16 +377,8 @@ impl<'f> Loader<'f> {
             };
             if self.cache.is_some() {
                 let file = self.files.get(*id);
-                self.fresh.insert(
-                    file.path.clone(),
-                    CachedParse {
-                        hash: content_hash(&file.text),
-                        text: file.text.clone(),
-                        id: *id,
-                        module: Arc::clone(&r.module),
-                        diagnostics: r.diagnostics.clone(),
-                    },
-                );
+                self.fresh
+                    .insert(file.path.clone(), CachedParse::new(file, &r));
             }
             out.push((*id, r.diagnostics));
             let idx = id.0 as usize;

@@ -199,6 +199,14 @@ pub(crate) fn start(ld: &mut Loader<'_>, t: &mut Timings, retain: bool) -> State
 }
 
 impl State {
+    /// File `id`'s parse diagnostics are now `d` (its text changed); a file
+    /// outside the first load reports them where pass 1 loads it.
+    pub fn set_parse_diagnostics(&mut self, id: FileId, d: Vec<Diagnostic>) {
+        if let Some(slot) = self.parsed.iter_mut().find(|(p, _)| *p == id) {
+            slot.1 = d;
+        }
+    }
+
     /// A run stops before pass 1 (errors while listing, reading or parsing
     /// the first load).
     pub fn stops_before_pass1(&self) -> bool {
@@ -487,7 +495,6 @@ fn collect_all(st: &mut State, ld: &mut Loader<'_>) {
     let mut api_seen: HashMap<Vec<String>, String> = HashMap::new();
     for unit in &mut st.units {
         let mut d = Vec::new();
-        unit.module = None;
         if let Some(id) = ld.load(&unit.rel, &mut d)
             && let Some(module) = functions::module_paths(&unit.rel, id, &mut d)
         {

@@ -100,7 +100,8 @@ impl Session {
         let mut targets: Vec<(usize, FileId, String)> = Vec::with_capacity(changed.len());
         // Files only the schema reads: (id, new text).
         let mut schema_files: Vec<(FileId, String)> = Vec::new();
-        let schema_only = st.schema_only_files();
+        // Computed only when a changed file is not a module (it walks them all).
+        let mut schema_only = None;
         for rel in changed {
             let Some(Some(id)) = st.by_path.get(rel.as_str()) else {
                 return None;
@@ -114,7 +115,12 @@ impl Session {
                     }
                     targets.push((i, id, read()?));
                 }
-                Err(_) if schema_only.as_ref()?.contains(rel.as_str()) => {
+                Err(_)
+                    if schema_only
+                        .get_or_insert_with(|| st.schema_only_files())
+                        .as_ref()?
+                        .contains(rel.as_str()) =>
+                {
                     schema_files.push((id, read()?));
                 }
                 Err(_) => return None,
@@ -133,18 +139,10 @@ impl Session {
         );
         let mut local = true;
         for (id, text) in schema_files.iter_mut() {
-            // A file of the first load has its parse diagnostics there; one
-            // the schema loaded later reports them when the schema loads it.
-            let parse = ld.reparse(*id, std::mem::take(text));
-            if let Some(slot) = st.parsed.iter_mut().find(|(p, _)| p == id) {
-                slot.1 = parse;
-            }
+            st.set_parse_diagnostics(*id, ld.reparse(*id, std::mem::take(text)));
         }
         for (i, id, text) in targets.iter_mut() {
-            let parse = ld.reparse(*id, std::mem::take(text));
-            if let Some(slot) = st.parsed.iter_mut().find(|(p, _)| p == id) {
-                slot.1 = parse;
-            }
+            st.set_parse_diagnostics(*id, ld.reparse(*id, std::mem::take(text)));
             st.units[*i].invalidate();
         }
         let schema_changed = !schema_files.is_empty() || st.schema_stale;

@@ -351,21 +351,9 @@ pub fn mem_fs(root: &Path, files: &[AppFile]) -> lunora_parser::MemFs<'static> {
 }
 
 /// The files `lunora codegen` parses: `lunora/schema.ts` and every function
-/// module (the analyzer's rule: `.ts` under `lunora/`, not `_generated/`,
-/// `migrations/`, `.d.ts` or tests).
+/// module (the analyzer's own rule).
 pub fn parsed_by_codegen(rel: &str) -> bool {
-    let Some(rest) = rel.strip_prefix("lunora/") else {
-        return false;
-    };
-    rest.ends_with(".ts")
-        && !rest.ends_with(".d.ts")
-        && !rest.starts_with("_generated/")
-        && !rest.starts_with("migrations/")
-        && !rest
-            .split('/')
-            .any(|s| s == "__tests__" || s == "node_modules")
-        && !rest.ends_with(".test.ts")
-        && !rest.ends_with(".spec.ts")
+    rel == lunora_analyzer::SCHEMA_PATH || lunora_analyzer::is_function_module(rel)
 }
 
 /// Parses one source with oxc, nothing else, in the same reused per-thread
