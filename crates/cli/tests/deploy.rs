@@ -62,6 +62,20 @@ fn app() -> tempfile::TempDir {
     tmp
 }
 
+/// `lunora migrate generate init`, which must succeed.
+fn generate_init(root: &Path) {
+    let out = lunora(root, &["migrate", "generate", "init"]);
+    assert!(out.status.success(), "{}", show(&out));
+}
+
+/// Replaces `from` (which must be there) with `to` in `wrangler.jsonc`.
+fn edit_config(root: &Path, from: &str, to: &str) {
+    let path = root.join("wrangler.jsonc");
+    let config = std::fs::read_to_string(&path).expect("read");
+    assert!(config.contains(from), "{from} not in wrangler.jsonc");
+    std::fs::write(&path, config.replace(from, to)).expect("write");
+}
+
 fn calls(root: &Path) -> String {
     std::fs::read_to_string(root.join("wrangler-calls.log")).unwrap_or_default()
 }
@@ -70,8 +84,7 @@ fn calls(root: &Path) -> String {
 fn dry_run_generates_checks_lists_migrations_and_runs_wrangler_dry_run() {
     let tmp = app();
     let root = tmp.path();
-    let out = lunora(root, &["migrate", "generate", "init"]);
-    assert!(out.status.success(), "{}", show(&out));
+    generate_init(root);
 
     let out = lunora(root, &["deploy", "--dry-run"]);
     let log = show(&out);
@@ -112,14 +125,8 @@ fn a_missing_migration_stops_before_wrangler() {
 fn a_broken_wrangler_config_is_reported_in_the_file_and_stops_before_wrangler() {
     let tmp = app();
     let root = tmp.path();
-    let out = lunora(root, &["migrate", "generate", "init"]);
-    assert!(out.status.success(), "{}", show(&out));
-    let config = std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read");
-    std::fs::write(
-        root.join("wrangler.jsonc"),
-        config.replace("new_sqlite_classes", "new_classes"),
-    )
-    .expect("write");
+    generate_init(root);
+    edit_config(root, "new_sqlite_classes", "new_classes");
     let out = lunora(root, &["deploy", "--dry-run"]);
     let log = show(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
@@ -144,8 +151,7 @@ fn a_broken_wrangler_config_is_reported_in_the_file_and_stops_before_wrangler() 
 fn a_real_deploy_refuses_the_placeholder_database_id() {
     let tmp = app();
     let root = tmp.path();
-    let out = lunora(root, &["migrate", "generate", "init"]);
-    assert!(out.status.success(), "{}", show(&out));
+    generate_init(root);
     let out = lunora(root, &["deploy"]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(
@@ -173,17 +179,12 @@ esac
 fn a_real_deploy_applies_migrations_remotely_then_runs_wrangler_deploy() {
     let tmp = app();
     let root = tmp.path();
-    let out = lunora(root, &["migrate", "generate", "init"]);
-    assert!(out.status.success(), "{}", show(&out));
-    let config = std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read");
-    std::fs::write(
-        root.join("wrangler.jsonc"),
-        config.replace(
-            "00000000-0000-4000-8000-000000000000",
-            "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
-        ),
-    )
-    .expect("write");
+    generate_init(root);
+    edit_config(
+        root,
+        "00000000-0000-4000-8000-000000000000",
+        "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+    );
     std::fs::write(
         root.join("node_modules/.bin/wrangler"),
         FAKE_WRANGLER_REMOTE,

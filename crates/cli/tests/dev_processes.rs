@@ -137,6 +137,23 @@ fn assert_all_gone(pids: &[u32], log: &str) {
     assert!(left.is_empty(), "processes left running: {left:?}\n{log}");
 }
 
+/// Writes `good` (the schema's text) with a new optional field into
+/// `lunora/schema.ts`, then waits until the copy wrangler runs has it.
+fn add_field_and_wait_for_the_copy(root: &Path, good: &str, never: &str) {
+    let changed = good.replace(
+        "text: v.string()",
+        "text: v.string(),\n        edited: v.optional(v.boolean())",
+    );
+    assert_ne!(changed, good);
+    std::fs::write(root.join("lunora/schema.ts"), &changed).expect("write");
+    let shadow = root.join(".wrangler/lunora-dev/lunora/schema.ts");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::fs::read_to_string(&shadow).expect("shadow") != changed {
+        assert!(Instant::now() < deadline, "{never}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn ctrl_c_stops_every_child_and_grandchild() {
     let tmp = app();
@@ -221,20 +238,7 @@ fn wrangler_runs_only_code_that_passed_codegen() {
     assert_eq!(std::fs::read_to_string(&shadow).expect("shadow"), good);
 
     // A good change reaches the copy.
-    let changed = good.replace(
-        "text: v.string()",
-        "text: v.string(),\n        edited: v.optional(v.boolean())",
-    );
-    assert_ne!(changed, good);
-    std::fs::write(&schema, &changed).expect("write");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::fs::read_to_string(&shadow).expect("shadow") != changed {
-        assert!(
-            Instant::now() < deadline,
-            "the good schema never reached the copy"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    add_field_and_wait_for_the_copy(root, &good, "the good schema never reached the copy");
     let generated =
         std::fs::read_to_string(root.join(".wrangler/lunora-dev/lunora/_generated/dataModel.ts"))
             .expect("generated copy");
@@ -259,23 +263,8 @@ fn format_json_prints_one_plain_json_line_per_watch_run() {
     let pids = wait_for_pids(root, &mut child);
 
     // A change makes a second run; wait until it reached the copy wrangler runs.
-    let schema = root.join("lunora/schema.ts");
-    let shadow = root.join(".wrangler/lunora-dev/lunora/schema.ts");
-    let good = std::fs::read_to_string(&schema).expect("read");
-    let changed = good.replace(
-        "text: v.string()",
-        "text: v.string(),\n        edited: v.optional(v.boolean())",
-    );
-    assert_ne!(changed, good);
-    std::fs::write(&schema, &changed).expect("write");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::fs::read_to_string(&shadow).expect("shadow") != changed {
-        assert!(
-            Instant::now() < deadline,
-            "the change never reached the copy"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let good = std::fs::read_to_string(root.join("lunora/schema.ts")).expect("read");
+    add_field_and_wait_for_the_copy(root, &good, "the change never reached the copy");
 
     kill_process(Pid::from_raw(child.id() as i32).expect("pid"), Signal::INT).expect("SIGINT");
     let (code, stdout, stderr) = wait_exit(child);

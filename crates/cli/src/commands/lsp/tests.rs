@@ -124,21 +124,7 @@ fn publishes_and_clears_diagnostics_from_unsaved_buffers() {
     assert_eq!(params["uri"], uri.as_str());
     assert_eq!(params["diagnostics"], json!([]));
 
-    client
-        .sender
-        .send(Message::Request(Request::new(
-            RequestId::from(2),
-            "shutdown".into(),
-            Value::Null,
-        )))
-        .unwrap();
-    loop {
-        if let Message::Response(r) = client.receiver.recv().unwrap() {
-            assert_eq!(r.id, RequestId::from(2));
-            break;
-        }
-    }
-    notify(&client, "exit", Value::Null);
+    shutdown(&client);
     assert_eq!(handle.join().unwrap(), Ok(()));
 }
 
@@ -187,7 +173,12 @@ fn shutdown(client: &Connection) {
             Value::Null,
         )))
         .unwrap();
-    while !matches!(client.receiver.recv().unwrap(), Message::Response(_)) {}
+    loop {
+        if let Message::Response(r) = client.receiver.recv().unwrap() {
+            assert_eq!(r.id, RequestId::from(2));
+            break;
+        }
+    }
     notify(client, "exit", Value::Null);
 }
 
