@@ -5,7 +5,7 @@
 // past `exp` (or without one) is refused. The `users` row with that `subject` is created (in D1)
 // when the token is issued.
 
-import { newId } from "./db.js";
+import { newId } from "./ids.js";
 import { LunoraRuntimeError } from "./types.js";
 
 export interface Identity {

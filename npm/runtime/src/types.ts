@@ -66,3 +66,6 @@ export class LunoraRuntimeError extends Error {
     this.status = status;
   }
 }
+
+/** A stored document: system fields plus the table's fields. */
+export type Doc = { _id: string; _creationTime: number; [field: string]: unknown };

@@ -1,0 +1,201 @@
+// The live-query engine of one Durable Object: subscription groups (same path + args + user share
+// one run), their sockets, re-runs after a commit and the deltas sent to every member. Groups are
+// persisted in `_lunora_subs`, so they survive hibernation (the first update after a wake-up is a
+// full `result`).
+
+import { computeDelta, encodeValue, type JsonValue, type ServerMessage } from "@lunora/client";
+import { MAX_SUBSCRIPTIONS_PER_SOCKET, toWireError } from "./http.js";
+import { publicFunction, validatedArgs } from "./routing.js";
+import { LunoraRuntimeError, type Wiring, type WiringFunction } from "./types.js";
+
+export interface SocketAttachment {
+  sock: string;
+  uid: string | null;
+  object: string;
+}
+
+interface Group {
+  key: string;
+  path: string;
+  args: JsonValue;
+  uid: string | null;
+  tables: Set<string> | null;
+  value: JsonValue | undefined;
+  version: number;
+  members: Set<string>; // `${sock}\u0000${subId}`
+}
+
+export type LiveRun = (fn: WiringFunction, args: Record<string, unknown>, uid: string | null) => Promise<{ value: JsonValue; tables: Set<string> }>;
+
+export class LiveQueries {
+  private readonly groups = new Map<string, Group>();
+  private readonly sockets = new Map<string, WebSocket>();
+  private loaded = false;
+
+  constructor(
+    private readonly wiring: Wiring,
+    private readonly sql: SqlStorage,
+    private readonly state: DurableObjectState,
+    /** Runs a query for a live subscription (registering global reads with root). */
+    private readonly run: LiveRun,
+    /** Checks that a subscription's validated args belong to this object. */
+    private readonly checkRoute: (fn: WiringFunction, args: Record<string, unknown>) => void,
+    /** The object's commit version. */
+    private readonly version: () => number,
+  ) {
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS _lunora_subs (sock TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL, args TEXT NOT NULL, uid TEXT, PRIMARY KEY (sock, id))`,
+    );
+  }
+
+  /** Remembers a socket just accepted (or seen again after hibernation). */
+  track(sock: string, ws: WebSocket): void {
+    this.sockets.set(sock, ws);
+  }
+
+  /** Whether any group may read one of these tables (a group that never ran reads everything). */
+  reads(tables: readonly string[]): boolean {
+    this.ensureLoaded();
+    return [...this.groups.values()].some((g) => !g.tables || tables.some((t) => g.tables!.has(t)));
+  }
+
+  private socket(sock: string): WebSocket | undefined {
+    let ws = this.sockets.get(sock);
+    if (!ws) {
+      ws = this.state.getWebSockets(sock)[0];
+      if (ws) this.sockets.set(sock, ws);
+    }
+    return ws;
+  }
+
+  /** After hibernation the in-memory groups are gone: rebuild them from `_lunora_subs`. */
+  ensureLoaded(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    const live = new Set(this.state.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.sock));
+    for (const row of this.sql.exec(`SELECT sock, id, path, args, uid FROM _lunora_subs`).toArray()) {
+      const sock = String(row["sock"]);
+      if (!live.has(sock)) {
+        this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
+        continue;
+      }
+      const uid = row["uid"] === null ? null : String(row["uid"]);
+      this.group(String(row["path"]), JSON.parse(String(row["args"])) as JsonValue, uid).members.add(`${sock}\u0000${String(row["id"])}`);
+    }
+  }
+
+  private group(path: string, args: JsonValue, uid: string | null): Group {
+    const key = `${path}\u0000${JSON.stringify(args)}\u0000${uid ?? ""}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { key, path, args, uid, tables: null, value: undefined, version: 0, members: new Set() };
+      this.groups.set(key, g);
+    }
+    return g;
+  }
+
+  /** Removes one subscription of a socket, or all of them (`id` null). */
+  leave(sock: string, id: string | null): void {
+    for (const [key, g] of this.groups) {
+      for (const member of g.members) {
+        if (member.startsWith(`${sock}\u0000`) && (id === null || member === `${sock}\u0000${id}`)) g.members.delete(member);
+      }
+      if (g.members.size === 0) this.groups.delete(key);
+    }
+    if (id === null) {
+      this.sockets.delete(sock);
+      this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
+    } else this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ? AND id = ?`, sock, id);
+  }
+
+  send(sock: string, message: ServerMessage | string): void {
+    const ws = this.socket(sock);
+    if (!ws) return;
+    try {
+      ws.send(typeof message === "string" ? message : JSON.stringify(message));
+    } catch {
+      // closed under us: webSocketClose cleans up
+    }
+  }
+
+  /** Re-runs every group that read a written table and sends deltas, in commit order. Never throws. */
+  async afterCommit(written: ReadonlySet<string>): Promise<void> {
+    this.ensureLoaded();
+    for (const g of this.groups.values()) {
+      if (g.tables && ![...g.tables].some((t) => written.has(t))) continue;
+      const fn = this.wiring.functions[g.path];
+      if (!fn) continue;
+      let result: { value: JsonValue; tables: Set<string> };
+      try {
+        result = await this.run(fn, validatedArgs(fn, g.path, g.args), g.uid);
+      } catch (error) {
+        const { code, message } = toWireError(error);
+        for (const m of g.members) {
+          const [sock, id] = m.split("\u0000") as [string, string];
+          this.send(sock, { t: "error", id, error: { code, message } });
+        }
+        continue;
+      }
+      g.tables = result.tables;
+      if (g.value === undefined) {
+        // No base in memory (after hibernation): send the whole result.
+        g.value = result.value;
+        g.version = this.version();
+        for (const m of g.members) {
+          const [sock, id] = m.split("\u0000") as [string, string];
+          this.send(sock, { t: "result", id, version: g.version, value: g.value });
+        }
+        continue;
+      }
+      const delta = computeDelta(g.value, result.value);
+      if (!delta) continue;
+      const from = g.version;
+      g.value = result.value;
+      g.version = this.version();
+      const payload = JSON.stringify(delta);
+      for (const m of g.members) {
+        const [sock, id] = m.split("\u0000") as [string, string];
+        this.send(sock, `{"t":"delta","id":${JSON.stringify(id)},"from":${from},"version":${g.version},"delta":${payload}}`);
+      }
+    }
+  }
+
+  /** A `sub` message: (re)subscribes `id` of a socket and sends the current result. */
+  async subscribe(att: SocketAttachment, id: string, path: unknown, rawArgs: unknown): Promise<void> {
+    this.ensureLoaded();
+    try {
+      if (typeof path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
+      const fn = publicFunction(this.wiring, path);
+      if (fn.kind !== "query") throw new LunoraRuntimeError("bad_request", `${path} is not a query`);
+      const args = validatedArgs(fn, path, rawArgs);
+      // The route is recomputed from the validated args: a subscription for another object is refused.
+      this.checkRoute(fn, args);
+      this.leave(att.sock, id);
+      const held = Number(this.sql.exec(`SELECT count(*) AS n FROM _lunora_subs WHERE sock = ?`, att.sock).toArray()[0]?.["n"] ?? 0);
+      if (held >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+        throw new LunoraRuntimeError("too_many", `a socket holds at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions`);
+      }
+      const encodedArgs = encodeValue(rawArgs ?? {});
+      const g = this.group(path, encodedArgs, att.uid);
+      if (g.value === undefined) {
+        const result = await this.run(fn, args, att.uid);
+        g.value = result.value;
+        g.tables = result.tables;
+        g.version = this.version();
+      }
+      g.members.add(`${att.sock}\u0000${id}`);
+      this.sql.exec(
+        `INSERT OR REPLACE INTO _lunora_subs (sock, id, path, args, uid) VALUES (?, ?, ?, ?, ?)`,
+        att.sock,
+        id,
+        path,
+        JSON.stringify(encodedArgs),
+        att.uid,
+      );
+      this.send(att.sock, { t: "result", id, version: g.version, value: g.value });
+    } catch (error) {
+      const { code, message } = toWireError(error);
+      this.send(att.sock, { t: "error", id, error: { code, message } });
+    }
+  }
+}
