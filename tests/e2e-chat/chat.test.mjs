@@ -224,6 +224,48 @@ test("the chat tutorial in two tabs", { timeout: 15 * 60_000 }, async (t) => {
     await c.screenshot({ path: join(artifacts, "tab-c-random.png") });
   });
 
+  await t.test("8 tabs sending at once on one channel converge: every message once, in every tab", async () => {
+    const pages = [];
+    for (let i = 0; i < 8; i++) {
+      const page = await browser.newPage();
+      await page.goto(`${base}/?channel=busy`);
+      await page.waitForSelector("form input", { timeout: 30_000 });
+      pages.push(page);
+    }
+    const sent = [];
+    await timed("eightTabsSend", () =>
+      Promise.all(
+        pages.map(async (page, i) => {
+          for (let k = 0; k < 5; k++) {
+            const text = `tab ${i} message ${k}`;
+            sent.push(text);
+            await page.fill("form input", text);
+            await page.click("button[type=submit]");
+          }
+        }),
+      ),
+    );
+    for (const [i, page] of pages.entries()) {
+      try {
+        await page.waitForFunction(
+          (want) => {
+            const have = [...document.querySelectorAll("li")].map((li) => li.textContent);
+            return want.every((t) => have.includes(t));
+          },
+          sent,
+          { timeout: 30_000 },
+        );
+      } catch (e) {
+        await page.screenshot({ path: join(artifacts, `busy-tab-${i}-failed.png`) });
+        throw e;
+      }
+      const have = await texts(page);
+      for (const text of sent) assert.equal(have.filter((t) => t === text).length, 1, `tab ${i} shows "${text}" once`);
+      assert.equal(have.length, sent.length, `tab ${i} shows only the sent messages`);
+    }
+    for (const page of pages) await page.close();
+  });
+
   await t.test("the two channels live in two Durable Objects", async () => {
     const { body: guest } = await api("/api/auth/guest");
     const ids = {};

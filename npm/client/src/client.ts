@@ -2,7 +2,8 @@
 // Durable Object, reconnect with backoff and delta application.
 
 import { decodeValue, encodeValue, type JsonValue } from "./codec.js";
-import { applyDelta, type Delta } from "./delta.js";
+import { applyDelta } from "./delta.js";
+import type { CallReply, CallRequest, ClientMessage, ServerMessage } from "./protocol.js";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -65,6 +66,15 @@ export interface ClientOptions {
 
 const TOKEN_KEY = "lunora:token";
 
+/** Server verdicts that mean "not applied, try again" (a mutation is then sent again, same id). */
+const RETRYABLE_CODES = new Set(["unavailable"]);
+
+function randomClientId(): string {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 type Listener = { onValue: (value: unknown) => void; onError?: ((error: LunoraError) => void) | undefined };
 
 interface Subscription {
@@ -97,6 +107,11 @@ export class LunoraClient {
   private readonly connections = new Map<string, Connection>();
   private nextId = 1;
   private closed = false;
+  /** Mutation ids are `<clientId>:<seq>`: the server applies each once (docs/ARCHITECTURE.md). */
+  private readonly clientId = randomClientId();
+  private mutationSeq = 0;
+  /** Mutations are sent one at a time, in the order issued: they commit in that order. */
+  private mutationQueue: Promise<unknown> = Promise.resolve();
 
   constructor(url: string, options: ClientOptions = {}) {
     this.url = url.replace(/\/$/, "");
@@ -140,7 +155,7 @@ export class LunoraClient {
     this.storage?.removeItem(TOKEN_KEY);
   }
 
-  private async post(endpoint: string, body: unknown): Promise<JsonValue> {
+  private async post(endpoint: string, body: CallRequest): Promise<JsonValue> {
     const token = await this.getToken();
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (token) headers["authorization"] = `Bearer ${token}`;
@@ -149,9 +164,7 @@ export class LunoraClient {
       headers,
       body: JSON.stringify(body),
     });
-    const reply = (await res.json()) as
-      | { ok: true; value: JsonValue }
-      | { ok: false; error: { code: string; message: string } };
+    const reply = (await res.json()) as CallReply;
     if (!reply.ok) {
       if (reply.error.code === "unauthenticated" && (this.options.auth ?? "guest") === "guest") this.signOut();
       throw new LunoraError(reply.error.code, reply.error.message);
@@ -159,8 +172,9 @@ export class LunoraClient {
     return reply.value;
   }
 
-  /** Runs a query, mutation or action once over HTTP. */
+  /** Runs a query or action once over HTTP; a mutation goes through `mutation`. */
   async call<R extends FunctionRef>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
+    if (ref.kind === "mutation") return this.mutation(ref as FunctionRef<"mutation">, args) as Promise<ReturnOf<R>>;
     const value = await this.post("/api/call", { path: ref.path, args: encodeValue(args ?? {}) });
     return decodeValue(value) as ReturnOf<R>;
   }
@@ -169,8 +183,33 @@ export class LunoraClient {
     return this.call(ref, args);
   }
 
+  /**
+   * Runs a mutation exactly once. Mutations of this client are sent one at a time in the order
+   * issued, each with its own id; a network failure, a lost reply or a restarted server makes the
+   * client send it again with the same id until the server answers, and the server applies it
+   * once and answers every copy with the first result. The promise rejects only when the server
+   * says the mutation failed (it then did not commit).
+   */
   mutation<R extends FunctionRef<"mutation">>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
-    return this.call(ref, args);
+    const request: CallRequest = { path: ref.path, args: encodeValue(args ?? {}), mutationId: `${this.clientId}:${++this.mutationSeq}` };
+    const send = () => this.sendMutation(request);
+    const result = this.mutationQueue.then(send, send);
+    this.mutationQueue = result.catch(() => undefined);
+    return result.then((value) => decodeValue(value) as ReturnOf<R>);
+  }
+
+  private async sendMutation(request: CallRequest): Promise<JsonValue> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new LunoraError("closed", "the client was closed before the mutation was confirmed");
+      try {
+        return await this.post("/api/call", request);
+      } catch (error) {
+        if (error instanceof LunoraError && !RETRYABLE_CODES.has(error.code)) throw error;
+        const min = this.options.minBackoffMs ?? 100;
+        const max = this.options.maxBackoffMs ?? 10_000;
+        await new Promise((r) => setTimeout(r, Math.min(max, min * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2)));
+      }
+    }
   }
 
   action<R extends FunctionRef<"action">>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
@@ -254,7 +293,8 @@ export class LunoraClient {
     const conn = this.connections.get(sub.object);
     if (!conn) return;
     conn.subs.delete(sub.id);
-    if (conn.ws && conn.ws.readyState === 1) conn.ws.send(JSON.stringify({ t: "unsub", id: sub.id }));
+    const unsub: ClientMessage = { t: "unsub", id: sub.id };
+    if (conn.ws && conn.ws.readyState === 1) conn.ws.send(JSON.stringify(unsub));
     if (conn.subs.size === 0) {
       this.connections.delete(conn.object);
       if (conn.timer) clearTimeout(conn.timer);
@@ -320,14 +360,13 @@ export class LunoraClient {
   }
 
   private sendSub(conn: Connection, sub: Subscription): void {
-    conn.ws?.send(JSON.stringify({ t: "sub", id: sub.id, path: sub.path, args: sub.args }));
+    const message: ClientMessage = { t: "sub", id: sub.id, path: sub.path, args: sub.args };
+    conn.ws?.send(JSON.stringify(message));
   }
 
   private onMessage(conn: Connection, data: string): void {
-    const msg = JSON.parse(data) as
-      | { t: "result"; id: string; version: number; value: JsonValue }
-      | { t: "delta"; id: string; from: number; version: number; delta: Delta }
-      | { t: "error"; id: string; error: { code: string; message: string } };
+    const msg = JSON.parse(data) as ServerMessage;
+    if (msg.id === null) return; // about a message the server could not read
     const sub = conn.subs.get(msg.id);
     if (!sub) return;
     if (msg.t === "error") {

@@ -5,6 +5,7 @@
 // past `exp` (or without one) is refused. The `users` row with that `subject` is created (in D1)
 // when the token is issued.
 
+import { bumpStmt, ensureCommitTables } from "./commit.js";
 import { newId } from "./ids.js";
 import { LunoraRuntimeError } from "./types.js";
 
@@ -104,10 +105,12 @@ export async function createGuest(env: Record<string, unknown>, ttlMs = GUEST_TO
   const db = requireDb(env);
   const userId = newId("users");
   const subject = `guest:${userId.slice("users:".length)}`;
-  await db
-    .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject") VALUES (?, ?, ?)`)
-    .bind(userId, Date.now(), subject)
-    .run();
+  // With the table's version bump (commit.ts): mutations that read `users` see the change.
+  await ensureCommitTables(db);
+  await db.batch([
+    db.prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject") VALUES (?, ?, ?)`).bind(userId, Date.now(), subject),
+    bumpStmt(db, "users"),
+  ]);
   return { token: await signGuestToken(env, { userId, subject }, ttlMs), userId };
 }
 
@@ -127,11 +130,14 @@ export async function userForSubject(
   if (cached) return cached;
   const db = requireDb(env);
   const id = newId("users");
-  const res = await db
-    .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject", "name") VALUES (?, ?, ?, ?) ON CONFLICT("subject") DO NOTHING`)
-    .bind(id, Date.now(), subject, name ?? null)
-    .run();
-  if ((res.meta?.changes ?? 0) > 0) await created?.();
+  await ensureCommitTables(db);
+  const [res] = await db.batch([
+    db
+      .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject", "name") VALUES (?, ?, ?, ?) ON CONFLICT("subject") DO NOTHING`)
+      .bind(id, Date.now(), subject, name ?? null),
+    bumpStmt(db, "users"),
+  ]);
+  if ((res?.meta?.changes ?? 0) > 0) await created?.();
   const row = await db.prepare(`SELECT "_id" FROM "users" WHERE "subject" = ?`).bind(subject).first<{ _id: string }>();
   if (!row) throw new LunoraRuntimeError("auth_failed", "could not create the user row", 500);
   subjectCache.set(subject, row._id);

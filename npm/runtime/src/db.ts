@@ -7,6 +7,7 @@ import { newId, tableOfId } from "./ids.js";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { compareKeys, matches, sortKey, sqlParam, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
+import { bumpStmt, commitRecordStmts, guardStmt, readVersion } from "./commit.js";
 import { LunoraRuntimeError, type Doc, type IndexSpec, type Wiring } from "./types.js";
 
 export type { Doc } from "./types.js";
@@ -105,7 +106,7 @@ export class QueryBuilder {
   }
 
   private async scanned(limit: number | null): Promise<Scanned[]> {
-    this.db.noteRead(this.plan.table);
+    await this.db.beforeRead(this.plan.table);
     const plan = { ...this.plan, limit: this.filters.length === 0 ? limit : null };
     const backend = this.db.backendFor(this.plan.table);
     const rows = backend instanceof D1Backend ? await this.db.scanGlobal(backend, plan) : await backend.scan(plan);
@@ -174,6 +175,8 @@ interface D1Pending {
 export class Db {
   readonly readTables = new Set<string>();
   readonly writtenTables = new Set<string>();
+  /** Global tables read by this mutation, with their version before the first read (commit.ts). */
+  private readonly readVersions = new Map<string, number>();
   private readonly d1Pending: D1Pending[] = [];
   /** Documents written to D1 in this mutation (null: deleted), for `get`. */
   private readonly d1Overlay = new Map<string, Doc | null>();
@@ -185,14 +188,23 @@ export class Db {
     private readonly writable: boolean,
     /** Placements this object may hold locally: "root" or a shard key field. */
     private readonly localFamily: string | null,
+    /** This object's name (`root`, `<key>:<value>`): documents of sharded tables must belong to it. */
+    private readonly objectName: string | null = null,
   ) {}
 
-  noteRead(table: string): void {
+  /**
+   * Called before every read of `table`. In a mutation, the first read of a global table first
+   * reads its version: the commit batch checks it is unchanged (optimistic concurrency, commit.ts).
+   */
+  async beforeRead(table: string): Promise<void> {
     this.readTables.add(table);
+    if (!this.writable || !this.global || this.readVersions.has(table)) return;
+    if (this.tableInfo(table).placement !== "global") return;
+    this.readVersions.set(table, await readVersion(this.global.d1, table));
   }
 
   private tableInfo(table: string) {
-    const info = this.wiring.tables[table];
+    const info = Object.hasOwn(this.wiring.tables, table) ? this.wiring.tables[table] : undefined;
     if (!info) throw new LunoraRuntimeError("bad_query", `unknown table "${table}"`);
     return info;
   }
@@ -227,8 +239,8 @@ export class Db {
 
   async get(id: string): Promise<Doc | null> {
     const table = tableOfId(id);
-    if (!table || !this.wiring.tables[table]) return null;
-    this.noteRead(table);
+    if (!table || !Object.hasOwn(this.wiring.tables, table)) return null;
+    await this.beforeRead(table);
     if (this.d1Overlay.has(id)) return this.d1Overlay.get(id) ?? null;
     return this.backendFor(table).get(table, id);
   }
@@ -244,6 +256,22 @@ export class Db {
     }
     const error = validator?.validate(fields, table);
     if (error) throw new LunoraRuntimeError("bad_document", error);
+    this.checkShard(table, fields);
+  }
+
+  /** A document of a sharded table must belong to this object: its shard key names this object. */
+  private checkShard(table: string, fields: Record<string, unknown>): void {
+    const placement = this.tableInfo(table).placement;
+    if (typeof placement !== "object" || this.objectName === null) return;
+    const value = fields[placement.shardBy];
+    const owner = typeof value === "string" || typeof value === "number" ? `${placement.shardBy}:${value}` : null;
+    if (owner !== this.objectName) {
+      throw new LunoraRuntimeError(
+        "wrong_shard",
+        `a "${table}" document with ${placement.shardBy} ${JSON.stringify(value ?? null)} belongs to the object "${owner ?? "?"}", ` +
+          `not to this one ("${this.objectName}"): write it from a function whose ${placement.shardBy} argument is that value`,
+      );
+    }
   }
 
   async insert(table: string, fields: Record<string, unknown>): Promise<string> {
@@ -269,13 +297,13 @@ export class Db {
 
   private async existing(id: string): Promise<{ table: string; doc: Doc }> {
     const table = tableOfId(id);
-    const doc = table && this.wiring.tables[table] ? await this.get(id) : null;
+    const doc = table && Object.hasOwn(this.wiring.tables, table) ? await this.get(id) : null;
     if (!table || !doc) throw new LunoraRuntimeError("not_found", `document ${JSON.stringify(id)} does not exist`);
     return { table, doc };
   }
 
   private async write(table: string, next: Doc, previous: Doc): Promise<void> {
-    const { _id, _creationTime, ...fields } = next;
+    const { _id, _creationTime: _c, ...fields } = next;
     this.validateDoc(table, fields);
     const backend = this.backendFor(table);
     this.writtenTables.add(table);
@@ -286,10 +314,15 @@ export class Db {
         throw uniqueError(error, table, this.tableInfo(table).indexes);
       }
     } else {
-      this.d1Pending.push({ table, stmt: backend.replaceStmt(table, next, previous) });
+      // Only the fields that changed: a concurrent write of other fields is not overwritten.
+      const changed: Record<string, unknown> = {};
+      for (const key of new Set([...Object.keys(previous), ...Object.keys(next)])) {
+        if (key === "_id" || key === "_creationTime") continue;
+        if (!sameValue(previous[key], next[key])) changed[key] = next[key];
+      }
+      if (Object.keys(changed).length > 0) this.d1Pending.push({ table, stmt: backend.updateStmt(table, _id, changed) });
       this.d1Overlay.set(_id, next);
     }
-    void _creationTime;
   }
 
   async patch(id: string, partial: Record<string, unknown>): Promise<void> {
@@ -373,18 +406,21 @@ export class Db {
     return [...new Set(this.d1Pending.map((p) => p.table))];
   }
 
-  /** Applies the pending D1 writes as one atomic batch. */
-  async flushGlobal(): Promise<void> {
-    if (this.d1Pending.length === 0 || !this.global) return;
-    try {
-      await this.global.d1.batch(this.d1Pending.map((p) => p.stmt));
-    } catch (error) {
-      const message = String((error as Error)?.message ?? error);
-      if (/UNIQUE constraint failed/i.test(message)) {
-        throw new LunoraRuntimeError("unique_violation", `unique index violated in a global table: ${message}`);
-      }
-      throw error;
-    }
+  /**
+   * The D1 commit batch of this mutation (commit.ts), or null when it needs none: one guard per
+   * global table it read (when it wrote anything), its global writes, a version bump per written
+   * global table, its commit record.
+   */
+  commitBatch(commitId: string): D1PreparedStatement[] | null {
+    const wrote = this.writtenTables.size > 0;
+    if (!this.global || (this.d1Pending.length === 0 && !(wrote && this.readVersions.size > 0))) return null;
+    const d1 = this.global.d1;
+    const out: D1PreparedStatement[] = [];
+    if (wrote) for (const [table, version] of [...this.readVersions].sort()) out.push(guardStmt(d1, table, version));
+    for (const p of this.d1Pending) out.push(p.stmt);
+    for (const table of this.globalWrites().sort()) out.push(bumpStmt(d1, table));
+    out.push(...commitRecordStmts(d1, commitId));
+    return out;
   }
 
   /** The reader view handed to queries. */
@@ -406,6 +442,41 @@ export class Db {
       delete: (id: string) => this.delete(id),
     };
   }
+}
+
+/** Equality of two stored values (documents are validated: JSON values, bigint, ArrayBuffer). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (typeof a === "number" && typeof b === "number") return Object.is(a, b);
+  if (a instanceof ArrayBuffer || b instanceof ArrayBuffer) {
+    if (!(a instanceof ArrayBuffer && b instanceof ArrayBuffer) || a.byteLength !== b.byteLength) return false;
+    const x = new Uint8Array(a);
+    const y = new Uint8Array(b);
+    return x.every((byte, i) => byte === y[i]);
+  }
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * A global batch that did not commit, as the caller's error: `unique_violation` for a unique index,
+ * `misconfigured` when D1 lacks a table or column (migrations not applied), otherwise
+ * `unavailable` (D1 failed or could not be reached: nothing was written, the client may retry).
+ */
+export function d1Error(error: unknown): LunoraRuntimeError {
+  if (error instanceof LunoraRuntimeError) return error;
+  const message = String((error as Error)?.message ?? error);
+  if (/UNIQUE constraint failed/i.test(message)) {
+    return new LunoraRuntimeError("unique_violation", `unique index violated in a global table: ${message}`);
+  }
+  if (/no such (table|column)|has no column/i.test(message)) {
+    return new LunoraRuntimeError("misconfigured", `D1 does not match the schema (are the migrations applied?): ${message}`, 500);
+  }
+  return new LunoraRuntimeError("unavailable", `D1 failed; nothing was written: ${message}`, 503);
 }
 
 function uniqueError(error: unknown, table: string, indexes: readonly IndexSpec[]): unknown {

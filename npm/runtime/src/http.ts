@@ -67,7 +67,7 @@ async function readCapped(request: Request): Promise<Uint8Array> {
 }
 
 /** Reads a client's JSON body `{ path, args }`, refusing oversized and malformed ones. */
-export async function readCallBody(request: Request): Promise<{ path?: unknown; args?: unknown }> {
+export async function readCallBody(request: Request): Promise<{ path?: unknown; args?: unknown; mutationId?: unknown }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_MESSAGE_BYTES) throw tooLarge(declared);
   const bytes = await readCapped(request);
@@ -80,7 +80,7 @@ export async function readCallBody(request: Request): Promise<{ path?: unknown; 
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new LunoraRuntimeError("bad_request", "body must be JSON { path, args }");
   }
-  return body as { path?: unknown; args?: unknown };
+  return body as { path?: unknown; args?: unknown; mutationId?: unknown };
 }
 
 export function bearer(request: Request): string | null {

@@ -4,10 +4,11 @@
 // other objects are told about global writes (root keeps the watchers).
 
 import { DurableObject } from "cloudflare:workers";
-import { encodeValue, type JsonValue } from "@lunora/client";
+import { decodeValue, encodeValue, type JsonValue } from "@lunora/client";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
-import { Db } from "./db.js";
+import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js";
+import { Db, d1Error } from "./db.js";
 import { errorResponse, json, MAX_MESSAGE_BYTES, tooLarge } from "./http.js";
 import { LiveQueries, type SocketAttachment } from "./live.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
@@ -19,7 +20,40 @@ type Env = Record<string, unknown>;
 export interface ObjectConfig {
   shardBinding: string;
   d1Binding: string;
+  /** Serve `/debug`, `/debug/abort` and `/debug/fault` (tests only). */
+  testHooks: boolean;
 }
+
+/** How often a mutation runs again after an optimistic-concurrency conflict before `conflict`. */
+const MAX_ATTEMPTS = 30;
+
+/** A write statement run inside a mutation's transaction (replayed after its D1 commit). */
+type Op = { q: string; p: unknown[] };
+
+/** Thrown out of a mutation's transaction to roll it back: its D1 batch decides (commitGlobal). */
+const SPECULATIVE = Symbol("lunora: speculative run");
+
+/** Fault points a test can arm through `/debug/fault` (each fires once per count). */
+const FAULTS = [
+  "abort-before-commit", // restart the object after the handler ran, before anything committed
+  "abort-after-commit", // restart after the commit, before the reply
+  "abort-after-d1", // restart after the D1 batch committed, before the local writes are applied
+  "d1-fail", // the D1 batch fails without applying
+  "d1-lose-reply", // the D1 batch applies, then its reply is lost
+  "invalidate-fail", // this object refuses `/invalidate` (a notification to it fails)
+] as const;
+type Fault = (typeof FAULTS)[number];
+
+/** A client's mutation id: `<client>:<sequence number>`. */
+function parseMutationId(id: unknown): { client: string; seq: number } | null {
+  if (id === undefined || id === null) return null;
+  const m = typeof id === "string" && id.length <= 100 ? /^([A-Za-z0-9_-]{1,64}):(\d{1,15})$/.exec(id) : null;
+  if (!m) throw new LunoraRuntimeError("bad_request", "mutationId must be \"<client id>:<sequence number>\"");
+  return { client: m[1]!, seq: Number(m[2]) };
+}
+
+/** A client's last applied mutation is kept this long (its retries are answered from it). */
+const FINISHED_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export function createShardClass(wiring: Wiring, config: ObjectConfig): new (state: DurableObjectState, env: any) => DurableObject {
   const globalTables = new Set(Object.entries(wiring.tables).flatMap(([name, t]) => (t.placement === "global" ? [name] : [])));
@@ -31,7 +65,15 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
   }
 
   return class Shard extends DurableObject {
+    /** Storage as the runtime uses it: writes made while a mutation runs are recorded (`Op`). */
     private readonly sql: SqlStorage;
+    private readonly rawSql: SqlStorage;
+    private recording: Op[] | null = null;
+    /** Settles when the running mutation's transaction has ended (null: none running). */
+    private txn: Promise<void> | null = null;
+    private readonly faults = new Map<Fault, number>();
+    private draining = false;
+    private drainAgain = false;
     private readonly local: DoBackend;
     private readonly live: LiveQueries;
     private queue: Promise<unknown> = Promise.resolve();
@@ -46,7 +88,14 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
 
     constructor(state: DurableObjectState, env: Env) {
       super(state, env);
-      this.sql = state.storage.sql;
+      this.rawSql = state.storage.sql;
+      const raw = this.rawSql;
+      this.sql = {
+        exec: (query: string, ...params: unknown[]) => {
+          if (this.recording && !/^\s*SELECT\b/i.test(query)) this.recording.push({ q: query, p: params });
+          return raw.exec(query, ...(params as SqlStorageValue[]));
+        },
+      } as unknown as SqlStorage;
       this.local = new DoBackend(this.sql);
       this.live = new LiveQueries(
         wiring,
@@ -61,8 +110,16 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         this.sql.exec(
           `CREATE TABLE IF NOT EXISTS _lunora_watchers (object TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (object, tbl))`,
         );
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_mutations (client TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL)`);
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`);
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_intents (id TEXT PRIMARY KEY, ops TEXT NOT NULL, at INTEGER NOT NULL)`);
         for (const statements of Object.values(wiring.storage)) for (const s of statements) this.sql.exec(s);
         this.version = Number(this.meta("version") ?? 0);
+        // Work a previous instance left: notifications not yet delivered, D1 commits whose local
+        // writes are not yet applied. The alarm resolves both.
+        if (this.rawSql.exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents LIMIT 1`).toArray().length > 0) {
+          await state.storage.setAlarm(Date.now());
+        }
         const name = this.meta("name");
         this.name = name === null ? null : String(name);
         this.watchSeq = Number(this.meta("watch_seq") ?? 0);
@@ -105,7 +162,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     }
 
     private newDb(writable: boolean): Db {
-      return new Db(wiring, this.local, this.d1(), writable, familyOf(this.name ?? ROOT));
+      return new Db(wiring, this.local, this.d1(), writable, familyOf(this.name ?? ROOT), this.name);
     }
 
     /** Checks that a call with these validated args belongs to this object. */
@@ -116,14 +173,25 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       }
     }
 
+    /** Waits until no mutation transaction is open (writes outside the queue must not join one). */
+    private async idle(): Promise<void> {
+      while (this.txn) await this.txn;
+    }
+
     /**
-     * Root: tells every shard object watching one of these global tables (except `from`, which
-     * already re-ran its own queries) to re-run its affected live queries. Not awaited by the
-     * caller's queue: a watcher may itself be waiting on root. A watcher that answers it no longer
-     * reads these tables loses the rows registered before the fan-out started.
+     * Queues the notifications of a commit that wrote global tables, in the outbox (written in the
+     * commit's own transaction, so a crash cannot lose them): a shard tells root; root (after its
+     * own global write, or one a shard reported) tells every object watching those tables except
+     * `from`, which already re-ran its own queries.
      */
-    private fanOut(tables: string[], from: string | null): void {
+    private queueNotifications(tables: string[], from: string | null): void {
       if (tables.length === 0) return;
+      const push = (target: string, body: unknown) =>
+        this.sql.exec(`INSERT INTO _lunora_outbox (target, body) VALUES (?, ?)`, target, JSON.stringify(body));
+      if (this.name !== ROOT) {
+        push(ROOT, { tables, from: this.name });
+        return;
+      }
       const rows = this.sql
         .exec(
           `SELECT object, tbl, seq FROM _lunora_watchers WHERE tbl IN (${tables.map(() => "?").join(", ")}) ORDER BY object, tbl`,
@@ -139,25 +207,106 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         entry.seq = Math.max(entry.seq, Number(row["seq"]));
         byObject.set(object, entry);
       }
-      for (const [object, entry] of byObject) {
-        const task = (async () => {
-          const res = await stub(this.envRecord, object).fetch("https://lunora.internal/invalidate", {
-            method: "POST",
-            headers: { "x-lunora-object": object },
-            body: JSON.stringify({ tables: entry.tables }),
-          });
-          const reply = (await res.json()) as { ok: boolean; value?: { watching?: boolean } };
-          if (reply.ok && reply.value?.watching === false) {
-            this.sql.exec(
-              `DELETE FROM _lunora_watchers WHERE object = ? AND seq <= ? AND tbl IN (${entry.tables.map(() => "?").join(", ")})`,
-              object,
-              entry.seq,
-              ...entry.tables,
-            );
-          }
-        })().catch((error) => console.error(`lunora: invalidating ${object} failed: ${String(error)}`));
-        this.ctx.waitUntil(task);
+      for (const [object, entry] of byObject) push(object, entry);
+    }
+
+    /**
+     * Delivers the outbox: each target's notifications in order, targets in parallel, outside the
+     * serial queue (a target may itself be waiting on this object). A failed delivery stays and is
+     * retried from the alarm with backoff, until delivered. A watcher that answers it no longer
+     * reads the tables loses the watcher rows registered before the notification was queued.
+     */
+    private async drainOutbox(): Promise<void> {
+      if (this.draining) {
+        this.drainAgain = true;
+        return;
       }
+      this.draining = true;
+      try {
+        do {
+          this.drainAgain = false;
+          const rows = this.rawSql.exec(`SELECT seq, target, body, attempts FROM _lunora_outbox ORDER BY seq`).toArray();
+          const byTarget = new Map<string, { seq: number; body: string; attempts: number }[]>();
+          for (const row of rows) {
+            const target = String(row["target"]);
+            const list = byTarget.get(target) ?? [];
+            list.push({ seq: Number(row["seq"]), body: String(row["body"]), attempts: Number(row["attempts"]) });
+            byTarget.set(target, list);
+          }
+          let retryIn: number | null = null;
+          await Promise.all(
+            [...byTarget].map(async ([target, list]) => {
+              for (const item of list) {
+                try {
+                  await this.deliver(target, item.body);
+                  await this.idle();
+                  this.rawSql.exec(`DELETE FROM _lunora_outbox WHERE seq = ?`, item.seq);
+                } catch (error) {
+                  console.error(`lunora: notifying ${target} failed (attempt ${item.attempts + 1}), will retry: ${String(error)}`);
+                  await this.idle();
+                  this.rawSql.exec(`UPDATE _lunora_outbox SET attempts = attempts + 1 WHERE seq = ?`, item.seq);
+                  const delay = Math.min(30_000, 50 * 2 ** Math.min(item.attempts, 10));
+                  retryIn = retryIn === null ? delay : Math.min(retryIn, delay);
+                  return; // keep this target's order: its later notifications wait
+                }
+              }
+            }),
+          );
+          if (retryIn !== null) await this.ctx.storage.setAlarm(Date.now() + retryIn);
+        } while (this.drainAgain);
+      } finally {
+        this.draining = false;
+      }
+    }
+
+    private async deliver(target: string, body: string): Promise<void> {
+      const res = await stub(this.envRecord, target).fetch("https://lunora.internal/invalidate", {
+        method: "POST",
+        headers: { "x-lunora-object": target, "content-type": "application/json" },
+        body,
+      });
+      const reply = (await res.json()) as { ok: boolean; value?: { watching?: boolean }; error?: { message?: string } };
+      if (!reply.ok) throw new Error(`${target} answered ${res.status}: ${reply.error?.message ?? "error"}`);
+      const sent = JSON.parse(body) as { tables: string[]; seq?: number };
+      if (reply.value?.watching === false && this.name === ROOT && typeof sent.seq === "number") {
+        await this.idle();
+        this.rawSql.exec(
+          `DELETE FROM _lunora_watchers WHERE object = ? AND seq <= ? AND tbl IN (${sent.tables.map(() => "?").join(", ")})`,
+          target,
+          sent.seq,
+          ...sent.tables,
+        );
+      }
+    }
+
+    /** Starts delivering the outbox now; a safety alarm covers an eviction before it finishes. */
+    private kickOutbox(): void {
+      this.ctx.waitUntil(
+        (async () => {
+          if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 10_000);
+          await this.drainOutbox();
+        })().catch((error) => console.error(`lunora: outbox: ${String(error)}`)),
+      );
+    }
+
+    override async alarm(): Promise<void> {
+      await this.serial(() => this.resolveIntents()).catch((error) => console.error(`lunora: resolving commits: ${String(error)}`));
+      await this.drainOutbox();
+      const left = this.rawSql.exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents LIMIT 1`).toArray().length > 0;
+      if (left && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 1000);
+    }
+
+    /** Consumes one armed fault (test hooks only). */
+    private fault(name: Fault): boolean {
+      const n = this.faults.get(name) ?? 0;
+      if (n <= 0) return false;
+      this.faults.set(name, n - 1);
+      return true;
+    }
+
+    private restartNow(): never {
+      this.ctx.abort("lunora: injected restart");
+      throw new Error("lunora: injected restart");
     }
 
     /**
@@ -187,34 +336,173 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       return { value, tables: db.readTables };
     }
 
-    private async runMutation(fn: WiringFunction, args: Record<string, unknown>, uid: string | null): Promise<JsonValue> {
-      const db = this.newDb(true);
-      let value: JsonValue = null;
-      await this.ctx.storage.transaction(async () => {
-        value = encodeValue(await fn.fn.handler({ ctx: { db: db.writer(), auth: { userId: uid } }, args }));
-        if (db.writtenTables.size > 0) {
-          this.version++;
-          this.setMeta("version", this.version);
-        }
-        // Last step inside the transaction: if the D1 batch fails, the local writes roll back.
-        await db.flushGlobal();
-      });
-      if (db.writtenTables.size > 0) {
-        const globals = db.globalWrites();
-        await this.live.afterCommit(db.writtenTables);
-        if (globals.length > 0 && this.name !== ROOT) {
-          // Live queries on global tables run in the root object: tell it what changed (root
-          // re-runs its own and fans the invalidation out to the shard objects that watch them).
-          await stub(this.envRecord, ROOT).fetch("https://lunora.internal/invalidate", {
-            method: "POST",
-            headers: { "x-lunora-object": ROOT },
-            body: JSON.stringify({ tables: globals, from: this.name }),
-          });
-        } else if (globals.length > 0) {
-          this.fanOut(globals, ROOT);
+    /**
+     * Runs a mutation exactly once per mutation id: a retry of the client's last mutation here gets
+     * the first run's result. Runs again (up to MAX_ATTEMPTS) when its D1 commit meets a conflict.
+     */
+    private async runMutation(fn: WiringFunction, args: Record<string, unknown>, uid: string | null, mutationId: unknown): Promise<JsonValue> {
+      const client = parseMutationId(mutationId);
+      await this.resolveIntents();
+      if (client) {
+        const row = this.rawSql.exec(`SELECT seq, result FROM _lunora_mutations WHERE client = ?`, client.client).toArray()[0];
+        if (row && Number(row["seq"]) === client.seq) return JSON.parse(String(row["result"])) as JsonValue;
+        if (row && Number(row["seq"]) > client.seq) {
+          throw new LunoraRuntimeError("stale_mutation", `mutation ${String(mutationId)} is older than this client's last one here`, 409);
         }
       }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.attemptMutation(fn, args, uid, client);
+        } catch (error) {
+          if (!(error instanceof Conflict)) throw error;
+          if (attempt >= MAX_ATTEMPTS) {
+            throw new LunoraRuntimeError("conflict", `gave up after ${attempt} attempts: global tables it read kept changing`, 409);
+          }
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 5 * 2 ** attempt)));
+        }
+      }
+    }
+
+    /**
+     * One run of a mutation. The handler runs in a storage transaction. Without global writes (and
+     * without global reads to validate) that transaction commits. Otherwise it is rolled back with
+     * its writes recorded; the D1 batch is the commit point (commit.ts) and the recorded writes are
+     * applied afterwards in one synchronous transaction. An intent row (written before the batch,
+     * removed with the applied writes) lets a restarted object finish the job (resolveIntents).
+     */
+    private async attemptMutation(
+      fn: WiringFunction,
+      args: Record<string, unknown>,
+      uid: string | null,
+      client: { client: string; seq: number } | null,
+    ): Promise<JsonValue> {
+      const db = this.newDb(true);
+      const versionBefore = this.version;
+      const commitId = crypto.randomUUID();
+      let value: JsonValue = null;
+      let batch: D1PreparedStatement[] | null = null;
+      let ops: Op[] = [];
+      let release = () => {};
+      this.txn = new Promise<void>((r) => (release = r));
+      try {
+        await this.ctx.storage.transaction(async () => {
+          this.recording = [];
+          value = encodeValue(await fn.fn.handler({ ctx: { db: db.writer(), auth: { userId: uid } }, args }));
+          if (this.fault("abort-before-commit")) this.restartNow();
+          if (db.writtenTables.size > 0) {
+            this.version++;
+            this.setMeta("version", this.version);
+            this.queueNotifications(db.globalWrites(), this.name);
+          }
+          if (client) {
+            this.sql.exec(
+              `INSERT OR REPLACE INTO _lunora_mutations (client, seq, result, at) VALUES (?, ?, ?, ?)`,
+              client.client,
+              client.seq,
+              JSON.stringify(value),
+              Date.now(),
+            );
+            if (Math.random() < 0.01) this.sql.exec(`DELETE FROM _lunora_mutations WHERE at < ?`, Date.now() - FINISHED_TTL_MS);
+          }
+          batch = db.commitBatch(commitId);
+          if (batch) {
+            ops = this.recording;
+            throw SPECULATIVE;
+          }
+        });
+      } catch (error) {
+        if (error !== SPECULATIVE) {
+          this.version = versionBefore;
+          throw error;
+        }
+      } finally {
+        this.recording = null;
+        this.txn = null;
+        release();
+      }
+      if (batch) {
+        try {
+          await this.commitGlobal(commitId, batch, ops);
+        } catch (error) {
+          this.version = versionBefore;
+          throw error;
+        }
+      }
+      if (this.fault("abort-after-commit")) this.restartNow();
+      if (db.writtenTables.size > 0) {
+        await this.live.afterCommit(db.writtenTables).catch((error) => console.error(`lunora: live queries: ${String(error)}`));
+        if (db.globalWrites().length > 0) this.kickOutbox();
+      }
       return value;
+    }
+
+    /** Sends a mutation's D1 batch (the commit point), then applies its recorded local writes. */
+    private async commitGlobal(commitId: string, batch: D1PreparedStatement[], ops: Op[]): Promise<void> {
+      const d1 = this.d1Binding();
+      this.rawSql.exec(`INSERT INTO _lunora_intents (id, ops, at) VALUES (?, ?, ?)`, commitId, JSON.stringify(encodeValue(ops)), Date.now());
+      try {
+        await ensureCommitTables(d1);
+        if (this.fault("d1-fail")) throw new Error("D1 unreachable (injected fault)");
+        await d1.batch(batch);
+        if (this.fault("d1-lose-reply")) throw new Error("Network connection lost (injected fault: the batch applied)");
+      } catch (error) {
+        // Applied or not? The fence answers, and stops a batch still in flight from applying.
+        let state: "committed" | "aborted";
+        try {
+          state = await fence(d1, commitId);
+        } catch (unknown) {
+          this.intentsResolved = false; // keep the intent: resolved before the next mutation
+          throw unknown;
+        }
+        if (state === "aborted") {
+          this.rawSql.exec(`DELETE FROM _lunora_intents WHERE id = ?`, commitId);
+          if (isGuardFailure(error)) throw new Conflict(`a global table this mutation read changed before it committed`);
+          throw d1Error(error);
+        }
+      }
+      if (this.fault("abort-after-d1")) this.restartNow();
+      this.apply(commitId, ops);
+    }
+
+    /** Applies a committed mutation's local writes and drops its intent, atomically. */
+    private apply(commitId: string, ops: Op[]): void {
+      this.ctx.storage.transactionSync(() => {
+        for (const op of ops) this.rawSql.exec(op.q, ...(op.p as SqlStorageValue[]));
+        this.rawSql.exec(`DELETE FROM _lunora_intents WHERE id = ?`, commitId);
+      });
+    }
+
+    private intentsResolved = false;
+
+    /**
+     * Finishes what a previous instance (or a lost D1 answer) left: each intent whose batch
+     * committed in D1 gets its local writes applied; the others are dropped. Throws `unavailable`
+     * while D1 cannot tell (no new mutation runs until it can: it could be applied twice).
+     */
+    private async resolveIntents(): Promise<void> {
+      if (this.intentsResolved) return;
+      const rows = this.rawSql.exec(`SELECT id, ops FROM _lunora_intents ORDER BY at`).toArray();
+      let applied = false;
+      for (const row of rows) {
+        const id = String(row["id"]);
+        const state = await fence(this.d1Binding(), id);
+        if (state === "committed") {
+          this.apply(id, decodeValue(JSON.parse(String(row["ops"])) as JsonValue) as Op[]);
+          applied = true;
+        } else this.rawSql.exec(`DELETE FROM _lunora_intents WHERE id = ?`, id);
+      }
+      this.intentsResolved = true;
+      if (applied) {
+        this.version = Number(this.meta("version") ?? 0);
+        await this.live.afterCommit(new Set(Object.keys(wiring.tables))).catch(() => {});
+        this.kickOutbox();
+      }
+    }
+
+    private d1Binding(): D1Database {
+      const db = this.envRecord[config.d1Binding] as D1Database | undefined;
+      if (!db) throw new LunoraRuntimeError("misconfigured", `no D1 binding "${config.d1Binding}" is configured`, 500);
+      return db;
     }
 
     override async fetch(request: Request): Promise<Response> {
@@ -222,7 +510,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       try {
         const name = this.learnName(request.headers.get("x-lunora-object"));
         if (url.pathname === "/call") {
-          const body = (await request.json()) as { path: string; args: unknown; uid: string | null; internal: boolean };
+          const body = (await request.json()) as { path: string; args: unknown; uid: string | null; internal: boolean; mutationId?: unknown };
           return await this.serial(async () => {
             const fn = publicFunction(wiring, body.path, body.internal);
             const args = validatedArgs(fn, body.path, body.args);
@@ -231,7 +519,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               fn.kind === "query"
                 ? (await this.runQuery(fn, args, body.uid)).value
                 : fn.kind === "mutation"
-                  ? await this.runMutation(fn, args, body.uid)
+                  ? await this.runMutation(fn, args, body.uid, body.mutationId)
                   : (() => {
                       throw new LunoraRuntimeError("misconfigured", "actions run in the Worker", 500);
                     })();
@@ -239,35 +527,47 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           });
         }
         if (url.pathname === "/invalidate") {
-          const body = (await request.json()) as { tables: string[]; from?: string };
-          const tables = body.tables.filter((t) => globalTables.has(t));
+          // Global tables were written elsewhere: re-run the live queries that read them. Root
+          // also passes the news on to the objects that watch them (through its outbox).
+          if (config.testHooks && this.fault("invalidate-fail")) throw new LunoraRuntimeError("unavailable", "injected fault", 503);
+          const body = (await request.json()) as { tables?: unknown; from?: unknown };
+          if (!Array.isArray(body.tables)) throw new LunoraRuntimeError("bad_request", "bad /invalidate body");
+          const tables = body.tables.filter((t): t is string => typeof t === "string" && globalTables.has(t));
+          const from = typeof body.from === "string" ? body.from : null;
           const watching = await this.serial(async () => {
-            if (this.live.reads(tables)) {
-              this.version++;
-              this.setMeta("version", this.version);
-              await this.live.afterCommit(new Set(tables));
-            }
+            const affected = this.live.reads(tables);
+            this.ctx.storage.transactionSync(() => {
+              if (affected) {
+                this.version++;
+                this.setMeta("version", this.version);
+              }
+              if (name === ROOT) this.queueNotifications(tables, from);
+            });
+            if (affected) await this.live.afterCommit(new Set(tables));
             // Still interested? (A shard answers root's fan-out; root drops watchers that are not.)
             const still = this.live.reads(tables);
             if (!still) for (const t of tables) this.watched.delete(t);
             return still;
           });
-          if (name === ROOT) this.fanOut(tables, body.from ?? null);
+          if (name === ROOT) this.kickOutbox();
           return json({ ok: true, value: { watching } });
         }
         if (url.pathname === "/watch") {
           // A shard object's live queries read these global tables: invalidate it on their writes.
-          // Not in the serial queue (the shard waits for this inside its own queue; root's queue
-          // may be waiting on that shard): a plain synchronous SQL write.
+          // Not in the serial queue (the shard waits for this inside its own queue), but never
+          // inside a running mutation's transaction (which may roll back): after it.
           if (name !== ROOT) throw new LunoraRuntimeError("wrong_object", "only root keeps watchers", 400);
           const body = (await request.json()) as { object?: unknown; tables?: unknown };
           if (typeof body.object !== "string" || !Array.isArray(body.tables)) throw new LunoraRuntimeError("bad_request", "bad /watch body");
-          for (const t of body.tables) {
-            if (typeof t !== "string" || !globalTables.has(t)) continue;
-            this.watchSeq++;
-            this.sql.exec(`INSERT OR REPLACE INTO _lunora_watchers (object, tbl, seq) VALUES (?, ?, ?)`, body.object, t, this.watchSeq);
-          }
-          this.setMeta("watch_seq", this.watchSeq);
+          await this.idle();
+          this.ctx.storage.transactionSync(() => {
+            for (const t of body.tables as unknown[]) {
+              if (typeof t !== "string" || !globalTables.has(t)) continue;
+              this.watchSeq++;
+              this.rawSql.exec(`INSERT OR REPLACE INTO _lunora_watchers (object, tbl, seq) VALUES (?, ?, ?)`, body.object, t, this.watchSeq);
+            }
+            this.rawSql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('watch_seq', ?)`, this.watchSeq);
+          });
           return json({ ok: true, value: null });
         }
         if (url.pathname === "/ws") {
@@ -279,6 +579,20 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           pair[1].serializeAttachment(attachment);
           this.live.track(sock, pair[1]);
           return new Response(null, { status: 101, webSocket: pair[0] });
+        }
+        if (url.pathname.startsWith("/debug") && !config.testHooks) {
+          throw new LunoraRuntimeError("not_found", `no route ${url.pathname}`, 404);
+        }
+        if (url.pathname === "/debug/fault") {
+          // Test hook: arm fault points (`{ "<fault>": <times> }`), each fires once per count.
+          const body = (await request.json()) as Record<string, unknown>;
+          for (const [key, times] of Object.entries(body)) {
+            if (!(FAULTS as readonly string[]).includes(key) || typeof times !== "number") {
+              throw new LunoraRuntimeError("bad_request", `unknown fault ${key} (known: ${FAULTS.join(", ")})`);
+            }
+            this.faults.set(key as Fault, times);
+          }
+          return json({ ok: true, value: null });
         }
         if (url.pathname === "/debug") {
           // Test hook: which object is this, and what does it store.
@@ -294,7 +608,12 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               .toArray()
               .map((r) => String(r["detail"])),
           }));
-          return json({ ok: true, value: { name: this.name, version: this.version, instance: this.instance, counts, plans } as unknown as JsonValue });
+          const outbox = Number(this.rawSql.exec(`SELECT count(*) AS n FROM _lunora_outbox`).toArray()[0]?.["n"] ?? 0);
+          const intents = Number(this.rawSql.exec(`SELECT count(*) AS n FROM _lunora_intents`).toArray()[0]?.["n"] ?? 0);
+          return json({
+            ok: true,
+            value: { name: this.name, version: this.version, instance: this.instance, counts, plans, outbox, intents } as unknown as JsonValue,
+          });
         }
         if (url.pathname === "/debug/abort") {
           // Test hook: a restart (as after a crash or a code update): the in-memory state is lost

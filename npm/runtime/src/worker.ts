@@ -25,6 +25,11 @@ export interface WorkerOptions {
   d1Binding?: string;
   /** Value of the CORS `Access-Control-Allow-Origin` header (default `*`). */
   corsOrigin?: string;
+  /**
+   * Serve the Durable Objects' test hooks (`/debug`, `/debug/abort`, `/debug/fault`, reachable only
+   * through a stub, never from the internet). Off by default; for tests.
+   */
+  testHooks?: boolean;
 }
 
 type Env = Record<string, unknown>;
@@ -48,12 +53,21 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
    */
   function usersWritten(env: Env): () => Promise<void> {
     return async () => {
-      const res = await stub(env, ROOT).fetch("https://lunora.internal/invalidate", {
-        method: "POST",
-        headers: { "x-lunora-object": ROOT },
-        body: JSON.stringify({ tables: ["users"] }),
-      });
-      await res.body?.cancel();
+      // The row is written: telling root must not fail the request (retried a few times).
+      for (let attempt = 1; attempt <= 4; attempt++) {
+        try {
+          const res = await stub(env, ROOT).fetch("https://lunora.internal/invalidate", {
+            method: "POST",
+            headers: { "x-lunora-object": ROOT },
+            body: JSON.stringify({ tables: ["users"] }),
+          });
+          await res.body?.cancel();
+          if (res.ok) return;
+        } catch (error) {
+          if (attempt === 4) console.error(`lunora: telling root about a new user failed: ${String(error)}`);
+        }
+        await new Promise((r) => setTimeout(r, 25 * attempt));
+      }
     };
   }
 
@@ -68,17 +82,40 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     return ns.get(ns.idFromName(name));
   }
 
-  /** Runs a call wherever its route says; used by the Worker and by actions. */
-  async function dispatch(env: Env, path: string, rawArgs: unknown, identity: Identity | null, internal: boolean): Promise<JsonValue> {
+  /**
+   * Runs a call wherever its route says; used by the Worker and by actions. When the object does
+   * not answer (restarted mid-call, connection lost), a query, or a mutation with a client's
+   * mutation id (applied once however often it is sent), is sent again.
+   */
+  async function dispatch(
+    env: Env,
+    path: string,
+    rawArgs: unknown,
+    identity: Identity | null,
+    internal: boolean,
+    mutationId?: unknown,
+  ): Promise<JsonValue> {
     const fn = publicFunction(wiring, path, internal);
     const args = validatedArgs(fn, path, rawArgs);
     const name = objectName(fn.route, args);
     if (name === null) return runAction(env, fn, args, identity);
-    const res = await stub(env, name).fetch("https://lunora.internal/call", {
-      method: "POST",
-      headers: { "x-lunora-object": name, "content-type": "application/json" },
-      body: JSON.stringify({ path, args: rawArgs ?? {}, uid: identity?.userId ?? null, internal }),
-    });
+    const body = JSON.stringify({ path, args: rawArgs ?? {}, uid: identity?.userId ?? null, internal, mutationId: fn.kind === "mutation" ? mutationId : undefined });
+    const resend = fn.kind === "query" || (fn.kind === "mutation" && typeof mutationId === "string");
+    let res: Response | null = null;
+    for (let attempt = 1; res === null; attempt++) {
+      try {
+        res = await stub(env, name).fetch("https://lunora.internal/call", {
+          method: "POST",
+          headers: { "x-lunora-object": name, "content-type": "application/json" },
+          body,
+        });
+      } catch (error) {
+        if (!resend || attempt >= 4) {
+          throw new LunoraRuntimeError("unavailable", `the object "${name}" did not answer: ${String((error as Error)?.message ?? error)}`, 503);
+        }
+        await new Promise((r) => setTimeout(r, 25 * attempt));
+      }
+    }
     const reply = (await res.json()) as CallReply;
     if (!reply.ok) throw new LunoraRuntimeError(reply.error.code, reply.error.message, res.status);
     return reply.value;
@@ -119,7 +156,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env));
           const body = await readCallBody(request);
           if (typeof body.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
-          const value = await dispatch(env, body.path, body.args, identity, false);
+          const value = await dispatch(env, body.path, body.args, identity, false, body.mutationId);
           return json({ ok: true, value }, 200, cors);
         }
         if (url.pathname === "/api/resolve" && request.method === "POST") {
@@ -150,5 +187,5 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     },
   };
 
-  return { worker, Shard: createShardClass(wiring, { shardBinding, d1Binding }) };
+  return { worker, Shard: createShardClass(wiring, { shardBinding, d1Binding, testHooks: options.testHooks === true }) };
 }

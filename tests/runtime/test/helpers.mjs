@@ -43,6 +43,17 @@ export async function startApp() {
       if (!body.ok) throw new Error(JSON.stringify(body));
       return body.value;
     },
+    /** Arms fault points of one Durable Object (`{ "<fault>": <times> }`, see npm/runtime/src/object.ts). */
+    async fault(name, faults) {
+      const stub = ns.get(ns.idFromName(name));
+      const res = await stub.fetch("https://lunora.internal/debug/fault", {
+        method: "POST",
+        headers: { "x-lunora-object": name },
+        body: JSON.stringify(faults),
+      });
+      const body = await res.json();
+      if (!body.ok) throw new Error(JSON.stringify(body));
+    },
     client(options = {}) {
       const client = new LunoraClient(url, { storage: null, WebSocket, minBackoffMs: 20, maxBackoffMs: 200, ...options });
       clients.push(client);

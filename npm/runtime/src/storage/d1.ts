@@ -80,14 +80,12 @@ export class D1Backend implements Backend {
       .bind(...cols.map((c) => sqlParam(doc[c])));
   }
 
-  replaceStmt(table: string, doc: Doc, previous: Doc): D1PreparedStatement {
-    const cols = new Set([...Object.keys(previous), ...Object.keys(doc)]);
-    cols.delete("_id");
-    cols.delete("_creationTime");
-    const list = [...cols];
+  /** Sets exactly the given columns of a document (`undefined`: the field is removed). */
+  updateStmt(table: string, id: string, fields: Record<string, unknown>): D1PreparedStatement {
+    const list = Object.keys(fields);
     return this.d1
       .prepare(`UPDATE ${quoteIdent(table)} SET ${list.map((c) => `${quoteIdent(c)} = ?`).join(", ")} WHERE "_id" = ?`)
-      .bind(...list.map((c) => sqlParam(doc[c])), doc._id);
+      .bind(...list.map((c) => sqlParam(fields[c])), id);
   }
 
   /** Rowids of existing documents (those not found are absent from the map). */

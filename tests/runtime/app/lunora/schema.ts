@@ -17,6 +17,14 @@ export const schema = defineSchema({
     .shardBy("channelId")
     .index("by_channel", ["channelId", "createdAt"]),
 
+  // Read-modify-write target of the concurrency and fault tests (integrity.test.mjs).
+  counters: defineTable({
+    name: v.string(),
+    n: v.number(),
+    a: v.optional(v.string()),
+    b: v.optional(v.string()),
+  }).global(),
+
   notes: defineTable({
     title: v.string(),
     rank: v.number(),
