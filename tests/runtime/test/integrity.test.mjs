@@ -88,6 +88,13 @@ test("a lost reply, a restart before and after the commit: each mutation applied
   const client = app.client({ auth: "none" });
   const inc = (text) => client.mutation(ref("counters:incShard", "mutation"), { id, channelId: ch, text });
   await inc("warm-up");
+  // Subscribers of both stores, on another client: they must converge on the final state.
+  const watcher = app.client({ auth: "none" });
+  let counter;
+  let messages;
+  watcher.subscribe(ref("counters:get"), { id }, (v) => (counter = v));
+  watcher.subscribe(ref("messages:list"), { channelId: ch, limit: 1000 }, (v) => (messages = v));
+  await until(() => counter?.n === 1 && messages?.length === 1, 5000, "initial results");
   const cases = [
     ["abort-before-commit", "restart-before"],
     ["abort-after-commit", "restart-after"],
@@ -107,6 +114,8 @@ test("a lost reply, a restart before and after the commit: each mutation applied
   assert.deepEqual(texts, ["warm-up", ...cases.map(([, t]) => t)], "the local write of each mutation applied once, with it");
   const info = await app.debug(object);
   assert.equal(info.intents, 0, "no commit left unresolved");
+  await until(() => counter?.n === doc.n && messages?.length === texts.length, 15_000, "the subscribers to converge");
+  assert.deepEqual(messages.map((m) => m.text).reverse(), texts);
 });
 
 test("the same mutation id sent twice is applied once and both get the first result", async () => {
