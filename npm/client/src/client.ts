@@ -3,7 +3,7 @@
 
 import { decodeValue, encodeValue, type JsonValue } from "./codec.js";
 import { applyDelta } from "./delta.js";
-import type { CallReply, CallRequest, ClientMessage, ServerMessage } from "./protocol.js";
+import { authProtocol, WS_PROTOCOL, type CallReply, type CallRequest, type ClientMessage, type ServerMessage } from "./protocol.js";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -57,7 +57,7 @@ export interface ClientOptions {
   /** Where the guest token is kept; defaults to `localStorage` when present. */
   storage?: TokenStorage | null;
   /** WebSocket constructor; defaults to the global one (Node 20 needs the `ws` package). */
-  WebSocket?: new (url: string) => WebSocketLike;
+  WebSocket?: new (url: string, protocols?: string[]) => WebSocketLike;
   fetch?: typeof fetch;
   /** Reconnect backoff bounds in milliseconds. */
   minBackoffMs?: number;
@@ -327,12 +327,12 @@ export class LunoraClient {
       this.scheduleReconnect(conn);
       return;
     }
-    const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+    const Ctor =
+      this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: new (url: string, protocols?: string[]) => WebSocketLike }).WebSocket;
     if (!Ctor) throw new Error("no WebSocket implementation: pass options.WebSocket");
-    const wsUrl = `${this.url.replace(/^http/, "ws")}/api/ws?object=${encodeURIComponent(conn.object)}${
-      token ? `&token=${encodeURIComponent(token)}` : ""
-    }`;
-    const ws = new Ctor(wsUrl);
+    // The token goes in the subprotocol header, never in the URL.
+    const wsUrl = `${this.url.replace(/^http/, "ws")}/api/ws?object=${encodeURIComponent(conn.object)}`;
+    const ws = new Ctor(wsUrl, token ? [WS_PROTOCOL, authProtocol(token)] : [WS_PROTOCOL]);
     conn.ws = ws;
     ws.onopen = () => {
       conn.attempts = 0;

@@ -31,3 +31,34 @@ export type ServerMessage =
   | { t: "result"; id: string; version: number; value: JsonValue }
   | { t: "delta"; id: string; from: number; version: number; delta: Delta }
   | { t: "error"; id: string | null; error: WireError };
+
+/**
+ * WebSocket subprotocols: `lunora` (the server answers with it) and, when signed in,
+ * `lunora.auth.<base64url(token)>`: the token travels in the `Sec-WebSocket-Protocol` header,
+ * never in the URL (which ends up in access logs). Browsers cannot set other headers there.
+ */
+export const WS_PROTOCOL = "lunora";
+export const WS_AUTH_PREFIX = "lunora.auth.";
+
+export function authProtocol(token: string): string {
+  const bytes = new TextEncoder().encode(token);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return WS_AUTH_PREFIX + btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The token of a `Sec-WebSocket-Protocol` header (null: none; undefined: a malformed one). */
+export function tokenFromProtocols(header: string | null): string | null | undefined {
+  if (!header) return null;
+  const auth = header
+    .split(",")
+    .map((p) => p.trim())
+    .find((p) => p.startsWith(WS_AUTH_PREFIX));
+  if (!auth) return null;
+  try {
+    const bin = atob(auth.slice(WS_AUTH_PREFIX.length).replace(/-/g, "+").replace(/_/g, "/"));
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))) || undefined;
+  } catch {
+    return undefined;
+  }
+}

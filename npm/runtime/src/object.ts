@@ -4,7 +4,7 @@
 // other objects are told about global writes (root keeps the watchers).
 
 import { DurableObject } from "cloudflare:workers";
-import { decodeValue, encodeValue, type JsonValue } from "@lunora/client";
+import { decodeValue, encodeValue, WS_PROTOCOL, type JsonValue } from "@lunora/client";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js";
@@ -578,7 +578,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           const attachment: SocketAttachment = { sock, uid, object: name };
           pair[1].serializeAttachment(attachment);
           this.live.track(sock, pair[1]);
-          return new Response(null, { status: 101, webSocket: pair[0] });
+          // A client that offered the `lunora` subprotocol must get it back, or its browser fails the socket.
+          const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+          const headers = offered.includes(WS_PROTOCOL) ? { "sec-websocket-protocol": WS_PROTOCOL } : undefined;
+          return new Response(null, { status: 101, webSocket: pair[0], headers });
         }
         if (url.pathname.startsWith("/debug") && !config.testHooks) {
           throw new LunoraRuntimeError("not_found", `no route ${url.pathname}`, 404);

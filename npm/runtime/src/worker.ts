@@ -2,7 +2,7 @@
 // class (object.ts). The wire protocol is documented in docs/ARCHITECTURE.md ("Wire protocol").
 
 import type { DurableObject } from "cloudflare:workers";
-import { decodeValue, encodeValue, type CallReply, type JsonValue } from "@lunora/client";
+import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type JsonValue } from "@lunora/client";
 import { authenticate, createGuest, type Identity, type TokenVerifier } from "./auth.js";
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { createShardClass } from "./object.js";
@@ -174,7 +174,12 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           if (object !== ROOT && !shardFamilies.has(familyOf(object))) {
             throw new LunoraRuntimeError("bad_request", `unknown object "${object}"`);
           }
-          const identity = await authenticate(env, url.searchParams.get("token"), options.verifyToken, usersWritten(env));
+          if (url.searchParams.has("token")) {
+            throw new LunoraRuntimeError("bad_request", "the token goes in the Sec-WebSocket-Protocol header (lunora.auth.<base64url>), never in the URL");
+          }
+          const token = tokenFromProtocols(request.headers.get("sec-websocket-protocol"));
+          if (token === undefined) throw new LunoraRuntimeError("unauthenticated", "malformed auth subprotocol", 401);
+          const identity = await authenticate(env, token, options.verifyToken, usersWritten(env));
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
           headers.set("x-lunora-user", identity?.userId ?? "");

@@ -6,6 +6,8 @@ import path from "node:path";
 import WebSocket from "ws";
 import { LunoraClient } from "../.build/client.mjs";
 
+export { authProtocol } from "../.build/client.mjs";
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SECRET = "test-secret-0123456789abcdef";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import http from "node:http";
 import WebSocket from "ws";
-import { SECRET, startApp, until } from "./helpers.mjs";
+import { authProtocol, SECRET, startApp, until } from "./helpers.mjs";
 
 let app;
 let token;
@@ -117,9 +117,9 @@ function sign(claims) {
   return `${payload}.${sig}`;
 }
 
-async function openSocket(object, tokenParam) {
-  const q = new URLSearchParams({ object, ...(tokenParam ? { token: tokenParam } : {}) });
-  const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?${q}`);
+async function openSocket(object, token) {
+  const q = new URLSearchParams({ object });
+  const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?${q}`, token ? ["lunora", authProtocol(token)] : ["lunora"]);
   const replies = [];
   ws.on("message", (data) => replies.push(JSON.parse(String(data))));
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
@@ -283,10 +283,14 @@ test("forged, expired and malformed tokens: 401 over HTTP and WebSocket, nothing
     expectError(await app.call("messages:send", { channelId: chA, text: "forged" }, t), 401, "unauthenticated", `token ${t.slice(0, 40)}`);
   }
   for (const t of bad.slice(0, 3)) {
-    const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=${encodeURIComponent(`channelId:${chA}`)}&token=${encodeURIComponent(t)}`);
+    const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=${encodeURIComponent(`channelId:${chA}`)}`, ["lunora", authProtocol(t)]);
     const status = await new Promise((resolve) => ws.once("unexpected-response", (_req, res) => resolve(res.statusCode)).once("open", () => resolve("open")));
     assert.equal(status, 401);
   }
+  // A token in the URL (it would end up in access logs) is refused, even a valid one.
+  const inUrl = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=${encodeURIComponent(`channelId:${chA}`)}&token=${encodeURIComponent(token)}`);
+  const inUrlStatus = await new Promise((resolve) => inUrl.once("unexpected-response", (_req, res) => resolve(res.statusCode)).once("open", () => resolve("open")));
+  assert.equal(inUrlStatus, 400, "a token in the URL is refused");
   assert.deepEqual(await state(), before);
   assert.equal((await app.call("messages:send", { channelId: chA, text: "real" }, token)).status, 200, "the real token still works");
   const after = await state();

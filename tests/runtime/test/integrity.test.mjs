@@ -164,3 +164,22 @@ test("a document of another shard cannot be written from this one", async () => 
   assert.deepEqual(await messagesOf(other), []);
   assert.deepEqual(await messagesOf(ch), []);
 });
+
+test("a signed-in client's socket carries its token in the subprotocol header, never in the URL", async () => {
+  const { default: WebSocket } = await import("ws");
+  const opened = [];
+  class Recording extends WebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      opened.push({ url, protocols });
+    }
+  }
+  const client = app.client({ WebSocket: Recording });
+  let me;
+  client.subscribe(ref("users:me"), {}, (v) => (me = v));
+  await until(() => typeof me === "string" && me.startsWith("users:"), 5000, "a signed-in live query");
+  assert.equal(opened.length, 1);
+  assert.ok(!/token/.test(opened[0].url), opened[0].url);
+  assert.equal(opened[0].protocols[0], "lunora");
+  assert.match(opened[0].protocols[1], /^lunora\.auth\.[A-Za-z0-9_-]+$/);
+});

@@ -2,7 +2,7 @@ import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import WebSocket from "ws";
-import { startApp, ref, until } from "./helpers.mjs";
+import { authProtocol, startApp, ref, until } from "./helpers.mjs";
 
 let app;
 before(async () => {
@@ -15,8 +15,8 @@ after(async () => {
 /** A `ws` WebSocket that records every server message (to check versions and deltas). */
 function recordingSocket(log) {
   return class extends WebSocket {
-    constructor(url) {
-      super(url);
+    constructor(url, protocols) {
+      super(url, protocols);
       this.addEventListener("message", (event) => log.push(JSON.parse(String(event.data))));
     }
   };
@@ -187,7 +187,7 @@ test("a Durable Object refuses a subscription that does not belong to it", async
   assert.equal(byId["3"].error.code, "bad_args");
   assert.equal(byId["4"].t, "result");
   ws.close();
-  const bad = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=root&token=forged.token`);
+  const bad = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=root`, ["lunora", authProtocol("forged.token")]);
   const status = await new Promise((resolve) => bad.once("unexpected-response", (_req, res) => resolve(res.statusCode)).once("open", () => resolve("open")));
   assert.equal(status, 401);
 });

@@ -23,8 +23,8 @@ async function call(path, args, token) {
 
 function recordingSocket(log, opened = []) {
   return class extends WebSocket {
-    constructor(url) {
-      super(url);
+    constructor(url, protocols) {
+      super(url, protocols);
       opened.push(url);
       this.addEventListener("message", (event) => log.push(JSON.parse(String(event.data))));
     }
