@@ -57,7 +57,7 @@ export function tokenFromProtocols(header: string | null): string | null | undef
   if (!auth) return null;
   try {
     const bin = atob(auth.slice(WS_AUTH_PREFIX.length).replace(/-/g, "+").replace(/_/g, "/"));
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))) || undefined;
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))) || undefined;
   } catch {
     return undefined;
   }

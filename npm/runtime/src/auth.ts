@@ -114,7 +114,9 @@ export async function createGuest(env: Record<string, unknown>, ttlMs = GUEST_TO
   return { token: await signGuestToken(env, { userId, subject }, ttlMs), userId };
 }
 
+/** Verified subjects seen by this isolate and their `users` ids (bounded: oldest dropped first). */
 const subjectCache = new Map<string, string>();
+const SUBJECT_CACHE_MAX = 10_000;
 
 /**
  * Maps a verified external subject to its `users` row, creating it on first sight (then calling
@@ -141,6 +143,7 @@ export async function userForSubject(
   const row = await db.prepare(`SELECT "_id" FROM "users" WHERE "subject" = ?`).bind(subject).first<{ _id: string }>();
   if (!row) throw new LunoraRuntimeError("auth_failed", "could not create the user row", 500);
   subjectCache.set(subject, row._id);
+  if (subjectCache.size > SUBJECT_CACHE_MAX) subjectCache.delete(subjectCache.keys().next().value as string);
   return row._id;
 }
 
@@ -153,13 +156,21 @@ export async function authenticate(
   token: string | null,
   verifier: TokenVerifier | undefined,
   usersWritten?: () => Promise<void>,
+  guestAuth = true,
 ): Promise<Identity | null> {
   if (!token) return null;
-  const guest = token.split(".").length === 2 ? await verifyGuestToken(env, token) : null;
+  // With guest auth off, a guest token is not an identity, however well it is signed.
+  const guest = guestAuth && token.split(".").length === 2 ? await verifyGuestToken(env, token) : null;
   if (guest) return guest;
   if (verifier) {
     const verified = await verifier(token, env);
-    if (verified) return { subject: verified.subject, userId: await userForSubject(env, verified.subject, verified.name, usersWritten) };
+    if (verified) {
+      // Guest subjects belong to guest tokens: a verifier cannot sign in as a guest's row.
+      if (verified.subject.startsWith("guest:")) {
+        throw new LunoraRuntimeError("unauthenticated", `a verified subject may not start with "guest:" (that namespace is the guests')`, 401);
+      }
+      return { subject: verified.subject, userId: await userForSubject(env, verified.subject, verified.name, usersWritten) };
+    }
   }
   throw new LunoraRuntimeError("unauthenticated", "invalid or tampered auth token", 401);
 }

@@ -148,7 +148,17 @@ export class QueryBuilder {
   }> {
     const n = opts.numItems;
     if (!Number.isInteger(n) || n < 1) throw new LunoraRuntimeError("bad_query", `paginate: numItems must be a positive integer`);
-    this.plan.after = opts.cursor ? decodeCursor(opts.cursor) : null;
+    if (opts.cursor !== null && opts.cursor !== undefined && typeof opts.cursor !== "string") {
+      throw new LunoraRuntimeError("bad_args", "paginate: cursor must be a string or null");
+    }
+    const after = opts.cursor ? decodeCursor(opts.cursor) : null;
+    // A cursor is a position in this query's sort order: one scalar per sort column.
+    const scalar = (x: unknown) =>
+      x === null || ["string", "number", "boolean", "bigint"].includes(typeof x) || x instanceof ArrayBuffer;
+    if (after && (after.length !== sortKey(this.plan).length || !after.every(scalar))) {
+      throw new LunoraRuntimeError("bad_args", "invalid pagination cursor (not one this query returned)");
+    }
+    this.plan.after = after;
     const rows = await this.scanned(n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];

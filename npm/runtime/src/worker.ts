@@ -153,7 +153,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           return json(guest, 200, cors);
         }
         if (url.pathname === "/api/call" && request.method === "POST") {
-          const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env));
+          const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env), options.guestAuth !== false);
           const body = await readCallBody(request);
           if (typeof body.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
           const value = await dispatch(env, body.path, body.args, identity, false, body.mutationId);
@@ -179,7 +179,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           }
           const token = tokenFromProtocols(request.headers.get("sec-websocket-protocol"));
           if (token === undefined) throw new LunoraRuntimeError("unauthenticated", "malformed auth subprotocol", 401);
-          const identity = await authenticate(env, token, options.verifyToken, usersWritten(env));
+          const identity = await authenticate(env, token, options.verifyToken, usersWritten(env), options.guestAuth !== false);
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
           headers.set("x-lunora-user", identity?.userId ?? "");

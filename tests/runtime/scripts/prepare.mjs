@@ -62,17 +62,19 @@ try {
 }
 
 // 3. Bundle.
-await build({
-  entryPoints: [path.join(root, "app/src/worker.ts")],
-  outfile: path.join(root, ".build/worker.mjs"),
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  external: ["cloudflare:*"],
-  alias,
-  logLevel: "warning",
-});
+for (const entry of ["worker", "worker-noguest"]) {
+  await build({
+    entryPoints: [path.join(root, `app/src/${entry}.ts`)],
+    outfile: path.join(root, `.build/${entry}.mjs`),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external: ["cloudflare:*"],
+    alias,
+    logLevel: "warning",
+  });
+}
 
 await build({
   entryPoints: [path.join(repo, "npm/client/src/index.ts")],

@@ -11,10 +11,10 @@ export { authProtocol } from "../.build/client.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SECRET = "test-secret-0123456789abcdef";
 
-export async function startApp() {
+export async function startApp({ entry = "worker" } = {}) {
   const mf = new Miniflare({
     modules: true,
-    scriptPath: path.join(root, ".build/worker.mjs"),
+    scriptPath: path.join(root, `.build/${entry}.mjs`),
     compatibilityDate: "2026-04-01",
     durableObjects: { LUNORA_SHARD: { className: "LunoraShard", useSQLite: true } },
     d1Databases: ["DB"],

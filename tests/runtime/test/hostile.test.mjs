@@ -416,3 +416,46 @@ test("a text frame that is not valid UTF-8: an error frame, and the socket and t
   ws.close();
   other.ws.close();
 });
+
+test("crafted pagination cursors are bad_args, never a SQL error", async () => {
+  const crafted = [
+    Buffer.from("[]").toString("base64"),
+    Buffer.from("[1,2,3,4,5,6,7]").toString("base64"),
+    Buffer.from('[{"a":1},2]').toString("base64"),
+    Buffer.from('[[1],"x"]').toString("base64"),
+    Buffer.from("{}").toString("base64"),
+    "%%%not base64",
+  ];
+  for (const cursor of crafted) {
+    expectError(await app.call("notes:page", { numItems: 2, cursor }), 400, "bad_args", `cursor ${cursor}`);
+  }
+  const first = await app.call("notes:page", { numItems: 1, cursor: null });
+  assert.equal(first.status, 200);
+  const next = await app.call("notes:page", { numItems: 1, cursor: first.body.value.continueCursor });
+  assert.equal(next.status, 200, "a cursor the query returned still works");
+});
+
+test("a verifier's subject in the guests' namespace is refused: it cannot sign in as a guest's row", async () => {
+  const guest = await app.guest();
+  const subject = `guest:${guest.userId.slice("users:".length)}`;
+  expectError(await app.call("users:me", {}, `as:${subject}`), 401, "unauthenticated", "guest subject from a verifier");
+  assert.equal((await app.call("users:me", {}, "as:someone-else")).body.value.startsWith("users:"), true, "other subjects sign in");
+});
+
+test("with guest auth off, a correctly signed guest token is refused and no guest can be created", async () => {
+  const noGuest = await startApp({ entry: "worker-noguest" });
+  try {
+    const signed = await app.guest(); // same secret: the token is correctly signed
+    const res = await fetch(`${noGuest.url}/api/call`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${signed.token}` },
+      body: JSON.stringify({ path: "users:me", args: {} }),
+    });
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).error.code, "unauthenticated");
+    const create = await fetch(`${noGuest.url}/api/auth/guest`, { method: "POST" });
+    assert.equal(create.status, 404);
+  } finally {
+    await noGuest.dispose();
+  }
+});

@@ -7,7 +7,10 @@ const lunora = createWorker(wiring, {
   testHooks: true,
   verifyToken: async (token) => {
     const m = /^ext:([a-z]+)$/.exec(token);
-    return m ? { subject: `ext|${m[1]}`, name: m[1] } : null;
+    if (m) return { subject: `ext|${m[1]}`, name: m[1] };
+    // A careless verifier that passes any subject through (hostile.test.mjs): `as:<subject>`.
+    const raw = /^as:(.+)$/.exec(token);
+    return raw ? { subject: raw[1]! } : null;
   },
 });
 export default lunora.worker;
