@@ -66,6 +66,9 @@ export interface ClientOptions {
 
 const TOKEN_KEY = "lunora:token";
 
+/** Close code the server uses when a socket's identity expired (`@lunora/runtime` live.ts). */
+const CLOSE_IDENTITY_EXPIRED = 4001;
+
 /** Server verdicts that mean "not applied, try again" (a mutation is then sent again, same id). */
 const RETRYABLE_CODES = new Set(["unavailable"]);
 
@@ -99,7 +102,7 @@ interface Connection {
 
 export class LunoraClient {
   readonly url: string;
-  private readonly options: ClientOptions;
+  private options: ClientOptions;
   private readonly storage: TokenStorage | null;
   private token: string | null = null;
   private tokenPromise: Promise<string | null> | null = null;
@@ -149,10 +152,44 @@ export class LunoraClient {
     return this.tokenPromise;
   }
 
-  /** Forgets the stored identity (the next call obtains a new guest). */
+  /**
+   * Forgets the identity: the stored guest token is dropped (the next call obtains a new guest),
+   * every socket is closed, cached results are dropped and every live query subscribes again
+   * under the new identity.
+   */
   signOut(): void {
     this.token = null;
     this.storage?.removeItem(TOKEN_KEY);
+    this.reconnectAll();
+  }
+
+  /** Switches to another auth source (e.g. after sign-in with your identity provider), as `signOut` does. */
+  setAuth(auth: ClientOptions["auth"]): void {
+    this.options = { ...this.options, auth };
+    this.token = auth === "guest" || auth === undefined ? (this.storage?.getItem(TOKEN_KEY) ?? null) : null;
+    this.reconnectAll();
+  }
+
+  /** Closes every socket and drops its subscriptions' results; each reconnects at once. */
+  private reconnectAll(): void {
+    for (const conn of this.connections.values()) this.restart(conn);
+  }
+
+  private restart(conn: Connection): void {
+    const ws = conn.ws;
+    conn.ws = null;
+    ws?.close(1000, "identity changed");
+    for (const sub of conn.subs.values()) {
+      sub.value = undefined;
+      sub.decoded = undefined;
+      sub.version = null;
+    }
+    if (conn.timer) {
+      clearTimeout(conn.timer);
+      conn.timer = null;
+    }
+    conn.attempts = 0;
+    void this.open(conn);
   }
 
   private async post(endpoint: string, body: CallRequest): Promise<JsonValue> {
@@ -340,9 +377,19 @@ export class LunoraClient {
     };
     ws.onmessage = (event) => this.onMessage(conn, String(event.data));
     ws.onerror = () => {};
-    ws.onclose = () => {
+    ws.onclose = (event: { code?: number }) => {
       if (conn.ws !== ws) return;
       conn.ws = null;
+      if (event?.code === CLOSE_IDENTITY_EXPIRED) {
+        // The server ended an expired identity: a guest signs in anew, a token function is asked
+        // again; results of the old identity are dropped.
+        if ((this.options.auth ?? "guest") === "guest") {
+          this.token = null;
+          this.storage?.removeItem(TOKEN_KEY);
+        }
+        this.restart(conn);
+        return;
+      }
       this.scheduleReconnect(conn);
     };
   }

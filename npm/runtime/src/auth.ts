@@ -13,13 +13,18 @@ export interface Identity {
   /** `Id<"users">` of the signed-in user. */
   userId: string;
   subject: string;
+  /** When the identity ends (ms since the epoch): a socket opened with it is closed then. */
+  expiresAt?: number;
 }
 
 /**
  * A production verifier: given a bearer token, returns the verified subject (e.g. a JWT `sub`) or
  * null when the token is invalid. The runtime maps the subject to a `users` row (creating it).
  */
-export type TokenVerifier = (token: string, env: Record<string, unknown>) => Promise<{ subject: string; name?: string } | null>;
+export type TokenVerifier = (
+  token: string,
+  env: Record<string, unknown>,
+) => Promise<{ subject: string; name?: string; /** ms since the epoch, e.g. a JWT's `exp` * 1000 */ expiresAt?: number } | null>;
 
 const encoder = new TextEncoder();
 
@@ -88,7 +93,7 @@ export async function verifyGuestToken(env: Record<string, unknown>, token: stri
     const payload = JSON.parse(new TextDecoder().decode(fromB64url(parts[0]))) as { v?: number; uid?: unknown; sub?: unknown; exp?: unknown };
     if (payload.v !== 1 || typeof payload.uid !== "string" || typeof payload.sub !== "string") return null;
     if (typeof payload.exp !== "number" || !(payload.exp > Date.now())) return null;
-    return { userId: payload.uid, subject: payload.sub };
+    return { userId: payload.uid, subject: payload.sub, expiresAt: payload.exp };
   } catch {
     return null;
   }
@@ -169,7 +174,8 @@ export async function authenticate(
       if (verified.subject.startsWith("guest:")) {
         throw new LunoraRuntimeError("unauthenticated", `a verified subject may not start with "guest:" (that namespace is the guests')`, 401);
       }
-      return { subject: verified.subject, userId: await userForSubject(env, verified.subject, verified.name, usersWritten) };
+      const userId = await userForSubject(env, verified.subject, verified.name, usersWritten);
+      return { subject: verified.subject, userId, ...(typeof verified.expiresAt === "number" ? { expiresAt: verified.expiresAt } : {}) };
     }
   }
   throw new LunoraRuntimeError("unauthenticated", "invalid or tampered auth token", 401);

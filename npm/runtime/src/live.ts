@@ -12,6 +12,23 @@ export interface SocketAttachment {
   sock: string;
   uid: string | null;
   object: string;
+  /** When the socket's identity expires (ms), or null. */
+  exp?: number | null;
+}
+
+/** Close code of a socket whose identity expired: the client signs in again and resubscribes. */
+export const CLOSE_IDENTITY_EXPIRED = 4001;
+
+/** Closes the socket when its identity has expired; true when it did. */
+export function closeIfExpired(ws: WebSocket): boolean {
+  const att = ws.deserializeAttachment() as SocketAttachment | null;
+  if (!att?.exp || Date.now() < att.exp) return false;
+  try {
+    ws.close(CLOSE_IDENTITY_EXPIRED, "identity expired");
+  } catch {
+    // already closing
+  }
+  return true;
 }
 
 interface Group {
@@ -111,6 +128,8 @@ export class LiveQueries {
   send(sock: string, message: ServerMessage | string): void {
     const ws = this.socket(sock);
     if (!ws) return;
+    // Nothing more for an identity past its expiry (webSocketClose then removes its subscriptions).
+    if (closeIfExpired(ws)) return;
     try {
       ws.send(typeof message === "string" ? message : JSON.stringify(message));
     } catch {

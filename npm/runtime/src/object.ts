@@ -10,7 +10,7 @@ import { DoBackend } from "./storage/do.js";
 import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js";
 import { Db, d1Error } from "./db.js";
 import { errorResponse, json, MAX_MESSAGE_BYTES, tooLarge } from "./http.js";
-import { LiveQueries, type SocketAttachment } from "./live.js";
+import { closeIfExpired, LiveQueries, type SocketAttachment } from "./live.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { LunoraRuntimeError, type Wiring, type WiringFunction } from "./types.js";
 
@@ -574,8 +574,9 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           const pair = new WebSocketPair();
           const sock = crypto.randomUUID();
           const uid = request.headers.get("x-lunora-user") || null;
+          const expires = Number(request.headers.get("x-lunora-user-expires") || "");
           this.ctx.acceptWebSocket(pair[1], [sock]);
-          const attachment: SocketAttachment = { sock, uid, object: name };
+          const attachment: SocketAttachment = { sock, uid, object: name, exp: Number.isFinite(expires) && expires > 0 ? expires : null };
           pair[1].serializeAttachment(attachment);
           this.live.track(sock, pair[1]);
           // A client that offered the `lunora` subprotocol must get it back, or its browser fails the socket.
@@ -631,6 +632,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
 
     override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
       const att = ws.deserializeAttachment() as SocketAttachment;
+      if (closeIfExpired(ws)) {
+        await this.serial(async () => this.live.leave(att.sock, null));
+        return;
+      }
       this.live.track(att.sock, ws);
       if (this.name === null) this.learnName(att.object);
       const reject = (code: string, text: string) => this.live.send(att.sock, { t: "error", id: null, error: { code, message: text } });

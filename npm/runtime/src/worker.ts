@@ -183,6 +183,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
           headers.set("x-lunora-user", identity?.userId ?? "");
+          headers.set("x-lunora-user-expires", identity?.expiresAt !== undefined ? String(identity.expiresAt) : "");
           return stub(env, object).fetch(new Request("https://lunora.internal/ws", { headers }));
         }
         return json({ ok: false, error: { code: "not_found", message: `no route ${url.pathname}` } }, 404, cors);
