@@ -113,6 +113,7 @@ export class QueryBuilder {
     const out: Scanned[] = [];
     for (const row of rows) {
       if (limit !== null && out.length >= limit) break;
+      this.db.countRead(1);
       if (this.filters.every((f) => f(row.doc))) out.push(row);
     }
     return out;
@@ -184,6 +185,10 @@ interface D1Pending {
  */
 export class Db {
   readonly readTables = new Set<string>();
+  /** Documents read so far (bounded by `maxReads`). */
+  private reads = 0;
+  /** Most documents this run may read (Limits.rowsReadPerQuery). */
+  maxReads = Number.POSITIVE_INFINITY;
   readonly writtenTables = new Set<string>();
   /** Global tables read by this mutation, with their version before the first read (commit.ts). */
   private readonly readVersions = new Map<string, number>();
@@ -208,6 +213,7 @@ export class Db {
    */
   async beforeRead(table: string): Promise<void> {
     this.readTables.add(table);
+    this.countRead(0);
     if (!this.writable || !this.global || this.readVersions.has(table)) return;
     if (this.tableInfo(table).placement !== "global") return;
     this.readVersions.set(table, await readVersion(this.global.d1, table));
@@ -251,6 +257,7 @@ export class Db {
     const table = tableOfId(id);
     if (!table || !Object.hasOwn(this.wiring.tables, table)) return null;
     await this.beforeRead(table);
+    this.countRead(1);
     if (this.d1Overlay.has(id)) return this.d1Overlay.get(id) ?? null;
     return this.backendFor(table).get(table, id);
   }
@@ -414,6 +421,17 @@ export class Db {
   /** Global tables written in this run. */
   globalWrites(): string[] {
     return [...new Set(this.d1Pending.map((p) => p.table))];
+  }
+
+  /** Counts documents read; past the limit the run fails (`too_many_reads`), nothing written. */
+  countRead(n: number): void {
+    this.reads += n;
+    if (this.reads > this.maxReads) {
+      throw new LunoraRuntimeError(
+        "too_many_reads",
+        `read more than ${this.maxReads} documents: narrow the query with an index range, take(n) or paginate`,
+      );
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // request bodies, bearer tokens.
 
 import type { CallReply } from "@lunora/client";
-import { LunoraRuntimeError } from "./types.js";
+import { DEFAULT_LIMITS, LunoraRuntimeError } from "./types.js";
 
 export function json(body: unknown, status = 200, cors = "*"): Response {
   return new Response(JSON.stringify(body), {
@@ -31,8 +31,8 @@ export function toWireError(error: unknown): { code: string; message: string; st
 /** Largest request body / WebSocket message accepted from a client (bytes). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** Most live subscriptions one socket may hold (each is a stored row). */
-export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1000;
+/** Most live subscriptions one socket may hold by default (each is a stored row; `limits`). */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = DEFAULT_LIMITS.subscriptionsPerSocket;
 
 export function tooLarge(size: number): LunoraRuntimeError {
   return new LunoraRuntimeError("too_large", `message of ${size} bytes exceeds the limit of ${MAX_MESSAGE_BYTES} bytes`, 413);

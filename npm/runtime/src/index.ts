@@ -4,4 +4,4 @@ export { Db, QueryBuilder, type Doc } from "./db.js";
 export { DoBackend } from "./storage/do.js";
 export { D1Backend } from "./storage/d1.js";
 export { newId, tableOfId } from "./ids.js";
-export { LunoraRuntimeError, type Route, type Wiring, type WiringFunction, type WiringTable, type Validator } from "./types.js";
+export { DEFAULT_LIMITS, LunoraRuntimeError, type Limits, type Route, type Wiring, type WiringFunction, type WiringTable, type Validator } from "./types.js";

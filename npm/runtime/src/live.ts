@@ -4,9 +4,9 @@
 // full `result`).
 
 import { computeDelta, encodeValue, type JsonValue, type ServerMessage } from "@lunora/client";
-import { MAX_SUBSCRIPTIONS_PER_SOCKET, toWireError } from "./http.js";
+import { toWireError } from "./http.js";
 import { publicFunction, validatedArgs } from "./routing.js";
-import { LunoraRuntimeError, type Wiring, type WiringFunction } from "./types.js";
+import { LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
 export interface SocketAttachment {
   sock: string;
@@ -14,6 +14,8 @@ export interface SocketAttachment {
   object: string;
   /** When the socket's identity expires (ms), or null. */
   exp?: number | null;
+  /** The client address of an anonymous socket (sockets per address are limited). */
+  addr?: string | null;
 }
 
 /** Close code of a socket whose identity expired: the client signs in again and resubscribes. */
@@ -59,6 +61,7 @@ export class LiveQueries {
     private readonly checkRoute: (fn: WiringFunction, args: Record<string, unknown>) => void,
     /** The object's commit version. */
     private readonly version: () => number,
+    private readonly limits: Pick<Limits, "subscriptionsPerSocket" | "subscriptionsPerObject">,
   ) {
     sql.exec(
       `CREATE TABLE IF NOT EXISTS _lunora_subs (sock TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL, args TEXT NOT NULL, uid TEXT, PRIMARY KEY (sock, id))`,
@@ -191,8 +194,12 @@ export class LiveQueries {
       this.checkRoute(fn, args);
       this.leave(att.sock, id);
       const held = Number(this.sql.exec(`SELECT count(*) AS n FROM _lunora_subs WHERE sock = ?`, att.sock).toArray()[0]?.["n"] ?? 0);
-      if (held >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-        throw new LunoraRuntimeError("too_many", `a socket holds at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions`);
+      if (held >= this.limits.subscriptionsPerSocket) {
+        throw new LunoraRuntimeError("too_many", `a socket holds at most ${this.limits.subscriptionsPerSocket} subscriptions`);
+      }
+      const all = Number(this.sql.exec(`SELECT count(*) AS n FROM _lunora_subs`).toArray()[0]?.["n"] ?? 0);
+      if (all >= this.limits.subscriptionsPerObject) {
+        throw new LunoraRuntimeError("too_many", `this object holds at most ${this.limits.subscriptionsPerObject} subscriptions`);
       }
       const encodedArgs = encodeValue(rawArgs ?? {});
       const g = this.group(path, encodedArgs, att.uid);

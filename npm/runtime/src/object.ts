@@ -12,7 +12,7 @@ import { Db, d1Error } from "./db.js";
 import { errorResponse, json, MAX_MESSAGE_BYTES, tooLarge } from "./http.js";
 import { closeIfExpired, LiveQueries, type SocketAttachment } from "./live.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
-import { LunoraRuntimeError, type Wiring, type WiringFunction } from "./types.js";
+import { LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
 type Env = Record<string, unknown>;
 
@@ -22,6 +22,7 @@ export interface ObjectConfig {
   d1Binding: string;
   /** Serve `/debug`, `/debug/abort` and `/debug/fault` (tests only). */
   testHooks: boolean;
+  limits: Limits;
 }
 
 /** How often a mutation runs again after an optimistic-concurrency conflict before `conflict`. */
@@ -73,6 +74,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     private txn: Promise<void> | null = null;
     private readonly faults = new Map<Fault, number>();
     private draining = false;
+    private readonly limiter = new SlidingWindow();
     private drainAgain = false;
     private readonly local: DoBackend;
     private readonly live: LiveQueries;
@@ -104,6 +106,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         (fn, args, uid) => this.runLive(fn, args, uid),
         (fn, args) => this.checkRoute(fn, args),
         () => this.version,
+        config.limits,
       );
       state.blockConcurrencyWhile(async () => {
         this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_meta (k TEXT PRIMARY KEY, v)`);
@@ -162,7 +165,9 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     }
 
     private newDb(writable: boolean): Db {
-      return new Db(wiring, this.local, this.d1(), writable, familyOf(this.name ?? ROOT), this.name);
+      const db = new Db(wiring, this.local, this.d1(), writable, familyOf(this.name ?? ROOT), this.name);
+      db.maxReads = config.limits.rowsReadPerQuery;
+      return db;
     }
 
     /** Checks that a call with these validated args belongs to this object. */
@@ -574,15 +579,40 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           const pair = new WebSocketPair();
           const sock = crypto.randomUUID();
           const uid = request.headers.get("x-lunora-user") || null;
+          // Sockets per user (anonymous: per address) on this object.
+          const who = uid ?? `addr:${request.headers.get("x-lunora-addr") ?? ""}`;
+          const held = this.ctx.getWebSockets().filter((ws) => {
+            const a = ws.deserializeAttachment() as SocketAttachment | null;
+            return a !== null && (a.uid ?? `addr:${a.addr ?? ""}`) === who;
+          }).length;
+          if (held >= config.limits.socketsPerUser) {
+            throw new LunoraRuntimeError("too_many", `at most ${config.limits.socketsPerUser} sockets per user on one object`, 429);
+          }
           const expires = Number(request.headers.get("x-lunora-user-expires") || "");
           this.ctx.acceptWebSocket(pair[1], [sock]);
-          const attachment: SocketAttachment = { sock, uid, object: name, exp: Number.isFinite(expires) && expires > 0 ? expires : null };
+          const attachment: SocketAttachment = {
+            sock,
+            uid,
+            object: name,
+            exp: Number.isFinite(expires) && expires > 0 ? expires : null,
+            addr: uid === null ? (request.headers.get("x-lunora-addr") ?? "") : null,
+          };
           pair[1].serializeAttachment(attachment);
           this.live.track(sock, pair[1]);
           // A client that offered the `lunora` subprotocol must get it back, or its browser fails the socket.
           const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
           const headers = offered.includes(WS_PROTOCOL) ? { "sec-websocket-protocol": WS_PROTOCOL } : undefined;
           return new Response(null, { status: 101, webSocket: pair[0], headers });
+        }
+        if (url.pathname === "/limit") {
+          // Root: a sliding-window counter in memory (one instance for the whole app), for limits
+          // that no Rate Limiting binding covers. Not in the serial queue: pure memory.
+          if (name !== ROOT) throw new LunoraRuntimeError("wrong_object", "only root keeps limits", 400);
+          const body = (await request.json()) as { key?: unknown; limit?: unknown; windowMs?: unknown };
+          if (typeof body.key !== "string" || typeof body.limit !== "number" || typeof body.windowMs !== "number") {
+            throw new LunoraRuntimeError("bad_request", "bad /limit body");
+          }
+          return json({ ok: true, value: this.limiter.take(body.key, body.limit, body.windowMs) });
         }
         if (url.pathname.startsWith("/debug") && !config.testHooks) {
           throw new LunoraRuntimeError("not_found", `no route ${url.pathname}`, 404);
@@ -692,4 +722,20 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       if (att) await this.serial(async () => this.live.leave(att.sock, null));
     }
   };
+}
+
+/** Hits per key in the last window, bounded in keys (the oldest keys are dropped first). */
+class SlidingWindow {
+  private readonly hits = new Map<string, number[]>();
+
+  take(key: string, limit: number, windowMs: number): { allowed: boolean; retryAfterMs: number } {
+    const now = Date.now();
+    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - windowMs);
+    this.hits.delete(key);
+    const allowed = recent.length < limit;
+    if (allowed) recent.push(now);
+    this.hits.set(key, recent);
+    if (this.hits.size > 100_000) this.hits.delete(this.hits.keys().next().value as string);
+    return { allowed, retryAfterMs: allowed ? 0 : Math.max(1, (recent[0] ?? now) + windowMs - now) };
+  }
 }

@@ -69,3 +69,28 @@ export class LunoraRuntimeError extends Error {
 
 /** A stored document: system fields plus the table's fields. */
 export type Doc = { _id: string; _creationTime: number; [field: string]: unknown };
+
+/**
+ * What one client may cost (docs/ARCHITECTURE.md, "Limits"); each is a `createWorker` option
+ * (`limits: { ... }`), these are the defaults.
+ */
+export interface Limits {
+  /** Guest sign-ins (`POST /api/auth/guest`) per client address per minute: then 429 `rate_limited`. */
+  guestSignInsPerMinute: number;
+  /** Sockets one user (or, anonymous, one address) may hold on one object: then 429 `too_many`. */
+  socketsPerUser: number;
+  /** Live subscriptions per socket: then `too_many`. */
+  subscriptionsPerSocket: number;
+  /** Live subscriptions per object (all sockets): then `too_many`. */
+  subscriptionsPerObject: number;
+  /** Documents one query or mutation may read: then `too_many_reads`. */
+  rowsReadPerQuery: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  guestSignInsPerMinute: 10,
+  socketsPerUser: 100,
+  subscriptionsPerSocket: 1000,
+  subscriptionsPerObject: 20_000,
+  rowsReadPerQuery: 16_384,
+};

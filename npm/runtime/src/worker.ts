@@ -7,7 +7,7 @@ import { authenticate, createGuest, type Identity, type TokenVerifier } from "./
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { createShardClass } from "./object.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
-import { LunoraRuntimeError, type Wiring, type WiringFunction } from "./types.js";
+import { DEFAULT_LIMITS, LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
 export { objectName } from "./routing.js";
 export { MAX_MESSAGE_BYTES, MAX_SUBSCRIPTIONS_PER_SOCKET } from "./http.js";
@@ -30,6 +30,13 @@ export interface WorkerOptions {
    * through a stub, never from the internet). Off by default; for tests.
    */
   testHooks?: boolean;
+  /** What one client may cost; see `Limits` for each and its default. */
+  limits?: Partial<Limits>;
+  /**
+   * A Workers Rate Limiting binding (its name in `wrangler.jsonc`'s `ratelimits`) that limits guest
+   * sign-ins per client address; without one, root counts them (`limits.guestSignInsPerMinute`).
+   */
+  guestRateLimitBinding?: string;
 }
 
 type Env = Record<string, unknown>;
@@ -44,6 +51,38 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
   const shardBinding = options.shardBinding ?? "LUNORA_SHARD";
   const d1Binding = options.d1Binding ?? "DB";
   const cors = options.corsOrigin ?? "*";
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+
+  /** The client's address as Cloudflare reports it. */
+  function address(request: Request): string {
+    return request.headers.get("cf-connecting-ip") ?? request.headers.get("x-real-ip") ?? "unknown";
+  }
+
+  /** Guest sign-ins per address per minute, before anything is written or woken. */
+  async function limitGuests(env: Env, request: Request): Promise<void> {
+    const key = `guest:${address(request)}`;
+    const binding = options.guestRateLimitBinding ? (env[options.guestRateLimitBinding] as RateLimit | undefined) : undefined;
+    let allowed: boolean;
+    let retryAfterMs = 60_000;
+    if (binding) allowed = (await binding.limit({ key })).success;
+    else {
+      const res = await stub(env, ROOT).fetch("https://lunora.internal/limit", {
+        method: "POST",
+        headers: { "x-lunora-object": ROOT, "content-type": "application/json" },
+        body: JSON.stringify({ key, limit: limits.guestSignInsPerMinute, windowMs: 60_000 }),
+      });
+      const reply = (await res.json()) as { ok: boolean; value?: { allowed: boolean; retryAfterMs: number } };
+      allowed = reply.ok && reply.value?.allowed === true;
+      retryAfterMs = reply.value?.retryAfterMs ?? retryAfterMs;
+    }
+    if (!allowed) {
+      throw new LunoraRuntimeError(
+        "rate_limited",
+        `too many guest sign-ins from this address: at most ${limits.guestSignInsPerMinute} a minute; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+        429,
+      );
+    }
+  }
   const shardFamilies = new Set(
     Object.values(wiring.tables).flatMap((t) => (typeof t.placement === "object" ? [t.placement.shardBy] : [])),
   );
@@ -148,6 +187,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       try {
         if (url.pathname === "/api/auth/guest" && request.method === "POST") {
           if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
+          await limitGuests(env, request);
           const guest = await createGuest(env, options.guestTokenTtlMs);
           await usersWritten(env)();
           return json(guest, 200, cors);
@@ -183,6 +223,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
           headers.set("x-lunora-user", identity?.userId ?? "");
+          headers.set("x-lunora-addr", address(request));
           headers.set("x-lunora-user-expires", identity?.expiresAt !== undefined ? String(identity.expiresAt) : "");
           return stub(env, object).fetch(new Request("https://lunora.internal/ws", { headers }));
         }
@@ -193,5 +234,5 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     },
   };
 
-  return { worker, Shard: createShardClass(wiring, { shardBinding, d1Binding, testHooks: options.testHooks === true }) };
+  return { worker, Shard: createShardClass(wiring, { shardBinding, d1Binding, testHooks: options.testHooks === true, limits }) };
 }

@@ -62,7 +62,7 @@ try {
 }
 
 // 3. Bundle.
-for (const entry of ["worker", "worker-noguest"]) {
+for (const entry of ["worker", "worker-noguest", "worker-limits"]) {
   await build({
     entryPoints: [path.join(root, `app/src/${entry}.ts`)],
     outfile: path.join(root, `.build/${entry}.mjs`),
