@@ -48,6 +48,8 @@ export type LiveRun = (fn: WiringFunction, args: Record<string, unknown>, uid: s
 
 export class LiveQueries {
   private readonly groups = new Map<string, Group>();
+  /** Per socket, its subscription ids and their groups (leave() touches only those). */
+  private readonly bySocket = new Map<string, Map<string, Group>>();
   private readonly sockets = new Map<string, WebSocket>();
   private loaded = false;
 
@@ -100,7 +102,7 @@ export class LiveQueries {
         continue;
       }
       const uid = row["uid"] === null ? null : String(row["uid"]);
-      this.group(String(row["path"]), JSON.parse(String(row["args"])) as JsonValue, uid).members.add(`${sock}\u0000${String(row["id"])}`);
+      this.join(this.group(String(row["path"]), JSON.parse(String(row["args"])) as JsonValue, uid), sock, String(row["id"]));
     }
   }
 
@@ -114,14 +116,26 @@ export class LiveQueries {
     return g;
   }
 
-  /** Removes one subscription of a socket, or all of them (`id` null). */
-  leave(sock: string, id: string | null): void {
-    for (const [key, g] of this.groups) {
-      for (const member of g.members) {
-        if (member.startsWith(`${sock}\u0000`) && (id === null || member === `${sock}\u0000${id}`)) g.members.delete(member);
-      }
-      if (g.members.size === 0) this.groups.delete(key);
+  private join(g: Group, sock: string, id: string): void {
+    g.members.add(`${sock}\u0000${id}`);
+    let subs = this.bySocket.get(sock);
+    if (!subs) {
+      subs = new Map();
+      this.bySocket.set(sock, subs);
     }
+    subs.set(id, g);
+  }
+
+  /** Removes one subscription of a socket, or all of them (`id` null): work in its own subscriptions only. */
+  leave(sock: string, id: string | null): void {
+    const subs = this.bySocket.get(sock);
+    for (const [subId, g] of subs ? [...subs] : []) {
+      if (id !== null && subId !== id) continue;
+      g.members.delete(`${sock}\u0000${subId}`);
+      subs!.delete(subId);
+      if (g.members.size === 0 && this.groups.get(g.key) === g) this.groups.delete(g.key);
+    }
+    if (subs && subs.size === 0) this.bySocket.delete(sock);
     if (id === null) {
       this.sockets.delete(sock);
       this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
@@ -209,7 +223,7 @@ export class LiveQueries {
         g.tables = result.tables;
         g.version = this.version();
       }
-      g.members.add(`${att.sock}\u0000${id}`);
+      this.join(g, att.sock, id);
       this.sql.exec(
         `INSERT OR REPLACE INTO _lunora_subs (sock, id, path, args, uid) VALUES (?, ?, ?, ?, ?)`,
         att.sock,
