@@ -1,8 +1,9 @@
 // Auth: signed guest identities (HMAC-SHA256, secret LUNORA_AUTH_SECRET) and pluggable verifiers.
 //
 // A guest token is `<base64url(JSON payload)>.<base64url(HMAC-SHA256(secret, payload part))>`,
-// payload `{ "v": 1, "uid": "users:...", "sub": "guest:<id>", "iat": <ms>, "exp": <ms> }`. A token
-// past `exp` (or without one) is refused. The `users` row with that `subject` is created (in D1)
+// payload `{ "v": 2, "kid": <key id>, "aud": <deployment>, "uid": "users:...", "sub": "guest:<id>",
+// "iat": <ms>, "exp": <ms> }`. A token past `exp` (or without one), for another audience, or signed
+// with a key that is neither LUNORA_AUTH_SECRET nor one of LUNORA_AUTH_PREVIOUS_SECRETS is refused. The `users` row with that `subject` is created (in D1)
 // when the token is issued.
 
 import { bumpStmt, ensureCommitTables } from "./commit.js";
@@ -67,36 +68,74 @@ function secretOf(env: Record<string, unknown>): string {
 /** Default lifetime of a guest token: 30 days. */
 export const GUEST_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
-export async function signGuestToken(env: Record<string, unknown>, identity: Identity, ttlMs = GUEST_TOKEN_TTL_MS): Promise<string> {
+/**
+ * The key id of a secret: the first 16 characters of base64url(HMAC-SHA256(secret, "lunora-kid")).
+ * It names the key a token was signed with, so a rotated secret keeps its tokens valid (while it is
+ * listed in `LUNORA_AUTH_PREVIOUS_SECRETS`) without revealing anything about it.
+ */
+async function keyId(secret: string): Promise<string> {
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode("lunora-kid")));
+  return b64url(sig).slice(0, 16);
+}
+
+/** The secrets that verify guest tokens: the current one, then `LUNORA_AUTH_PREVIOUS_SECRETS` (comma-separated). */
+function verifyingSecrets(env: Record<string, unknown>): string[] {
+  const previous = env["LUNORA_AUTH_PREVIOUS_SECRETS"];
+  const list = typeof previous === "string" ? previous.split(",").map((x) => x.trim()).filter((x) => x.length >= 16) : [];
+  return [secretOf(env), ...list];
+}
+
+/**
+ * Signs a guest token: payload `{ v: 2, kid, aud, uid, sub, iat, exp }`. `aud` names the deployment
+ * (`LUNORA_AUTH_AUDIENCE`, else the Worker's host): a token of a preview never signs in to production.
+ */
+export async function signGuestToken(
+  env: Record<string, unknown>,
+  identity: Identity,
+  audience: string,
+  ttlMs = GUEST_TOKEN_TTL_MS,
+): Promise<string> {
   const now = Date.now();
-  const claims = { v: 1, uid: identity.userId, sub: identity.subject, iat: now, exp: now + ttlMs };
+  const secret = secretOf(env);
+  const claims = { v: 2, kid: await keyId(secret), aud: audience, uid: identity.userId, sub: identity.subject, iat: now, exp: now + ttlMs };
   const payload = b64url(encoder.encode(JSON.stringify(claims)));
-  const key = await hmacKey(secretOf(env));
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(payload)));
   return `${payload}.${b64url(sig)}`;
 }
 
-/** Verifies a guest token; null when forged, tampered or malformed. */
-export async function verifyGuestToken(env: Record<string, unknown>, token: string): Promise<Identity | null> {
+/** Verifies a guest token for `audience`; null when forged, tampered, malformed, expired or for another deployment. */
+export async function verifyGuestToken(env: Record<string, unknown>, token: string, audience: string): Promise<Identity | null> {
   const parts = token.split(".");
   if (parts.length !== 2 || !parts[0] || !parts[1]) return null;
   let sig: Uint8Array;
+  let payload: { v?: unknown; kid?: unknown; aud?: unknown; uid?: unknown; sub?: unknown; exp?: unknown };
   try {
     sig = fromB64url(parts[1]);
+    payload = JSON.parse(new TextDecoder().decode(fromB64url(parts[0]))) as typeof payload;
   } catch {
     return null;
   }
-  const key = await hmacKey(secretOf(env));
-  const ok = await crypto.subtle.verify("HMAC", key, sig, encoder.encode(parts[0]));
+  if (payload === null || typeof payload !== "object" || payload.v !== 2 || typeof payload.kid !== "string") return null;
+  let secret: string | null = null;
+  for (const candidate of verifyingSecrets(env)) {
+    if ((await keyId(candidate)) === payload.kid) {
+      secret = candidate;
+      break;
+    }
+  }
+  if (secret === null) return null;
+  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), sig, encoder.encode(parts[0]));
   if (!ok) return null;
-  try {
-    const payload = JSON.parse(new TextDecoder().decode(fromB64url(parts[0]))) as { v?: number; uid?: unknown; sub?: unknown; exp?: unknown };
-    if (payload.v !== 1 || typeof payload.uid !== "string" || typeof payload.sub !== "string") return null;
-    if (typeof payload.exp !== "number" || !(payload.exp > Date.now())) return null;
-    return { userId: payload.uid, subject: payload.sub, expiresAt: payload.exp };
-  } catch {
-    return null;
-  }
+  if (payload.aud !== audience || typeof payload.uid !== "string" || typeof payload.sub !== "string") return null;
+  if (!payload.sub.startsWith("guest:")) return null;
+  if (typeof payload.exp !== "number" || !(payload.exp > Date.now())) return null;
+  return { userId: payload.uid, subject: payload.sub, expiresAt: payload.exp };
+}
+
+/** The audience guest tokens are signed for and checked against. */
+export function authAudience(env: Record<string, unknown>, request: Request): string {
+  const configured = env["LUNORA_AUTH_AUDIENCE"];
+  return typeof configured === "string" && configured.length > 0 ? configured : new URL(request.url).host;
 }
 
 function requireDb(env: Record<string, unknown>): D1Database {
@@ -106,7 +145,11 @@ function requireDb(env: Record<string, unknown>): D1Database {
 }
 
 /** Creates a guest user row and returns its signed token. */
-export async function createGuest(env: Record<string, unknown>, ttlMs = GUEST_TOKEN_TTL_MS): Promise<{ token: string; userId: string }> {
+export async function createGuest(
+  env: Record<string, unknown>,
+  audience: string,
+  ttlMs = GUEST_TOKEN_TTL_MS,
+): Promise<{ token: string; userId: string }> {
   const db = requireDb(env);
   const userId = newId("users");
   const subject = `guest:${userId.slice("users:".length)}`;
@@ -116,7 +159,7 @@ export async function createGuest(env: Record<string, unknown>, ttlMs = GUEST_TO
     db.prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject") VALUES (?, ?, ?)`).bind(userId, Date.now(), subject),
     bumpStmt(db, "users"),
   ]);
-  return { token: await signGuestToken(env, { userId, subject }, ttlMs), userId };
+  return { token: await signGuestToken(env, { userId, subject }, audience, ttlMs), userId };
 }
 
 /** Verified subjects seen by this isolate and their `users` ids (bounded: oldest dropped first). */
@@ -160,12 +203,13 @@ export async function authenticate(
   env: Record<string, unknown>,
   token: string | null,
   verifier: TokenVerifier | undefined,
-  usersWritten?: () => Promise<void>,
-  guestAuth = true,
+  usersWritten: (() => Promise<void>) | undefined,
+  guestAuth: boolean,
+  audience: string,
 ): Promise<Identity | null> {
   if (!token) return null;
   // With guest auth off, a guest token is not an identity, however well it is signed.
-  const guest = guestAuth && token.split(".").length === 2 ? await verifyGuestToken(env, token) : null;
+  const guest = guestAuth && token.split(".").length === 2 ? await verifyGuestToken(env, token, audience) : null;
   if (guest) return guest;
   if (verifier) {
     const verified = await verifier(token, env);

@@ -3,7 +3,7 @@
 
 import type { DurableObject } from "cloudflare:workers";
 import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type JsonValue } from "@lunora/client";
-import { authenticate, createGuest, type Identity, type TokenVerifier } from "./auth.js";
+import { authAudience, authenticate, createGuest, type Identity, type TokenVerifier } from "./auth.js";
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { createShardClass } from "./object.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
@@ -188,12 +188,12 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
         if (url.pathname === "/api/auth/guest" && request.method === "POST") {
           if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
           await limitGuests(env, request);
-          const guest = await createGuest(env, options.guestTokenTtlMs);
+          const guest = await createGuest(env, authAudience(env, request), options.guestTokenTtlMs);
           await usersWritten(env)();
           return json(guest, 200, cors);
         }
         if (url.pathname === "/api/call" && request.method === "POST") {
-          const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env), options.guestAuth !== false);
+          const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request));
           const body = await readCallBody(request);
           if (typeof body.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
           const value = await dispatch(env, body.path, body.args, identity, false, body.mutationId);
@@ -219,7 +219,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           }
           const token = tokenFromProtocols(request.headers.get("sec-websocket-protocol"));
           if (token === undefined) throw new LunoraRuntimeError("unauthenticated", "malformed auth subprotocol", 401);
-          const identity = await authenticate(env, token, options.verifyToken, usersWritten(env), options.guestAuth !== false);
+          const identity = await authenticate(env, token, options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request));
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
           headers.set("x-lunora-user", identity?.userId ?? "");

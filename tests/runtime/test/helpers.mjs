@@ -11,14 +11,14 @@ export { authProtocol } from "../.build/client.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SECRET = "test-secret-0123456789abcdef";
 
-export async function startApp({ entry = "worker" } = {}) {
+export async function startApp({ entry = "worker", bindings = {} } = {}) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(root, `.build/${entry}.mjs`),
     compatibilityDate: "2026-04-01",
     durableObjects: { LUNORA_SHARD: { className: "LunoraShard", useSQLite: true } },
     d1Databases: ["DB"],
-    bindings: { LUNORA_AUTH_SECRET: SECRET },
+    bindings: { LUNORA_AUTH_SECRET: SECRET, ...bindings },
     host: "127.0.0.1",
     port: 0,
     cf: false,

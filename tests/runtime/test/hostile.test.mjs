@@ -268,7 +268,11 @@ test("forged, expired and malformed tokens: 401 over HTTP and WebSocket, nothing
     sign({ ...claims, exp: Date.now() - 1000 }), // expired
     sign({ v: 1, uid: claims.uid, sub: claims.sub, iat: claims.iat }), // no expiry
     sign({ ...claims, exp: "9999999999999" }), // expiry of the wrong type
-    sign({ ...claims, v: 2 }),
+    sign({ ...claims, v: 3 }),
+    sign({ ...claims, aud: "preview.example.dev" }), // another deployment's audience
+    sign({ ...claims, aud: undefined }), // no audience
+    sign({ ...claims, kid: "AAAAAAAAAAAAAAAA" }), // an unknown key id
+    sign({ ...claims, sub: "ext|someone" }), // a guest token for a non-guest subject
     sign("just a string"),
     `${payload}.${createHmac("sha256", "another-secret-0123456789").update(payload).digest("base64url")}`, // other key
     `${Buffer.from(JSON.stringify({ ...claims, uid: "users:aaaaaaaaaaaaaaaaaaaa" })).toString("base64url")}.${token.split(".")[1]}`,

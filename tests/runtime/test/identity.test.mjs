@@ -14,9 +14,9 @@ after(async () => {
   await app?.dispose();
 });
 
-/** A guest token for `userId` signed with the test secret, expiring at `exp`. */
-function guestToken(userId, exp) {
-  const claims = { v: 1, uid: userId, sub: `guest:${userId.slice(6)}`, iat: Date.now(), exp };
+/** A guest token with the claims of a real one, but expiring at `exp`, signed with the test secret. */
+function guestToken(real, exp) {
+  const claims = { ...JSON.parse(Buffer.from(real.split(".")[0], "base64url").toString()), exp };
   const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
   return `${payload}.${createHmac("sha256", SECRET).update(payload).digest("base64url")}`;
 }
@@ -24,7 +24,7 @@ function guestToken(userId, exp) {
 test("a socket whose identity expired is closed (code 4001) instead of getting the next update", async () => {
   const writer = await app.guest();
   const ch = (await app.call("channels:create", { name: "expiring" }, writer.token)).body.value;
-  const short = guestToken(writer.userId, Date.now() + 1500);
+  const short = guestToken(writer.token, Date.now() + 1500);
   const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=${encodeURIComponent(`channelId:${ch}`)}`, ["lunora", authProtocol(short)]);
   const frames = [];
   let closed = null;
@@ -58,4 +58,28 @@ test("signOut closes the sockets, drops cached results and resubscribes as the n
   await until(() => values.length >= 2, 5000, "a result for the new identity");
   assert.match(values.at(-1), /^users:/);
   assert.notEqual(values.at(-1), first, "the live query now runs as the new guest");
+});
+
+test("a rotated secret keeps its tokens valid while listed as previous; tokens are bound to their audience", async () => {
+  const OLD = SECRET;
+  const NEW = "rotated-secret-abcdefghijklmnop";
+  const aud = { LUNORA_AUTH_AUDIENCE: "lunora-test" };
+  const before = await startApp({ bindings: aud });
+  const rotated = await startApp({ bindings: { ...aud, LUNORA_AUTH_SECRET: NEW, LUNORA_AUTH_PREVIOUS_SECRETS: OLD } });
+  const dropped = await startApp({ bindings: { ...aud, LUNORA_AUTH_SECRET: NEW } });
+  const otherAudience = await startApp({ bindings: { LUNORA_AUTH_AUDIENCE: "production" } });
+  try {
+    const old = await before.guest();
+    const me = async (target, token) => (await target.call("users:me", {}, token)).status;
+    assert.equal(await me(before, old.token), 200);
+    assert.equal(await me(rotated, old.token), 200, "signed with the previous secret: still valid");
+    assert.equal(await me(dropped, old.token), 401, "its secret is no longer listed: refused");
+    assert.equal(await me(otherAudience, old.token), 401, "another deployment's token: refused");
+    const fresh = await rotated.guest();
+    const kid = (t) => JSON.parse(Buffer.from(t.split(".")[0], "base64url").toString()).kid;
+    assert.notEqual(kid(fresh.token), kid(old.token), "new tokens are signed with the new secret");
+    assert.equal(await me(dropped, fresh.token), 200);
+  } finally {
+    for (const app of [before, rotated, dropped, otherAudience]) await app.dispose();
+  }
 });
