@@ -21,10 +21,10 @@ export interface SocketAttachment {
 /** Close code of a socket whose identity expired: the client signs in again and resubscribes. */
 export const CLOSE_IDENTITY_EXPIRED = 4001;
 
-/** Closes the socket when its identity has expired; true when it did. */
-export function closeIfExpired(ws: WebSocket): boolean {
-  const att = ws.deserializeAttachment() as SocketAttachment | null;
-  if (!att?.exp || Date.now() < att.exp) return false;
+/** Closes the socket when its identity has expired (`exp`: its expiry, else read from the socket); true when it did. */
+export function closeIfExpired(ws: WebSocket, exp?: number | null): boolean {
+  const expiry = exp === undefined ? ((ws.deserializeAttachment() as SocketAttachment | null)?.exp ?? null) : exp;
+  if (!expiry || Date.now() < expiry) return false;
   try {
     ws.close(CLOSE_IDENTITY_EXPIRED, "identity expired");
   } catch {
@@ -50,6 +50,8 @@ export class LiveQueries {
   private readonly groups = new Map<string, Group>();
   /** Per socket, its subscription ids and their groups (leave() touches only those). */
   private readonly bySocket = new Map<string, Map<string, Group>>();
+  /** Each socket's identity expiry (read from its attachment once, not on every send). */
+  private readonly expiries = new Map<string, number | null>();
   private readonly sockets = new Map<string, WebSocket>();
   private loaded = false;
 
@@ -138,6 +140,7 @@ export class LiveQueries {
     if (subs && subs.size === 0) this.bySocket.delete(sock);
     if (id === null) {
       this.sockets.delete(sock);
+      this.expiries.delete(sock);
       this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
     } else this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ? AND id = ?`, sock, id);
   }
@@ -146,7 +149,12 @@ export class LiveQueries {
     const ws = this.socket(sock);
     if (!ws) return;
     // Nothing more for an identity past its expiry (webSocketClose then removes its subscriptions).
-    if (closeIfExpired(ws)) return;
+    let exp = this.expiries.get(sock);
+    if (exp === undefined) {
+      exp = (ws.deserializeAttachment() as SocketAttachment | null)?.exp ?? null;
+      this.expiries.set(sock, exp);
+    }
+    if (closeIfExpired(ws, exp)) return;
     try {
       ws.send(typeof message === "string" ? message : JSON.stringify(message));
     } catch {
