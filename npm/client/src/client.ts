@@ -3,7 +3,7 @@
 
 import { decodeValue, encodeValue, type JsonValue } from "./codec.js";
 import { applyDelta } from "./delta.js";
-import { authProtocol, WS_PROTOCOL, type CallReply, type CallRequest, type ClientMessage, type ServerMessage } from "./protocol.js";
+import { authProtocol, WS_PROTOCOL, type CallReply, type CallRequest, type ClientMessage, type Commit, type ServerMessage } from "./protocol.js";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -98,6 +98,8 @@ interface Connection {
   subs: Map<string, Subscription>;
   attempts: number;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Pending `sync`s by id (resolved by `synced`, or when the socket closes). */
+  syncs: Map<string, () => void>;
 }
 
 export class LunoraClient {
@@ -113,6 +115,7 @@ export class LunoraClient {
   /** Mutation ids are `<clientId>:<seq>`: the server applies each once (docs/ARCHITECTURE.md). */
   private readonly clientId = randomClientId();
   private mutationSeq = 0;
+  private nextSync = 1;
   /** Mutations are sent one at a time, in the order issued: they commit in that order. */
   private mutationQueue: Promise<unknown> = Promise.resolve();
 
@@ -193,6 +196,10 @@ export class LunoraClient {
   }
 
   private async post(endpoint: string, body: CallRequest): Promise<JsonValue> {
+    return (await this.postReply(endpoint, body)).value;
+  }
+
+  private async postReply(endpoint: string, body: CallRequest): Promise<{ value: JsonValue; commit?: Commit | undefined }> {
     const token = await this.getToken();
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (token) headers["authorization"] = `Bearer ${token}`;
@@ -206,7 +213,7 @@ export class LunoraClient {
       if (reply.error.code === "unauthenticated" && (this.options.auth ?? "guest") === "guest") this.signOut();
       throw new LunoraError(reply.error.code, reply.error.message);
     }
-    return reply.value;
+    return { value: reply.value, commit: reply.commit };
   }
 
   /** Runs a query or action once over HTTP; a mutation goes through `mutation`. */
@@ -238,15 +245,43 @@ export class LunoraClient {
   private async sendMutation(request: CallRequest): Promise<JsonValue> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new LunoraError("closed", "the client was closed before the mutation was confirmed");
+      let reply: { value: JsonValue; commit?: Commit | undefined };
       try {
-        return await this.post("/api/call", request);
+        reply = await this.postReply("/api/call", request);
       } catch (error) {
         if (error instanceof LunoraError && !RETRYABLE_CODES.has(error.code)) throw error;
         const min = this.options.minBackoffMs ?? 100;
         const max = this.options.maxBackoffMs ?? 10_000;
         await new Promise((r) => setTimeout(r, Math.min(max, min * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2)));
+        continue;
       }
+      if (reply.commit) await this.synced(reply.commit);
+      return reply.value;
     }
+  }
+
+  /**
+   * Waits until this client's live queries on the object a mutation ran in reflect it: a `sync`
+   * on that socket is answered after every update due so far (the object re-runs its live queries
+   * after the reply). Code after `await mutation(...)` then never sees the old results there.
+   * Resolves at once without subscriptions there, and when the socket closes (it resubscribes).
+   */
+  private synced(commit: Commit): Promise<void> {
+    const conn = this.connections.get(commit.object);
+    const ws = conn?.ws;
+    if (!conn || !ws || ws.readyState !== 1 || conn.subs.size === 0) return Promise.resolve();
+    const id = `sync:${this.nextSync++}`;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        conn.syncs.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, 10_000);
+      conn.syncs.set(id, done);
+      const message: ClientMessage = { t: "sync", id };
+      ws.send(JSON.stringify(message));
+    });
   }
 
   action<R extends FunctionRef<"action">>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
@@ -348,7 +383,7 @@ export class LunoraClient {
   private connection(object: string): Connection {
     let conn = this.connections.get(object);
     if (!conn) {
-      conn = { object, ws: null, subs: new Map(), attempts: 0, timer: null };
+      conn = { object, ws: null, subs: new Map(), attempts: 0, timer: null, syncs: new Map() };
       this.connections.set(object, conn);
       void this.open(conn);
     }
@@ -378,6 +413,7 @@ export class LunoraClient {
     ws.onmessage = (event) => this.onMessage(conn, String(event.data));
     ws.onerror = () => {};
     ws.onclose = (event: { code?: number }) => {
+      for (const done of [...conn.syncs.values()]) done();
       if (conn.ws !== ws) return;
       conn.ws = null;
       if (event?.code === CLOSE_IDENTITY_EXPIRED) {
@@ -414,6 +450,10 @@ export class LunoraClient {
   private onMessage(conn: Connection, data: string): void {
     const msg = JSON.parse(data) as ServerMessage;
     if (msg.id === null) return; // about a message the server could not read
+    if (msg.t === "synced") {
+      conn.syncs.get(msg.id)?.();
+      return;
+    }
     const sub = conn.subs.get(msg.id);
     if (!sub) return;
     if (msg.t === "error") {

@@ -1,6 +1,6 @@
 export { canonicalJson, decodeValue, encodeValue, type JsonValue } from "./codec.js";
 export { applyDelta, computeDelta, type Delta } from "./delta.js";
-export type { CallReply, CallRequest, ClientMessage, ServerMessage, WireError } from "./protocol.js";
+export type { CallReply, CallRequest, ClientMessage, Commit, ServerMessage, WireError } from "./protocol.js";
 export { authProtocol, tokenFromProtocols, WS_PROTOCOL } from "./protocol.js";
 export {
   LunoraClient,

@@ -17,11 +17,24 @@ export interface CallRequest {
   mutationId?: string;
 }
 
-/** Reply of `POST /api/call` and `POST /api/resolve`. */
-export type CallReply = { ok: true; value: JsonValue } | { ok: false; error: WireError };
+/**
+ * Reply of `POST /api/call` and `POST /api/resolve`. A mutation's reply names the object it ran in
+ * and that object's version after it (`commit`): the client's live queries on that object reflect
+ * it once the object has answered a `sync` sent after the reply.
+ */
+export type CallReply = { ok: true; value: JsonValue; commit?: Commit } | { ok: false; error: WireError };
+
+export interface Commit {
+  object: string;
+  version: number;
+}
 
 /** WebSocket messages the client sends. */
-export type ClientMessage = { t: "sub"; id: string; path: string; args: JsonValue } | { t: "unsub"; id: string };
+export type ClientMessage =
+  | { t: "sub"; id: string; path: string; args: JsonValue }
+  | { t: "unsub"; id: string }
+  /** Answered with `synced` once every update due to this socket's subscriptions has been sent. */
+  | { t: "sync"; id: string };
 
 /**
  * WebSocket messages the server sends. An error about a message that could not be read (too
@@ -30,7 +43,8 @@ export type ClientMessage = { t: "sub"; id: string; path: string; args: JsonValu
 export type ServerMessage =
   | { t: "result"; id: string; version: number; value: JsonValue }
   | { t: "delta"; id: string; from: number; version: number; delta: Delta }
-  | { t: "error"; id: string | null; error: WireError };
+  | { t: "error"; id: string | null; error: WireError }
+  | { t: "synced"; id: string; version: number };
 
 /**
  * WebSocket subprotocols: `lunora` (the server answers with it) and, when signed in,

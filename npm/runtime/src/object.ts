@@ -4,7 +4,7 @@
 // other objects are told about global writes (root keeps the watchers).
 
 import { DurableObject } from "cloudflare:workers";
-import { decodeValue, encodeValue, WS_PROTOCOL, type JsonValue } from "@lunora/client";
+import { decodeValue, encodeValue, WS_PROTOCOL, type CallReply, type JsonValue } from "@lunora/client";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js";
@@ -435,7 +435,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       }
       if (this.fault("abort-after-commit")) this.restartNow();
       if (db.writtenTables.size > 0) {
-        await this.live.afterCommit(db.writtenTables).catch((error) => console.error(`lunora: live queries: ${String(error)}`));
+        this.scheduleLive(db.writtenTables);
         if (db.globalWrites().length > 0) this.kickOutbox();
       }
       return value;
@@ -499,9 +499,32 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       this.intentsResolved = true;
       if (applied) {
         this.version = Number(this.meta("version") ?? 0);
-        await this.live.afterCommit(new Set(Object.keys(wiring.tables))).catch(() => {});
+        this.scheduleLive(new Set(Object.keys(wiring.tables)));
         this.kickOutbox();
       }
+    }
+
+    /** Tables written by commits whose live queries have not re-run yet. */
+    private pendingLive = new Set<string>();
+    private liveScheduled = false;
+
+    /**
+     * Queues the re-run of the live queries that read these tables, after what is already in the
+     * serial queue: commits that land meanwhile are coalesced into one re-run per group.
+     */
+    private scheduleLive(tables: Iterable<string>): void {
+      for (const t of tables) this.pendingLive.add(t);
+      if (this.liveScheduled) return;
+      this.liveScheduled = true;
+      void this.serial(() => this.flushLive());
+    }
+
+    private async flushLive(): Promise<void> {
+      this.liveScheduled = false;
+      if (this.pendingLive.size === 0) return;
+      const tables = this.pendingLive;
+      this.pendingLive = new Set();
+      await this.live.afterCommit(tables).catch((error) => console.error(`lunora: live queries: ${String(error)}`));
     }
 
     private d1Binding(): D1Database {
@@ -520,15 +543,13 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
             const fn = publicFunction(wiring, body.path, body.internal);
             const args = validatedArgs(fn, body.path, body.args);
             this.checkRoute(fn, args);
-            const value =
-              fn.kind === "query"
-                ? (await this.runQuery(fn, args, body.uid)).value
-                : fn.kind === "mutation"
-                  ? await this.runMutation(fn, args, body.uid, body.mutationId)
-                  : (() => {
-                      throw new LunoraRuntimeError("misconfigured", "actions run in the Worker", 500);
-                    })();
-            return json({ ok: true, value });
+            if (fn.kind === "action") throw new LunoraRuntimeError("misconfigured", "actions run in the Worker", 500);
+            if (fn.kind === "query") return json({ ok: true, value: (await this.runQuery(fn, args, body.uid)).value });
+            const value = await this.runMutation(fn, args, body.uid, body.mutationId);
+            // The reply does not wait for the live queries (they re-run next in the queue): the
+            // client waits for them with a `sync` on its socket when it has subscriptions here.
+            const reply: CallReply = { ok: true, value, commit: { object: name, version: this.version } };
+            return json(reply);
           });
         }
         if (url.pathname === "/invalidate") {
@@ -548,7 +569,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               }
               if (name === ROOT) this.queueNotifications(tables, from);
             });
-            if (affected) await this.live.afterCommit(new Set(tables));
+            if (affected) this.scheduleLive(new Set(tables));
             // Still interested? (A shard answers root's fan-out; root drops watchers that are not.)
             const still = this.live.reads(tables);
             if (!still) for (const t of tables) this.watched.delete(t);
@@ -700,6 +721,11 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       await this.serial(async () => {
         this.live.ensureLoaded();
         if (msg.t === "unsub") this.live.leave(att.sock, id);
+        else if (msg.t === "sync") {
+          // Every update due so far has been sent on this socket once the pending re-runs ran.
+          await this.flushLive();
+          this.live.send(att.sock, { t: "synced", id, version: this.version });
+        }
         else if (msg.t === "sub") await this.live.subscribe(att, id, msg.path, msg.args);
         else this.live.send(att.sock, { t: "error", id, error: { code: "bad_request", message: `unknown message type ${String(msg.t)}` } });
       });

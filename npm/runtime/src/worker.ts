@@ -2,7 +2,7 @@
 // class (object.ts). The wire protocol is documented in docs/ARCHITECTURE.md ("Wire protocol").
 
 import type { DurableObject } from "cloudflare:workers";
-import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type JsonValue } from "@lunora/client";
+import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type Commit, type JsonValue } from "@lunora/client";
 import { authAudience, authenticate, createGuest, type Identity, type TokenVerifier } from "./auth.js";
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { createShardClass } from "./object.js";
@@ -133,11 +133,11 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     identity: Identity | null,
     internal: boolean,
     mutationId?: unknown,
-  ): Promise<JsonValue> {
+  ): Promise<{ value: JsonValue; commit?: Commit }> {
     const fn = publicFunction(wiring, path, internal);
     const args = validatedArgs(fn, path, rawArgs);
     const name = objectName(fn.route, args);
-    if (name === null) return runAction(env, fn, args, identity);
+    if (name === null) return { value: await runAction(env, fn, args, identity) };
     const body = JSON.stringify({ path, args: rawArgs ?? {}, uid: identity?.userId ?? null, internal, mutationId: fn.kind === "mutation" ? mutationId : undefined });
     const resend = fn.kind === "query" || (fn.kind === "mutation" && typeof mutationId === "string");
     let res: Response | null = null;
@@ -157,16 +157,17 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     }
     const reply = (await res.json()) as CallReply;
     if (!reply.ok) throw new LunoraRuntimeError(reply.error.code, reply.error.message, res.status);
-    return reply.value;
+    return reply.commit ? { value: reply.value, commit: reply.commit } : { value: reply.value };
   }
 
   async function runAction(env: Env, fn: WiringFunction, args: Record<string, unknown>, identity: Identity | null): Promise<JsonValue> {
     if (fn.kind !== "action") throw new LunoraRuntimeError("misconfigured", "only actions run in the Worker", 500);
     const ctx = {
       auth: { userId: identity?.userId ?? null },
-      runQuery: async (ref: { path: string }, a?: unknown) => decodeValue(await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)),
-      runMutation: async (ref: { path: string }, a?: unknown) => decodeValue(await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)),
-      runAction: async (ref: { path: string }, a?: unknown) => decodeValue(await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)),
+      runQuery: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
+      runMutation: async (ref: { path: string }, a?: unknown) =>
+        decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
+      runAction: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
     };
     return encodeValue(await fn.fn.handler({ ctx, args }));
   }
@@ -196,8 +197,8 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request));
           const body = await readCallBody(request);
           if (typeof body.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
-          const value = await dispatch(env, body.path, body.args, identity, false, body.mutationId);
-          return json({ ok: true, value }, 200, cors);
+          const reply: CallReply = { ok: true, ...(await dispatch(env, body.path, body.args, identity, false, body.mutationId)) };
+          return json(reply, 200, cors);
         }
         if (url.pathname === "/api/resolve" && request.method === "POST") {
           const body = await readCallBody(request);

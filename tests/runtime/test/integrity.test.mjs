@@ -183,3 +183,22 @@ test("a signed-in client's socket carries its token in the subprotocol header, n
   assert.equal(opened[0].protocols[0], "lunora");
   assert.match(opened[0].protocols[1], /^lunora\.auth\.[A-Za-z0-9_-]+$/);
 });
+
+test("after `await mutation(...)`, the client's live queries on that object already show it", async () => {
+  const client = app.client();
+  const ch = channel("promise");
+  const list = ref("messages:list");
+  let updates = 0;
+  client.subscribe(list, { channelId: ch, limit: 100 }, () => updates++);
+  await until(() => client.current(list, { channelId: ch, limit: 100 }) !== undefined, 5000, "the first result");
+  for (let i = 0; i < 20; i++) {
+    const text = `promised ${i}`;
+    await client.mutation(ref("messages:send", "mutation"), { channelId: ch, text });
+    const now = client.current(list, { channelId: ch, limit: 100 });
+    assert.ok(
+      now.some((m) => m.text === text),
+      `right after the mutation resolved, the live query shows "${text}"`,
+    );
+  }
+  assert.ok(updates >= 20);
+});
