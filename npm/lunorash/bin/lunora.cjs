@@ -6,31 +6,66 @@
 "use strict";
 
 const { spawn } = require("node:child_process");
-const { accessSync, chmodSync, constants, existsSync, readFileSync } = require("node:fs");
+const { accessSync, chmodSync, closeSync, constants, existsSync, openSync, readSync } = require("node:fs");
 const path = require("node:path");
 
-/** Package name per `${process.platform}-${process.arch}[-libc]`. */
+/** Package name per `${process.platform}-${process.arch}[-libc]`; npm/release.sh fills them all. */
 const PLATFORMS = {
   "darwin-arm64": "@lunora/cli-darwin-arm64",
   "darwin-x64": "@lunora/cli-darwin-x64",
   "linux-arm64-gnu": "@lunora/cli-linux-arm64-gnu",
+  "linux-arm64-musl": "@lunora/cli-linux-arm64-musl",
   "linux-x64-gnu": "@lunora/cli-linux-x64-gnu",
   "linux-x64-musl": "@lunora/cli-linux-x64-musl",
-  "win32-x64-msvc": "@lunora/cli-win32-x64-msvc",
+  "win32-arm64": "@lunora/cli-win32-arm64",
+  "win32-x64": "@lunora/cli-win32-x64",
 };
 
+/**
+ * "gnu" or "musl" on Linux, without running `ldd`: a glibc Node reports its glibc
+ * version in the process report, a musl Node does not. Without a report, the ELF
+ * interpreter of the running Node decides (`/lib/ld-musl-*` is musl).
+ */
 function libc() {
   if (process.platform !== "linux") return null;
-  // glibc reports its version in the process report; musl does not.
   const report = typeof process.report?.getReport === "function" ? process.report.getReport() : null;
   const header = report && typeof report === "object" ? report.header : undefined;
-  if (header && header.glibcVersionRuntime) return "gnu";
+  if (header) return header.glibcVersionRuntime ? "gnu" : "musl";
+  const interpreter = elfInterpreter(process.execPath);
+  return interpreter && interpreter.includes("musl") ? "musl" : "gnu";
+}
+
+/** The PT_INTERP path of an ELF file, or null (not ELF, static, unreadable). */
+function elfInterpreter(file) {
+  // The program headers and the interpreter path sit in the first page.
+  const data = Buffer.alloc(4096);
   try {
-    if (readFileSync("/usr/bin/ldd", "utf8").includes("musl")) return "musl";
+    const fd = openSync(file, "r");
+    try {
+      readSync(fd, data, 0, data.length, 0);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    // no ldd: fall through
+    return null;
   }
-  return existsSync("/etc/alpine-release") ? "musl" : "gnu";
+  if (data.length < 64 || data.readUInt32BE(0) !== 0x7f454c46) return null;
+  const is64 = data[4] === 2;
+  const le = data[5] === 1;
+  const u16 = (o) => (le ? data.readUInt16LE(o) : data.readUInt16BE(o));
+  const u32 = (o) => (le ? data.readUInt32LE(o) : data.readUInt32BE(o));
+  const word = (o) => (is64 ? Number(le ? data.readBigUInt64LE(o) : data.readBigUInt64BE(o)) : u32(o));
+  const phoff = word(is64 ? 0x20 : 0x1c);
+  const phentsize = u16(is64 ? 0x36 : 0x2a);
+  const phnum = u16(is64 ? 0x38 : 0x2c);
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    if (ph + phentsize > data.length || u32(ph) !== 3) continue; // PT_INTERP
+    const offset = word(is64 ? ph + 8 : ph + 4);
+    const size = word(is64 ? ph + 32 : ph + 16);
+    return data.subarray(offset, offset + size).toString("latin1").replace(/\0+$/, "");
+  }
+  return null;
 }
 
 /** Whether the platform package `pkg` is installed (resolvable from here). */
@@ -53,7 +88,6 @@ function platformKey() {
     if (gnu !== musl) return `${platform}-${arch}-${gnu ? "gnu" : "musl"}`;
     return `${platform}-${arch}-${libc()}`;
   }
-  if (platform === "win32") return `${platform}-${arch}-msvc`;
   return `${platform}-${arch}`;
 }
 
