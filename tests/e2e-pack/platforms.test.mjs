@@ -19,30 +19,25 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const lunorash = JSON.parse(readFileSync(join(repo, "npm/lunorash/package.json"), "utf8"));
 const packages = Object.keys(lunorash.optionalDependencies).sort();
 
-const KEYS = [
-  "darwin-arm64",
-  "darwin-x64",
-  "linux-arm64-gnu",
-  "linux-arm64-musl",
-  "linux-x64-gnu",
-  "linux-x64-musl",
-  "win32-arm64",
-  "win32-x64",
-];
+const KEYS = ["darwin-arm64", "darwin-x64", "linux-arm64-gnu", "linux-arm64-musl", "linux-x64-gnu", "linux-x64-musl", "win32-x64"];
+// Platforms whose binary is another platform's package: Windows 11 on arm64 emulates x64.
+const EMULATED = { "win32-arm64": "win32-x64" };
 
 test("lunorash lists exactly the platforms the shim knows, each a package in npm/", () => {
   assert.deepEqual(packages, KEYS.map((k) => `@lunora/cli-${k}`));
   for (const key of KEYS) {
     const manifest = JSON.parse(readFileSync(join(repo, "npm", `cli-${key}`, "package.json"), "utf8"));
     const [os, cpu, libc] = key.split("-");
+    const alsoFor = Object.keys(EMULATED).filter((k) => EMULATED[k] === key).map((k) => k.split("-")[1]);
     assert.equal(manifest.name, `@lunora/cli-${key}`);
     assert.deepEqual(manifest.os, [os]);
-    assert.deepEqual(manifest.cpu, [cpu]);
+    assert.deepEqual(manifest.cpu, [cpu, ...alsoFor]);
     assert.deepEqual(manifest.libc, libc ? [{ gnu: "glibc", musl: "musl" }[libc]] : undefined);
     assert.deepEqual(manifest.files, [os === "win32" ? "bin/lunora.exe" : "bin/lunora"]);
   }
   const shim = readFileSync(shimSource, "utf8");
   for (const key of KEYS) assert.match(shim, new RegExp(`"${key}": "@lunora/cli-${key}"`));
+  for (const [key, to] of Object.entries(EMULATED)) assert.match(shim, new RegExp(`"${key}": "@lunora/cli-${to}"`));
 });
 
 // A minimal ELF64 file whose only program header is PT_INTERP `interp`: what the shim
@@ -116,8 +111,8 @@ const CASES = [
   ["linux", "arm64", { report: "musl" }, "linux-arm64-musl", "lunora"],
   ["linux", "x64", { report: "glibc" }, "linux-x64-gnu", "lunora"],
   ["linux", "x64", { report: "musl" }, "linux-x64-musl", "lunora"],
-  ["win32", "arm64", {}, "win32-arm64", "lunora.exe"],
   ["win32", "x64", {}, "win32-x64", "lunora.exe"],
+  ["win32", "arm64", {}, "win32-x64", "lunora.exe"],
 ];
 
 for (const [platform, arch, libc, key, exe] of CASES) {
@@ -152,12 +147,12 @@ test("with only the gnu package of the pair installed, the package manager's lib
 });
 
 for (const [platform, arch, libc, key] of CASES) {
-  test(`${key} with its package missing names @lunora/cli-${key} and LUNORA_BINARY`, () => {
-    const others = KEYS.filter((k) => k !== key && !(k.startsWith(`${platform}-${arch}-`)));
-    const shim = app(`missing-${key}`, others);
+  test(`${platform}-${arch} with @lunora/cli-${key} missing names @lunora/cli-${key} and LUNORA_BINARY`, () => {
+    const others = KEYS.filter((k) => k !== key && !k.startsWith(`${platform}-${arch}-`));
+    const shim = app(`missing-${platform}-${arch}-${key}`, others);
     const r = runAs(shim, { platform, arch, ...libc });
     assert.equal(r.status, 2, r.stdout);
-    assert.match(r.stderr, new RegExp(`the package @lunora/cli-${key} that holds the binary for this platform \\(${key}\\) is not installed`));
+    assert.match(r.stderr, new RegExp(`the package @lunora/cli-${key} that holds the binary for this platform \\(${platform}-${arch}`));
     assert.match(r.stderr, /LUNORA_BINARY/);
     assert.equal(r.stdout, "");
   });
@@ -168,7 +163,7 @@ for (const [platform, arch] of [["freebsd", "x64"], ["linux", "riscv64"], ["win3
     const r = runAs(everything, { platform, arch, report: "glibc" });
     assert.equal(r.status, 2, r.stdout);
     assert.match(r.stderr, /no prebuilt binary for this platform/);
-    assert.match(r.stderr, new RegExp(`Supported: ${KEYS.join(", ")}\\.`));
+    assert.match(r.stderr, new RegExp(`Supported: ${[...KEYS, ...Object.keys(EMULATED)].sort().join(", ")}\\.`));
     assert.match(r.stderr, /set LUNORA_BINARY to its path/);
   });
 }

@@ -17,7 +17,9 @@ const PLATFORMS = {
   "linux-arm64-musl": "@lunora/cli-linux-arm64-musl",
   "linux-x64-gnu": "@lunora/cli-linux-x64-gnu",
   "linux-x64-musl": "@lunora/cli-linux-x64-musl",
-  "win32-arm64": "@lunora/cli-win32-arm64",
+  // No native arm64 build yet: Windows 11 on arm64 runs the x64 binary through its
+  // emulation (the package lists both CPUs, so package managers install it there).
+  "win32-arm64": "@lunora/cli-win32-x64",
   "win32-x64": "@lunora/cli-win32-x64",
 };
 
