@@ -17,6 +17,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 source scripts/env.sh
+source scripts/setup.sh
+lunora_setup pnpm
 
 serve=1
 if [ "${1:-}" = "--setup-only" ]; then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of the repository. This is the README's test command and what
-# CI (.ci/run) calls after installing the toolchain.
+# CI (.ci/run) runs. It first installs what the machine lacks (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+source scripts/setup.sh
+lunora_setup rust pnpm insta chromium
 
 step() { printf '\n==> %s\n' "$*"; }
 
