@@ -30,3 +30,6 @@ step "npm packages: install, build, type-check and test"
 pnpm install --frozen-lockfile
 pnpm run build
 pnpm run test
+
+step "release build, one cross target: linux-x64-musl built by zig, run natively (npm/release.sh)"
+bash npm/release.sh .scratch/release/ci linux-x64-musl

@@ -6,6 +6,8 @@ use lunora_cli::{Cli, Exit, run};
 
 /// mimalloc: the analyzer allocates and frees many small objects across
 /// threads, where it is much faster than glibc malloc (README, Performance).
+/// Linux only: macOS and Windows builds use the system allocator (crates/cli/Cargo.toml).
+#[cfg(target_os = "linux")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
