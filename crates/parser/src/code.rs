@@ -167,6 +167,14 @@ codes! {
     /// The D1 `database_id` is the template's placeholder (an error for a
     /// real deploy, a warning for `--dry-run`).
     ConfigPlaceholderDatabaseId => "config/placeholder-database-id",
+
+    // ---- Convex compatibility (issue 15) -----------------------------------
+    /// An export of a function module that uses a builder (`query`, `mutation`,
+    /// ...) but is no function definition Lunora can discover: a wrapper call,
+    /// `export let`, `export default`, a builder imported from a package instead
+    /// of `_generated/server`. Example: `export const get = myWrapper(query)`.
+    /// Nothing exported as a function is ever dropped silently.
+    FunctionUndiscoverable => "functions/undiscoverable",
 }
 
 impl std::fmt::Display for Code {
