@@ -10,7 +10,7 @@ use crate::suggest::did_you_mean;
 
 pub const VALIDATORS: &[&str] = &[
     "string", "number", "boolean", "null", "int64", "bytes", "any", "id", "literal", "optional",
-    "array", "object", "record", "union",
+    "array", "object", "record", "union", "float64", "nullable",
 ];
 pub const TABLE_METHODS: &[&str] = &["global", "shardBy", "index"];
 
@@ -139,6 +139,41 @@ pub fn collect_tables(schema: &Val, d: &mut Vec<Diagnostic>) -> Vec<TableDraft> 
         );
         return Vec::new();
     };
+    // Convex's `defineSchema(tables, { schemaValidation?, strictTableNameTypes? })`:
+    // Lunora always validates documents and always types table names strictly.
+    match args.get(1) {
+        None => {}
+        Some(Val {
+            kind: ValKind::Object(opts),
+            ..
+        }) => {
+            for o in opts {
+                match (o.key.as_str(), &o.value.kind) {
+                    ("schemaValidation" | "strictTableNameTypes", ValKind::Bool(_)) => {}
+                    _ => d.push(
+                        err(
+                            Code::NotStatic,
+                            format!("unknown or invalid `defineSchema` option `{}`", o.key),
+                            o.key_at,
+                            "not a schema option",
+                        )
+                        .with_help("the options are `schemaValidation: boolean` and `strictTableNameTypes: boolean`"),
+                    ),
+                }
+            }
+        }
+        Some(v) => d.push(
+            err(
+                Code::NotStatic,
+                "`defineSchema` options must be an object literal",
+                v.at,
+                "expected `{ schemaValidation: true }`",
+            )
+            .with_help(
+                "the options are `schemaValidation: boolean` and `strictTableNameTypes: boolean`",
+            ),
+        ),
+    }
     let mut seen: HashMap<&str, FileSpan> = HashMap::new();
     let mut out = Vec::new();
     for entry in entries {
@@ -188,11 +223,8 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
     let ValKind::Call { args, .. } = &cur.kind else {
         return None;
     };
-    let fields = match args.first() {
-        Some(Val {
-            kind: ValKind::Object(fields),
-            ..
-        }) if args.len() == 1 => fields.clone(),
+    let fields = match args.first().map(|a| object_entries(a)) {
+        Some(Some(fields)) if args.len() == 1 => fields.clone(),
         _ => {
             d.push(
                 err(
@@ -267,6 +299,24 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
     Some(t)
 }
 
+/// The entries of `{...}` or of `v.object({...})` (Convex's `defineTable(v.object(...))`).
+fn object_entries(val: &Val) -> Option<&Vec<Entry>> {
+    match &val.kind {
+        ValKind::Object(fields) => Some(fields),
+        ValKind::Call { callee, args }
+            if args.len() == 1
+                && matches!(&callee.kind, ValKind::Member { object, property, .. }
+                    if property == "object" && object.extern_name() == Some("v")) =>
+        {
+            match &args[0].kind {
+                ValKind::Object(fields) => Some(fields),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 fn bad_method_args(at: FileSpan, msg: &str, help: &str) -> Diagnostic {
     err(Code::InvalidTableMethodArgs, msg, at, "invalid argument").with_help(help)
 }
@@ -295,7 +345,29 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             return None;
         }
     };
-    let (fields, fields_at) = match args.get(1) {
+    // Convex's `.index(name, { fields: [...], staged? })`: the fields, then the options.
+    let mut convex_opts: Option<(&[Entry], FileSpan)> = None;
+    let fields_arg = match args.get(1) {
+        Some(Val {
+            kind: ValKind::Object(opts),
+            at,
+        }) => {
+            convex_opts = Some((opts, *at));
+            match opts.iter().rev().find(|o| o.key == "fields") {
+                Some(o) => Some(&o.value),
+                None => {
+                    d.push(bad_method_args(
+                        *at,
+                        format!("index `{name}` has no `fields`").as_str(),
+                        "write `.index(\"by_field\", { fields: [\"field\"] })`",
+                    ));
+                    return None;
+                }
+            }
+        }
+        other => other,
+    };
+    let (fields, fields_at) = match fields_arg {
         Some(Val {
             kind: ValKind::Array(items),
             at,
@@ -330,6 +402,22 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
         }
     };
     let mut unique = false;
+    if let Some((opts, _)) = convex_opts {
+        for o in opts {
+            match (o.key.as_str(), &o.value.kind) {
+                ("fields", _) => {}
+                // A staged index is backfilled before it is enabled in Convex; Lunora
+                // builds indexes when a table is created or migrated, so it is a plain index.
+                ("staged", ValKind::Bool(_)) => {}
+                ("unique", ValKind::Bool(b)) => unique = *b,
+                _ => d.push(bad_method_args(
+                    o.key_at,
+                    &format!("unknown or invalid index option `{}`", o.key),
+                    "the index options are `fields: [...]`, `staged: boolean` and `unique: boolean`",
+                )),
+            }
+        }
+    }
     match args.get(2) {
         None => {}
         Some(Val {
@@ -504,13 +592,14 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
         }
     };
     let v = match name {
-        "string" | "number" | "boolean" | "null" | "int64" | "bytes" | "any" => {
+        "string" | "number" | "float64" | "boolean" | "null" | "int64" | "bytes" | "any" => {
             if !count(0, d, &format!("write `v.{name}()`")) {
                 return None;
             }
             match name {
                 "string" => Validator::String,
-                "number" => Validator::Number,
+                // Convex's name for a JS number.
+                "number" | "float64" => Validator::Number,
                 "boolean" => Validator::Boolean,
                 "null" => Validator::Null,
                 "int64" => Validator::Int64,
@@ -574,15 +663,16 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 }
             })
         }
-        "optional" | "array" => {
+        "optional" | "array" | "nullable" => {
             if !count(1, d, &format!("write `v.{name}(v.string())`")) {
                 return None;
             }
-            let inner = Box::new(validator(&args[0], tables, d)?);
-            if name == "optional" {
-                Validator::Optional(inner)
-            } else {
-                Validator::Array(inner)
+            let inner = validator(&args[0], tables, d)?;
+            match name {
+                "optional" => Validator::Optional(Box::new(inner)),
+                "array" => Validator::Array(Box::new(inner)),
+                // `v.nullable(x)` is `v.union(x, v.null())`.
+                _ => Validator::Union(vec![inner, Validator::Null]),
             }
         }
         "object" => {

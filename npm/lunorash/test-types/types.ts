@@ -144,3 +144,12 @@ const chainedReturns = query.input({ n: v.number() }).returns(v.number()).query(
 assertType<Equal<HandlerReturnType<typeof chainedReturns>, number>>(true);
 // @ts-expect-error the handler's result does not match `.returns(...)`
 query.returns(v.string()).query(() => 1);
+
+// Convex's schema vocabulary.
+const convexTable = defineTable(v.object({ a: v.float64(), b: v.nullable(v.string()) }))
+  .index("by_a", { fields: ["a"], staged: false })
+  .index("by_b", ["b", "a"]);
+assertType<Equal<NonNullable<typeof convexTable.__document>, { a: number; b: string | null }>>(true);
+// @ts-expect-error not a field
+defineTable(v.object({ a: v.number() })).index("by_x", { fields: ["x"] });
+defineSchema({ t: convexTable }, { schemaValidation: true, strictTableNameTypes: false });

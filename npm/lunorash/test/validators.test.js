@@ -154,3 +154,15 @@ test("returns validators check results in both forms", async () => {
   await assert.rejects(chainedBad.handler({ ctx: {}, args: {} }), /returns/);
   assert.equal(query.query(() => 1).returns, null);
 });
+
+test("Convex's vocabulary: float64, nullable, defineTable(v.object), index config, schema options", () => {
+  assert.equal(v.float64().kind, "number");
+  assert.equal(v.float64().validate(1.5), null);
+  assert.equal(v.nullable(v.string()).validate(null), null);
+  assert.notEqual(v.nullable(v.string()).validate(1), null);
+  const t = defineTable(v.object({ a: v.number() })).index("by_a", { fields: ["a"], staged: true });
+  assert.deepEqual(t.indexes, [{ name: "by_a", fields: ["a"], unique: false }]);
+  assert.equal(t.fields.kind, "object");
+  assert.throws(() => defineTable(v.string()), /object of validators/);
+  assert.equal(defineSchema({ t }, { schemaValidation: false }).tables.t, t);
+});
