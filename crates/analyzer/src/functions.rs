@@ -149,6 +149,33 @@ pub fn discover(
     module: &Module,
     d: &mut Vec<Diagnostic>,
 ) -> Vec<FunctionDraft> {
+    match module.module.as_str() {
+        "crons" => {
+            d.push(
+                Diagnostic::error(
+                    Code::UnsupportedCrons,
+                    "`lunora/crons.ts` defines cron jobs: Lunora has no cron jobs yet",
+                )
+                .with_label(file, Span::EMPTY, "cron jobs are not supported")
+                .with_path(&module.file)
+                .with_help("remove `crons.ts`; a Cloudflare Cron Trigger in `wrangler.jsonc` with a `scheduled` handler in the Worker entry can call your functions"),
+            );
+            return Vec::new();
+        }
+        "http" => {
+            d.push(
+                Diagnostic::error(
+                    Code::UnsupportedHttpActions,
+                    "`lunora/http.ts` defines HTTP actions: Lunora has no HTTP actions yet",
+                )
+                .with_label(file, Span::EMPTY, "HTTP actions are not supported")
+                .with_path(&module.file)
+                .with_help("remove `http.ts`; serve extra routes from the Worker entry (`src/server/index.ts`) before handing the request to Lunora"),
+            );
+            return Vec::new();
+        }
+        _ => {}
+    }
     // Shared, so the initializers are borrowed while `ld` loads imports.
     let m = ld.module_arc(file);
     // (export name, span of the name, initializer)
@@ -830,6 +857,23 @@ pub fn check_body(
     if let Some((h, hfile)) = &f.handler {
         let file = *hfile;
         let env = ArgEnv::new(h, f.form);
+        for (member, span) in &h.unsupported_ctx {
+            d.push(if member == "storage" {
+                Diagnostic::error(
+                    Code::UnsupportedFileStorage,
+                    format!("`{}` uses `ctx.storage`: Lunora has no file storage yet", f.export_name),
+                )
+                .with_label(file, *span, "file storage is not supported")
+                .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys in a `v.string()` field")
+            } else {
+                Diagnostic::error(
+                    Code::UnsupportedScheduler,
+                    format!("`{}` uses `ctx.scheduler`: Lunora has no scheduled functions yet", f.export_name),
+                )
+                .with_label(file, *span, "scheduled functions are not supported")
+                .with_help("call the function directly (`ctx.runMutation(...)` in an action), or use a Cloudflare Queue or Cron Trigger from the Worker")
+            });
+        }
         for call in &h.db_calls {
             let is_write = WRITES.contains(&call.method.as_str());
             if is_write && f.kind == FunctionKind::Query {

@@ -280,6 +280,24 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                     t.indexes.push(i);
                 }
             }
+            "searchIndex" => d.push(
+                err(
+                    Code::UnsupportedSearchIndex,
+                    format!("table `{}` has a search index: Lunora has no full-text search yet", t.name),
+                    name_at,
+                    "search indexes are not supported",
+                )
+                .with_help("remove `.searchIndex(...)` and filter with `.withIndex(...)` or `.filter(...)`; full-text search is not available in Lunora yet"),
+            ),
+            "vectorIndex" => d.push(
+                err(
+                    Code::UnsupportedVectorIndex,
+                    format!("table `{}` has a vector index: Lunora has no vector search yet", t.name),
+                    name_at,
+                    "vector indexes are not supported",
+                )
+                .with_help("remove `.vectorIndex(...)`; store embeddings in a vector database (e.g. Cloudflare Vectorize) and keep their ids in a field"),
+            ),
             other => {
                 let mut diag = err(
                     Code::UnknownTableMethod,
@@ -619,6 +637,18 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 ));
                 return None;
             };
+            if t == "_storage" {
+                d.push(
+                    err(
+                        Code::UnsupportedFileStorage,
+                        "`v.id(\"_storage\")` is a Convex file id: Lunora has no file storage yet",
+                        args[0].at,
+                        "file storage is not supported",
+                    )
+                    .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys as `v.string()`"),
+                );
+                return None;
+            }
             if !tables.contains(t) && t != AUTH_TABLE {
                 let help = did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE]))
                     .unwrap_or_else(|| {
