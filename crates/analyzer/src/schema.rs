@@ -537,6 +537,19 @@ fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
 
 /// Pass 2: one validator expression.
 pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
+    // Convex's `paginationOptsValidator` (exported by `lunorash/server`): `{ numItems, cursor }`.
+    if val.extern_name() == Some("paginationOptsValidator") {
+        return Some(Validator::Object(vec![
+            ObjectField {
+                name: "numItems".into(),
+                validator: Validator::Number,
+            },
+            ObjectField {
+                name: "cursor".into(),
+                validator: Validator::Union(vec![Validator::String, Validator::Null]),
+            },
+        ]));
+    }
     let (name, name_at, args, call_at) = match &val.kind {
         ValKind::Call { callee, args } => match &callee.kind {
             ValKind::Member {

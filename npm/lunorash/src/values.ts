@@ -329,3 +329,12 @@ export function isValidator(value: unknown): value is Validator {
     typeof (value as { validate?: unknown }).validate === "function"
   );
 }
+
+/**
+ * Convex's `paginationOptsValidator`: the args of a paginated query,
+ * `{ numItems, cursor }`, as `.paginate(args.paginationOpts)` takes them.
+ */
+export const paginationOptsValidator: VObject<{ numItems: VNumber; cursor: VUnion<[VString, VNull]> }> = object({
+  numItems: numberV,
+  cursor: union<[VString, VNull]>(stringV, nullV),
+});

@@ -166,3 +166,10 @@ test("Convex's vocabulary: float64, nullable, defineTable(v.object), index confi
   assert.throws(() => defineTable(v.string()), /object of validators/);
   assert.equal(defineSchema({ t }, { schemaValidation: false }).tables.t, t);
 });
+
+test("paginationOptsValidator accepts Convex's pagination options", async () => {
+  const { paginationOptsValidator } = await import("../dist/server.js");
+  assert.equal(paginationOptsValidator.validate({ numItems: 10, cursor: null }), null);
+  assert.equal(paginationOptsValidator.validate({ numItems: 10, cursor: "abc" }), null);
+  assert.notEqual(paginationOptsValidator.validate({ numItems: 10 }), null);
+});
