@@ -225,6 +225,18 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
     };
     let fields = match args.first().map(|a| object_entries(a)) {
         Some(Some(fields)) if args.len() == 1 => fields.clone(),
+        _ if args.len() == 1 && is_v_call(&args[0], "union") => {
+            d.push(
+                err(
+                    Code::UnsupportedUnionTable,
+                    format!("table `{}` is a union of document shapes: Lunora has no union tables yet", entry.key),
+                    args[0].at,
+                    "union tables are not supported",
+                )
+                .with_help("write one object: a `kind: v.union(v.literal(\"a\"), v.literal(\"b\"))` field, the shared fields, and each variant's fields as `v.optional(...)`"),
+            );
+            return None;
+        }
         _ => {
             d.push(
                 err(
@@ -315,6 +327,13 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
         }
     }
     Some(t)
+}
+
+/// Is `val` a call `v.<name>(...)`?
+fn is_v_call(val: &Val, name: &str) -> bool {
+    matches!(&val.kind, ValKind::Call { callee, .. }
+        if matches!(&callee.kind, ValKind::Member { object, property, .. }
+            if property == name && object.extern_name() == Some("v")))
 }
 
 /// The entries of `{...}` or of `v.object({...})` (Convex's `defineTable(v.object(...))`).
