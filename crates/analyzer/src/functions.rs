@@ -4,11 +4,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use lunora_parser::summary::{
-    BindingKind, DbCall, Expr, ExprKind, FunctionSummary, ImportKind, Pattern, Property,
+    BindingKind, DbCall, Expr, ExprKind, FunctionSummary, ImportKind, Pattern, PatternProp,
+    Property,
 };
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
-use crate::eval::{Entry, Eval, ValKind};
+use crate::eval::{Entry, Eval, Val, ValKind};
 use crate::ir::*;
 use crate::load::{Loader, is_generated_server};
 use crate::schema::is_identifier;
@@ -22,7 +23,7 @@ pub const BUILDERS: &[&str] = &[
     "internalMutation",
     "internalAction",
 ];
-const BUILDER_METHODS: &[&str] = &["input", "query", "mutation", "action"];
+const BUILDER_METHODS: &[&str] = &["input", "returns", "query", "mutation", "action"];
 
 /// A discovered function before its args are resolved.
 pub struct FunctionDraft {
@@ -33,7 +34,10 @@ pub struct FunctionDraft {
     pub span: FileSpan,
     pub kind: FunctionKind,
     pub visibility: Visibility,
+    pub form: Form,
     pub args: Option<Vec<Entry>>,
+    /// The `returns` validator as written (resolved in pass 2).
+    pub returns: Option<Val>,
     pub handler: Option<(Arc<FunctionSummary>, FileId)>,
 }
 
@@ -117,7 +121,27 @@ fn builder_of(ld: &Loader<'_>, file: FileId, name: &str, depth: u32) -> Option<&
     BUILDERS.iter().copied().find(|b| b == imported)
 }
 
-/// Pass 1: the functions exported by one module.
+/// How a function was written; it decides how its handler takes the arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `query.input({...}).query(async ({ ctx, args }) => ...)`
+    Builder,
+    /// Convex's `query({ args, returns, handler: async (ctx, args) => ... })`.
+    Object,
+}
+
+/// What discovery made of one export.
+enum Found {
+    Function(Box<FunctionDraft>),
+    /// A function definition with a mistake, already reported.
+    Reported,
+    /// Not rooted at a builder of `_generated/server`.
+    NotAFunction,
+}
+
+/// Pass 1: the functions exported by one module. An export whose initializer
+/// uses a builder but is no function definition Lunora understands is
+/// reported (`functions/undiscoverable`), never dropped silently.
 pub fn discover(
     ld: &mut Loader<'_>,
     ev: &mut Eval,
@@ -125,16 +149,64 @@ pub fn discover(
     module: &Module,
     d: &mut Vec<Diagnostic>,
 ) -> Vec<FunctionDraft> {
+    match module.module.as_str() {
+        "crons" => {
+            d.push(
+                Diagnostic::error(
+                    Code::UnsupportedCrons,
+                    "`lunora/crons.ts` defines cron jobs: Lunora has no cron jobs yet",
+                )
+                .with_label(file, Span::EMPTY, "cron jobs are not supported")
+                .with_path(&module.file)
+                .with_help("remove `crons.ts`; a Cloudflare Cron Trigger in `wrangler.jsonc` with a `scheduled` handler in the Worker entry can call your functions"),
+            );
+            return Vec::new();
+        }
+        "http" => {
+            d.push(
+                Diagnostic::error(
+                    Code::UnsupportedHttpActions,
+                    "`lunora/http.ts` defines HTTP actions: Lunora has no HTTP actions yet",
+                )
+                .with_label(file, Span::EMPTY, "HTTP actions are not supported")
+                .with_path(&module.file)
+                .with_help("remove `http.ts`; serve extra routes from the Worker entry (`src/server/index.ts`) before handing the request to Lunora"),
+            );
+            return Vec::new();
+        }
+        _ => {}
+    }
     // Shared, so the initializers are borrowed while `ld` loads imports.
     let m = ld.module_arc(file);
     // (export name, span of the name, initializer)
     let mut exports: Vec<(&str, Span, &Expr)> = Vec::new();
     for b in &m.bindings {
-        if b.exported
-            && b.kind == BindingKind::Const
-            && let Some(init) = &b.init
-        {
+        let Some(init) = &b.init else { continue };
+        if !b.exported {
+            continue;
+        }
+        if b.kind == BindingKind::Const {
             exports.push((&b.name, b.span, init));
+        } else if let Some(builder) = mentions_builder(ld, file, init, 0) {
+            d.push(
+                Diagnostic::error(
+                    Code::FunctionUndiscoverable,
+                    format!(
+                        "`{}` is exported with `{}`, so it is not discovered as a function",
+                        b.name,
+                        b.kind.as_str()
+                    ),
+                )
+                .with_label(
+                    file,
+                    b.span,
+                    format!("uses `{builder}` but is not a `const`"),
+                )
+                .with_help(format!(
+                    "declare it with `export const {} = ...`: functions must be `const` exports",
+                    b.name
+                )),
+            );
         }
     }
     for a in &m.export_aliases {
@@ -145,210 +217,553 @@ pub fn discover(
             exports.push((&a.exported, a.span, init));
         }
     }
+    if let Some(e) = &m.default_export
+        && let Some(builder) = mentions_builder(ld, file, e, 0)
+    {
+        d.push(
+            Diagnostic::error(
+                Code::FunctionUndiscoverable,
+                "a function exported as `export default` has no name in the API",
+            )
+            .with_label(file, e.span, format!("uses `{builder}`"))
+            .with_help(
+                "export it by name: `export const get = query({ ... })` becomes `api.<module>.get`",
+            ),
+        );
+    }
     let mut out = Vec::new();
     for (name, span, init) in exports {
-        // Unwind the chain syntactically: base identifier + methods.
-        let mut methods: Vec<(&str, Span, &[Expr])> = Vec::new();
-        let mut cur = init;
-        let base = loop {
-            match &cur.kind {
-                ExprKind::Call { callee, args } => match &callee.kind {
-                    ExprKind::Member {
-                        object,
-                        property,
-                        property_span,
-                    } => {
-                        methods.push((property, *property_span, args));
-                        cur = object;
-                    }
-                    _ => break None,
-                },
+        match discover_one(ld, ev, file, module, name, span, init, d) {
+            Found::Function(f) => out.push(*f),
+            Found::Reported => {}
+            Found::NotAFunction => {
+                if let Some(builder) = mentions_builder(ld, file, init, 0) {
+                    d.push(undiscoverable(ld, file, name, span, init, &builder));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The error for an export that uses builder `builder` but is no function definition.
+fn undiscoverable(
+    ld: &Loader<'_>,
+    file: FileId,
+    name: &str,
+    span: Span,
+    init: &Expr,
+    builder: &str,
+) -> Diagnostic {
+    let kind = match builder {
+        "mutation" | "internalMutation" => "mutation",
+        "action" | "internalAction" => "action",
+        _ => "query",
+    };
+    let generated = builder_of(ld, file, builder, 0).is_some();
+    let help = if generated {
+        format!(
+            "write `export const {name} = {builder}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})` or `{builder}.input({{ ... }}).{kind}(async ({{ ctx, args }}) => ...)`; wrappers and calls of other values are not supported"
+        )
+    } else {
+        format!(
+            "import `{builder}` from `./_generated/server` (it is bound to this app's data model), then write `export const {name} = {builder}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})`"
+        )
+    };
+    Diagnostic::error(
+        Code::FunctionUndiscoverable,
+        format!("`{name}` uses `{builder}` but is not a function Lunora can discover"),
+    )
+    .with_label(file, span, "not discovered as a function")
+    .and_label(file, init.span, "not a supported function definition")
+    .with_help(help)
+}
+
+/// The first builder the expression uses outside function bodies: an
+/// identifier that resolves to a builder of `_generated/server`, or an import
+/// (from anywhere) named like one (`query`, `internalMutation`, ...).
+fn mentions_builder(ld: &Loader<'_>, file: FileId, e: &Expr, depth: u32) -> Option<String> {
+    if depth > 64 {
+        return None;
+    }
+    let rec = |e: &Expr| mentions_builder(ld, file, e, depth + 1);
+    match &e.kind {
+        ExprKind::Ident(n) => {
+            let imported_like = ld.module(file).import_of(n).is_some_and(|(_, spec)| {
+                matches!(&spec.kind, ImportKind::Named(i) if BUILDERS.contains(&i.as_str()))
+            });
+            (imported_like || builder_of(ld, file, n, 0).is_some()).then(|| n.clone())
+        }
+        ExprKind::Member { object, .. } => rec(object),
+        ExprKind::Call { callee, args } => rec(callee).or_else(|| args.iter().find_map(rec)),
+        ExprKind::Object(props) => props.iter().find_map(|p| match p {
+            Property::KeyValue { value, .. } => rec(value),
+            Property::Spread { expr, .. } => rec(expr),
+            Property::Unsupported { .. } => None,
+        }),
+        ExprKind::Array(items) => items.iter().find_map(rec),
+        _ => None,
+    }
+}
+
+/// Evaluates the arguments of a function: an object of validators, or
+/// `v.object({...})` (Convex accepts both).
+fn eval_args(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    e: &Expr,
+    (msg, usage): (&str, &str),
+    d: &mut Vec<Diagnostic>,
+) -> Option<Vec<Entry>> {
+    ev.not_static = Code::ArgsNotStatic;
+    ev.supported_help = crate::eval::ARGS_HELP;
+    let v = ev.eval(ld, file, e, d);
+    ev.not_static = Code::NotStatic;
+    ev.supported_help = crate::eval::SCHEMA_HELP;
+    match v?.kind {
+        ValKind::Object(entries) => Some(entries),
+        ValKind::Call { callee, mut args }
+            if matches!(&callee.kind, ValKind::Member { object, property, .. }
+                if property == "object" && object.extern_name() == Some("v"))
+                && args.len() == 1
+                && matches!(args[0].kind, ValKind::Object(_)) =>
+        {
+            match args.pop().map(|a| a.kind) {
+                Some(ValKind::Object(entries)) => Some(entries),
+                _ => None,
+            }
+        }
+        _ => {
+            d.push(
+                Diagnostic::error(Code::ArgsNotStatic, msg)
+                    .with_label(file, e.span, "not an object")
+                    .with_help(format!("write {usage}")),
+            );
+            None
+        }
+    }
+}
+
+/// Evaluates a `returns` validator (resolved in pass 2).
+fn eval_returns(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    e: &Expr,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Val> {
+    ev.not_static = Code::ArgsNotStatic;
+    ev.supported_help = crate::eval::ARGS_HELP;
+    let v = ev.eval(ld, file, e, d);
+    ev.not_static = Code::NotStatic;
+    ev.supported_help = crate::eval::SCHEMA_HELP;
+    v
+}
+
+/// The handler expression of a function: a function, or a const bound to one.
+/// `Err(())` when it is reported as not a function.
+fn handler_of(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    e: &Expr,
+    name: &str,
+    help: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Result<Option<(Arc<FunctionSummary>, FileId)>, ()> {
+    match &e.kind {
+        ExprKind::Function(h) => Ok(Some((h.clone(), file))),
+        ExprKind::Ident(_) => {
+            if let Some(v) = ev.eval(ld, file, e, d)
+                && let ValKind::Function(h) = v.kind
+            {
+                Ok(Some((h, v.at.file)))
+            } else {
+                Ok(None)
+            }
+        }
+        _ => {
+            d.push(
+                Diagnostic::error(
+                    Code::MissingHandler,
+                    format!("the handler of `{name}` is not a function"),
+                )
+                .with_label(file, e.span, "expected a function")
+                .with_help(help.to_string()),
+            );
+            Err(())
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // the export's parts, as `discover` holds them
+fn discover_one(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    name: &str,
+    span: Span,
+    init: &Expr,
+    d: &mut Vec<Diagnostic>,
+) -> Found {
+    // Unwind the chain syntactically: base identifier + methods, or a direct
+    // call of the base (`query({...})`, Convex's object form).
+    let mut methods: Vec<(&str, Span, &[Expr])> = Vec::new();
+    let mut cur = init;
+    let (base, direct) = loop {
+        match &cur.kind {
+            ExprKind::Call { callee, args } => match &callee.kind {
                 ExprKind::Member {
                     object,
                     property,
                     property_span,
                 } => {
-                    methods.push((property, *property_span, &[]));
+                    methods.push((property, *property_span, args));
                     cur = object;
                 }
-                ExprKind::Ident(n) => break Some(n.as_str()),
-                _ => break None,
+                ExprKind::Ident(n) => break (Some(n.as_str()), Some((args.as_slice(), cur.span))),
+                _ => break (None, None),
+            },
+            ExprKind::Member {
+                object,
+                property,
+                property_span,
+            } => {
+                methods.push((property, *property_span, &[]));
+                cur = object;
             }
+            ExprKind::Ident(n) => break (Some(n.as_str()), None),
+            _ => break (None, None),
+        }
+    };
+    let Some(builder) = base.and_then(|b| builder_of(ld, file, b, 0)) else {
+        return Found::NotAFunction;
+    };
+    methods.reverse();
+    let (kind, visibility) = match builder {
+        "query" => (FunctionKind::Query, Visibility::Public),
+        "mutation" => (FunctionKind::Mutation, Visibility::Public),
+        "action" => (FunctionKind::Action, Visibility::Public),
+        "internalQuery" => (FunctionKind::Query, Visibility::Internal),
+        "internalMutation" => (FunctionKind::Mutation, Visibility::Internal),
+        _ => (FunctionKind::Action, Visibility::Internal),
+    };
+    let mut f = FunctionDraft {
+        module: module.module.clone(),
+        file: module.file.clone(),
+        api_path: module.api_path.clone(),
+        export_name: name.to_string(),
+        span: FileSpan::new(file, span),
+        kind,
+        visibility,
+        form: Form::Builder,
+        args: None,
+        returns: None,
+        handler: None,
+    };
+    if let Some((call_args, call_span)) = direct {
+        f.form = Form::Object;
+        let ok = object_form(ld, ev, file, builder, call_args, call_span, &mut f, d);
+        if let Some((method, mspan, _)) = methods.first() {
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownBuilderMethod,
+                    format!("`.{method}(...)` after `{builder}({{ ... }})` of `{name}`"),
+                )
+                .with_label(file, *mspan, "nothing can follow the definition")
+                .with_help(format!(
+                    "`{builder}({{ args, returns, handler }})` is complete: remove `.{method}(...)`"
+                )),
+            );
+            return Found::Reported;
+        }
+        return if ok {
+            Found::Function(Box::new(f))
+        } else {
+            Found::Reported
         };
-        let Some(builder) = base.and_then(|b| builder_of(ld, file, b, 0)) else {
+    }
+    let handler_help = format!(
+        "write `.{}(async ({{ ctx, args }}) => {{ ... }})`",
+        kind.as_str()
+    );
+    let mut ok = true;
+    let mut handled = false;
+    for (method, mspan, args) in methods {
+        if handled {
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownBuilderMethod,
+                    format!("`.{method}(...)` after the handler of `{name}`"),
+                )
+                .with_label(file, mspan, "nothing can follow the handler")
+                .with_help(format!(
+                    "`.{}(handler)` must be the last call",
+                    kind.as_str()
+                )),
+            );
+            ok = false;
             continue;
-        };
-        methods.reverse();
-        let (kind, visibility) = match builder {
-            "query" => (FunctionKind::Query, Visibility::Public),
-            "mutation" => (FunctionKind::Mutation, Visibility::Public),
-            "action" => (FunctionKind::Action, Visibility::Public),
-            "internalQuery" => (FunctionKind::Query, Visibility::Internal),
-            "internalMutation" => (FunctionKind::Mutation, Visibility::Internal),
-            _ => (FunctionKind::Action, Visibility::Internal),
-        };
-        let mut f = FunctionDraft {
-            module: module.module.clone(),
-            file: module.file.clone(),
-            api_path: module.api_path.clone(),
-            export_name: name.to_string(),
-            span: FileSpan::new(file, span),
-            kind,
-            visibility,
-            args: None,
-            handler: None,
-        };
-        let mut ok = true;
-        let mut handled = false;
-        for (method, mspan, args) in methods {
-            if handled {
+        }
+        match method {
+            "input" => {
+                let entries = match args {
+                    [a] => eval_args(
+                        ld,
+                        ev,
+                        file,
+                        a,
+                        (
+                            "`.input(...)` takes an object of validators",
+                            "`.input({ name: v.string() })`",
+                        ),
+                        d,
+                    ),
+                    _ => {
+                        d.push(
+                            Diagnostic::error(
+                                Code::ArgsNotStatic,
+                                "`.input(...)` takes one object of validators",
+                            )
+                            .with_label(file, mspan, "expected one argument")
+                            .with_help("write `.input({ name: v.string() })`"),
+                        );
+                        None
+                    }
+                };
+                match entries {
+                    Some(entries) => f.args = Some(entries),
+                    None => ok = false,
+                }
+            }
+            "returns" => match args {
+                [a] => match eval_returns(ld, ev, file, a, d) {
+                    Some(v) => f.returns = Some(v),
+                    None => ok = false,
+                },
+                _ => {
+                    d.push(
+                        Diagnostic::error(
+                            Code::ArgsNotStatic,
+                            "`.returns(...)` takes one validator",
+                        )
+                        .with_label(file, mspan, "expected one argument")
+                        .with_help("write `.returns(v.string())`"),
+                    );
+                    ok = false;
+                }
+            },
+            "query" | "mutation" | "action" if method == kind.as_str() => {
+                handled = true;
+                match args.first() {
+                    Some(a) => match handler_of(ld, ev, file, a, name, &handler_help, d) {
+                        Ok(h) => f.handler = h,
+                        Err(()) => ok = false,
+                    },
+                    None => {
+                        d.push(
+                            Diagnostic::error(
+                                Code::MissingHandler,
+                                format!("`.{method}()` of `{name}` has no handler"),
+                            )
+                            .with_label(file, mspan, "missing handler")
+                            .with_help(handler_help.clone()),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            "query" | "mutation" | "action" => {
                 d.push(
                     Diagnostic::error(
-                        Code::UnknownBuilderMethod,
-                        format!("`.{method}(...)` after the handler of `{name}`"),
+                        Code::KindMismatch,
+                        format!("`{builder}` is finished with `.{method}(...)`"),
                     )
-                    .with_label(file, mspan, "nothing can follow the handler")
+                    .with_label(file, mspan, format!("expected `.{}(...)`", kind.as_str()))
                     .with_help(format!(
-                        "`.{}(handler)` must be the last call",
+                        "a `{builder}` takes its handler in `.{}(handler)`",
                         kind.as_str()
                     )),
                 );
                 ok = false;
-                continue;
+                handled = true;
             }
-            match method {
-                "input" => {
-                    ev.not_static = Code::ArgsNotStatic;
-                    ev.supported_help = crate::eval::ARGS_HELP;
-                    let v = match args {
-                        [a] => ev.eval(ld, file, a, d),
-                        _ => {
-                            d.push(
-                                Diagnostic::error(
-                                    Code::ArgsNotStatic,
-                                    "`.input(...)` takes one object of validators",
-                                )
-                                .with_label(file, mspan, "expected one argument")
-                                .with_help("write `.input({ name: v.string() })`"),
-                            );
-                            None
-                        }
-                    };
-                    ev.not_static = Code::NotStatic;
-                    ev.supported_help = crate::eval::SCHEMA_HELP;
-                    match v.map(|v| v.kind) {
-                        Some(ValKind::Object(entries)) => f.args = Some(entries),
-                        Some(_) => {
-                            d.push(
-                                Diagnostic::error(
-                                    Code::ArgsNotStatic,
-                                    "`.input(...)` takes an object of validators",
-                                )
-                                .with_label(file, args[0].span, "not an object")
-                                .with_help("write `.input({ name: v.string() })`"),
-                            );
-                            ok = false;
-                        }
-                        None => ok = false,
-                    }
-                }
-                "query" | "mutation" | "action" if method == kind.as_str() => {
-                    handled = true;
-                    match args.first().map(|a| (&a.kind, a.span)) {
-                        Some((ExprKind::Function(h), _)) => f.handler = Some((h.clone(), file)),
-                        Some((ExprKind::Ident(_), _)) => {
-                            if let Some(v) = ev.eval(ld, file, &args[0], d)
-                                && let ValKind::Function(h) = v.kind
-                            {
-                                f.handler = Some((h, v.at.file));
-                            }
-                        }
-                        Some((_, at)) => {
-                            d.push(
-                                Diagnostic::error(
-                                    Code::MissingHandler,
-                                    format!("the handler of `{name}` is not a function"),
-                                )
-                                .with_label(file, at, "expected a function")
-                                .with_help(format!(
-                                    "write `.{}(async ({{ ctx, args }}) => {{ ... }})`",
+            other => {
+                d.push(
+                    Diagnostic::error(
+                        Code::UnknownBuilderMethod,
+                        format!("unknown builder method `.{other}`"),
+                    )
+                    .with_label(file, mspan, "not a builder method")
+                    .with_help(
+                        did_you_mean(other, ".", BUILDER_METHODS.iter().copied()).unwrap_or_else(
+                            || {
+                                format!(
+                                    "builders take `.input({{...}})` then `.{}(handler)`",
                                     kind.as_str()
-                                )),
-                            );
-                            ok = false;
-                        }
-                        None => {
-                            d.push(
-                                Diagnostic::error(
-                                    Code::MissingHandler,
-                                    format!("`.{method}()` of `{name}` has no handler"),
                                 )
-                                .with_label(file, mspan, "missing handler")
-                                .with_help(format!(
-                                    "write `.{}(async ({{ ctx, args }}) => {{ ... }})`",
-                                    kind.as_str()
-                                )),
-                            );
-                            ok = false;
-                        }
+                            },
+                        ),
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !handled && ok {
+        d.push(
+            Diagnostic::error(Code::MissingHandler, format!("`{name}` has no handler"))
+                .with_label(
+                    file,
+                    span,
+                    format!("`.{}(handler)` is missing", kind.as_str()),
+                )
+                .with_help(format!(
+                    "add `.{}(async ({{ ctx, args }}) => {{ ... }})` to the builder chain",
+                    kind.as_str()
+                )),
+        );
+        ok = false;
+    }
+    if ok {
+        Found::Function(Box::new(f))
+    } else {
+        Found::Reported
+    }
+}
+
+/// Convex's object form: `query({ args?, returns?, handler })` or `query(handler)`.
+/// Fills `f`; false when something was reported.
+#[allow(clippy::too_many_arguments)] // the call's parts, as `discover_one` holds them
+fn object_form(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    builder: &str,
+    call_args: &[Expr],
+    call_span: Span,
+    f: &mut FunctionDraft,
+    d: &mut Vec<Diagnostic>,
+) -> bool {
+    let name = f.export_name.clone();
+    let usage =
+        format!("`{builder}({{ args: {{ ... }}, handler: async (ctx, args) => {{ ... }} }})`");
+    let handler_help = format!("write {usage}");
+    let def = match call_args {
+        [def] => def,
+        _ => {
+            d.push(
+                Diagnostic::error(
+                    Code::MissingHandler,
+                    format!("`{builder}(...)` of `{name}` takes one definition object"),
+                )
+                .with_label(file, call_span, "expected `{ args, handler }`")
+                .with_help(handler_help),
+            );
+            return false;
+        }
+    };
+    let props = match &def.kind {
+        // `query(async (ctx) => ...)`: a handler alone, no arguments.
+        ExprKind::Function(h) => {
+            f.handler = Some((h.clone(), file));
+            return true;
+        }
+        ExprKind::Object(props) => props,
+        _ => {
+            d.push(
+                Diagnostic::error(
+                    Code::ArgsNotStatic,
+                    format!("the definition of `{name}` must be an object literal"),
+                )
+                .with_label(file, def.span, "not an object literal")
+                .with_help(format!("write the definition inline: {usage}")),
+            );
+            return false;
+        }
+    };
+    let mut ok = true;
+    let mut handler = None;
+    for p in props {
+        match p {
+            Property::KeyValue {
+                key,
+                key_span,
+                value,
+            } => match key.as_str() {
+                "args" => match eval_args(
+                    ld,
+                    ev,
+                    file,
+                    value,
+                    (
+                        "`args` takes an object of validators",
+                        "`args: { name: v.string() }` or `args: v.object({ name: v.string() })`",
+                    ),
+                    d,
+                ) {
+                    Some(entries) => f.args = Some(entries),
+                    None => ok = false,
+                },
+                "returns" => match eval_returns(ld, ev, file, value, d) {
+                    Some(v) => f.returns = Some(v),
+                    None => ok = false,
+                },
+                "handler" => {
+                    handler = Some(*key_span);
+                    match handler_of(ld, ev, file, value, &name, &handler_help, d) {
+                        Ok(h) => f.handler = h,
+                        Err(()) => ok = false,
                     }
-                }
-                "query" | "mutation" | "action" => {
-                    d.push(
-                        Diagnostic::error(
-                            Code::KindMismatch,
-                            format!("`{builder}` is finished with `.{method}(...)`"),
-                        )
-                        .with_label(file, mspan, format!("expected `.{}(...)`", kind.as_str()))
-                        .with_help(format!(
-                            "a `{builder}` takes its handler in `.{}(handler)`",
-                            kind.as_str()
-                        )),
-                    );
-                    ok = false;
-                    handled = true;
                 }
                 other => {
                     d.push(
                         Diagnostic::error(
                             Code::UnknownBuilderMethod,
-                            format!("unknown builder method `.{other}`"),
+                            format!("unknown option `{other}` in the definition of `{name}`"),
                         )
-                        .with_label(file, mspan, "not a builder method")
+                        .with_label(file, *key_span, "not a function option")
                         .with_help(
-                            did_you_mean(other, ".", BUILDER_METHODS.iter().copied())
-                                .unwrap_or_else(|| {
-                                    format!(
-                                        "builders take `.input({{...}})` then `.{}(handler)`",
-                                        kind.as_str()
-                                    )
-                                }),
+                            did_you_mean(other, "", ["args", "returns", "handler"]).unwrap_or_else(
+                                || "the options are `args`, `returns` and `handler`".to_string(),
+                            ),
                         ),
                     );
                     ok = false;
                 }
-            }
-        }
-        if !handled && ok {
-            d.push(
-                Diagnostic::error(Code::MissingHandler, format!("`{name}` has no handler"))
+            },
+            Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
+                d.push(
+                    Diagnostic::error(
+                        Code::ArgsNotStatic,
+                        format!("the definition of `{name}` is not statically analyzable"),
+                    )
                     .with_label(
                         file,
-                        span,
-                        format!("`.{}(handler)` is missing", kind.as_str()),
+                        *span,
+                        "Lunora cannot evaluate this without running it",
                     )
                     .with_help(format!(
-                        "add `.{}(async ({{ ctx, args }}) => {{ ... }})` to the builder chain",
-                        kind.as_str()
+                        "write `args`, `returns` and `handler` as plain properties: {usage}"
                     )),
-            );
-            ok = false;
-        }
-        if ok {
-            out.push(f);
+                );
+                ok = false;
+            }
         }
     }
-    out
+    if handler.is_none() && ok {
+        d.push(
+            Diagnostic::error(Code::MissingHandler, format!("`{name}` has no handler"))
+                .with_label(file, def.span, "`handler` is missing")
+                .with_help(format!(
+                    "add `handler: async (ctx, args) => {{ ... }}`: {usage}"
+                )),
+        );
+        ok = false;
+    }
+    ok
 }
 
 /// How a handler refers to its arguments.
@@ -363,8 +778,17 @@ struct ArgEnv {
 }
 
 impl ArgEnv {
-    fn new(h: &FunctionSummary) -> Self {
+    fn new(h: &FunctionSummary, form: Form) -> Self {
         let mut env = ArgEnv::default();
+        if form == Form::Object {
+            // `(ctx, args) => ...`
+            match h.params.get(1) {
+                Some(Pattern::Ident { name, .. }) => env.args_vars.push(name.clone()),
+                Some(Pattern::Object { props, .. }) => env.destructured(props),
+                _ => {}
+            }
+            return env;
+        }
         match h.params.first() {
             Some(Pattern::Ident { name, .. }) => env.input_vars.push(name.clone()),
             Some(Pattern::Object { props, .. }) => {
@@ -374,13 +798,7 @@ impl ArgEnv {
                     }
                     match &p.value {
                         Pattern::Ident { name, .. } => env.args_vars.push(name.clone()),
-                        Pattern::Object { props, .. } => {
-                            for q in props {
-                                if let (Some(k), Pattern::Ident { name, .. }) = (&q.key, &q.value) {
-                                    env.locals.insert(name.clone(), k.clone());
-                                }
-                            }
-                        }
+                        Pattern::Object { props, .. } => env.destructured(props),
                         Pattern::Other => {}
                     }
                 }
@@ -388,6 +806,15 @@ impl ArgEnv {
             _ => {}
         }
         env
+    }
+
+    /// `{ channelId: cid, text }` destructuring the args object.
+    fn destructured(&mut self, props: &[PatternProp]) {
+        for q in props {
+            if let (Some(k), Pattern::Ident { name, .. }) = (&q.key, &q.value) {
+                self.locals.insert(name.clone(), k.clone());
+            }
+        }
     }
 
     /// The argument name `e` provably is.
@@ -429,7 +856,24 @@ pub fn check_body(
     let mut bindings: Vec<(String, String)> = Vec::new();
     if let Some((h, hfile)) = &f.handler {
         let file = *hfile;
-        let env = ArgEnv::new(h);
+        let env = ArgEnv::new(h, f.form);
+        for (member, span) in &h.unsupported_ctx {
+            d.push(if member == "storage" {
+                Diagnostic::error(
+                    Code::UnsupportedFileStorage,
+                    format!("`{}` uses `ctx.storage`: Lunora has no file storage yet", f.export_name),
+                )
+                .with_label(file, *span, "file storage is not supported")
+                .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys in a `v.string()` field")
+            } else {
+                Diagnostic::error(
+                    Code::UnsupportedScheduler,
+                    format!("`{}` uses `ctx.scheduler`: Lunora has no scheduled functions yet", f.export_name),
+                )
+                .with_label(file, *span, "scheduled functions are not supported")
+                .with_help("call the function directly (`ctx.runMutation(...)` in an action), or use a Cloudflare Queue or Cron Trigger from the Worker")
+            });
+        }
         for call in &h.db_calls {
             let is_write = WRITES.contains(&call.method.as_str());
             if is_write && f.kind == FunctionKind::Query {

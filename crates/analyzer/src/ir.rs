@@ -197,6 +197,9 @@ pub struct Function {
     pub visibility: Visibility,
     /// `None` when the builder has no `.input(...)`: the function takes no arguments.
     pub args: Option<Vec<ObjectField>>,
+    /// The `returns` validator (`.returns(v)` or `returns: v`), checked by the
+    /// server on every result; `None` without one.
+    pub returns: Option<Validator>,
     /// Where the function runs, inferred from the tables it touches.
     pub route: Route,
     /// Tables named literally in `ctx.db` calls, sorted, deduplicated.

@@ -91,6 +91,8 @@ pub(crate) struct Collected {
 pub(crate) struct Validated {
     d: Vec<Diagnostic>,
     args: Vec<Option<Vec<ObjectField>>>,
+    /// The `returns` validator of each draft.
+    returns: Vec<Option<Validator>>,
 }
 
 pub(crate) struct Checked {
@@ -319,7 +321,11 @@ pub(crate) fn evaluate(
                 .map(|(f, _)| f)
                 .collect::<Vec<ObjectField>>()
         });
-        (args, fd)
+        let returns = f
+            .returns
+            .as_ref()
+            .and_then(|r| schema::validator(r, &table_names, &mut fd));
+        ((args, returns), fd)
     })
     .into_iter();
     drop(todo);
@@ -330,10 +336,12 @@ pub(crate) fn evaluate(
             let mut v = Validated {
                 d: Vec::new(),
                 args: Vec::with_capacity(c.drafts.len()),
+                returns: Vec::with_capacity(c.drafts.len()),
             };
-            for (args, fd) in resolved.by_ref().take(c.drafts.len()) {
+            for ((args, returns), fd) in resolved.by_ref().take(c.drafts.len()) {
                 v.d.extend(fd);
                 v.args.push(args);
+                v.returns.push(returns);
             }
             unit.validated = Some(v);
         }
@@ -392,8 +400,12 @@ pub(crate) fn evaluate(
                 d: Vec::new(),
                 functions: Vec::with_capacity(c.drafts.len()),
             };
-            for ((f, args), ((route, tables_read, tables_written), fd)) in
-                c.drafts.iter_mut().zip(&mut v.args).zip(checked.by_ref())
+            for (((f, args), returns), ((route, tables_read, tables_written), fd)) in c
+                .drafts
+                .iter_mut()
+                .zip(&mut v.args)
+                .zip(&mut v.returns)
+                .zip(checked.by_ref())
             {
                 k.d.extend(fd);
                 k.functions.push(Function {
@@ -409,6 +421,11 @@ pub(crate) fn evaluate(
                     kind: f.kind,
                     visibility: f.visibility,
                     args: if retain { args.clone() } else { args.take() },
+                    returns: if retain {
+                        returns.clone()
+                    } else {
+                        returns.take()
+                    },
                     route,
                     tables_read,
                     tables_written,

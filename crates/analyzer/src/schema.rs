@@ -10,7 +10,7 @@ use crate::suggest::did_you_mean;
 
 pub const VALIDATORS: &[&str] = &[
     "string", "number", "boolean", "null", "int64", "bytes", "any", "id", "literal", "optional",
-    "array", "object", "record", "union",
+    "array", "object", "record", "union", "float64", "nullable",
 ];
 pub const TABLE_METHODS: &[&str] = &["global", "shardBy", "index"];
 
@@ -139,6 +139,41 @@ pub fn collect_tables(schema: &Val, d: &mut Vec<Diagnostic>) -> Vec<TableDraft> 
         );
         return Vec::new();
     };
+    // Convex's `defineSchema(tables, { schemaValidation?, strictTableNameTypes? })`:
+    // Lunora always validates documents and always types table names strictly.
+    match args.get(1) {
+        None => {}
+        Some(Val {
+            kind: ValKind::Object(opts),
+            ..
+        }) => {
+            for o in opts {
+                match (o.key.as_str(), &o.value.kind) {
+                    ("schemaValidation" | "strictTableNameTypes", ValKind::Bool(_)) => {}
+                    _ => d.push(
+                        err(
+                            Code::NotStatic,
+                            format!("unknown or invalid `defineSchema` option `{}`", o.key),
+                            o.key_at,
+                            "not a schema option",
+                        )
+                        .with_help("the options are `schemaValidation: boolean` and `strictTableNameTypes: boolean`"),
+                    ),
+                }
+            }
+        }
+        Some(v) => d.push(
+            err(
+                Code::NotStatic,
+                "`defineSchema` options must be an object literal",
+                v.at,
+                "expected `{ schemaValidation: true }`",
+            )
+            .with_help(
+                "the options are `schemaValidation: boolean` and `strictTableNameTypes: boolean`",
+            ),
+        ),
+    }
     let mut seen: HashMap<&str, FileSpan> = HashMap::new();
     let mut out = Vec::new();
     for entry in entries {
@@ -188,11 +223,20 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
     let ValKind::Call { args, .. } = &cur.kind else {
         return None;
     };
-    let fields = match args.first() {
-        Some(Val {
-            kind: ValKind::Object(fields),
-            ..
-        }) if args.len() == 1 => fields.clone(),
+    let fields = match args.first().map(|a| object_entries(a)) {
+        Some(Some(fields)) if args.len() == 1 => fields.clone(),
+        _ if args.len() == 1 && is_v_call(&args[0], "union") => {
+            d.push(
+                err(
+                    Code::UnsupportedUnionTable,
+                    format!("table `{}` is a union of document shapes: Lunora has no union tables yet", entry.key),
+                    args[0].at,
+                    "union tables are not supported",
+                )
+                .with_help("write one object: a `kind: v.union(v.literal(\"a\"), v.literal(\"b\"))` field, the shared fields, and each variant's fields as `v.optional(...)`"),
+            );
+            return None;
+        }
         _ => {
             d.push(
                 err(
@@ -248,6 +292,24 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                     t.indexes.push(i);
                 }
             }
+            "searchIndex" => d.push(
+                err(
+                    Code::UnsupportedSearchIndex,
+                    format!("table `{}` has a search index: Lunora has no full-text search yet", t.name),
+                    name_at,
+                    "search indexes are not supported",
+                )
+                .with_help("remove `.searchIndex(...)` and filter with `.withIndex(...)` or `.filter(...)`; full-text search is not available in Lunora yet"),
+            ),
+            "vectorIndex" => d.push(
+                err(
+                    Code::UnsupportedVectorIndex,
+                    format!("table `{}` has a vector index: Lunora has no vector search yet", t.name),
+                    name_at,
+                    "vector indexes are not supported",
+                )
+                .with_help("remove `.vectorIndex(...)`; store embeddings in a vector database (e.g. Cloudflare Vectorize) and keep their ids in a field"),
+            ),
             other => {
                 let mut diag = err(
                     Code::UnknownTableMethod,
@@ -265,6 +327,31 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
         }
     }
     Some(t)
+}
+
+/// Is `val` a call `v.<name>(...)`?
+fn is_v_call(val: &Val, name: &str) -> bool {
+    matches!(&val.kind, ValKind::Call { callee, .. }
+        if matches!(&callee.kind, ValKind::Member { object, property, .. }
+            if property == name && object.extern_name() == Some("v")))
+}
+
+/// The entries of `{...}` or of `v.object({...})` (Convex's `defineTable(v.object(...))`).
+fn object_entries(val: &Val) -> Option<&Vec<Entry>> {
+    match &val.kind {
+        ValKind::Object(fields) => Some(fields),
+        ValKind::Call { callee, args }
+            if args.len() == 1
+                && matches!(&callee.kind, ValKind::Member { object, property, .. }
+                    if property == "object" && object.extern_name() == Some("v")) =>
+        {
+            match &args[0].kind {
+                ValKind::Object(fields) => Some(fields),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 fn bad_method_args(at: FileSpan, msg: &str, help: &str) -> Diagnostic {
@@ -295,7 +382,29 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             return None;
         }
     };
-    let (fields, fields_at) = match args.get(1) {
+    // Convex's `.index(name, { fields: [...], staged? })`: the fields, then the options.
+    let mut convex_opts: Option<(&[Entry], FileSpan)> = None;
+    let fields_arg = match args.get(1) {
+        Some(Val {
+            kind: ValKind::Object(opts),
+            at,
+        }) => {
+            convex_opts = Some((opts, *at));
+            match opts.iter().rev().find(|o| o.key == "fields") {
+                Some(o) => Some(&o.value),
+                None => {
+                    d.push(bad_method_args(
+                        *at,
+                        format!("index `{name}` has no `fields`").as_str(),
+                        "write `.index(\"by_field\", { fields: [\"field\"] })`",
+                    ));
+                    return None;
+                }
+            }
+        }
+        other => other,
+    };
+    let (fields, fields_at) = match fields_arg {
         Some(Val {
             kind: ValKind::Array(items),
             at,
@@ -330,6 +439,22 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
         }
     };
     let mut unique = false;
+    if let Some((opts, _)) = convex_opts {
+        for o in opts {
+            match (o.key.as_str(), &o.value.kind) {
+                ("fields", _) => {}
+                // A staged index is backfilled before it is enabled in Convex; Lunora
+                // builds indexes when a table is created or migrated, so it is a plain index.
+                ("staged", ValKind::Bool(_)) => {}
+                ("unique", ValKind::Bool(b)) => unique = *b,
+                _ => d.push(bad_method_args(
+                    o.key_at,
+                    &format!("unknown or invalid index option `{}`", o.key),
+                    "the index options are `fields: [...]`, `staged: boolean` and `unique: boolean`",
+                )),
+            }
+        }
+    }
     match args.get(2) {
         None => {}
         Some(Val {
@@ -431,6 +556,19 @@ fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
 
 /// Pass 2: one validator expression.
 pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
+    // Convex's `paginationOptsValidator` (exported by `lunorash/server`): `{ numItems, cursor }`.
+    if val.extern_name() == Some("paginationOptsValidator") {
+        return Some(Validator::Object(vec![
+            ObjectField {
+                name: "numItems".into(),
+                validator: Validator::Number,
+            },
+            ObjectField {
+                name: "cursor".into(),
+                validator: Validator::Union(vec![Validator::String, Validator::Null]),
+            },
+        ]));
+    }
     let (name, name_at, args, call_at) = match &val.kind {
         ValKind::Call { callee, args } => match &callee.kind {
             ValKind::Member {
@@ -504,13 +642,14 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
         }
     };
     let v = match name {
-        "string" | "number" | "boolean" | "null" | "int64" | "bytes" | "any" => {
+        "string" | "number" | "float64" | "boolean" | "null" | "int64" | "bytes" | "any" => {
             if !count(0, d, &format!("write `v.{name}()`")) {
                 return None;
             }
             match name {
                 "string" => Validator::String,
-                "number" => Validator::Number,
+                // Convex's name for a JS number.
+                "number" | "float64" => Validator::Number,
                 "boolean" => Validator::Boolean,
                 "null" => Validator::Null,
                 "int64" => Validator::Int64,
@@ -530,6 +669,18 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 ));
                 return None;
             };
+            if t == "_storage" {
+                d.push(
+                    err(
+                        Code::UnsupportedFileStorage,
+                        "`v.id(\"_storage\")` is a Convex file id: Lunora has no file storage yet",
+                        args[0].at,
+                        "file storage is not supported",
+                    )
+                    .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys as `v.string()`"),
+                );
+                return None;
+            }
             if !tables.contains(t) && t != AUTH_TABLE {
                 let help = did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE]))
                     .unwrap_or_else(|| {
@@ -574,15 +725,16 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 }
             })
         }
-        "optional" | "array" => {
+        "optional" | "array" | "nullable" => {
             if !count(1, d, &format!("write `v.{name}(v.string())`")) {
                 return None;
             }
-            let inner = Box::new(validator(&args[0], tables, d)?);
-            if name == "optional" {
-                Validator::Optional(inner)
-            } else {
-                Validator::Array(inner)
+            let inner = validator(&args[0], tables, d)?;
+            match name {
+                "optional" => Validator::Optional(Box::new(inner)),
+                "array" => Validator::Array(Box::new(inner)),
+                // `v.nullable(x)` is `v.union(x, v.null())`.
+                _ => Validator::Union(vec![inner, Validator::Null]),
             }
         }
         "object" => {

@@ -23,8 +23,8 @@ const SCHEMAS: &[&str] = &[
     "import { defineSchema, defineTable, v } from \"lunorash/server\";\nexport default defineSchema({ messages: defineTable({ body: v.string( }) });\n",
 ];
 const MODULES: &[&str] = &[
-    "import { query } from \"./_generated/server\";\nexport const list = query.query(async ({ ctx }) => ctx.db.query(\"messages\").collect());\n",
-    "import { mutation, v } from \"./_generated/server\";\nexport const send = mutation.input({ body: v.string() }).mutation(async ({ ctx, args }) => { await ctx.db.insert(\"messages\", args); });\n",
+    "import { query } from \"@/lunora/_generated/server\";\nexport const list = query.query(async ({ ctx }) => ctx.db.query(\"messages\").collect());\n",
+    "import { mutation, v } from \"@/lunora/_generated/server\";\nexport const send = mutation.input({ body: v.string() }).mutation(async ({ ctx, args }) => { await ctx.db.insert(\"messages\", args); });\n",
     "export const = ;\n",
     "export {};\n",
 ];

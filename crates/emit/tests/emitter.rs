@@ -73,6 +73,7 @@ fn function(rng: &mut Rng, module: usize) -> Function {
                 },
             }]),
         },
+        returns: None,
         route: if rng.below(2) == 0 {
             Route::Root
         } else {

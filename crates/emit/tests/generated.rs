@@ -67,6 +67,7 @@ fn kitchen_sink_generated_files() {
             kind,
             visibility,
             args,
+            returns: None,
             route,
             tables_read: vec![],
             tables_written: vec![],

@@ -167,6 +167,32 @@ codes! {
     /// The D1 `database_id` is the template's placeholder (an error for a
     /// real deploy, a warning for `--dry-run`).
     ConfigPlaceholderDatabaseId => "config/placeholder-database-id",
+
+    // ---- Convex compatibility (issue 15) -----------------------------------
+    /// An export of a function module that uses a builder (`query`, `mutation`,
+    /// ...) but is no function definition Lunora can discover: a wrapper call,
+    /// `export let`, `export default`, a builder imported from a package instead
+    /// of `_generated/server`. Example: `export const get = myWrapper(query)`.
+    /// Nothing exported as a function is ever dropped silently.
+    FunctionUndiscoverable => "functions/undiscoverable",
+    /// Convex's file storage (`v.id("_storage")`, `ctx.storage`): Lunora has no
+    /// file storage yet. Store files elsewhere (e.g. R2) and keep their keys as strings.
+    UnsupportedFileStorage => "unsupported/file-storage",
+    /// `.searchIndex(...)` on a table: Lunora has no full-text search indexes yet.
+    UnsupportedSearchIndex => "unsupported/search-index",
+    /// `.vectorIndex(...)` on a table: Lunora has no vector indexes yet.
+    UnsupportedVectorIndex => "unsupported/vector-index",
+    /// `ctx.scheduler.runAfter/runAt`: Lunora has no scheduled functions yet.
+    UnsupportedScheduler => "unsupported/scheduler",
+    /// `lunora/crons.ts` (Convex's `cronJobs()`): Lunora has no cron jobs yet.
+    UnsupportedCrons => "unsupported/crons",
+    /// `lunora/http.ts` (Convex's `httpRouter()` and `httpAction`): Lunora has no
+    /// HTTP actions yet; the Worker's own fetch handler serves extra routes.
+    UnsupportedHttpActions => "unsupported/http-actions",
+    /// `defineTable(v.union(...))`: a table whose documents are a union of
+    /// object shapes (Convex's discriminated-union tables). Not supported yet:
+    /// write one object with a `kind` literal field and optional variant fields.
+    UnsupportedUnionTable => "unsupported/union-table",
 }
 
 impl std::fmt::Display for Code {

@@ -755,11 +755,12 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
         span: sp(f.span),
         params: lower_params(&f.params),
         db_calls: Vec::new(),
+        unsupported_ctx: Vec::new(),
     };
     if collect {
         let mut c = DbCollector::default();
         c.visit_arrow_function_body(&f.body);
-        summary.db_calls = c.finish();
+        (summary.db_calls, summary.unsupported_ctx) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -770,11 +771,12 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
         span: sp(f.span),
         params: lower_params(&f.params),
         db_calls: Vec::new(),
+        unsupported_ctx: Vec::new(),
     };
     if collect && let Some(body) = &f.body {
         let mut c = DbCollector::default();
         c.visit_function_body(body);
-        summary.db_calls = c.finish();
+        (summary.db_calls, summary.unsupported_ctx) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -789,10 +791,12 @@ struct DbCollector {
     indexes: Vec<(Span, IndexUse)>,
     /// Current expression depth (the walk stops below [`MAX_EXPR_DEPTH`]).
     depth: u32,
+    /// `<x>.storage.<m>` / `<x>.scheduler.<m>`: Convex ctx members Lunora lacks.
+    unsupported_ctx: Vec<(String, Span)>,
 }
 
 impl DbCollector {
-    fn finish(mut self) -> Vec<DbCall> {
+    fn finish(mut self) -> (Vec<DbCall>, Vec<(String, Span)>) {
         for (query_span, index) in self.indexes {
             if let Some(call) = self
                 .calls
@@ -803,7 +807,8 @@ impl DbCollector {
             }
         }
         self.calls.sort_by_key(|c| (c.span.start, c.span.end));
-        self.calls
+        self.unsupported_ctx.sort_by_key(|(_, s)| (s.start, s.end));
+        (self.calls, self.unsupported_ctx)
     }
 }
 
@@ -819,6 +824,22 @@ fn db_method<'b>(callee: &'b ast::Expression<'_>) -> Option<&'b ast::IdentifierN
 }
 
 impl<'a> Visit<'a> for DbCollector {
+    fn visit_static_member_expression(&mut self, it: &ast::StaticMemberExpression<'a>) {
+        // `ctx.storage.getUrl(..)`, `ctx.scheduler.runAfter(..)`: the member of a
+        // member, so a local `storage` variable or `x.storage` alone is not one.
+        if let ast::Expression::StaticMemberExpression(inner) = it.object.without_parentheses()
+            && matches!(inner.property.name.as_str(), "storage" | "scheduler")
+            && matches!(
+                inner.object.without_parentheses(),
+                ast::Expression::Identifier(_)
+            )
+        {
+            self.unsupported_ctx
+                .push((own(&inner.property.name), sp(inner.property.span)));
+        }
+        walk::walk_static_member_expression(self, it);
+    }
+
     fn visit_expression(&mut self, it: &ast::Expression<'a>) {
         if self.depth >= MAX_EXPR_DEPTH {
             return;

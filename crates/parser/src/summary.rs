@@ -191,6 +191,9 @@ pub struct FunctionSummary {
     pub params: Vec<Pattern>,
     /// Every `<expr>.db.<method>(...)` call in the body, in source order.
     pub db_calls: Vec<DbCall>,
+    /// Uses of `ctx` members Lunora does not have (`<expr>.storage`,
+    /// `<expr>.scheduler`): the member name and its span, in source order.
+    pub unsupported_ctx: Vec<(String, Span)>,
 }
 
 /// A binding pattern of a parameter.

@@ -3,7 +3,15 @@
 
 import type { Auth, GenericDatabaseReader, GenericDatabaseWriter, GenericDataModel } from "./db.js";
 import type { SchemaDefinition } from "./schema.js";
-import { isValidator, v, type ObjectType, type PropertyValidators, type VObject } from "./values.js";
+import {
+  isValidator,
+  v,
+  type Infer,
+  type ObjectType,
+  type PropertyValidators,
+  type Validator,
+  type VObject,
+} from "./values.js";
 
 export type FunctionKind = "query" | "mutation" | "action";
 export type FunctionVisibility = "public" | "internal";
@@ -73,8 +81,11 @@ export interface RegisteredFunction<
   readonly __lunora: "function";
   readonly kind: Kind;
   readonly visibility: Visibility;
-  /** The `.input({...})` validators as one object validator; null without `.input`. */
+  /** The `.input({...})` (or `args`) validators as one object validator; null without them. */
   readonly args: VObject<PropertyValidators> | null;
+  /** The `.returns(v)` (or `returns`) validator, checked on every result; null without one. */
+  readonly returns: Validator<any, false> | null;
+  /** Both forms end here: the object form's `(ctx, args)` handler is wrapped into this shape. */
   readonly handler: (input: { ctx: Ctx; args: Args }) => Returns;
 }
 
@@ -91,16 +102,68 @@ type Define<Kind extends FunctionKind, Visibility extends FunctionVisibility, Da
   ) => RegisteredFunction<Kind, Visibility, Args, Returns, CtxFor<Kind, DataModel>>;
 };
 
-/** `query`, `mutation`, ...: `.input({...})` is optional, then `.query(handler)` (or `.mutation`/`.action`). */
+/** `.returns(v)` fixes the handler's result type to the validator's. */
+type DefineReturning<
+  Kind extends FunctionKind,
+  Visibility extends FunctionVisibility,
+  DataModel extends GenericDataModel,
+  Args,
+  Output,
+> = {
+  [K in Kind]: (
+    handler: (input: { ctx: CtxFor<Kind, DataModel>; args: Args }) => Output | Promise<Output>,
+  ) => RegisteredFunction<Kind, Visibility, Args, Promise<Output>, CtxFor<Kind, DataModel>>;
+};
+
+type WithReturns<Kind extends FunctionKind, Visibility extends FunctionVisibility, DataModel extends GenericDataModel, Args> = {
+  returns<R extends Validator<any, false>>(validator: R): DefineReturning<Kind, Visibility, DataModel, Args, Infer<R>>;
+};
+
+/** Convex's `args`: an object of validators or `v.object({...})`. */
+export type ArgsValidator = PropertyValidators | VObject<PropertyValidators>;
+/** The handler's args for an `args` validator (none: no arguments). */
+export type ArgsOf<A> =
+  A extends VObject<infer F>
+    ? ArgsOf<F>
+    : A extends PropertyValidators
+      ? [keyof A] extends [never]
+        ? EmptyArgs
+        : ObjectType<A>
+      : EmptyArgs;
+
+/** Convex's object form: `query({ args?, returns?, handler: (ctx, args) => ... })` or `query(handler)`. */
+export interface ObjectForm<Kind extends FunctionKind, Visibility extends FunctionVisibility, DataModel extends GenericDataModel> {
+  <R extends Validator<any, false>, const A extends ArgsValidator = {}>(definition: {
+    args?: A;
+    returns: R;
+    handler: (ctx: CtxFor<Kind, DataModel>, args: ArgsOf<A>) => Infer<R> | Promise<Infer<R>>;
+  }): RegisteredFunction<Kind, Visibility, ArgsOf<A>, Promise<Infer<R>>, CtxFor<Kind, DataModel>>;
+  <Returns, const A extends ArgsValidator = {}>(definition: {
+    args?: A;
+    handler: (ctx: CtxFor<Kind, DataModel>, args: ArgsOf<A>) => Returns;
+  }): RegisteredFunction<Kind, Visibility, ArgsOf<A>, Returns, CtxFor<Kind, DataModel>>;
+  <Returns>(
+    handler: (ctx: CtxFor<Kind, DataModel>, args: EmptyArgs) => Returns,
+  ): RegisteredFunction<Kind, Visibility, EmptyArgs, Returns, CtxFor<Kind, DataModel>>;
+}
+
+/**
+ * `query`, `mutation`, ...: the builder chain (`.input({...})` and `.returns(v)`
+ * optional, then `.query(handler)` or `.mutation`/`.action`) and Convex's object
+ * form (`query({ args, returns, handler })`), one value for both.
+ */
 export type FunctionBuilder<
   Kind extends FunctionKind,
   Visibility extends FunctionVisibility,
   DataModel extends GenericDataModel,
-> = Define<Kind, Visibility, DataModel, EmptyArgs> & {
-  input<Fields extends PropertyValidators>(
-    fields: Fields,
-  ): Define<Kind, Visibility, DataModel, ObjectType<Fields>>;
-};
+> = ObjectForm<Kind, Visibility, DataModel> &
+  Define<Kind, Visibility, DataModel, EmptyArgs> &
+  WithReturns<Kind, Visibility, DataModel, EmptyArgs> & {
+    input<Fields extends PropertyValidators>(
+      fields: Fields,
+    ): Define<Kind, Visibility, DataModel, ObjectType<Fields>> &
+      WithReturns<Kind, Visibility, DataModel, ObjectType<Fields>>;
+  };
 
 export interface FunctionBuilders<DataModel extends GenericDataModel> {
   query: FunctionBuilder<"query", "public", DataModel>;
@@ -111,42 +174,107 @@ export interface FunctionBuilders<DataModel extends GenericDataModel> {
   internalAction: FunctionBuilder<"action", "internal", DataModel>;
 }
 
+function checkedReturns(returns: unknown, where: string): Validator<any, false> {
+  if (!isValidator(returns) || returns.isOptional) {
+    throw new TypeError(`${where}: returns must be a (non-optional) validator`);
+  }
+  return returns as Validator<any, false>;
+}
+
 function register(
   kind: FunctionKind,
   visibility: FunctionVisibility,
   args: VObject<PropertyValidators> | null,
+  returns: Validator<any, false> | null,
   handler: unknown,
 ): RegisteredFunction {
   if (typeof handler !== "function") {
     throw new TypeError(`.${kind}(handler): handler must be a function`);
   }
+  const run = handler as RegisteredFunction["handler"];
   return Object.freeze({
     __lunora: "function" as const,
     kind,
     visibility,
     args,
-    handler: handler as RegisteredFunction["handler"],
+    returns,
+    handler: returns === null ? run : checkedHandler(kind, returns, run),
+  });
+}
+
+/** The handler, with its result checked against the `returns` validator (on the server). */
+function checkedHandler(
+  kind: FunctionKind,
+  returns: Validator<any, false>,
+  run: RegisteredFunction["handler"],
+): RegisteredFunction["handler"] {
+  return async (input) => {
+    const value: unknown = await run(input);
+    const error = returns.validate(value, "return value");
+    if (error !== null) {
+      throw new Error(`${kind} returned a value its \`returns\` validator rejects: ${error}`);
+    }
+    return value;
+  };
+}
+
+function argsObject(fields: unknown, where: string): VObject<PropertyValidators> {
+  if (isValidator(fields)) {
+    if (fields.kind !== "object") throw new TypeError(`${where} takes an object of validators or v.object({...})`);
+    return fields as VObject<PropertyValidators>;
+  }
+  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
+    throw new TypeError(`${where} takes an object of validators`);
+  }
+  for (const [name, validator] of Object.entries(fields)) {
+    if (!isValidator(validator)) {
+      throw new TypeError(`${where}: "${name}" is not a validator`);
+    }
+  }
+  return v.object(fields as PropertyValidators);
+}
+
+function stage(kind: FunctionKind, visibility: FunctionVisibility, args: VObject<PropertyValidators> | null): object {
+  return Object.freeze({
+    [kind]: (handler: unknown) => register(kind, visibility, args, null, handler),
+    returns(returns: unknown) {
+      const checked = checkedReturns(returns, ".returns(...)");
+      return Object.freeze({
+        [kind]: (handler: unknown) => register(kind, visibility, args, checked, handler),
+      });
+    },
   });
 }
 
 function builder(kind: FunctionKind, visibility: FunctionVisibility): unknown {
-  return Object.freeze({
-    [kind]: (handler: unknown) => register(kind, visibility, null, handler),
-    input(fields: unknown) {
-      if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
-        throw new TypeError(".input(...) takes an object of validators");
+  // Convex's object form: the builder is callable.
+  const objectForm = (definition: unknown): RegisteredFunction => {
+    const toInput = (handler: unknown) => {
+      if (typeof handler !== "function") {
+        throw new TypeError(`${kind}({ handler }): handler must be a function`);
       }
-      for (const [name, validator] of Object.entries(fields)) {
-        if (!isValidator(validator)) {
-          throw new TypeError(`.input(...): "${name}" is not a validator`);
-        }
-      }
-      const args = v.object(fields as PropertyValidators);
-      return Object.freeze({
-        [kind]: (handler: unknown) => register(kind, visibility, args, handler),
-      });
-    },
-  });
+      return (input: { ctx: unknown; args: unknown }) =>
+        (handler as (ctx: unknown, args: unknown) => unknown)(input.ctx, input.args);
+    };
+    if (typeof definition === "function") {
+      return register(kind, visibility, null, null, toInput(definition));
+    }
+    if (typeof definition !== "object" || definition === null) {
+      throw new TypeError(`${kind}(...) takes { args?, returns?, handler } or a handler`);
+    }
+    const def = definition as { args?: unknown; returns?: unknown; handler?: unknown };
+    const args = def.args === undefined ? null : argsObject(def.args, `${kind}({ args })`);
+    const returns = def.returns === undefined ? null : checkedReturns(def.returns, `${kind}({ returns })`);
+    return register(kind, visibility, args, returns, toInput(def.handler));
+  };
+  const chain = stage(kind, visibility, null);
+  return Object.freeze(
+    Object.assign(objectForm, chain, {
+      input(fields: unknown) {
+        return stage(kind, visibility, argsObject(fields, ".input(...)"));
+      },
+    }),
+  );
 }
 
 /** The builders bound to a data model; the generated `server.ts` calls this once. */

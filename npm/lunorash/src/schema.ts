@@ -1,6 +1,6 @@
 // defineSchema / defineTable: the runtime schema object read by @lunora/runtime.
 
-import { v, type ObjectType, type PropertyValidators, type VObject } from "./values.js";
+import { isValidator, v, type ObjectType, type PropertyValidators, type VObject } from "./values.js";
 
 export type Placement = "root" | "global" | { readonly shardBy: string };
 
@@ -35,6 +35,11 @@ export interface TableDefinition<
     fields: IndexFields,
     options?: { unique?: boolean },
   ): TableDefinition<Fields, Indexes & Record<Name, IndexFields>>;
+  /** Convex's form: `.index(name, { fields, staged? })` (a staged index is a plain index here). */
+  index<const Name extends string, const IndexFields extends readonly IndexableField<Fields>[]>(
+    name: Name,
+    config: { fields: IndexFields; staged?: boolean; unique?: boolean },
+  ): TableDefinition<Fields, Indexes & Record<Name, IndexFields>>;
 }
 
 export interface SchemaDefinition<Tables extends Record<string, TableDefinition<any, any>> = Record<string, TableDefinition<any, any>>> {
@@ -61,7 +66,17 @@ function makeTable(
       }
       return makeTable(fields, Object.freeze({ shardBy: field }), indexes);
     },
-    index(name: string, indexFields: readonly string[], options?: { unique?: boolean }) {
+    index(
+      name: string,
+      fieldsOrConfig: readonly string[] | { fields: readonly string[]; staged?: boolean; unique?: boolean },
+      maybeOptions?: { unique?: boolean },
+    ) {
+      const config = Array.isArray(fieldsOrConfig) ? null : (fieldsOrConfig as { fields: readonly string[]; unique?: boolean });
+      const indexFields = config === null ? (fieldsOrConfig as readonly string[]) : config.fields;
+      const options = config === null ? maybeOptions : config;
+      if (!Array.isArray(indexFields)) {
+        throw new TypeError(`.index(${JSON.stringify(name)}): fields must be an array of field names`);
+      }
       if (indexes.some((index) => index.name === name)) {
         throw new TypeError(`.index(${JSON.stringify(name)}): duplicate index name`);
       }
@@ -75,14 +90,25 @@ function makeTable(
   });
 }
 
-/** A table: its fields, then `.global()` / `.shardBy(f)` and `.index(...)`. */
-export function defineTable<Fields extends PropertyValidators>(fields: Fields): TableDefinition<Fields, {}> {
-  return makeTable(v.object(fields), "root", Object.freeze([]));
+/** A table: its fields (or Convex's `v.object({...})`), then `.global()` / `.shardBy(f)` and `.index(...)`. */
+export function defineTable<Fields extends PropertyValidators>(fields: Fields | VObject<Fields>): TableDefinition<Fields, {}> {
+  if (isValidator(fields)) {
+    if (fields.kind !== "object") throw new TypeError("defineTable(...) takes an object of validators or v.object({...})");
+    return makeTable(fields as VObject<Fields>, "root", Object.freeze([]));
+  }
+  return makeTable(v.object(fields as Fields), "root", Object.freeze([]));
+}
+
+/** Convex's schema options; Lunora always validates documents and types table names strictly. */
+export interface SchemaOptions {
+  readonly schemaValidation?: boolean;
+  readonly strictTableNameTypes?: boolean;
 }
 
 /** The app schema. */
 export function defineSchema<Tables extends Record<string, TableDefinition<any, any>>>(
   tables: Tables,
+  _options?: SchemaOptions,
 ): SchemaDefinition<Tables> {
   for (const [name, table] of Object.entries(tables)) {
     if (typeof table !== "object" || table === null || (table as { __lunora?: unknown }).__lunora !== "table") {

@@ -280,6 +280,8 @@ const anyV = primitive<VAny>("any", (x) => x !== undefined, "any value");
 export interface VBuilder<TableNames extends string = string> {
   string(): VString;
   number(): VNumber;
+  /** Convex's name for `v.number()`: the same validator. */
+  float64(): VNumber;
   boolean(): VBoolean;
   null(): VNull;
   int64(): VInt64;
@@ -295,11 +297,14 @@ export interface VBuilder<TableNames extends string = string> {
     values: Values,
   ): VRecord<Keys, Values>;
   union<const Members extends readonly Validator<any, false>[]>(...members: Members): VUnion<Members>;
+  /** `v.union(inner, v.null())`. */
+  nullable<Inner extends Validator<any, false>>(inner: Inner): VUnion<[Inner, VNull]>;
 }
 
 export const v: VBuilder<string> = Object.freeze({
   string: () => stringV,
   number: () => numberV,
+  float64: () => numberV,
   boolean: () => booleanV,
   null: () => nullV,
   int64: () => int64V,
@@ -312,6 +317,7 @@ export const v: VBuilder<string> = Object.freeze({
   object,
   record,
   union,
+  nullable: <Inner extends Validator<any, false>>(inner: Inner): VUnion<[Inner, VNull]> => union<[Inner, VNull]>(inner, nullV),
 });
 
 /** True for any validator object made by `v`. */
@@ -323,3 +329,12 @@ export function isValidator(value: unknown): value is Validator {
     typeof (value as { validate?: unknown }).validate === "function"
   );
 }
+
+/**
+ * Convex's `paginationOptsValidator`: the args of a paginated query,
+ * `{ numItems, cursor }`, as `.paginate(args.paginationOpts)` takes them.
+ */
+export const paginationOptsValidator: VObject<{ numItems: VNumber; cursor: VUnion<[VString, VNull]> }> = object({
+  numItems: numberV,
+  cursor: union<[VString, VNull]>(stringV, nullV),
+});

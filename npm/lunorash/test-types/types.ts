@@ -9,6 +9,7 @@ import {
   type FunctionReference,
   type FunctionReturnType,
   type GenericId,
+  type HandlerArgs,
   type HandlerReturnType,
   type Infer,
   type VBuilder,
@@ -105,3 +106,50 @@ action.action(async ({ ctx }) => {
   // @ts-expect-error a query is not a mutation
   await ctx.runMutation(listRef, { channelId: "x" });
 });
+
+// Convex's object form: same registered function and API types as the builder form.
+const listObject = query({
+  args: { channelId: v.id("channels") },
+  handler: async (ctx, args) => {
+    // @ts-expect-error readers cannot insert
+    ctx.db.insert("channels", { name: "x" });
+    return ctx.db
+      .query("messages")
+      .withIndex("by_channel", (q) => q.eq("channelId", args.channelId).gt("n", 1).lte("n", 5))
+      .order("desc")
+      .take(10);
+  },
+});
+assertType<Equal<HandlerReturnType<typeof listObject>, HandlerReturnType<typeof list>>>(true);
+assertType<Equal<HandlerArgs<typeof listObject>, HandlerArgs<typeof list>>>(true);
+query({
+  args: v.object({ n: v.number() }),
+  handler: async (_ctx, args) => {
+    assertType<Equal<typeof args, { n: number }>>(true);
+  },
+});
+mutation({
+  handler: async (ctx, args) => {
+    assertType<Equal<typeof args, Record<string, never>>>(true);
+    await ctx.db.insert("channels", { name: "general" });
+  },
+});
+// @ts-expect-error args of the wrong shape for the validators
+query({ args: { n: v.number() }, handler: (_ctx, args: { n: string }) => args.n });
+const typed = query({ returns: v.union(v.string(), v.null()), handler: async () => null });
+assertType<Equal<HandlerReturnType<typeof typed>, string | null>>(true);
+// @ts-expect-error the handler's result does not match `returns`
+query({ returns: v.string(), handler: async () => 42 });
+const chainedReturns = query.input({ n: v.number() }).returns(v.number()).query(async ({ args }) => args.n);
+assertType<Equal<HandlerReturnType<typeof chainedReturns>, number>>(true);
+// @ts-expect-error the handler's result does not match `.returns(...)`
+query.returns(v.string()).query(() => 1);
+
+// Convex's schema vocabulary.
+const convexTable = defineTable(v.object({ a: v.float64(), b: v.nullable(v.string()) }))
+  .index("by_a", { fields: ["a"], staged: false })
+  .index("by_b", ["b", "a"]);
+assertType<Equal<NonNullable<typeof convexTable.__document>, { a: number; b: string | null }>>(true);
+// @ts-expect-error not a field
+defineTable(v.object({ a: v.number() })).index("by_x", { fields: ["x"] });
+defineSchema({ t: convexTable }, { schemaValidation: true, strictTableNameTypes: false });

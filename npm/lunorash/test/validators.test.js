@@ -113,3 +113,63 @@ test("function builders return registered function objects", async () => {
   assert.throws(() => query.input({ a: "string" }), /not a validator/);
   assert.throws(() => query.query(42), /must be a function/);
 });
+
+test("Convex's object form registers the same shape as the builder form", async () => {
+  const { query, mutation, internalQuery } = createFunctionBuilders();
+  const builder = query.input({ channelId: v.id("channels") }).query(async ({ ctx, args }) => [ctx.tag, args.channelId]);
+  const object = query({
+    args: { channelId: v.id("channels") },
+    handler: async (ctx, args) => [ctx.tag, args.channelId],
+  });
+  for (const key of ["__lunora", "kind", "visibility", "returns"]) assert.equal(object[key], builder[key], key);
+  assert.deepEqual(Object.keys(object).sort(), Object.keys(builder).sort());
+  assert.deepEqual(Object.keys(object.args.fields), Object.keys(builder.args.fields));
+  assert.equal(object.args.validate({ channelId: "channels:a" }), null);
+  assert.notEqual(object.args.validate({ channelId: "users:a" }), null);
+  const input = { ctx: { tag: "ctx" }, args: { channelId: "channels:a" } };
+  assert.deepEqual(await object.handler(input), await builder.handler(input));
+  // `args: v.object({...})`, no args, a bare handler, internal visibility
+  const viaObject = mutation({ args: v.object({ n: v.number() }), handler: (_ctx, args) => args.n + 1 });
+  assert.equal(viaObject.args.kind, "object");
+  assert.equal(await viaObject.handler({ ctx: {}, args: { n: 1 } }), 2);
+  assert.equal(mutation({ handler: () => 3 }).args, null);
+  assert.equal(await query(async () => 4).handler({ ctx: {}, args: {} }), 4);
+  assert.equal(internalQuery({ handler: () => 5 }).visibility, "internal");
+  assert.throws(() => query({ args: { a: "string" }, handler: () => 1 }), /not a validator/);
+  assert.throws(() => query({ args: {} }), /handler must be a function/);
+  assert.throws(() => query({ returns: "string", handler: () => 1 }), /returns must be/);
+});
+
+test("returns validators check results in both forms", async () => {
+  const { query } = createFunctionBuilders();
+  const good = query({ returns: v.string(), handler: () => "ok" });
+  assert.equal(good.returns.kind, "string");
+  assert.equal(await good.handler({ ctx: {}, args: {} }), "ok");
+  const bad = query({ returns: v.string(), handler: async () => 42 });
+  await assert.rejects(bad.handler({ ctx: {}, args: {} }), /return value: expected a string/);
+  const chained = query.input({ n: v.number() }).returns(v.number()).query(({ args }) => args.n);
+  assert.equal(chained.returns.kind, "number");
+  assert.equal(await chained.handler({ ctx: {}, args: { n: 7 } }), 7);
+  const chainedBad = query.returns(v.null()).query(() => "x");
+  await assert.rejects(chainedBad.handler({ ctx: {}, args: {} }), /returns/);
+  assert.equal(query.query(() => 1).returns, null);
+});
+
+test("Convex's vocabulary: float64, nullable, defineTable(v.object), index config, schema options", () => {
+  assert.equal(v.float64().kind, "number");
+  assert.equal(v.float64().validate(1.5), null);
+  assert.equal(v.nullable(v.string()).validate(null), null);
+  assert.notEqual(v.nullable(v.string()).validate(1), null);
+  const t = defineTable(v.object({ a: v.number() })).index("by_a", { fields: ["a"], staged: true });
+  assert.deepEqual(t.indexes, [{ name: "by_a", fields: ["a"], unique: false }]);
+  assert.equal(t.fields.kind, "object");
+  assert.throws(() => defineTable(v.string()), /object of validators/);
+  assert.equal(defineSchema({ t }, { schemaValidation: false }).tables.t, t);
+});
+
+test("paginationOptsValidator accepts Convex's pagination options", async () => {
+  const { paginationOptsValidator } = await import("../dist/server.js");
+  assert.equal(paginationOptsValidator.validate({ numItems: 10, cursor: null }), null);
+  assert.equal(paginationOptsValidator.validate({ numItems: 10, cursor: "abc" }), null);
+  assert.notEqual(paginationOptsValidator.validate({ numItems: 10 }), null);
+});
