@@ -28,8 +28,8 @@ pub struct AnalyzeReturn {
     pub files: Files,
     pub ir: Option<Ir>,
     pub diagnostics: Vec<Diagnostic>,
-    /// Wall time of each pass that ran, in order (`lunora codegen` prints
-    /// them with `LUNORA_TIMINGS=1`; the benchmarks read them).
+    /// Wall time of each pass that ran, in order (`lunora-bench stages`
+    /// prints them; the `lunora` binary does not).
     pub timings: Timings,
 }
 

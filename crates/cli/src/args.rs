@@ -79,7 +79,7 @@ pub enum MigrateCommand {
     /// Apply pending migrations to D1
     Apply(MigrateApplyArgs),
     /// Show applied and pending migrations
-    Status(MigrateApplyArgs),
+    Status(MigrateTargetArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -95,13 +95,23 @@ pub struct MigrateGenerateArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct MigrateApplyArgs {
+pub struct MigrateTargetArgs {
     /// Local D1 (wrangler's local state); the default
     #[arg(long, conflicts_with = "remote")]
     pub local: bool,
     /// The remote D1 database
     #[arg(long)]
     pub remote: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateApplyArgs {
+    #[command(flatten)]
+    pub target: MigrateTargetArgs,
+    /// Do not take the lock file that serializes runs on one machine (tests
+    /// of the tracking row's PRIMARY KEY between concurrent runs; hidden)
+    #[arg(long, hide = true)]
+    pub no_lock: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -11,8 +11,8 @@ use lunora_emit::migrate::sql::ident;
 use lunora_emit::migrate::{Pair, Planned, Renames, SqlType, Tables, diff, plan, tables_of};
 use lunora_parser::{Files, MemFs, SourceFile, has_errors, summarize};
 
-use crate::migrate_check::introspect;
-use crate::pipeline::generate;
+use lunora_engine::migrations::replay::introspect;
+use lunora_engine::pipeline::generate;
 
 /// The schema used when the fuzzed text is a function module.
 const MODULE_SCHEMA: &str = r#"import { defineSchema, defineTable, v } from "lunorash/server";

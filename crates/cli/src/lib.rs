@@ -5,15 +5,9 @@
 pub mod args;
 pub mod commands;
 pub mod fuzz_checks;
-pub mod migrate_check;
-pub mod migrate_runner;
-pub mod outputs;
-pub mod pipeline;
 pub mod render;
-pub mod root;
 pub mod watch;
-pub mod wrangler_config;
-pub mod wrangler_d1;
+mod wrangler_config;
 
 use std::io::Write;
 

@@ -572,7 +572,7 @@ fn killed_mid_write_leaves_old_or_new_files() {
         let now = snapshot(&generated);
         let mut from = std::collections::BTreeSet::new();
         for (name, bytes) in &now {
-            if name.starts_with('.') && name.contains(".lunora-tmp-") {
+            if name.starts_with('.') && name.ends_with(".lunora-tmp") {
                 temps += 1;
                 continue;
             }

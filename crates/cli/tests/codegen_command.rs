@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use lunora_cli::commands::codegen::finish;
-use lunora_cli::pipeline::Generated;
 use lunora_cli::render::Color;
 use lunora_cli::{Exit, Format};
 use lunora_emit::GeneratedFile;
+use lunora_engine::pipeline::Analysis;
 use lunora_parser::{Code, Diagnostic, FileId, Files, Span};
 
 fn file(name: &str, contents: &str) -> GeneratedFile {
@@ -31,8 +31,8 @@ fn outputs() -> Vec<GeneratedFile> {
     ]
 }
 
-fn ok(outputs: Vec<GeneratedFile>, diagnostics: Vec<Diagnostic>, files: Files) -> Generated {
-    Generated {
+fn ok(outputs: Vec<GeneratedFile>, diagnostics: Vec<Diagnostic>, files: Files) -> Analysis {
+    Analysis {
         files,
         diagnostics,
         ir: None,
@@ -55,7 +55,7 @@ fn strng(files: &Files) -> Span {
     Span::new(start, start + 7)
 }
 
-fn run(root: &Path, generated: Generated, format: Format, check: bool) -> (Exit, String) {
+fn run(root: &Path, generated: Analysis, format: Format, check: bool) -> (Exit, String) {
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
     let exit = finish(

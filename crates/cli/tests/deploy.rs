@@ -215,3 +215,85 @@ fn a_real_deploy_applies_migrations_remotely_then_runs_wrangler_deploy() {
     );
     assert_eq!(lines.last(), Some(&"deploy"), "{calls}");
 }
+
+/// A fake wrangler whose remote tracking table already holds `init` with the
+/// checksum in `applied.sum` (one `d1 execute --command` row), `deploy` succeeds.
+const FAKE_WRANGLER_APPLIED: &str = r#"#!/bin/sh
+case "$1 $2" in
+  "d1 execute")
+    echo "d1 execute" >> wrangler-calls.log
+    sum=$(cat applied.sum)
+    echo "[{\"results\":[{\"name\":\"20240401123456_init\",\"checksum\":\"$sum\",\"applied_at\":\"2024-04-01T12:34:56Z\"}],\"success\":true,\"meta\":{}}]" ;;
+  *) echo "$*" >> wrangler-calls.log; echo "fake wrangler $*" ;;
+esac
+"#;
+
+#[test]
+fn a_dry_run_lists_only_the_migrations_the_remote_database_has_not_applied() {
+    let tmp = app();
+    let root = tmp.path();
+    generate_init(root);
+    edit_config(
+        root,
+        "00000000-0000-4000-8000-000000000000",
+        "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+    );
+    let init = root.join("lunora/migrations/20240401123456_init.sql");
+
+    // An empty tracking table: `init` is pending.
+    std::fs::write(
+        root.join("node_modules/.bin/wrangler"),
+        FAKE_WRANGLER_REMOTE,
+    )
+    .expect("write");
+    let out = lunora(root, &["deploy", "--dry-run"]);
+    let log = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("would apply, in this order, to D1 `DB` (--remote):\n  lunora/migrations/20240401123456_init.sql"),
+        "{log}"
+    );
+    assert!(
+        !calls(root).contains("--file"),
+        "a dry run applies nothing: {}",
+        calls(root)
+    );
+
+    // `init` already applied with this very file: nothing is pending.
+    std::fs::remove_file(root.join("wrangler-calls.log")).expect("rm");
+    let sql = std::fs::read(&init).expect("read");
+    std::fs::write(
+        root.join("applied.sum"),
+        lunora_emit::migrate::sha256_hex(&sql),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("node_modules/.bin/wrangler"),
+        FAKE_WRANGLER_APPLIED,
+    )
+    .expect("write");
+    let out = lunora(root, &["deploy", "--dry-run"]);
+    let log = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nothing to apply: D1 `DB` (--remote) has all 1 migration(s)"),
+        "{log}"
+    );
+    assert!(!stderr.contains("would apply"), "{log}");
+
+    // The applied file was edited since: the dry run stops as the real deploy would.
+    std::fs::remove_file(root.join("wrangler-calls.log")).expect("rm");
+    std::fs::write(&init, [sql.as_slice(), b"-- edited\n"].concat()).expect("write");
+    let out = lunora(root, &["deploy", "--dry-run"]);
+    let log = show(&out);
+    assert_ne!(out.status.code(), Some(0), "{log}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("migrate/"), "{log}");
+    assert!(
+        !calls(root).contains("deploy --dry-run"),
+        "stops before wrangler deploy: {}",
+        calls(root)
+    );
+}

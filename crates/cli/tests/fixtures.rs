@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use lunora_cli::pipeline;
 use lunora_cli::render::{Color, human, json};
+use lunora_engine::pipeline;
 use lunora_parser::OsFs;
 
 fn repo_root() -> PathBuf {
@@ -38,7 +38,7 @@ fn cases(kind: &str) -> Vec<(String, PathBuf)> {
 }
 
 /// The Markdown-shaped snapshot document of one fixture.
-fn document(name: &str, generated: &pipeline::Generated) -> String {
+fn document(name: &str, generated: &pipeline::Analysis) -> String {
     let mut doc = format!("# {name}\n\n## Generated files\n");
     if generated.outputs.is_empty() {
         doc.push_str("\n(none)\n");

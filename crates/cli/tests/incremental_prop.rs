@@ -5,15 +5,15 @@
 //! result (files read, diagnostics, IR, outputs) must equal
 //! `pipeline::generate` over the same files, and it must have parsed exactly
 //! the files whose text changed. Each sequence runs twice: checking
-//! everything (`update_with`, as the language server does), and told the
-//! changed paths (`update_changed_with`, as the watcher does), which takes
+//! everything (`Change::Unknown`, as the language server does), and told the
+//! changed paths (`Change::Paths`, as the watcher does), which takes
 //! the module-local path for isolated modules.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lunora_cli::pipeline::{self, Generated};
-use lunora_cli::watch::Incremental;
+use lunora_engine::pipeline::{self, Analysis};
+use lunora_engine::{Change, Session as Incremental};
 use lunora_parser::MemFs;
 use proptest::prelude::*;
 
@@ -136,14 +136,14 @@ fn memfs(files: &BTreeMap<String, String>) -> MemFs<'static> {
     fs
 }
 
-fn read_files(g: &Generated) -> BTreeMap<String, String> {
+fn read_files(g: &Analysis) -> BTreeMap<String, String> {
     g.files
         .iter()
         .map(|f| (f.path.clone(), f.text.clone()))
         .collect()
 }
 
-fn assert_same(step: usize, incremental: &Generated, cold: &Generated) {
+fn assert_same(step: usize, incremental: &Analysis, cold: &Analysis) {
     assert_eq!(
         read_files(incremental),
         read_files(cold),
@@ -203,7 +203,7 @@ fn check(app: &str, steps: &[(usize, Edit)], told: bool) -> Seen {
     let mut files = original.clone();
     let root = Path::new(ROOT);
     let mut engine = Incremental::new(root);
-    let first = engine.update_with(&memfs(&files));
+    let first = engine.update(&memfs(&files), Change::Unknown);
     assert!(first.diagnostics.is_empty(), "{:?}", first.diagnostics);
     assert!(!first.outputs.is_empty());
     let mut previous = read_files(engine.last());
@@ -216,9 +216,9 @@ fn check(app: &str, steps: &[(usize, Edit)], told: bool) -> Seen {
         apply(&mut files, &original, path, edit);
         let fs = memfs(&files);
         let incremental = if told {
-            engine.update_changed_with(&fs, &changed_paths(&before, &files))
+            engine.update(&fs, Change::Paths(&changed_paths(&before, &files)))
         } else {
-            engine.update_with(&fs)
+            engine.update(&fs, Change::Unknown)
         };
         let cold = pipeline::generate(root, &fs);
         assert_same(step, incremental, &cold);
@@ -302,14 +302,14 @@ fn each_kind_of_step_is_exercised() {
     let root = Path::new(ROOT);
     let mut files = original.clone();
     let mut engine = Incremental::new(root);
-    engine.update_with(&memfs(&files));
+    engine.update(&memfs(&files), Change::Unknown);
     assert_eq!(engine.stats().parsed.len(), engine.last().files.len());
 
     let mut step = |path: &str, edit: Edit| {
         apply(&mut files, &original, path, edit);
         let fs = memfs(&files);
         let cold = pipeline::generate(root, &fs);
-        let incremental = engine.update_with(&fs);
+        let incremental = engine.update(&fs, Change::Unknown);
         assert_same(0, incremental, &cold);
         (engine.stats().clone(), cold)
     };
@@ -405,14 +405,14 @@ fn told_changes_take_the_module_local_path_only_when_exact() {
     let root = Path::new(ROOT);
     let mut files = original.clone();
     let mut engine = Incremental::new(root);
-    engine.update_with(&memfs(&files));
+    engine.update(&memfs(&files), Change::Unknown);
     let mut step = |edit: &dyn Fn(&mut BTreeMap<String, String>), extra: &[&str]| {
         let before = files.clone();
         edit(&mut files);
         let fs = memfs(&files);
         let mut changed = changed_paths(&before, &files);
         changed.extend(extra.iter().map(|p| PathBuf::from(ROOT).join(p)));
-        let incremental = engine.update_changed_with(&fs, &changed);
+        let incremental = engine.update(&fs, Change::Paths(&changed));
         assert_same(0, incremental, &pipeline::generate(root, &fs));
         engine.stats().clone()
     };

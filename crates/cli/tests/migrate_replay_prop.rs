@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use lunora_cli::migrate_check::introspect;
 use lunora_emit::migrate::{
     Column, DataLoss, IndexDef, Pair, Planned, Renames, SqlType, TableDef, Tables, diff, plan,
 };
+use lunora_engine::migrations::replay::introspect;
 use proptest::prelude::*;
 
 fn sql_type() -> impl Strategy<Value = SqlType> {

@@ -137,7 +137,7 @@ impl Watch {
 
     /// What a cold `codegen` would write now.
     fn cold(&self) -> BTreeMap<String, String> {
-        let cold = lunora_cli::pipeline::generate(&self.root, &lunora_parser::OsFs);
+        let cold = lunora_engine::pipeline::generate(&self.root, &lunora_parser::OsFs);
         assert!(cold.diagnostics.is_empty(), "{:?}", cold.diagnostics);
         cold.outputs
             .into_iter()
@@ -457,7 +457,8 @@ impl Shared {
     }
 }
 
-/// The API `lunora dev` uses: the loop in a thread, stopped on demand.
+/// What `lunora dev` does: the loop over a stoppable watcher in a thread,
+/// stopped on demand.
 #[test]
 fn spawned_loop_reports_runs_and_stops() {
     let dir = tempfile::tempdir().unwrap();
@@ -473,9 +474,24 @@ fn spawned_loop_reports_runs_and_stops() {
         format: lunora_cli::Format::Human,
         ..Default::default()
     };
-    let handle =
-        lunora_cli::watch::spawn(&root, options, Box::new(out.clone()), Box::new(err.clone()))
-            .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handle = {
+        let inner = lunora_cli::watch::source::NotifySource::for_app(&root).unwrap();
+        let (root, stop) = (root.clone(), stop.clone());
+        let (mut out, mut err) = (out.clone(), err.clone());
+        std::thread::spawn(move || {
+            let mut source = lunora_cli::watch::source::Stoppable::new(inner, stop);
+            let mut engine = lunora_engine::Session::new(&root);
+            lunora_cli::watch::watch_loop_with(
+                &root,
+                &mut source,
+                options,
+                &mut engine,
+                &mut out,
+                &mut err,
+            );
+        })
+    };
     let lines = out.wait_lines(1);
     assert!(lines[0].starts_with("[lunora] run 1: wrote "), "{lines:?}");
     assert!(root.join("lunora/_generated/api.ts").is_file());
@@ -500,7 +516,8 @@ fn spawned_loop_reports_runs_and_stops() {
     assert!(!handle.is_finished());
 
     let stopping = std::time::Instant::now();
-    handle.stop();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    handle.join().unwrap();
     assert!(stopping.elapsed() < Duration::from_secs(5));
     assert_eq!(err.lines(), Vec::<String>::new());
 }

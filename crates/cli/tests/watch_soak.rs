@@ -149,7 +149,7 @@ fn random_edits_end_equal_to_a_cold_run() {
     // The final state is a valid app, so the last comparison was between real
     // outputs.
     assert_eq!(last["summary"]["errors"], 0, "{last}");
-    let cold = lunora_cli::pipeline::generate(&root, &OsFs);
+    let cold = lunora_engine::pipeline::generate(&root, &OsFs);
     let ir = cold.ir.as_ref().expect("IR of a valid app");
     assert!(ir.tables.iter().any(|t| t.name == "channels"));
     let api = generated_on_disk(&root)
@@ -192,7 +192,7 @@ fn checkpoint(root: &Path, docs: &mpsc::Receiver<Value>, n: usize, stats: &mut S
         }
     };
     stats.checkpoints += 1;
-    let cold = lunora_cli::pipeline::generate(root, &OsFs);
+    let cold = lunora_engine::pipeline::generate(root, &OsFs);
     let errors = cold
         .diagnostics
         .iter()

@@ -322,16 +322,16 @@ test("an edited applied migration stops the run with a diagnostic; nothing appli
   assert.deepEqual(tracked(app).map((row) => row.name), [init]);
 });
 
-for (const [how, extraEnv] of [
-  ["the lock file", {}],
-  ["the tracking row's PRIMARY KEY alone (lock disabled)", { LUNORA_MIGRATE_NO_LOCK: "1" }],
+for (const [how, extraArgs] of [
+  ["the lock file", []],
+  ["the tracking row's PRIMARY KEY alone (lock disabled)", ["--no-lock"]],
 ]) {
   test(`two concurrent \`migrate apply --local\` runs apply each migration exactly once: ${how}`, async () => {
-    await concurrentRuns(extraEnv, how);
+    await concurrentRuns(extraArgs, how);
   });
 }
 
-async function concurrentRuns(extraEnv, how) {
+async function concurrentRuns(extraArgs, how) {
   const app = makeApp();
   const init = generateInit(app);
   // Not idempotent on their own: applied twice they would log twice or fail.
@@ -347,8 +347,8 @@ async function concurrentRuns(extraEnv, how) {
   }
   const started = performance.now();
   const [a, b] = await Promise.all([
-    runAsync(app, ["migrate", "apply", "--local", "--format", "json"], extraEnv),
-    runAsync(app, ["migrate", "apply", "--local", "--format", "json"], extraEnv),
+    runAsync(app, ["migrate", "apply", "--local", "--format", "json", ...extraArgs]),
+    runAsync(app, ["migrate", "apply", "--local", "--format", "json", ...extraArgs]),
   ]);
   const seconds = (performance.now() - started) / 1000;
   assert.equal(a.code, 0, a.stdout + a.stderr);
@@ -363,7 +363,7 @@ async function concurrentRuns(extraEnv, how) {
   for (const name of docA.applied_elsewhere) assert.ok(appliedB.includes(name), name);
   for (const name of docB.applied_elsewhere) assert.ok(appliedA.includes(name), name);
   const collisions = docA.applied_elsewhere.length + docB.applied_elsewhere.length;
-  if (!extraEnv.LUNORA_MIGRATE_NO_LOCK) assert.equal(collisions, 0, "the lock serializes the runs");
+  if (!extraArgs.includes("--no-lock")) assert.equal(collisions, 0, "the lock serializes the runs");
   assert.deepEqual(tracked(app).map((row) => row.name), names);
   assert.deepEqual(sql(app, "SELECT step FROM log ORDER BY rowid"), [[{ step: 1 }, { step: 2 }, { step: 3 }]]);
   console.log(

@@ -9,7 +9,7 @@
 //! - `lunora-bench analyze <dir>`: one in-process analyze + emit (for
 //!   instruction counts under callgrind).
 //! - `lunora-bench incremental <dir> <runs>`: watch mode's incremental engine
-//!   (`lunora_cli::watch::Incremental`) in-process: after a cold update,
+//!   (`lunora_engine::Session`) in-process: after a cold update,
 //!   medians of `update` after editing one function module and after editing
 //!   the schema (the edits of `touch-module` / `touch-schema`). Edits the app.
 //! - `lunora-bench touch-module <dir>` / `touch-schema <dir>`: the edits of the
@@ -210,10 +210,11 @@ fn cpu_ms() -> Option<f64> {
 
 /// Medians of the incremental engine's update after a module and a schema edit.
 fn incremental(dir: &Path, runs: usize) -> std::io::Result<()> {
-    use lunora_cli::watch::Incremental;
-    let mut engine = Incremental::new(dir);
+    use lunora_engine::{Change, Session};
+    use lunora_parser::OsFs;
+    let mut engine = Session::new(dir);
     let fail = |what: &str| std::io::Error::other(format!("the app has errors after {what}"));
-    if lunora_parser::has_errors(&engine.update(&[]).diagnostics) {
+    if lunora_parser::has_errors(&engine.update(&OsFs, Change::Unknown).diagnostics) {
         return Err(fail("the cold run"));
     }
     let module = first_module(dir)?;
@@ -224,8 +225,11 @@ fn incremental(dir: &Path, runs: usize) -> std::io::Result<()> {
         for _ in 0..runs {
             edit(dir)?;
             let t = std::time::Instant::now();
-            let errors =
-                lunora_parser::has_errors(&engine.update(&[path.to_path_buf()]).diagnostics);
+            let errors = lunora_parser::has_errors(
+                &engine
+                    .update(&OsFs, Change::Paths(&[path.to_path_buf()]))
+                    .diagnostics,
+            );
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             if errors {
                 return Err(fail("an edit"));

@@ -15,12 +15,13 @@ use std::path::Path;
 
 use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
 
-use crate::Exit;
+use lunora_engine::layout::GENERATED_DIR;
+use lunora_engine::writer::{self, WriteError};
+use lunora_engine::{Analysis, generate};
+
 use crate::args::{CodegenArgs, GlobalArgs};
-use crate::outputs::{self, WriteError};
 use crate::render::{self, Color};
-use crate::root::GENERATED_DIR;
-use crate::{Format, pipeline};
+use crate::{Exit, Format};
 
 pub fn run(
     global: &GlobalArgs,
@@ -84,7 +85,7 @@ pub fn codegen(
 ) -> Exit {
     finish(
         root,
-        pipeline::generate(root, &OsFs),
+        generate(root, &OsFs),
         format,
         color,
         check,
@@ -97,7 +98,7 @@ pub fn codegen(
 /// can feed hand-made diagnostics and generated files.
 pub fn finish(
     root: &Path,
-    generated: pipeline::Generated,
+    generated: Analysis,
     format: Format,
     color: Color,
     check: bool,
@@ -124,7 +125,7 @@ pub fn finish(
     }
 
     let outputs = &generated.outputs;
-    let plan = match outputs::plan(root, outputs) {
+    let plan = match writer::plan(root, outputs) {
         Ok(plan) => plan,
         Err(e) => {
             diagnostics.push(write_error(&e, "read"));
@@ -158,8 +159,9 @@ pub fn finish(
         return Exit::UserError;
     }
 
-    match outputs::apply(root, outputs, &plan) {
-        Ok((written, removed)) => {
+    match writer::apply(root, outputs, &plan) {
+        Ok(done) => {
+            let (written, removed) = (done.written.len(), done.removed.len());
             report(&diagnostics, stdout, stderr);
             let _ = writeln!(
                 stderr,

@@ -17,13 +17,14 @@ use std::path::Path;
 use lunora_analyzer::{Ir, Placement};
 use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
 
-use crate::args::{DeployArgs, GlobalArgs};
-use crate::commands::migrate::MIGRATIONS_DIR;
-use crate::render::{self, Color};
-use crate::root::GENERATED_DIR;
-use crate::wrangler_config::{self, Expect, WRANGLER_FILE};
-use crate::{Exit, Format, outputs, pipeline};
 use lunora_emit::migrate::tables_of;
+use lunora_engine::layout::{GENERATED_DIR, MIGRATIONS_DIR};
+use lunora_engine::wrangler_config::{self, Expect, WRANGLER_FILE};
+use lunora_engine::{generate, writer};
+
+use crate::args::{DeployArgs, GlobalArgs};
+use crate::render::{self, Color};
+use crate::{Exit, Format};
 
 /// Where `wrangler deploy --dry-run` writes the bundle (root-relative; under
 /// `.wrangler/`, which the template's `.gitignore` ignores).
@@ -137,7 +138,7 @@ fn checks(
     stderr: &mut dyn Write,
 ) -> (Exit, bool) {
     step(stderr, "codegen, migrate check, check wrangler.jsonc");
-    let generated = pipeline::generate(root, &OsFs);
+    let generated = generate(root, &OsFs);
     let mut files = generated.files;
     let mut diagnostics = generated.diagnostics;
     let ir = match generated.ir {
@@ -151,10 +152,9 @@ fn checks(
             return (Exit::UserError, false);
         }
     };
-    let written = outputs::plan(root, &generated.outputs)
-        .and_then(|plan| outputs::apply(root, &generated.outputs, &plan));
-    match written {
-        Ok((changed, _)) => {
+    match writer::write_generated(root, &generated.outputs) {
+        Ok(done) => {
+            let changed = done.written.len();
             let _ = writeln!(
                 stderr,
                 "generated {GENERATED_DIR} ({changed} file{} changed)",
@@ -176,7 +176,7 @@ fn checks(
     }
 
     let mut exit = Exit::Ok;
-    match crate::migrate_check::check(&root.join(MIGRATIONS_DIR), &tables_of(&ir)) {
+    match lunora_engine::migrations::replay::check(&root.join(MIGRATIONS_DIR), &tables_of(&ir)) {
         Ok(found) if found.is_empty() => {
             let _ = writeln!(stderr, "migrations are up to date with the schema");
         }
@@ -225,7 +225,7 @@ fn checks(
 /// (added to `files`, which the diagnostics point into).
 pub fn check_config(root: &Path, expect: Expect, files: &mut Files) -> Vec<Diagnostic> {
     match std::fs::read_to_string(root.join(WRANGLER_FILE)) {
-        Ok(text) => wrangler_config::validate(root, &text, files, expect).0,
+        Ok(text) => wrangler_config::validate(root, &text, files, expect),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![
             Diagnostic::error(Code::ConfigSyntax, format!("there is no {WRANGLER_FILE}"))
                 .with_path(WRANGLER_FILE)

@@ -2,7 +2,7 @@
 //! pending D1 migrations locally, then run three things side by side until
 //! Ctrl-C or until one of the processes dies:
 //!
-//! - the codegen watch loop ([`crate::watch::watch_loop`]) over `lunora/`,
+//! - the codegen watch loop ([`crate::watch::watch_loop_with`]) over `lunora/`,
 //!   in a thread (a schema error prints its diagnostic and leaves the last
 //!   good `_generated/` in place, so the Worker keeps running);
 //! - `wrangler dev --ip 127.0.0.1` (the Worker on port 8787, from
@@ -35,12 +35,14 @@ use std::time::{Duration, Instant};
 
 use lunora_parser::has_errors;
 
+use lunora_engine::layout::GENERATED_DIR;
+use lunora_engine::{Analysis, Change, Session, writer};
+use lunora_parser::OsFs;
+
 use crate::args::{DevArgs, GlobalArgs};
-use crate::pipeline::{self, Generated};
 use crate::render::Color;
-use crate::root::GENERATED_DIR;
 use crate::watch::source::{NotifySource, Stoppable};
-use crate::watch::{Engine, Incremental, Options, Timing, watch_loop_with};
+use crate::watch::{Engine, Options, Timing, watch_loop_with};
 use crate::{Exit, Format};
 
 /// The port vite serves the app on (the template's `vite.config.ts` agrees).
@@ -102,7 +104,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// After a clean run: the sources it read and the files it generated, into
 /// [`SHADOW_DIR`] (only files whose contents changed, each written atomically).
-fn sync_shadow(root: &Path, generated: &pipeline::Generated) -> std::io::Result<()> {
+fn sync_shadow(root: &Path, generated: &Analysis) -> std::io::Result<()> {
     let shadow = root.join(SHADOW_DIR);
     let sources = generated.files.iter().map(|f| (&f.path, &f.text));
     let outputs = generated.outputs.iter().map(|f| (&f.path, &f.contents));
@@ -115,16 +117,7 @@ fn sync_shadow(root: &Path, generated: &pipeline::Generated) -> std::io::Result<
         {
             continue;
         }
-        let target = shadow.join(rel);
-        if std::fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let tmp = target.with_extension("lunora-tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &target)?;
+        writer::write_if_changed(&shadow.join(rel), text.as_bytes())?;
     }
     Ok(())
 }
@@ -550,7 +543,7 @@ fn spawn_watch(
     Ok(thread::spawn(move || {
         let mut source = Stoppable::new(inner, stop);
         let mut engine = ShadowSync {
-            inner: Incremental::new(&root),
+            inner: Session::new(&root),
         };
         let (mut out, mut err): (Box<dyn Write>, Box<dyn Write>) = if format == Format::Json {
             (Box::new(std::io::stdout()), Box::new(std::io::stderr()))
@@ -574,12 +567,12 @@ fn spawn_watch(
 /// The incremental engine, plus: after a clean run, the sources it read and
 /// the generated files go to [`SHADOW_DIR`].
 struct ShadowSync {
-    inner: Incremental,
+    inner: Session,
 }
 
 impl Engine for ShadowSync {
-    fn regenerate(&mut self, root: &Path, changed: &[PathBuf]) -> &Generated {
-        let generated = self.inner.update(changed);
+    fn regenerate(&mut self, root: &Path, changed: &[PathBuf]) -> &Analysis {
+        let generated = self.inner.update(&OsFs, Change::Paths(changed));
         let clean = !has_errors(&generated.diagnostics) && !generated.outputs.is_empty();
         if clean && let Err(e) = sync_shadow(root, generated) {
             eprintln!("[lunora] cannot update {SHADOW_DIR}/: {e}");

@@ -3,7 +3,8 @@
 //! same diagnostics as `lunora codegen` for files under `lunora/`, clearing
 //! them for files that became clean.
 //!
-//! Analysis is incremental ([`Incremental::update_with`] over the overlay):
+//! Analysis is incremental (the engine's [`Session`], told
+//! [`Change::Unknown`], over the overlay):
 //! after an edit only the buffers and files whose text changed are parsed
 //! again, and a change that alters nothing the analysis read (a save of the
 //! same text) costs no analysis at all. The result is always what a cold
@@ -26,10 +27,14 @@ use lsp_types::{
 };
 use lunora_parser::{Diagnostic, FileSpan, Files, MemFs, OsFs, Severity, Vfs};
 
+use lunora_engine::layout::{AppLayout, is_source, relative};
+use lunora_engine::{Analysis, Change, Session};
+
 use crate::Exit;
 use crate::args::{GlobalArgs, LspArgs};
-use crate::pipeline::Generated;
-use crate::watch::{GenerateFn, Incremental};
+
+/// A cold pipeline run (`lunora_engine::generate`, or a fake in tests).
+pub type GenerateFn<'a> = dyn FnMut(&Path, &dyn Vfs) -> Analysis + 'a;
 
 pub fn run(
     global: &GlobalArgs,
@@ -39,7 +44,10 @@ pub fn run(
 ) -> Exit {
     // The protocol owns the real stdout; the injected writers are not used.
     let (connection, io_threads) = Connection::stdio();
-    let fallback_root = crate::watch::resolve_root(global.root.as_deref()).ok();
+    let fallback_root = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| AppLayout::find(global.root.as_deref(), &cwd).ok())
+        .map(AppLayout::into_root);
     let mut analyzer = IncrementalAnalyzer::default();
     let result = serve(&connection, fallback_root, &mut analyzer);
     drop(connection);
@@ -57,40 +65,40 @@ pub fn run(
 pub trait Analyzer {
     /// The pipeline's result for the app at `root`, reading through `fs` (the
     /// disk overlaid with the open buffers).
-    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated;
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Analysis;
 }
 
-/// The incremental engine ([`Incremental`]), created for the workspace root
+/// The engine's incremental [`Session`], created for the workspace root
 /// on first use: only files whose text changed since the last analysis are
 /// parsed again.
 #[derive(Default)]
 pub struct IncrementalAnalyzer {
-    engine: Option<Incremental>,
+    engine: Option<Session>,
 }
 
 impl IncrementalAnalyzer {
     /// The engine, once something was analyzed (its `stats()` tell what the
     /// last analysis parsed).
-    pub fn engine(&self) -> Option<&Incremental> {
+    pub fn engine(&self) -> Option<&Session> {
         self.engine.as_ref()
     }
 }
 
 impl Analyzer for IncrementalAnalyzer {
-    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated {
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Analysis {
         if self.engine.as_ref().is_some_and(|e| e.root() != root) {
             self.engine = None;
         }
         self.engine
-            .get_or_insert_with(|| Incremental::new(root))
-            .update_with(fs)
+            .get_or_insert_with(|| Session::new(root))
+            .update(fs, Change::Unknown)
     }
 }
 
 /// A [`GenerateFn`] as an [`Analyzer`]: a cold run every time (tests).
 pub struct Cold<'g, 'a> {
     generate: &'g mut GenerateFn<'a>,
-    last: Option<Generated>,
+    last: Option<Analysis>,
 }
 
 impl<'g, 'a> Cold<'g, 'a> {
@@ -103,7 +111,7 @@ impl<'g, 'a> Cold<'g, 'a> {
 }
 
 impl Analyzer for Cold<'_, '_> {
-    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated {
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Analysis {
         self.last.insert((self.generate)(root, fs))
     }
 }
@@ -250,16 +258,15 @@ impl Server {
     }
 
     fn is_lunora_file(&self, path: &Path) -> bool {
-        path.strip_prefix(&self.root)
-            .is_ok_and(|rel| rel.starts_with("lunora") && !rel.starts_with("lunora/_generated"))
+        path.starts_with(&self.root) && is_source(&relative(&self.root, path))
     }
 }
 
 /// Every diagnostic of a run as LSP diagnostics, keyed by the absolute path of
-/// its file; only files under `lunora/` are kept.
+/// its file; only source files ([`is_source`], the rule codegen's watcher uses) are kept.
 fn group_by_file(
     root: &Path,
-    generated: &Generated,
+    generated: &Analysis,
 ) -> BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> {
     let mut out: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
     for d in &generated.diagnostics {
@@ -273,7 +280,7 @@ fn group_by_file(
                 None => continue,
             },
         };
-        if !rel.starts_with("lunora/") || rel.starts_with("lunora/_generated/") {
+        if !is_source(&rel) {
             continue;
         }
         out.entry(root.join(&rel))

@@ -2,7 +2,9 @@
 //! latest `lunora/migrations/*.snapshot.json` and write `<stamp>_<slug>.sql`
 //! plus `<stamp>_<slug>.snapshot.json` (temp file + rename, SQL last renamed
 //! after the snapshot is in place). `check` is the CI drift gate; `apply` and
-//! `status` drive D1 through wrangler (`crate::migrate_runner`).
+//! `status` drive D1 through wrangler (`lunora_engine::migrations::runner`).
+//! The folder model, the replay and the runner live in
+//! [`lunora_engine::migrations`]; this module only wires and renders.
 //!
 //! Exit codes: 0 written or no changes; 1 schema errors, refused migration
 //! (data loss without `--allow-data-loss`, required column on an existing
@@ -10,21 +12,37 @@
 //! snapshot file, write failure.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lunora_emit::migrate::{
-    self, MigrationRecord, Planned, Renames, Snapshot, Tables, describe, describe_loss,
-    describe_refusal, sha256_hex, tables_of,
+    self, Planned, Renames, describe, describe_loss, describe_refusal, tables_of,
 };
+use lunora_engine::migrations::runner::{
+    self as migrate_runner, ApplyOptions, Entry, Failure, FailureKind, State, Target,
+};
+use lunora_engine::migrations::{self as folder, MIGRATIONS_DIR, WriteNewError};
+use lunora_engine::pipeline;
 use lunora_parser::{OsFs, has_errors};
 
-use crate::args::{GlobalArgs, MigrateCommand, MigrateGenerateArgs};
-use crate::migrate_runner::{self, Entry, Failure, State, Target};
+use crate::args::{GlobalArgs, MigrateCommand, MigrateGenerateArgs, MigrateTargetArgs};
 use crate::render::{self, Color};
-use crate::{Exit, Format, pipeline};
+use crate::{Exit, Format};
 
-/// Root-relative folder of migrations.
-pub const MIGRATIONS_DIR: &str = "lunora/migrations";
+/// The exit code of a runner failure: 1 for the app's problems, 2 for the tooling's.
+pub fn failure_exit(kind: FailureKind) -> Exit {
+    match kind {
+        FailureKind::App => Exit::UserError,
+        FailureKind::Tool => Exit::Failure,
+    }
+}
+
+fn target_of(a: &MigrateTargetArgs) -> Target {
+    if a.remote {
+        Target::Remote
+    } else {
+        Target::Local
+    }
+}
 
 pub fn run(
     global: &GlobalArgs,
@@ -32,31 +50,23 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    let (args, apply_args) = match args {
-        MigrateCommand::Generate(args) => (Some(args), None),
-        MigrateCommand::Check => (None, None),
-        MigrateCommand::Apply(a) => (None, Some((true, a))),
-        MigrateCommand::Status(a) => (None, Some((false, a))),
-    };
     let root = match super::app_root(global, stderr) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
     let color = super::stderr_color(global.format);
-    if let Some((is_apply, a)) = apply_args {
-        let target = if a.remote {
-            Target::Remote
-        } else {
-            Target::Local
-        };
-        return if is_apply {
-            apply_command(&root, target, global.format, color, stdout, stderr)
-        } else {
-            status_command(&root, target, global.format, color, stdout, stderr)
-        };
-    }
-    let Some(args) = args else {
-        return check(&root, global.format, color, stdout, stderr);
+    let args = match args {
+        MigrateCommand::Generate(args) => args,
+        MigrateCommand::Check => return check(&root, global.format, color, stdout, stderr),
+        MigrateCommand::Apply(a) => {
+            let options = ApplyOptions { lock: !a.no_lock };
+            let target = target_of(&a.target);
+            return apply_command(&root, target, options, global.format, color, stdout, stderr);
+        }
+        MigrateCommand::Status(a) => {
+            let target = target_of(&a);
+            return status_command(&root, target, global.format, color, stdout, stderr);
+        }
     };
     let stamp = match std::env::var("LUNORA_MIGRATION_TIMESTAMP") {
         Ok(s) if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) => s,
@@ -95,59 +105,6 @@ pub fn utc_stamp(t: std::time::SystemTime) -> String {
         (rem % 3600) / 60,
         rem % 60
     )
-}
-
-/// Existing migration stems in file order (names sort by timestamp).
-pub fn list_migrations(dir: &Path) -> Result<Vec<String>, String> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read {MIGRATIONS_DIR}/: {e}")),
-    };
-    let mut stems = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {MIGRATIONS_DIR}/: {e}"))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(".sql") {
-            stems.push(stem.to_owned());
-        }
-    }
-    stems.sort();
-    Ok(stems)
-}
-
-fn read(dir: &Path, file: &str) -> Result<String, String> {
-    std::fs::read_to_string(dir.join(file))
-        .map_err(|e| format!("cannot read {MIGRATIONS_DIR}/{file}: {e}"))
-}
-
-/// Records of every existing migration and the latest snapshot's tables.
-fn previous_state(dir: &Path) -> Result<(Vec<MigrationRecord>, Tables), String> {
-    let stems = list_migrations(dir)?;
-    let mut records = Vec::new();
-    let mut tables = Tables::new();
-    for stem in &stems {
-        let sql = read(dir, &format!("{stem}.sql"))?;
-        let snap_text = read(dir, &format!("{stem}.snapshot.json"))?;
-        let snap = Snapshot::from_json(&snap_text)
-            .map_err(|e| format!("{MIGRATIONS_DIR}/{stem}.snapshot.json: {e}"))?;
-        records.push(MigrationRecord {
-            name: stem.clone(),
-            snapshot: sha256_hex(snap_text.as_bytes()),
-            sql: sha256_hex(sql.as_bytes()),
-        });
-        tables = snap.tables;
-    }
-    Ok((records, tables))
-}
-
-/// Writes `contents` to `path` through a temp file in the same folder.
-fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
-    let tmp: PathBuf = path.with_extension("lunora-tmp");
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 pub fn generate(
@@ -222,7 +179,7 @@ pub fn generate_from_ir(
     stderr: &mut dyn Write,
 ) -> Exit {
     let dir = root.join(MIGRATIONS_DIR);
-    let (records, previous) = match previous_state(&dir) {
+    let (records, previous) = match folder::previous_state(&dir) {
         Ok(p) => p,
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");
@@ -260,27 +217,19 @@ pub fn generate_from_ir(
             Exit::UserError
         }
         Planned::Ready { diff, files } => {
-            if let Err(e) = std::fs::create_dir_all(&dir) {
-                let _ = writeln!(stderr, "error: cannot create {MIGRATIONS_DIR}/: {e}");
-                return Exit::Failure;
-            }
-            let sql_path = dir.join(format!("{stem}.sql"));
-            let snap_path = dir.join(format!("{stem}.snapshot.json"));
-            if sql_path.exists() || snap_path.exists() {
-                let _ = writeln!(
-                    stderr,
-                    "error: {MIGRATIONS_DIR}/{stem}.sql already exists; wait a second or pick another name"
-                );
-                return Exit::Failure;
-            }
-            // Snapshot first, SQL last: a migration counts only once its
-            // `.sql` exists, so an interrupted run leaves no half migration.
-            let written = write_atomic(&snap_path, &files.snapshot)
-                .and_then(|()| write_atomic(&sql_path, &files.sql));
-            if let Err(e) = written {
-                let _ = std::fs::remove_file(&snap_path);
-                let _ = writeln!(stderr, "error: cannot write {MIGRATIONS_DIR}/{stem}: {e}");
-                return Exit::Failure;
+            match folder::write_new(&dir, stem, &files.sql, &files.snapshot) {
+                Ok(()) => {}
+                Err(WriteNewError::Exists) => {
+                    let _ = writeln!(
+                        stderr,
+                        "error: {MIGRATIONS_DIR}/{stem}.sql already exists; wait a second or pick another name"
+                    );
+                    return Exit::Failure;
+                }
+                Err(WriteNewError::Io(e)) => {
+                    let _ = writeln!(stderr, "error: cannot write {MIGRATIONS_DIR}/{stem}: {e}");
+                    return Exit::Failure;
+                }
             }
             for step in &diff.steps {
                 let _ = writeln!(stderr, "  {}", describe(step));
@@ -322,7 +271,7 @@ pub fn check_ir(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    match crate::migrate_check::check(&root.join(MIGRATIONS_DIR), &tables_of(ir)) {
+    match lunora_engine::migrations::replay::check(&root.join(MIGRATIONS_DIR), &tables_of(ir)) {
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");
             Exit::Failure
@@ -371,7 +320,7 @@ fn render_failure(
         Format::Json => write_json(&f.diagnostics, &f.files, extra, stdout),
         Format::Github => render::render(format, &f.diagnostics, &f.files, color, stdout),
     };
-    f.exit
+    failure_exit(f.kind)
 }
 
 /// The diagnostics document (`version`, `diagnostics`, `summary`) plus the
@@ -420,6 +369,7 @@ fn entries_json(entries: &[Entry]) -> serde_json::Value {
 pub fn apply_command(
     root: &Path,
     target: Target,
+    options: ApplyOptions,
     format: Format,
     color: Color,
     stdout: &mut dyn Write,
@@ -452,7 +402,7 @@ pub fn apply_command(
             let _ = writeln!(stderr, "  {what} {name}");
         }
     };
-    let result = db.apply(&mut report);
+    let result = db.apply(options, &mut report);
     let elapsed = started.elapsed();
     let mut extra = serde_json::Map::new();
     extra.insert("database".into(), database_json(&db));
@@ -461,7 +411,7 @@ pub fn apply_command(
     match result {
         Err(f) => {
             let exit = render_failure(&f, format, color, extra, stdout, stderr);
-            if format == Format::Human && f.exit == Exit::UserError {
+            if format == Format::Human && f.kind == FailureKind::App {
                 let _ = writeln!(
                     stderr,
                     "{} migration(s) applied to {where_} before it stopped",

@@ -11,9 +11,10 @@ pub mod migrations;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use lunora_engine::AppLayout;
+
 use crate::args::GlobalArgs;
 use crate::render::Color;
-use crate::root::find_root;
 use crate::{Exit, Format};
 
 /// The app root of a command: `--root`, or the nearest folder upwards that
@@ -23,10 +24,12 @@ pub(crate) fn app_root(global: &GlobalArgs, stderr: &mut dyn Write) -> Result<Pa
         let _ = writeln!(stderr, "error: cannot read the current folder: {e}");
         Exit::Failure
     })?;
-    find_root(global.root.as_deref(), &cwd).map_err(|message| {
-        let _ = writeln!(stderr, "error: {message}");
-        Exit::Failure
-    })
+    AppLayout::find(global.root.as_deref(), &cwd)
+        .map(AppLayout::into_root)
+        .map_err(|message| {
+            let _ = writeln!(stderr, "error: {message}");
+            Exit::Failure
+        })
 }
 
 /// Colour for human diagnostics on stderr: only on a terminal, never with `NO_COLOR`.

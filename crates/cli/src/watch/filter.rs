@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path};
 
+use lunora_engine::layout::{LUNORA_DIR, is_source};
+
 /// Folders whose contents never feed codegen.
 const IGNORED_DIRS: &[&str] = &[
     "node_modules",
@@ -67,11 +69,8 @@ impl Filter {
         {
             return false;
         }
-        if parts.first() == Some(&"lunora") {
-            // Our own writes: never a trigger (no feedback loop).
-            if parts.get(1) == Some(&"_generated") {
-                return false;
-            }
+        let rel = parts.join("/");
+        if rel == LUNORA_DIR || is_source(&rel) {
             // A source module, or something without an extension: possibly a
             // folder created, removed or renamed as a whole.
             return match extension(name) {
@@ -79,8 +78,12 @@ impl Filter {
                 None => true,
             };
         }
+        if parts.first() == Some(&LUNORA_DIR) {
+            // Our own writes (`lunora/_generated/`): never a trigger (no feedback loop).
+            return false;
+        }
         // Outside `lunora/`: only files the last run actually read.
-        self.deps.contains(&parts.join("/"))
+        self.deps.contains(&rel)
     }
 }
 

@@ -1,19 +1,16 @@
-//! Writing `_generated/` atomically and reporting each watch run.
+//! Reporting each watch run (the writes go through [`lunora_engine::writer`]).
 //!
 //! The JSON document is the one `--format json` prints (DESIGN.md's
 //! diagnostics shape, rendered by [`crate::render::json`]) plus a `watch` object.
 
 use std::io::{self, Write};
-use std::path::{Component, Path};
 
-use lunora_emit::GeneratedFile;
+use lunora_engine::layout::GENERATED_DIR;
 use serde_json::json;
 
 use crate::args::Format;
-use crate::pipeline::Generated;
 use crate::render::{self, Color};
-
-pub const GENERATED_DIR: &str = "lunora/_generated";
+use lunora_engine::pipeline::Analysis;
 
 /// What one watch run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,72 +28,12 @@ pub struct RunReport {
     pub write_error: Option<String>,
 }
 
-/// Root-relative, `/`-separated form of `path`.
-pub fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<String> = rel
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect();
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    }
-}
-
-/// Writes every output whose bytes differ from the disk (temp file + rename,
-/// so readers never see half a file), then deletes files in `_generated/` that
-/// are no longer produced. Returns (written, removed), sorted.
-pub fn write_outputs(
-    root: &Path,
-    outputs: &[GeneratedFile],
-) -> io::Result<(Vec<String>, Vec<String>)> {
-    let mut written = Vec::new();
-    for file in outputs {
-        let target = root.join(&file.path);
-        if std::fs::read(&target).is_ok_and(|old| old == file.contents.as_bytes()) {
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let mut tmp = target.clone().into_os_string();
-        tmp.push(format!(".{}.lunora-tmp", std::process::id()));
-        std::fs::write(&tmp, &file.contents)?;
-        if let Err(err) = std::fs::rename(&tmp, &target) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(err);
-        }
-        written.push(file.path.clone());
-    }
-    let mut removed = Vec::new();
-    let dir = root.join(GENERATED_DIR);
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = relative(root, &path);
-            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-            if is_file && !outputs.iter().any(|o| o.path == rel) {
-                std::fs::remove_file(&path)?;
-                removed.push(rel);
-            }
-        }
-    }
-    written.sort();
-    removed.sort();
-    Ok((written, removed))
-}
-
 /// Prints one run. JSON: one line, the diagnostics document `--format json`
 /// prints ([`render::json`]) plus a `watch` object. Human and GitHub: the
 /// shared renderers, then one status line.
 pub fn render(
     report: &RunReport,
-    generated: &Generated,
+    generated: &Analysis,
     format: Format,
     color: Color,
     stdout: &mut dyn Write,

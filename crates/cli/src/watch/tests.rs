@@ -11,9 +11,43 @@ use serde_json::Value;
 use super::source::{MockSource, Recv};
 use super::*;
 
+/// A generate function as an [`Engine`]: a cold run over the disk each time.
+struct FnEngine<'g> {
+    generate: &'g mut dyn FnMut(&Path, &dyn Vfs) -> Analysis,
+    last: Option<Analysis>,
+}
+
+impl Engine for FnEngine<'_> {
+    fn regenerate(&mut self, root: &Path, _changed: &[PathBuf]) -> &Analysis {
+        self.last.insert((self.generate)(root, &OsFs))
+    }
+}
+
+/// The watch loop over `source`, calling `generate` for every run.
+fn watch_loop(
+    root: &Path,
+    source: &mut dyn EventSource,
+    format: Format,
+    timing: Timing,
+    generate: &mut dyn FnMut(&Path, &dyn Vfs) -> Analysis,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) {
+    let mut engine = FnEngine {
+        generate,
+        last: None,
+    };
+    let options = Options {
+        format,
+        timing,
+        ..Options::default()
+    };
+    watch_loop_with(root, source, options, &mut engine, stdout, stderr);
+}
+
 /// A fake pipeline: `lunora/schema.ts` containing `ERR` is a syntax error at
 /// that word; otherwise one output echoing the schema in upper case.
-fn fake_generate(root: &Path, fs: &dyn Vfs) -> Generated {
+fn fake_generate(root: &Path, fs: &dyn Vfs) -> Analysis {
     let mut files = Files::new();
     let text = String::from_utf8(fs.read(&root.join("lunora/schema.ts")).unwrap_or_default())
         .unwrap_or_default();
@@ -34,7 +68,7 @@ fn fake_generate(root: &Path, fs: &dyn Vfs) -> Generated {
             contents: text.to_uppercase(),
         });
     }
-    Generated {
+    Analysis {
         files,
         diagnostics,
         ir: None,
@@ -175,21 +209,4 @@ fn pending_batch_is_flushed_on_close() {
     assert_eq!(calls.get(), 2);
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("[lunora] run 2:"), "{text}");
-}
-
-#[test]
-fn stale_generated_files_are_removed() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("lunora/_generated")).unwrap();
-    std::fs::write(root.join("lunora/_generated/old.ts"), "old").unwrap();
-    let outputs = vec![GeneratedFile {
-        path: "lunora/_generated/api.ts".into(),
-        contents: "api".into(),
-    }];
-    let (written, removed) = output::write_outputs(root, &outputs).unwrap();
-    assert_eq!(written, ["lunora/_generated/api.ts"]);
-    assert_eq!(removed, ["lunora/_generated/old.ts"]);
-    let (written, removed) = output::write_outputs(root, &outputs).unwrap();
-    assert!(written.is_empty() && removed.is_empty());
 }

@@ -11,7 +11,7 @@ use super::*;
 
 /// Fake pipeline: every `ERR` in `lunora/messages.ts` is an error; a second
 /// label points at the first `ok` if any.
-fn fake_generate(root: &Path, fs: &dyn Vfs) -> Generated {
+fn fake_generate(root: &Path, fs: &dyn Vfs) -> Analysis {
     let mut files = Files::new();
     let mut diagnostics = Vec::new();
     let text = String::from_utf8(
@@ -29,7 +29,7 @@ fn fake_generate(root: &Path, fs: &dyn Vfs) -> Generated {
         }
         diagnostics.push(d);
     }
-    Generated {
+    Analysis {
         files,
         diagnostics,
         ir: None,
@@ -145,11 +145,11 @@ fn uris_round_trip() {
 /// The incremental analyzer, logging what each analysis parsed.
 struct Logged {
     inner: IncrementalAnalyzer,
-    log: std::sync::Arc<std::sync::Mutex<Vec<crate::watch::UpdateStats>>>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<lunora_engine::UpdateStats>>>,
 }
 
 impl Analyzer for Logged {
-    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Generated {
+    fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> &Analysis {
         self.inner.analyze(root, fs);
         let engine = self.inner.engine().expect("analyzed once");
         self.log.lock().unwrap().push(engine.stats().clone());
@@ -262,7 +262,7 @@ fn an_edit_of_one_buffer_reparses_only_that_file_and_reports_like_a_cold_run() {
     let diagnostics = diagnostics_for(&client, &uri);
     let mut overlay = MemFs::over(&OsFs);
     overlay.insert(messages.clone(), bad.as_bytes().to_vec());
-    let cold = crate::pipeline::generate(&root, &overlay);
+    let cold = lunora_engine::pipeline::generate(&root, &overlay);
     assert!(lunora_parser::has_errors(&cold.diagnostics));
     let expected = group_by_file(&root, &cold)
         .remove(&messages)

@@ -8,6 +8,10 @@
 //! SQLite transaction: a failing statement rolls back every earlier one. The
 //! runner relies on that to put each migration and its tracking row in one
 //! unit; `tests/migrate-d1` checks it on real local D1 (docs/ARCHITECTURE.md).
+//!
+//! Every message wrangler (or SQLite through it) prints for a failure is
+//! classified here, beside the strings it is matched against ([`classify`]):
+//! the runner sees only an [`ExecErrorKind`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,9 +19,51 @@ use std::process::{Command, Stdio};
 
 use lunora_parser::{Code, Diagnostic, Files};
 
-use crate::migrate_runner::{Executor, Row};
+use super::executor::{ExecError, ExecErrorKind, Executor, Row, TRACKING_TABLE};
 pub use crate::wrangler_config::WRANGLER_FILE;
 use crate::wrangler_config::d1_binding;
+
+/// Local D1 only: miniflare's `workerd` process died before it was
+/// listening (seen on a heavily loaded machine). wrangler 4.86.0's
+/// `d1 execute --local` awaits `mf.getD1Database()` (miniflare's startup)
+/// before it calls `db.batch()`, and miniflare throws `ERR_RUNTIME_FAILURE`
+/// "The Workers runtime failed to start. There is likely additional logging
+/// output above." from that startup, so no statement was sent. wrangler
+/// `--json` prints the message as `{"error": {"text": …}}`; a SQL error's
+/// text is SQLite's message (`no such table: x: SQLITE_ERROR`), which never
+/// starts with it.
+const RUNTIME_START_FAILURE: &str = "The Workers runtime failed to start";
+
+/// workerd's opaque `internal error; reference = …` (seen when two wrangler
+/// processes open the same local D1 file at once). Nothing says whether a
+/// write committed.
+const INTERNAL_ERROR: &str = "internal error; reference = ";
+
+/// What kind of failure wrangler's (or SQLite's) `message` reports.
+///
+/// - SQLite's `UNIQUE constraint failed: _lunora_migrations.name`: the
+///   tracking row's PRIMARY KEY (SQLite names the column, not the value, so
+///   every tracking-row conflict of a unit is about its migration);
+/// - `SQLITE_BUSY` / `database is locked`: another connection held the write
+///   lock (e.g. `wrangler dev` writing while migrating), the unit rolled back;
+/// - [`RUNTIME_START_FAILURE`], [`INTERNAL_ERROR`] (at the start of the message).
+pub fn classify(message: String) -> ExecError {
+    let kind = if message.trim_start().starts_with(RUNTIME_START_FAILURE) {
+        ExecErrorKind::RuntimeStart
+    } else if message.trim_start().starts_with(INTERNAL_ERROR) {
+        ExecErrorKind::Internal
+    } else if message.contains(&format!("UNIQUE constraint failed: {TRACKING_TABLE}.name")) {
+        ExecErrorKind::TrackingRowExists
+    } else {
+        let m = message.to_ascii_lowercase();
+        if m.contains("sqlite_busy") || m.contains("database is locked") {
+            ExecErrorKind::Busy
+        } else {
+            ExecErrorKind::Other
+        }
+    };
+    ExecError::new(kind, message)
+}
 
 /// Reads `<root>/wrangler.jsonc` and its D1 binding. `Err` holds the
 /// diagnostics (errors, and warnings that came with them); warnings alone
@@ -175,27 +221,32 @@ fn text_of(v: &serde_json::Value) -> String {
 }
 
 impl Executor for WranglerExecutor {
-    fn run_script(&mut self, sql: &str) -> Result<(), String> {
+    fn run_script(&mut self, sql: &str) -> Result<(), ExecError> {
         self.counter += 1;
         let path = std::env::temp_dir().join(format!(
             "lunora-migration-{}-{}.sql",
             std::process::id(),
             self.counter
         ));
-        std::fs::write(&path, sql).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, sql)
+            .map_err(|e| ExecError::other(format!("cannot write {}: {e}", path.display())))?;
         let result = self.execute(&["--file", &path.to_string_lossy()]);
         let _ = std::fs::remove_file(&path);
-        result.map(|_| ())
+        result.map(|_| ()).map_err(classify)
     }
 
-    fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+    fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, ExecError> {
         let command = format!("{prelude}\n{select}");
-        let sets = self.execute(&["--command", command.trim()])?;
-        let last = sets.last().ok_or("wrangler returned no result")?;
+        let sets = self
+            .execute(&["--command", command.trim()])
+            .map_err(classify)?;
+        let last = sets
+            .last()
+            .ok_or_else(|| ExecError::other("wrangler returned no result"))?;
         let rows = last
             .get("results")
             .and_then(|r| r.as_array())
-            .ok_or("wrangler returned no `results`")?;
+            .ok_or_else(|| ExecError::other("wrangler returned no `results`"))?;
         Ok(rows
             .iter()
             .map(|row| {
@@ -232,6 +283,52 @@ mod tests {
     { "binding": "DB", "database_name": "app", "database_id": "00000000-0000-4000-8000-000000000000", },
   ],
 }"#;
+
+    fn kind(message: &str) -> ExecErrorKind {
+        classify(message.to_owned()).kind
+    }
+
+    #[test]
+    fn only_busy_and_runtime_start_failures_are_transient() {
+        let start =
+            "The Workers runtime failed to start. There is likely additional logging output above.";
+        assert_eq!(kind(start), ExecErrorKind::RuntimeStart);
+        assert_eq!(kind("database is locked: SQLITE_BUSY"), ExecErrorKind::Busy);
+        assert_eq!(
+            kind("no such table: nosuch: SQLITE_ERROR"),
+            ExecErrorKind::Other
+        );
+        assert_eq!(
+            kind("internal error; reference = kmqnte5ilp5k92ekc61u1cf7"),
+            ExecErrorKind::Internal
+        );
+        // The sentence inside a SQL error (a CHECK expression, a literal) is
+        // not a startup failure.
+        assert_eq!(
+            kind(&format!(
+                "CHECK constraint failed: x <> '{start}': SQLITE_CONSTRAINT"
+            )),
+            ExecErrorKind::Other
+        );
+    }
+
+    #[test]
+    fn a_failure_that_is_not_the_tracking_row_stays_a_failure_when_the_database_cannot_be_read() {
+        assert_eq!(
+            kind(
+                "UNIQUE constraint failed: _lunora_migrations.name: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_PRIMARYKEY)"
+            ),
+            ExecErrorKind::TrackingRowExists
+        );
+        assert_eq!(
+            kind("UNIQUE constraint failed: users.email: SQLITE_CONSTRAINT"),
+            ExecErrorKind::Other
+        );
+        assert_eq!(
+            kind("internal error; reference = abc"),
+            ExecErrorKind::Internal
+        );
+    }
 
     #[test]
     fn json_after_log_lines_is_found() {

@@ -1,6 +1,7 @@
-//! The incremental codegen engine: [`Incremental`] keeps what one run learnt
-//! and regenerates with as little work as the change allows, always producing
-//! what a cold [`pipeline::generate`] would.
+//! The incremental session: [`Session`] keeps what one run learnt and
+//! regenerates with as little work as the [`Change`] allows, always producing
+//! what a cold [`crate::generate`] would. `codegen --watch`, `lunora dev`, the
+//! language server and the benchmarks use it.
 //!
 //! Four levels of reuse, each exact (no guess about what a change affects):
 //!
@@ -29,13 +30,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use lunora_analyzer::{Ir, Session};
+use lunora_analyzer::Ir;
 use lunora_emit::{Emitter, GeneratedFile};
-use lunora_parser::{Files, OsFs, Vfs, has_errors};
+use lunora_parser::{Vfs, has_errors};
 
-use crate::pipeline::{self, Generated};
+use crate::layout::LUNORA_DIR;
+use crate::pipeline::Analysis;
 
-/// What the last [`Incremental::update`] did.
+/// What changed since the last [`Session::update`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change<'a> {
+    /// Not known (the first update, an editor's buffers, a rescan): every
+    /// question the last analysis asked the file system is asked again.
+    Unknown,
+    /// These paths changed (absolute or root-relative, files or folders), as
+    /// a watcher reports them, and nothing else did. An empty list is the
+    /// same as [`Change::Unknown`].
+    Paths(&'a [PathBuf]),
+}
+
+/// What the last [`Session::update`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpdateStats {
     /// False when nothing the last analysis read had changed: the previous
@@ -52,39 +66,34 @@ pub struct UpdateStats {
     pub local: bool,
 }
 
-/// Incremental regeneration of one app. `Incremental::new(root)` then
-/// `update(&changed)` after each batch of changes; the first update is a cold
-/// run.
-pub struct Incremental {
+/// Incremental regeneration of one app. `Session::new(root)` then
+/// `update(fs, change)` after each batch of changes; the first update is a
+/// cold run.
+pub struct Session {
     root: PathBuf,
-    session: Session,
+    session: lunora_analyzer::Session,
     emitter: Emitter,
     /// Modules whose functions changed since the emitter last rendered
     /// (runs with errors emit nothing); `None`: anything may have.
     unemitted: Option<BTreeSet<String>>,
     /// The file-system questions of the last analysis and their answers.
     trace: Option<Trace>,
-    last: Generated,
+    last: Analysis,
     /// IR and outputs of the last run without errors.
     last_clean: Option<(Ir, Vec<GeneratedFile>)>,
     stats: UpdateStats,
     updates: u64,
 }
 
-impl Incremental {
+impl Session {
     pub fn new(root: &Path) -> Self {
         Self {
             root: root.to_path_buf(),
-            session: Session::new(),
+            session: lunora_analyzer::Session::new(),
             emitter: Emitter::new(),
             unemitted: None,
             trace: None,
-            last: Generated {
-                files: Files::new(),
-                diagnostics: Vec::new(),
-                ir: None,
-                outputs: Vec::new(),
-            },
+            last: Analysis::default(),
             last_clean: None,
             stats: UpdateStats::default(),
             updates: 0,
@@ -95,17 +104,19 @@ impl Incremental {
         &self.root
     }
 
-    /// Regenerates from the disk after `changed` paths changed (any paths,
-    /// absolute or root-relative, files or folders; empty when unknown).
-    /// Returns the same result as `pipeline::generate(root, &OsFs)` would now,
-    /// provided `changed` names every path changed since the last update
-    /// (empty, or a folder, makes it check everything).
-    pub fn update(&mut self, changed: &[PathBuf]) -> &Generated {
-        self.update_changed_with(&OsFs, changed)
+    /// Regenerates over `fs` (the disk, in-memory files in tests, editor
+    /// buffers over the disk in the language server) after `change`.
+    /// Returns the same result as `generate(root, fs)` would now, provided a
+    /// [`Change::Paths`] names every path changed since the last update (a
+    /// folder, or [`Change::Unknown`], makes it check everything).
+    pub fn update(&mut self, fs: &dyn Vfs, change: Change<'_>) -> &Analysis {
+        match change {
+            Change::Paths(changed) if !changed.is_empty() => self.update_paths(fs, changed),
+            Change::Paths(_) | Change::Unknown => self.update_all(fs),
+        }
     }
 
-    /// [`Self::update`] over any file system.
-    pub fn update_changed_with(&mut self, fs: &dyn Vfs, changed: &[PathBuf]) -> &Generated {
+    fn update_paths(&mut self, fs: &dyn Vfs, changed: &[PathBuf]) -> &Analysis {
         match self.local_change(fs, changed) {
             Some(rels) if rels.is_empty() => {
                 // Nothing the last run read changed, nothing it would read appeared.
@@ -116,7 +127,7 @@ impl Incremental {
             Some(rels) if self.update_local(fs, &rels) => return &self.last,
             _ => {}
         }
-        self.update_with(fs)
+        self.update_all(fs)
     }
 
     /// The function modules a change touched, when it can be handled module
@@ -131,7 +142,7 @@ impl Incremental {
         // The watcher reports changes under `lunora/` and to files read
         // outside it; a module looked for outside `lunora/` and not found
         // (an unresolved import) could appear unreported: check everything.
-        let lunora = self.root.join("lunora");
+        let lunora = self.root.join(LUNORA_DIR);
         if trace.answers.iter().any(|(q, a)| {
             matches!((q, a), (Question::IsFile(p), Answer::IsFile(false)) if !p.starts_with(&lunora))
         }) {
@@ -226,7 +237,7 @@ impl Incremental {
             emitted,
             local: true,
         };
-        self.last = Generated {
+        self.last = Analysis {
             files,
             diagnostics: re.diagnostics,
             ir,
@@ -235,10 +246,8 @@ impl Incremental {
         true
     }
 
-    /// [`Self::update`] over any file system (in-memory in tests, editor
-    /// buffers over the disk in the language server), checking everything
-    /// (levels 2 to 4).
-    pub fn update_with(&mut self, fs: &dyn Vfs) -> &Generated {
+    /// Checks everything (levels 2 to 4).
+    fn update_all(&mut self, fs: &dyn Vfs) -> &Analysis {
         self.updates += 1;
         if let Some(trace) = &self.trace
             && trace.still_holds(fs)
@@ -273,7 +282,7 @@ impl Incremental {
             emitted,
             local: false,
         };
-        self.last = Generated {
+        self.last = Analysis {
             files: analyzed.files,
             diagnostics: analyzed.diagnostics,
             ir: analyzed.ir,
@@ -283,7 +292,7 @@ impl Incremental {
     }
 
     /// The result of the last update (empty before the first).
-    pub fn last(&self) -> &Generated {
+    pub fn last(&self) -> &Analysis {
         &self.last
     }
 
@@ -296,11 +305,6 @@ impl Incremental {
     pub fn updates(&self) -> u64 {
         self.updates
     }
-}
-
-/// A cold run, for comparison: exactly what `codegen` does.
-pub fn cold(root: &Path, fs: &dyn Vfs) -> Generated {
-    pipeline::generate(root, fs)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

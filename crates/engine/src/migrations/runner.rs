@@ -19,8 +19,9 @@
 //!
 //! Entry points for other commands: [`open`] then [`AppDb::pending`] (what
 //! would run, for `deploy --dry-run`), [`AppDb::apply`], [`AppDb::status`].
-//! They return [`Failure`] (diagnostics + exit code) and never print; the CLI
-//! renders (`commands::migrate::{apply_command, status_command}` do both).
+//! They return a typed [`Failure`] (diagnostics, and whether the app or the
+//! tooling failed) and never print; the CLI renders and picks the exit code.
+//! Options come in as values ([`ApplyOptions`]), never from the environment.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,25 +29,10 @@ use std::path::{Path, PathBuf};
 use lunora_emit::migrate::sha256_hex;
 use lunora_parser::{Code, Diagnostic, Files};
 
-use crate::Exit;
-use crate::commands::migrate::{MIGRATIONS_DIR, list_migrations};
-pub use crate::wrangler_d1::Target;
-use crate::wrangler_d1::{WranglerExecutor, read_binding};
-
-/// A result row: column name → value as text (NULL is empty).
-pub type Row = BTreeMap<String, String>;
-
-/// Something that runs SQL against one database.
-pub trait Executor {
-    /// Runs a script of several statements as one unit: either every
-    /// statement takes effect or none does. `Err` carries the database's message.
-    fn run_script(&mut self, sql: &str) -> Result<(), String>;
-    /// Runs `prelude` (statements without results, may be empty) then the
-    /// single statement `select`, and returns the rows of `select`.
-    fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String>;
-}
-
-pub const TRACKING_TABLE: &str = "_lunora_migrations";
+use super::executor::{ExecError, ExecErrorKind, Executor, TRACKING_TABLE};
+pub use super::wrangler::Target;
+use super::wrangler::{WranglerExecutor, read_binding};
+use super::{MIGRATIONS_DIR, list as list_migrations};
 const CREATE_TRACKING: &str = "CREATE TABLE IF NOT EXISTS \"_lunora_migrations\" (\"name\" TEXT PRIMARY KEY NOT NULL, \"checksum\" TEXT NOT NULL, \"applied_at\" TEXT NOT NULL);";
 const SELECT_APPLIED: &str =
     "SELECT \"name\", \"checksum\", \"applied_at\" FROM \"_lunora_migrations\" ORDER BY \"name\";";
@@ -78,7 +64,7 @@ impl Migration {
 }
 
 fn path_of(name: &str) -> String {
-    format!("{MIGRATIONS_DIR}/{name}.sql")
+    super::sql_path(name)
 }
 
 /// Every `lunora/migrations/*.sql` under `root`, in file order.
@@ -152,7 +138,8 @@ pub struct Entry {
 /// Applied/pending/changed for every migration, in name order.
 pub fn status(exec: &mut dyn Executor, files: &[Migration]) -> Result<Vec<Entry>, String> {
     // Idempotent (CREATE TABLE IF NOT EXISTS, then a read): safe to retry.
-    let rows = with_retries(true, || exec.query(CREATE_TRACKING, SELECT_APPLIED))?;
+    let rows = with_retries(true, || exec.query(CREATE_TRACKING, SELECT_APPLIED))
+        .map_err(|e| e.message)?;
     let mut applied: BTreeMap<String, (String, String)> = BTreeMap::new();
     for row in rows {
         let get = |k: &str| row.get(k).cloned().unwrap_or_default();
@@ -260,14 +247,14 @@ pub fn apply(
     let todo = pending(exec, files)?;
     let mut applied = Vec::new();
     for m in files.iter().filter(|m| todo.contains(&m.name)) {
-        if let Err(message) = run_unit(exec, &script(m)) {
+        if let Err(error) = run_unit(exec, &script(m)) {
             // Another run may have applied it meanwhile (its tracking row
             // made our unit fail as a whole): then it is done, go on. The
             // PRIMARY KEY error itself proves the row exists; the read only
             // confirms it was this file (same checksum) — and when the read
             // fails (another wrangler holds the local database), the error
             // alone decides.
-            let lost_race = lost_race(&message);
+            let lost_race = error.kind == ExecErrorKind::TrackingRowExists;
             let done_elsewhere = match status(exec, files) {
                 Ok(entries) => entries
                     .iter()
@@ -281,7 +268,7 @@ pub fn apply(
             return Err(ApplyError::Failed {
                 applied,
                 name: m.name.clone(),
-                message,
+                message: error.message,
             });
         }
         on_event(Event::Applied(&m.name));
@@ -290,75 +277,30 @@ pub fn apply(
     Ok(applied)
 }
 
-/// The unit failed on the tracking row's PRIMARY KEY: a row for `name` is
-/// already there, so another run applied it (and nothing of ours ran: the
-/// row is the unit's first statement). SQLite's message names the column,
-/// not the value, so every tracking-row conflict of this unit is about `name`.
-fn lost_race(message: &str) -> bool {
-    message.contains(&format!("UNIQUE constraint failed: {TRACKING_TABLE}.name"))
-}
-
-/// Retries of a unit (or a tracking-table read) whose attempt failed for a
-/// [`Transient`] reason.
+/// Retries of a unit (or a tracking-table read) whose attempt failed in a
+/// way that left nothing behind ([`ExecErrorKind`]).
 const RETRIES: u32 = 4;
 
-/// A failure after which the same unit may simply run again, because the
-/// failed attempt left nothing behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Transient {
-    /// Another connection held the database's write lock (e.g. `wrangler dev`
-    /// writing while migrating): the unit's transaction rolled back.
-    Busy,
-    /// Local D1 only: miniflare's `workerd` process died before it was
-    /// listening (seen on a heavily loaded machine). wrangler 4.86.0's
-    /// `d1 execute --local` awaits `mf.getD1Database()` (miniflare's startup)
-    /// before it calls `db.batch()`, and miniflare throws
-    /// `ERR_RUNTIME_FAILURE` "The Workers runtime failed to start. There is
-    /// likely additional logging output above." from that startup, so no
-    /// statement was sent. wrangler `--json` prints the message as
-    /// `{"error": {"text": …}}`; a SQL error's text is SQLite's message
-    /// (`no such table: x: SQLITE_ERROR`), which never starts with it.
-    RuntimeStart,
-    /// workerd's opaque `internal error; reference = …` (seen when two
-    /// wrangler processes open the same local D1 file at once). Nothing says
-    /// whether a write committed, so only the tracking-table read — an
-    /// idempotent `CREATE TABLE IF NOT EXISTS` + `SELECT` — retries on it.
-    Internal,
-}
-
-const RUNTIME_START_FAILURE: &str = "The Workers runtime failed to start";
-
-const INTERNAL_ERROR: &str = "internal error; reference = ";
-
-fn transient(message: &str) -> Option<Transient> {
-    if message.trim_start().starts_with(RUNTIME_START_FAILURE) {
-        return Some(Transient::RuntimeStart);
-    }
-    if message.trim_start().starts_with(INTERNAL_ERROR) {
-        return Some(Transient::Internal);
-    }
-    let m = message.to_ascii_lowercase();
-    (m.contains("sqlite_busy") || m.contains("database is locked")).then_some(Transient::Busy)
-}
-
-/// Runs `attempt` until it succeeds, fails for a non-[`Transient`] reason,
-/// or failed [`RETRIES`] + 1 times; waits longer after each failure (a
-/// runtime that could not start gets more time than a busy lock).
+/// Runs `attempt` until it succeeds, fails in a way that may have left
+/// something behind, or failed [`RETRIES`] + 1 times; waits longer after each
+/// failure (a runtime that could not start gets more time than a busy lock).
 /// `idempotent`: the attempt only reads (or creates what already exists), so
 /// an error that does not say whether anything committed may retry too.
 fn with_retries<T>(
     idempotent: bool,
-    mut attempt: impl FnMut() -> Result<T, String>,
-) -> Result<T, String> {
+    mut attempt: impl FnMut() -> Result<T, ExecError>,
+) -> Result<T, ExecError> {
     let mut retries = 0;
     loop {
         match attempt() {
-            Err(message) if retries < RETRIES => {
-                let step = match transient(&message) {
-                    Some(Transient::Busy) => 100,
-                    Some(Transient::RuntimeStart) => 250,
-                    Some(Transient::Internal) if idempotent => 250,
-                    Some(Transient::Internal) | None => return Err(message),
+            Err(error) if retries < RETRIES => {
+                let step = match error.kind {
+                    ExecErrorKind::Busy => 100,
+                    ExecErrorKind::RuntimeStart => 250,
+                    ExecErrorKind::Internal if idempotent => 250,
+                    ExecErrorKind::Internal
+                    | ExecErrorKind::TrackingRowExists
+                    | ExecErrorKind::Other => return Err(error),
                 };
                 retries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(step * u64::from(retries)));
@@ -368,22 +310,47 @@ fn with_retries<T>(
     }
 }
 
-/// Runs one unit, retried after a [`Transient`] failure (the failed attempt
-/// left nothing behind, so running it again is safe).
-fn run_unit(exec: &mut dyn Executor, sql: &str) -> Result<(), String> {
+/// Runs one unit, retried after a failure that left nothing behind (so
+/// running it again is safe).
+fn run_unit(exec: &mut dyn Executor, sql: &str) -> Result<(), ExecError> {
     with_retries(false, || exec.run_script(sql))
 }
 
 // ---- the app-level API (`migrate apply/status`, `dev`, `deploy`) ----------
 
-/// Why an app-level call stopped: diagnostics to render and the exit code
-/// (1 for problems of the app, 2 when D1 or the file system failed).
+/// Whose problem stopped an app-level call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A problem of the app the user can fix (a bad `wrangler.jsonc`, an
+    /// edited applied migration, a migration whose SQL fails): exit 1.
+    App,
+    /// The tooling failed (D1 unreachable, wrangler missing, the file system):
+    /// exit 2.
+    Tool,
+}
+
+/// Why an app-level call stopped: diagnostics to render and whose problem it is.
 #[derive(Debug)]
 pub struct Failure {
     pub diagnostics: Vec<Diagnostic>,
     /// The sources the diagnostics point into (`wrangler.jsonc`).
     pub files: Files,
-    pub exit: Exit,
+    pub kind: FailureKind,
+}
+
+/// How [`AppDb::apply`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Hold [`LOCK_FILE`] for the whole run (the default). Off only to
+    /// exercise the tracking row's PRIMARY KEY between concurrent runs
+    /// (`migrate apply --no-lock`, hidden; `tests/migrate-d1`).
+    pub lock: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self { lock: true }
+    }
 }
 
 /// An app's D1 database: binding from `wrangler.jsonc`, target and the
@@ -407,7 +374,7 @@ pub fn open(root: &Path, target: Target) -> Result<AppDb, Failure> {
             return Err(Failure {
                 diagnostics,
                 files,
-                exit: Exit::UserError,
+                kind: FailureKind::App,
             });
         }
     };
@@ -418,7 +385,7 @@ pub fn open(root: &Path, target: Target) -> Result<AppDb, Failure> {
                 .with_help("make sure the folder and its files are readable"),
         ],
         files: Files::default(),
-        exit: Exit::Failure,
+        kind: FailureKind::Tool,
     })?;
     Ok(AppDb {
         root: root.to_path_buf(),
@@ -439,18 +406,18 @@ impl AppDb {
         WranglerExecutor::new(&self.root, self.binding.clone(), self.target)
     }
 
-    fn fail(&self, diagnostics: Vec<Diagnostic>, exit: Exit) -> Failure {
+    fn fail(&self, diagnostics: Vec<Diagnostic>, kind: FailureKind) -> Failure {
         Failure {
             diagnostics,
             files: self.files.clone(),
-            exit,
+            kind,
         }
     }
 
     /// Every migration's state (files and tracking rows), in name order.
     pub fn status(&self) -> Result<Vec<Entry>, Failure> {
         status(&mut self.executor(), &self.migrations)
-            .map_err(|e| self.fail(vec![unavailable(self, &e)], Exit::Failure))
+            .map_err(|e| self.fail(vec![unavailable(self, &e)], FailureKind::Tool))
     }
 
     /// What `apply` would run now, in order (for `deploy --dry-run`).
@@ -458,13 +425,17 @@ impl AppDb {
         pending(&mut self.executor(), &self.migrations).map_err(|e| self.apply_failure(e))
     }
 
-    /// Applies every pending migration; `on_event` after each.
-    /// Holds [`LOCK_FILE`] for the whole run, unless `LUNORA_MIGRATE_NO_LOCK`
-    /// is set (tests use it to exercise the PRIMARY KEY path on real D1).
-    pub fn apply(&self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<Vec<String>, Failure> {
-        let _lock = match std::env::var_os("LUNORA_MIGRATE_NO_LOCK") {
-            Some(_) => None,
-            None => Some(self.lock(on_event)?),
+    /// Applies every pending migration; `on_event` after each. Holds
+    /// [`LOCK_FILE`] for the whole run unless `options.lock` is off.
+    pub fn apply(
+        &self,
+        options: ApplyOptions,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<String>, Failure> {
+        let _lock = if options.lock {
+            Some(self.lock(on_event)?)
+        } else {
+            None
         };
         apply(&mut self.executor(), &self.migrations, on_event).map_err(|e| self.apply_failure(e))
     }
@@ -480,7 +451,7 @@ impl AppDb {
                         .with_path(LOCK_FILE)
                         .with_help("make sure the app folder is writable"),
                 ],
-                Exit::Failure,
+                FailureKind::Tool,
             )
         };
         if let Some(dir) = path.parent() {
@@ -506,11 +477,11 @@ impl AppDb {
     fn apply_failure(&self, e: ApplyError) -> Failure {
         match e {
             ApplyError::Database(message) => {
-                self.fail(vec![unavailable(self, &message)], Exit::Failure)
+                self.fail(vec![unavailable(self, &message)], FailureKind::Tool)
             }
             ApplyError::Blocked(entries) => self.fail(
                 entries.iter().map(blocked_diagnostic).collect(),
-                Exit::UserError,
+                FailureKind::App,
             ),
             ApplyError::Failed {
                 applied,
@@ -531,7 +502,7 @@ impl AppDb {
                         applied.len()
                     )),
                 ],
-                    Exit::UserError,
+                    FailureKind::App,
                 )
             }
         }
@@ -551,7 +522,7 @@ fn unavailable(db: &AppDb, message: &str) -> Diagnostic {
         Code::MigrationD1Unavailable,
         format!("cannot read {}: {message}", db.describe()),
     )
-    .with_path(crate::wrangler_d1::WRANGLER_FILE)
+    .with_path(super::wrangler::WRANGLER_FILE)
     .with_help(help)
 }
 
@@ -589,6 +560,8 @@ pub fn blocked_diagnostic(e: &Entry) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migrations::Row;
+    use crate::migrations::wrangler::classify;
     use rusqlite::Connection;
 
     /// SQLite in memory; a script runs inside one transaction, as D1 runs a file.
@@ -626,18 +599,24 @@ mod tests {
     }
 
     impl Executor for Sqlite {
-        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+        fn run_script(&mut self, sql: &str) -> Result<(), ExecError> {
             self.scripts += 1;
-            let tx = self.conn.transaction().map_err(|e| e.to_string())?;
-            tx.execute_batch(sql).map_err(|e| e.to_string())?;
-            tx.commit().map_err(|e| e.to_string())
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|e| classify(e.to_string()))?;
+            tx.execute_batch(sql).map_err(|e| classify(e.to_string()))?;
+            tx.commit().map_err(|e| classify(e.to_string()))
         }
 
-        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, ExecError> {
             self.conn
                 .execute_batch(prelude)
-                .map_err(|e| e.to_string())?;
-            let mut st = self.conn.prepare(select).map_err(|e| e.to_string())?;
+                .map_err(|e| classify(e.to_string()))?;
+            let mut st = self
+                .conn
+                .prepare(select)
+                .map_err(|e| classify(e.to_string()))?;
             let names: Vec<String> = st.column_names().iter().map(|s| s.to_string()).collect();
             let rows = st
                 .query_map([], |r| {
@@ -648,8 +627,9 @@ mod tests {
                     }
                     Ok(row)
                 })
-                .map_err(|e| e.to_string())?;
-            rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+                .map_err(|e| classify(e.to_string()))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(|e| classify(e.to_string()))
         }
     }
 
@@ -861,7 +841,7 @@ mod tests {
     }
 
     impl Executor for Racing {
-        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+        fn run_script(&mut self, sql: &str) -> Result<(), ExecError> {
             if !self.raced {
                 self.raced = true;
                 let files = self.files.clone();
@@ -870,7 +850,7 @@ mod tests {
             self.db.run_script(sql)
         }
 
-        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, ExecError> {
             self.db.query(prelude, select)
         }
     }
@@ -899,13 +879,13 @@ mod tests {
     }
 
     impl Executor for RacingUnreadable {
-        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+        fn run_script(&mut self, sql: &str) -> Result<(), ExecError> {
             self.racing.run_script(sql)
         }
 
-        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, ExecError> {
             if self.racing.raced {
-                return Err("internal error; reference = abc123".into());
+                return Err(classify("internal error; reference = abc123".into()));
             }
             self.racing.query(prelude, select)
         }
@@ -942,17 +922,6 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_that_is_not_the_tracking_row_stays_a_failure_when_the_database_cannot_be_read() {
-        assert!(lost_race(
-            "UNIQUE constraint failed: _lunora_migrations.name: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_PRIMARYKEY)"
-        ));
-        assert!(!lost_race(
-            "UNIQUE constraint failed: users.email: SQLITE_CONSTRAINT"
-        ));
-        assert!(!lost_race("internal error; reference = abc"));
-    }
-
-    #[test]
     fn the_tracking_row_fails_a_second_application_as_a_whole() {
         let mut db = Sqlite::new();
         let one = m(
@@ -961,7 +930,8 @@ mod tests {
         );
         apply(&mut db, std::slice::from_ref(&one), &mut |_| {}).expect("apply");
         let err = db.run_script(&script(&one)).unwrap_err();
-        assert!(err.contains("UNIQUE"), "{err}");
+        assert!(err.message.contains("UNIQUE"), "{err}");
+        assert_eq!(err.kind, ExecErrorKind::TrackingRowExists);
         assert_eq!(
             db.count("log"),
             1,
@@ -1002,41 +972,17 @@ mod tests {
     }
 
     impl Executor for Busy {
-        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+        fn run_script(&mut self, sql: &str) -> Result<(), ExecError> {
             if self.busy > 0 {
                 self.busy -= 1;
-                return Err("database is locked: SQLITE_BUSY".to_owned());
+                return Err(classify("database is locked: SQLITE_BUSY".to_owned()));
             }
             self.db.run_script(sql)
         }
 
-        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, ExecError> {
             self.db.query(prelude, select)
         }
-    }
-
-    #[test]
-    fn only_busy_and_runtime_start_failures_are_transient() {
-        let start =
-            "The Workers runtime failed to start. There is likely additional logging output above.";
-        assert_eq!(transient(start), Some(Transient::RuntimeStart));
-        assert_eq!(
-            transient("database is locked: SQLITE_BUSY"),
-            Some(Transient::Busy)
-        );
-        assert_eq!(transient("no such table: nosuch: SQLITE_ERROR"), None);
-        assert_eq!(
-            transient("internal error; reference = kmqnte5ilp5k92ekc61u1cf7"),
-            Some(Transient::Internal)
-        );
-        // The sentence inside a SQL error (a CHECK expression, a literal) is
-        // not a startup failure.
-        assert_eq!(
-            transient(&format!(
-                "CHECK constraint failed: x <> '{start}': SQLITE_CONSTRAINT"
-            )),
-            None
-        );
     }
 
     #[test]
@@ -1070,18 +1016,18 @@ mod tests {
     const INTERNAL: &str = "internal error; reference = kmqnte5ilp5k92ekc61u1cf7";
 
     impl Executor for Internal {
-        fn run_script(&mut self, sql: &str) -> Result<(), String> {
+        fn run_script(&mut self, sql: &str) -> Result<(), ExecError> {
             if self.scripts > 0 {
                 self.scripts -= 1;
-                return Err(INTERNAL.to_owned());
+                return Err(classify(INTERNAL.to_owned()));
             }
             self.db.run_script(sql)
         }
 
-        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, String> {
+        fn query(&mut self, prelude: &str, select: &str) -> Result<Vec<Row>, ExecError> {
             if self.reads > 0 {
                 self.reads -= 1;
-                return Err(INTERNAL.to_owned());
+                return Err(classify(INTERNAL.to_owned()));
             }
             self.db.query(prelude, select)
         }

@@ -10,7 +10,7 @@ use lunora_emit::migrate::{
 };
 use lunora_parser::{Code, Diagnostic};
 
-use crate::commands::migrate::{MIGRATIONS_DIR, list_migrations};
+use super::{MIGRATIONS_DIR, list as list_migrations};
 
 fn edited(path: String, message: String) -> Diagnostic {
     Diagnostic::error(Code::MigrationEdited, message)
