@@ -3,7 +3,7 @@
 //! function modules) drawn by `lunora_fuzz::app::App`.
 
 use libfuzzer_sys::fuzz_target;
-use lunora_cli::fuzz_checks::check_app;
+use lunora_testkit::fuzz::check_app;
 use lunora_fuzz::app::App;
 
 fuzz_target!(|app: App| {

@@ -4,7 +4,7 @@
 //! valid schema.
 
 use libfuzzer_sys::fuzz_target;
-use lunora_cli::fuzz_checks::{Placement, check_codegen};
+use lunora_testkit::fuzz::{Placement, check_codegen};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else {

@@ -3,7 +3,7 @@
 //! with random `--rename` values.
 
 use libfuzzer_sys::fuzz_target;
-use lunora_cli::fuzz_checks::check_migration;
+use lunora_testkit::fuzz::check_migration;
 use lunora_emit::migrate::Renames;
 use lunora_fuzz::{SnapshotPair, sqlite_names_ok};
 

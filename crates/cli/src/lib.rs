@@ -4,7 +4,6 @@
 
 pub mod args;
 pub mod commands;
-pub mod fuzz_checks;
 pub mod render;
 pub mod watch;
 mod wrangler_config;

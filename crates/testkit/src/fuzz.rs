@@ -1,5 +1,5 @@
 //! Invariants checked by the fuzz targets (`fuzz/`) and by the regression
-//! tests that replay their reproducers (`crates/cli/tests/fuzz_regressions.rs`),
+//! tests that replay their reproducers (`crates/testkit/tests/fuzz_regressions.rs`),
 //! so CI checks every past crash without running the fuzzer.
 //!
 //! Each check returns `Err(description)` when an invariant is broken; a panic

@@ -1,5 +1,5 @@
 //! Replays the fuzz corpora under `fuzz/` through the same invariant checks as
-//! the fuzz targets (`lunora_cli::fuzz_checks`), so every past crash and every
+//! the fuzz targets (`lunora_testkit::fuzz`), so every past crash and every
 //! seed is re-checked by `cargo test` without libFuzzer:
 //!
 //! - `fuzz/seeds/codegen/*`, `fuzz/regressions/codegen/*`: raw inputs of the
@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use lunora_cli::fuzz_checks::{Placement, check_app, check_codegen, check_migration};
 use lunora_emit::migrate::{Renames, Tables};
+use lunora_testkit::fuzz::{Placement, check_app, check_codegen, check_migration};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

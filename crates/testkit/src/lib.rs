@@ -1,0 +1,8 @@
+//! `lunora_testkit` (`publish = false`): what tests and fuzz targets share and
+//! the product never ships.
+//!
+//! - [`fuzz`]: the invariants the fuzz targets (`fuzz/`) check, replayed on
+//!   every seed and crash reproducer by `tests/fuzz_regressions.rs` in the
+//!   normal test run.
+
+pub mod fuzz;
