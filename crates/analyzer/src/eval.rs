@@ -451,7 +451,10 @@ impl Eval {
         None
     }
 
-    #[allow(clippy::too_many_arguments)] // (file, name, spans, init) identify one binding use; a struct would only rename them
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "(file, name, spans, init) identify one binding use; a struct would only rename them"
+    )]
     fn konst(
         &mut self,
         ld: &mut Loader<'_>,

@@ -9,6 +9,12 @@
 //! changed paths (`Change::Paths`, as the watcher does), which takes
 //! the module-local path for isolated modules.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the property test prints what it measured"
+)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

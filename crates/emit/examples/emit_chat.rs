@@ -1,6 +1,12 @@
 //! Writes the chat tutorial's generated files under `<dir>/lunora/_generated/`
 //! (used by tests/typecheck until the analyzer and CLI can generate them).
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a dev example that prints its usage and errors"
+)]
+
 #[path = "../tests/support/chat_ir.rs"]
 mod chat_ir;
 

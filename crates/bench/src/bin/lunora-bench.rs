@@ -16,6 +16,12 @@
 //!   incremental runs (a new function in the first module; a new optional
 //!   field on the first table), each call making a different edit.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a dev tool whose output is its measurements"
+)]
+
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -264,9 +264,9 @@ pub fn run(
         }
         thread::sleep(POLL);
     }
-    eprintln!("[lunora] {}", reason.unwrap_or_default());
+    let _ = writeln!(stderr, "[lunora] {}", reason.unwrap_or_default());
     stop.store(true, Ordering::Relaxed);
-    shutdown(&mut children);
+    shutdown(&mut children, stderr);
     if let Some(reaper) = &mut reaper {
         reaper.release();
     }
@@ -416,9 +416,9 @@ fn spawn_reaper(children: &[Running], stderr: &mut dyn Write) -> Option<Reaper> 
 }
 
 /// `lunora __reap <groups>`: waits for its stdin to close; unless `lunora
-/// dev` wrote [`REAPER_RELEASE`] first (it stopped its children itself), it
+/// dev` wrote `REAPER_RELEASE` first (it stopped its children itself), it
 /// was killed: SIGTERM to each group, then SIGKILL to what is left after
-/// [`GRACE`].
+/// `GRACE`.
 pub fn reap(groups: &[i32]) -> Exit {
     #[cfg(unix)]
     {
@@ -456,7 +456,7 @@ pub fn reap(groups: &[i32]) -> Exit {
 
 /// SIGTERM to every child's process group, wait for the groups to empty (up
 /// to [`GRACE`]), then SIGKILL what is left.
-fn shutdown(children: &mut [Running]) {
+fn shutdown(children: &mut [Running], stderr: &mut dyn Write) {
     for child in children.iter_mut() {
         signal_group(&mut child.child, false);
     }
@@ -475,7 +475,8 @@ fn shutdown(children: &mut [Running]) {
     }
     for child in children.iter_mut() {
         if group_alive(&child.child) {
-            eprintln!(
+            let _ = writeln!(
+                stderr,
                 "[lunora] {} did not stop within {}s; killing it",
                 child.name,
                 GRACE.as_secs()
@@ -544,6 +545,7 @@ fn spawn_watch(
         let mut source = Stoppable::new(inner, stop);
         let mut engine = ShadowSync {
             inner: Session::new(&root),
+            errors: Prefixed::new("[lunora]", std::io::stderr()),
         };
         let (mut out, mut err): (Box<dyn Write>, Box<dyn Write>) = if format == Format::Json {
             (Box::new(std::io::stdout()), Box::new(std::io::stderr()))
@@ -568,6 +570,8 @@ fn spawn_watch(
 /// the generated files go to [`SHADOW_DIR`].
 struct ShadowSync {
     inner: Session,
+    /// Where a failed copy is reported (`[lunora] ...` on stderr).
+    errors: Prefixed<std::io::Stderr>,
 }
 
 impl Engine for ShadowSync {
@@ -575,7 +579,7 @@ impl Engine for ShadowSync {
         let generated = self.inner.update(&OsFs, Change::Paths(changed));
         let clean = !has_errors(&generated.diagnostics) && !generated.outputs.is_empty();
         if clean && let Err(e) = sync_shadow(root, generated) {
-            eprintln!("[lunora] cannot update {SHADOW_DIR}/: {e}");
+            let _ = writeln!(self.errors, "cannot update {SHADOW_DIR}/: {e}");
         }
         generated
     }

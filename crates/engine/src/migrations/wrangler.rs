@@ -46,7 +46,7 @@ const INTERNAL_ERROR: &str = "internal error; reference = ";
 ///   every tracking-row conflict of a unit is about its migration);
 /// - `SQLITE_BUSY` / `database is locked`: another connection held the write
 ///   lock (e.g. `wrangler dev` writing while migrating), the unit rolled back;
-/// - [`RUNTIME_START_FAILURE`], [`INTERNAL_ERROR`] (at the start of the message).
+/// - `RUNTIME_START_FAILURE`, `INTERNAL_ERROR` (at the start of the message).
 pub fn classify(message: String) -> ExecError {
     let kind = if message.trim_start().starts_with(RUNTIME_START_FAILURE) {
         ExecErrorKind::RuntimeStart
