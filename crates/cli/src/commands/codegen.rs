@@ -29,13 +29,14 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    if args.watch {
-        return crate::watch::run(global, stdout, stderr);
-    }
+    // `--watch` finds the root like every other command (`--root` must hold `lunora/`).
     let root = match super::app_root(global, stderr) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
+    if args.watch {
+        return crate::watch::run(&root, global.format, stdout, stderr);
+    }
     let color = super::stderr_color(global.format);
     codegen(&root, global.format, color, args.check, stdout, stderr)
 }

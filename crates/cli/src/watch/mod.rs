@@ -26,7 +26,7 @@ use lunora_engine::{Analysis, Change, Session};
 use lunora_parser::{OsFs, has_errors};
 
 use crate::Exit;
-use crate::args::{Format, GlobalArgs};
+use crate::args::Format;
 use crate::render::Color;
 
 use debounce::Debouncer;
@@ -50,26 +50,23 @@ impl Default for Timing {
     }
 }
 
-/// Entry point of `lunora codegen --watch`: runs until the process is stopped.
-pub fn run(global: &GlobalArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
-    // The same root rule as every other command: `--root` must hold `lunora/`.
-    let root = match crate::commands::app_root(global, stderr) {
-        Ok(root) => root,
-        Err(exit) => return exit,
-    };
-    let mut source = match NotifySource::for_app(&root) {
+/// Entry point of `lunora codegen --watch` for the app at `root` (found by
+/// the command, with the same rule as every other command): runs until the
+/// process is stopped.
+pub fn run(root: &Path, format: Format, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
+    let mut source = match NotifySource::for_app(root) {
         Ok(source) => source,
         Err(err) => {
             let _ = writeln!(stderr, "error: cannot watch {}: {err}", root.display());
             return Exit::Failure;
         }
     };
-    let mut engine = Session::new(&root);
+    let mut engine = Session::new(root);
     watch_loop_with(
-        &root,
+        root,
         &mut source,
         Options {
-            format: global.format,
+            format,
             ..Options::default()
         },
         &mut engine,
