@@ -397,7 +397,10 @@ fn handler_of(
     }
 }
 
-#[allow(clippy::too_many_arguments)] // the export's parts, as `discover` holds them
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the export's parts, as `discover` holds them"
+)]
 fn discover_one(
     ld: &mut Loader<'_>,
     ev: &mut Eval,
@@ -636,7 +639,10 @@ fn discover_one(
 
 /// Convex's object form: `query({ args?, returns?, handler })` or `query(handler)`.
 /// Fills `f`; false when something was reported.
-#[allow(clippy::too_many_arguments)] // the call's parts, as `discover_one` holds them
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the call's parts, as `discover_one` holds them"
+)]
 fn object_form(
     ld: &mut Loader<'_>,
     ev: &mut Eval,

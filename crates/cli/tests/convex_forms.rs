@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lunora_cli::pipeline::{self, Generated};
+use lunora_engine::pipeline::{self, Analysis};
 use lunora_parser::MemFs;
 
 const ROOT: &str = "/app";
@@ -63,7 +63,7 @@ export const notes = internalQuery({ handler: async (ctx) => ctx.db.query("notes
 export const channels = query(async (ctx) => ctx.db.query("channels").collect());
 "#;
 
-fn generate(module: &str) -> Generated {
+fn generate(module: &str) -> Analysis {
     let mut fs = MemFs::new();
     let root = PathBuf::from(ROOT);
     fs.insert(root.join("lunora/schema.ts"), SCHEMA.as_bytes().to_vec());

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lunora_cli::pipeline;
+use lunora_engine::pipeline;
 use lunora_parser::summary::{Expr, ExprKind, ImportKind, ModuleSummary, Property};
 use lunora_parser::{FileId, OsFs, SourceFile, summarize};
 
