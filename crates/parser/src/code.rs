@@ -167,6 +167,9 @@ codes! {
     /// The D1 `database_id` is the template's placeholder (an error for a
     /// real deploy, a warning for `--dry-run`).
     ConfigPlaceholderDatabaseId => "config/placeholder-database-id",
+    /// An index on a field whose values have no value order in storage: bytes, null, any,
+    /// array, object, record, or a union that is not only strings/ids/string literals.
+    UnindexableField => "schema/unindexable-field",
 }
 
 impl std::fmt::Display for Code {
