@@ -983,6 +983,26 @@ pub fn placement_and_indexes(
                     ),
                 );
                 ok = false;
+            } else if let Some(field) = fields.iter().find(|x| x.name == *f)
+                && let Some(kind) = unindexable(&field.validator)
+            {
+                d.push(
+                    err(
+                        Code::UnindexableField,
+                        format!(
+                            "index `{}` is on `{f}`, a {kind} field, which has no value order in storage",
+                            i.name
+                        ),
+                        *at,
+                        "not indexable",
+                    )
+                    .with_help(
+                        "index a string, id, number, boolean, int64 or literal field (optional allowed), \
+                         or a union of strings/ids/string literals; for a nullable value use \
+                         `v.optional(...)` instead of a union with `v.null()`",
+                    ),
+                );
+                ok = false;
             }
         }
         if ok {
@@ -995,6 +1015,36 @@ pub fn placement_and_indexes(
         }
     }
     (placement, indexes)
+}
+
+/// Why a field cannot be indexed (its kind), or `None` when its values order by value in both
+/// storages (docs/ARCHITECTURE.md "DO storage"): string, id, number, boolean, int64, a literal,
+/// a union of only strings/ids/string literals, each optionally `v.optional(...)`.
+pub fn unindexable(validator: &Validator) -> Option<&'static str> {
+    fn string_like(v: &Validator) -> bool {
+        match v {
+            Validator::String | Validator::Id(_) | Validator::Literal(Literal::String(_)) => true,
+            Validator::Union(members) => members.iter().all(string_like),
+            _ => false,
+        }
+    }
+    match validator {
+        Validator::Optional(inner) => unindexable(inner),
+        Validator::String
+        | Validator::Id(_)
+        | Validator::Number
+        | Validator::Boolean
+        | Validator::Int64
+        | Validator::Literal(_) => None,
+        Validator::Union(_) if string_like(validator) => None,
+        Validator::Union(_) => Some("union"),
+        Validator::Bytes => Some("bytes"),
+        Validator::Null => Some("null"),
+        Validator::Any => Some("any"),
+        Validator::Array(_) => Some("array"),
+        Validator::Object(_) => Some("object"),
+        Validator::Record(_, _) => Some("record"),
+    }
 }
 
 /// The built-in auth table (docs/ARCHITECTURE.md).

@@ -2,15 +2,20 @@
 //! table holding the JSON document, one expression index per Lunora index.
 //! Every statement is idempotent (`IF NOT EXISTS`).
 
-use lunora_analyzer::{Index, Placement, Table};
+use lunora_analyzer::{Index, Placement, Table, Validator};
 
 /// `"name"` with embedded `"` doubled.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The SQL expression reading `field` of the JSON document (or the system column).
-fn field_expr(field: &str) -> String {
+/// The SQL expression reading `field` of the JSON document (or the system column),
+/// chosen from the field's validator: int64 values are stored `{"$int64":"<decimal>"}`,
+/// so their index expression is the integer inside
+/// (`CAST(json_extract(doc,'$.f."$int64"') AS INTEGER)`); every other field is
+/// `json_extract(doc,'$.f')`. The runtime (`doFieldExpr` in npm/runtime/src/storage/do.ts)
+/// writes the same text, or SQLite would not use the index.
+fn field_expr(field: &str, validator: Option<&Validator>) -> String {
     match field {
         "_creationTime" => "_creationTime".to_string(),
         "_id" => "_id".to_string(),
@@ -21,13 +26,33 @@ fn field_expr(field: &str) -> String {
             } else {
                 format!("$.\"{}\"", f.replace('"', "\\\""))
             };
-            format!("json_extract(doc,'{}')", path.replace('\'', "''"))
+            if is_int64(validator) {
+                let path = format!("{path}.\"$int64\"");
+                format!(
+                    "CAST(json_extract(doc,'{}') AS INTEGER)",
+                    path.replace('\'', "''")
+                )
+            } else {
+                format!("json_extract(doc,'{}')", path.replace('\'', "''"))
+            }
         }
     }
 }
 
-fn index_statement(table: &str, index: &Index) -> String {
-    let mut columns: Vec<String> = index.fields.iter().map(|f| field_expr(f)).collect();
+fn is_int64(validator: Option<&Validator>) -> bool {
+    match validator {
+        Some(Validator::Optional(inner)) => is_int64(Some(inner)),
+        Some(Validator::Int64) => true,
+        _ => false,
+    }
+}
+
+fn index_statement(table: &Table, index: &Index) -> String {
+    let mut columns: Vec<String> = index
+        .fields
+        .iter()
+        .map(|f| field_expr(f, table.field(f).map(|x| &x.validator)))
+        .collect();
     // A non-unique index orders ties by creation time (the default scan order);
     // a unique index must not, or the `_creationTime` column would make every row unique.
     if !index.unique && index.fields.last().map(String::as_str) != Some("_creationTime") {
@@ -36,8 +61,8 @@ fn index_statement(table: &str, index: &Index) -> String {
     format!(
         "CREATE {}INDEX IF NOT EXISTS {} ON {}({})",
         if index.unique { "UNIQUE " } else { "" },
-        quote_ident(&format!("{table}__{}", index.name)),
-        quote_ident(table),
+        quote_ident(&format!("{}__{}", table.name, index.name)),
+        quote_ident(&table.name),
         columns.join(", ")
     )
 }
@@ -52,29 +77,72 @@ pub fn table_statements(table: &Table) -> Option<Vec<String>> {
         "CREATE TABLE IF NOT EXISTS {} (_id TEXT PRIMARY KEY, _creationTime REAL NOT NULL, doc TEXT NOT NULL)",
         quote_ident(&table.name)
     )];
-    statements.extend(
-        table
-            .indexes
-            .iter()
-            .map(|i| index_statement(&table.name, i)),
-    );
+    statements.extend(table.indexes.iter().map(|i| index_statement(table, i)));
     Some(statements)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lunora_analyzer::Field;
+
+    fn rooms(fields: Vec<(&str, Validator)>) -> Table {
+        Table {
+            name: "rooms".into(),
+            span: None,
+            fields: fields
+                .into_iter()
+                .map(|(name, validator)| Field {
+                    name: name.into(),
+                    span: None,
+                    validator,
+                })
+                .collect(),
+            indexes: vec![],
+            placement: Placement::Root,
+            builtin: false,
+        }
+    }
 
     #[test]
     fn expression_paths_are_quoted() {
-        assert_eq!(field_expr("channelId"), "json_extract(doc,'$.channelId')");
-        assert_eq!(field_expr("a.b'c"), "json_extract(doc,'$.\"a.b''c\"')");
-        assert_eq!(field_expr("_creationTime"), "_creationTime");
+        assert_eq!(
+            field_expr("channelId", Some(&Validator::String)),
+            "json_extract(doc,'$.channelId')"
+        );
+        assert_eq!(
+            field_expr("a.b'c", None),
+            "json_extract(doc,'$.\"a.b''c\"')"
+        );
+        assert_eq!(field_expr("_creationTime", None), "_creationTime");
         assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
     }
 
     #[test]
+    fn int64_fields_index_the_integer_inside_the_tag() {
+        assert_eq!(
+            field_expr("n", Some(&Validator::Int64)),
+            "CAST(json_extract(doc,'$.n.\"$int64\"') AS INTEGER)"
+        );
+        assert_eq!(
+            field_expr(
+                "a b'",
+                Some(&Validator::Optional(Box::new(Validator::Int64)))
+            ),
+            "CAST(json_extract(doc,'$.\"a b''\".\"$int64\"') AS INTEGER)"
+        );
+        assert_eq!(
+            field_expr("x", Some(&Validator::Number)),
+            "json_extract(doc,'$.x')"
+        );
+    }
+
+    #[test]
     fn unique_and_explicit_creation_time() {
+        let table = rooms(vec![
+            ("name", Validator::String),
+            ("kind", Validator::Int64),
+        ]);
         let unique = Index {
             name: "by_name".into(),
             span: None,
@@ -82,7 +150,7 @@ mod tests {
             unique: true,
         };
         assert_eq!(
-            index_statement("rooms", &unique),
+            index_statement(&table, &unique),
             "CREATE UNIQUE INDEX IF NOT EXISTS \"rooms__by_name\" ON \"rooms\"(json_extract(doc,'$.name'))"
         );
         let explicit = Index {
@@ -92,8 +160,8 @@ mod tests {
             unique: false,
         };
         assert_eq!(
-            index_statement("rooms", &explicit),
-            "CREATE INDEX IF NOT EXISTS \"rooms__by_time\" ON \"rooms\"(json_extract(doc,'$.kind'), _creationTime)"
+            index_statement(&table, &explicit),
+            "CREATE INDEX IF NOT EXISTS \"rooms__by_time\" ON \"rooms\"(CAST(json_extract(doc,'$.kind.\"$int64\"') AS INTEGER), _creationTime)"
         );
     }
 }

@@ -193,6 +193,11 @@ codes! {
     /// object shapes (Convex's discriminated-union tables). Not supported yet:
     /// write one object with a `kind` literal field and optional variant fields.
     UnsupportedUnionTable => "unsupported/union-table",
+
+    // ---- Storage (issue 13) ------------------------------------------------
+    /// An index on a field whose values have no value order in storage: bytes, null, any,
+    /// array, object, record, or a union that is not only strings/ids/string literals.
+    UnindexableField => "schema/unindexable-field",
 }
 
 impl std::fmt::Display for Code {

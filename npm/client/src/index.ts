@@ -1,4 +1,15 @@
-export { canonicalJson, decodeValue, encodeValue, type JsonValue } from "./codec.js";
+export {
+  canonicalJson,
+  CodecError,
+  decodeValue,
+  encodeStored,
+  encodeValue,
+  INT64_MAX,
+  INT64_MIN,
+  parse,
+  stringify,
+  type JsonValue,
+} from "./codec.js";
 export { applyDelta, computeDelta, type Delta } from "./delta.js";
 export type { CallReply, CallRequest, ClientMessage, Commit, ServerMessage, WireError } from "./protocol.js";
 export { authProtocol, tokenFromProtocols, WS_PROTOCOL } from "./protocol.js";

@@ -269,7 +269,15 @@ const stringV = primitive<VString>("string", (x) => typeof x === "string", "a st
 const numberV = primitive<VNumber>("number", (x) => typeof x === "number", "a number");
 const booleanV = primitive<VBoolean>("boolean", (x) => typeof x === "boolean", "a boolean");
 const nullV = primitive<VNull>("null", (x) => x === null, "null");
-const int64V = primitive<VInt64>("int64", (x) => typeof x === "bigint", "a bigint (int64)");
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const int64V = make<VInt64>({ kind: "int64", isOptional: false }, (value, path) => {
+  if (typeof value !== "bigint") return expected(path, "a bigint (int64)", value);
+  if (value < INT64_MIN || value > INT64_MAX) {
+    return `${path}: bigint ${value} is out of the int64 range (-2^63 to 2^63-1)`;
+  }
+  return null;
+});
 const bytesV = primitive<VBytes>("bytes", (x) => x instanceof ArrayBuffer, "an ArrayBuffer (bytes)");
 const anyV = primitive<VAny>("any", (x) => x !== undefined, "any value");
 

@@ -13,6 +13,10 @@ test("primitive validators accept their type and name the path otherwise", () =>
   assert.match(v.null().validate(undefined), /expected null, got undefined/);
   assert.equal(v.int64().validate(10n), null);
   assert.match(v.int64().validate(10), /expected a bigint/);
+  assert.equal(v.int64().validate(2n ** 63n - 1n), null);
+  assert.equal(v.int64().validate(-(2n ** 63n)), null);
+  assert.match(v.int64().validate(2n ** 63n), /9223372036854775808 is out of the int64 range/);
+  assert.match(v.int64().validate(-(2n ** 63n) - 1n), /out of the int64 range/);
   assert.equal(v.bytes().validate(new ArrayBuffer(2)), null);
   assert.match(v.bytes().validate(new Uint8Array(2)), /expected an ArrayBuffer/);
   assert.equal(v.any().validate({ a: [1] }), null);

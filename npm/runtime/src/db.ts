@@ -6,9 +6,10 @@ import { decodeValue, encodeValue, type JsonValue } from "@lunora/client";
 import { newId, tableOfId } from "./ids.js";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
-import { compareKeys, matches, sortKey, sqlParam, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
+import { fieldsOf } from "./storage/fields.js";
+import { afterKey, compareKeys, matches, rowKey, sortKey, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
 import { bumpStmt, commitRecordStmts, guardStmt, readVersion } from "./commit.js";
-import { LunoraRuntimeError, type Doc, type IndexSpec, type Wiring } from "./types.js";
+import { LunoraRuntimeError, type Doc, type IndexSpec, type Validator, type Wiring } from "./types.js";
 
 export type { Doc } from "./types.js";
 
@@ -45,7 +46,7 @@ export class QueryBuilder {
     private readonly db: Db,
     table: string,
   ) {
-    this.plan = { table, index: null, conds: [], order: "asc", after: null, limit: null };
+    this.plan = { table, fields: db.fieldValidators(table), index: null, conds: [], order: "asc", after: null, limit: null };
   }
 
   withIndex(name: string, range?: (q: IndexRangeBuilder) => unknown): this {
@@ -206,6 +207,11 @@ export class Db {
     /** This object's name (`root`, `<key>:<value>`): documents of sharded tables must belong to it. */
     private readonly objectName: string | null = null,
   ) {}
+
+  /** A table's fields (name → validator): they decide how each field is stored and compared. */
+  fieldValidators(table: string): Record<string, Validator> {
+    return fieldsOf(this.wiring, table);
+  }
 
   /**
    * Called before every read of `table`. In a mutation, the first read of a global table first
@@ -387,14 +393,14 @@ export class Db {
     const touched = new Set(pending.map(([id]) => id));
     const base = [...(await backend.scan({ ...plan, limit: null }))].filter((r) => !touched.has(r.doc._id));
     const rowids = await backend.rowids(plan.table, [...touched]);
-    const keys = sortKey(plan);
-    const keyOf = (r: Scanned) => keys.map((k) => (k === "rowid" ? r.rowid : sqlParam(r.doc[k])));
+    const f = backend.fieldSql(plan.table, plan.fields);
+    const keyOf = (r: Scanned) => rowKey(plan, f, r);
     for (const [id, doc] of pending) {
       if (!doc) continue;
       const row: Scanned = { doc, rowid: rowids.get(id) ?? this.pseudoRowid(id) };
-      if (!matches(plan, doc)) continue;
+      if (!matches(plan, f, doc)) continue;
       if (plan.after) {
-        const c = compareKeys(keyOf(row), plan.after.map(sqlParam));
+        const c = compareKeys(keyOf(row), afterKey(plan, f));
         if (plan.order === "asc" ? c <= 0 : c >= 0) continue;
       }
       base.push(row);

@@ -1,25 +1,90 @@
-// D1 storage (global tables): one column per field, as `lunora migrate` creates them.
+// D1 storage (global tables): one column per field, as `lunora migrate` creates them. Each field
+// is written and read by the codec its validator decides (storage/fields.ts `columnCodec`); SQL
+// NULL always means "field absent".
 
-import { decodeValue, type JsonValue } from "@lunora/client";
+import { CodecError, decodeValue, encodeStored, parse, stringify } from "@lunora/client";
 import type { Doc } from "../types.js";
 import { quoteIdent } from "../ids.js";
-import type { Validator, Wiring } from "../types.js";
-import { buildSql, sqlParam, type Backend, type Plan, type Scanned } from "./plan.js";
+import { LunoraRuntimeError, type Validator, type Wiring } from "../types.js";
+import { asBadDocument, columnCodec, fieldsOf, type ColumnCodec } from "./fields.js";
+import { bindable, buildSql, type Backend, type FieldSql, type Plan, type Scanned, type SqlKey, type SqlValue } from "./plan.js";
 
 type Row = Record<string, unknown>;
 
-/** The kind of each top-level field of a table (from the schema validators), when known. */
-function fieldKinds(fields: Validator | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  // lunorash/server: an object validator has `fields`, an optional one `inner`.
-  const children = (fields as { fields?: Record<string, Validator> } | undefined)?.fields;
-  if (!children || typeof children !== "object") return out;
-  for (const [name, validator] of Object.entries(children)) {
-    let v: Validator | undefined = validator;
-    while (v && v.kind === "optional") v = (v as { inner?: Validator }).inner;
-    if (v) out.set(name, v.kind);
+/** `-0` in a REAL column (which would store it as 0): the BLOB `X'2D30'` ("-0"). */
+const NEG_ZERO = [0x2d, 0x30];
+
+function negZeroBlob(): ArrayBuffer {
+  return new Uint8Array(NEG_ZERO).buffer;
+}
+
+/** The stored encoding of a field value in its column (undefined → NULL: absent). */
+export function encodeColumn(codec: ColumnCodec, value: unknown, path: string): SqlKey {
+  if (value === undefined) return null;
+  switch (codec) {
+    case "text":
+      if (typeof value !== "string") throw new CodecError(path, `expected a string, got ${typeof value}`);
+      return value;
+    case "real":
+      if (typeof value !== "number") throw new CodecError(path, `expected a number, got ${typeof value}`);
+      if (!Number.isFinite(value)) throw new CodecError(path, `cannot store ${value} (only finite numbers; store null or a string instead)`);
+      return Object.is(value, -0) ? negZeroBlob() : value;
+    case "bool":
+      if (typeof value !== "boolean") throw new CodecError(path, `expected a boolean, got ${typeof value}`);
+      return value ? 1 : 0;
+    case "int64":
+      if (typeof value !== "bigint") throw new CodecError(path, `expected a bigint, got ${typeof value}`);
+      return value;
+    case "bytes":
+      if (!(value instanceof ArrayBuffer)) throw new CodecError(path, `expected an ArrayBuffer`);
+      return value.slice(0);
+    case "json":
+      return stringify(encodeStored(value, path));
   }
-  return out;
+}
+
+/** An own member (never one inherited from Object.prototype, e.g. `__proto__`). */
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function bytesOf(raw: unknown): Uint8Array | null {
+  if (raw instanceof ArrayBuffer) return new Uint8Array(raw);
+  if (ArrayBuffer.isView(raw)) return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (Array.isArray(raw) && raw.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return new Uint8Array(raw as number[]);
+  return null;
+}
+
+/** Inverse of `encodeColumn` for what D1 returns (INTEGER int64 columns selected as TEXT). */
+export function decodeColumn(codec: ColumnCodec, raw: unknown, path: string): unknown {
+  const bad = (what: string): never => {
+    throw new LunoraRuntimeError("bad_document", `${path}: stored value is not ${what} (${typeof raw}); the column does not match the schema`, 500);
+  };
+  switch (codec) {
+    case "text":
+      return typeof raw === "string" ? raw : bad("TEXT");
+    case "real": {
+      if (typeof raw === "number") return raw;
+      const b = bytesOf(raw);
+      if (b && b.length === 2 && b[0] === NEG_ZERO[0] && b[1] === NEG_ZERO[1]) return -0;
+      return bad("REAL");
+    }
+    case "bool":
+      return raw === 1 ? true : raw === 0 ? false : bad("0 or 1");
+    case "int64":
+      return typeof raw === "string" && /^-?[0-9]+$/.test(raw) ? BigInt(raw) : bad("an INTEGER");
+    case "bytes": {
+      const b = bytesOf(raw);
+      return b ? b.slice().buffer : bad("a BLOB");
+    }
+    case "json":
+      if (typeof raw !== "string") return bad("JSON TEXT");
+      try {
+        return decodeValue(parse(raw), path);
+      } catch (error) {
+        throw new LunoraRuntimeError("bad_document", `${path}: stored JSON does not decode: ${(error as Error).message}`, 500);
+      }
+  }
 }
 
 /** D1: global tables with one column per field (as created by `lunora migrate`). */
@@ -30,38 +95,91 @@ export class D1Backend implements Backend {
     private readonly wiring: Wiring,
   ) {}
 
-  static col(field: string): string {
-    return field === "rowid" ? field : quoteIdent(field);
+  private fields(table: string): Record<string, Validator> {
+    return fieldsOf(this.wiring, table);
   }
 
-  private kinds(table: string): Map<string, string> {
-    return fieldKinds(this.wiring.schema.tables[table]?.fields);
+  private codec(table: string, field: string): ColumnCodec {
+    if (field === "_id") return "text";
+    if (field === "_creationTime") return "real";
+    return columnCodec(this.fields(table)[field]);
+  }
+
+  /**
+   * Columns are qualified (`"t"."f"`) in WHERE and ORDER BY: an int64 column is selected as
+   * `CAST("f" AS TEXT) AS "f"`, and an unqualified ORDER BY "f" would sort by that alias.
+   */
+  fieldSql(table: string, fields: Record<string, Validator> = this.fields(table)): FieldSql {
+    const codec = (field: string): ColumnCodec =>
+      field === "_id" ? "text" : field === "_creationTime" ? "real" : columnCodec(fields[field]);
+    return {
+      col: (field) => (field === "rowid" ? `${quoteIdent(table)}.rowid` : `${quoteIdent(table)}.${quoteIdent(field)}`),
+      placeholder: (field) => (field !== "rowid" && codec(field) === "int64" ? "CAST(? AS INTEGER)" : "?"),
+      key: (field, value) => {
+        if (field === "rowid") return value as number;
+        try {
+          return encodeColumn(codec(field), value, `${table}.${field}`);
+        } catch (error) {
+          if (error instanceof CodecError) throw new LunoraRuntimeError("bad_query", error.message);
+          throw error;
+        }
+      },
+    };
+  }
+
+  /** The placeholder for a value of `field` in SQL (`CAST(? AS INTEGER)` for int64 columns). */
+  placeholder(table: string, field: string): string {
+    return this.codec(table, field) === "int64" ? "CAST(? AS INTEGER)" : "?";
+  }
+
+  /**
+   * The columns of a document as bound parameters (absent optional fields → null; int64 as a
+   * decimal string: compare it through `placeholder(table, field)`). Bad values: `bad_document`.
+   */
+  encodeRow(table: string, doc: Record<string, unknown>): Record<string, SqlValue> {
+    const out: Record<string, SqlValue> = {};
+    const names = new Set(["_id", "_creationTime", ...Object.keys(this.fields(table)), ...Object.keys(doc)]);
+    try {
+      for (const name of names) {
+        const value = bindable(encodeColumn(this.codec(table, name), own(doc, name), `${table}.${name}`));
+        if (name === "__proto__") Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+        else out[name] = value;
+      }
+    } catch (error) {
+      throw asBadDocument(error, table);
+    }
+    return out;
   }
 
   decode(table: string, row: Row): Doc {
-    const kinds = this.kinds(table);
     const doc: Doc = { _id: String(row["_id"]), _creationTime: Number(row["_creationTime"]) };
-    for (const [name, raw] of Object.entries(row)) {
-      if (name === "_id" || name === "_creationTime" || name === "_rowid" || raw === null || raw === undefined) continue;
-      const kind = kinds.get(name);
-      if (kind === "boolean") doc[name] = raw === 1 || raw === true;
-      else if (kind === "int64") doc[name] = BigInt(raw as number);
-      else if (kind === "bytes") doc[name] = raw instanceof ArrayBuffer ? raw : new Uint8Array(raw as number[]).buffer;
-      else if (kind === "string" || kind === "id" || kind === "number") doc[name] = raw;
-      else if (kind === "literal") doc[name] = typeof raw === "string" && /^[[{"]|^(true|false|null)$/.test(raw) ? safeParse(raw) : raw;
-      else if (kind !== undefined && typeof raw === "string") doc[name] = decodeValue(JSON.parse(raw) as JsonValue);
-      else doc[name] = raw;
+    for (const name of Object.keys(this.fields(table))) {
+      const raw = row[name];
+      if (raw === null || raw === undefined) continue;
+      const value = decodeColumn(this.codec(table, name), raw, `${table}.${name}`);
+      if (name === "__proto__") Object.defineProperty(doc, name, { value, enumerable: true, writable: true, configurable: true });
+      else doc[name] = value;
     }
     return doc;
   }
 
+  /** The select list: system columns, each field (int64 as exact decimal text), rowid. */
+  private selectList(table: string): string {
+    const cols = [`"_id"`, `"_creationTime"`];
+    for (const name of Object.keys(this.fields(table))) {
+      const q = quoteIdent(name);
+      cols.push(this.codec(table, name) === "int64" ? `CAST(${quoteIdent(table)}.${q} AS TEXT) AS ${q}` : `${quoteIdent(table)}.${q}`);
+    }
+    return cols.join(", ");
+  }
+
   async get(table: string, id: string): Promise<Doc | null> {
-    const row = await this.d1.prepare(`SELECT * FROM ${quoteIdent(table)} WHERE "_id" = ?`).bind(id).first<Row>();
+    const row = await this.d1.prepare(`SELECT ${this.selectList(table)} FROM ${quoteIdent(table)} WHERE "_id" = ?`).bind(id).first<Row>();
     return row ? this.decode(table, row) : null;
   }
 
   planSql(plan: Plan) {
-    return buildSql(plan, D1Backend.col, "*, rowid AS _rowid");
+    return buildSql(plan, this.fieldSql(plan.table), `${this.selectList(plan.table)}, ${quoteIdent(plan.table)}.rowid AS _rowid`);
   }
 
   async scan(plan: Plan): Promise<Iterable<Scanned>> {
@@ -70,22 +188,36 @@ export class D1Backend implements Backend {
     return res.results.map((row) => ({ doc: this.decode(plan.table, row), rowid: Number(row["_rowid"]) }));
   }
 
-  /** Statements (not yet run) writing a document. */
+  /** Statement (not yet run) inserting a document. */
   insertStmt(table: string, doc: Doc): D1PreparedStatement {
-    const cols = Object.keys(doc).filter((k) => doc[k] !== undefined);
+    const row = this.encodeRow(table, doc);
+    const cols = Object.keys(row).filter((c) => row[c] !== null);
     return this.d1
       .prepare(
-        `INSERT INTO ${quoteIdent(table)} (${cols.map(quoteIdent).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`,
+        `INSERT INTO ${quoteIdent(table)} (${cols.map(quoteIdent).join(", ")}) VALUES (${cols.map((c) => this.placeholder(table, c)).join(", ")})`,
       )
-      .bind(...cols.map((c) => sqlParam(doc[c])));
+      .bind(...cols.map((c) => row[c] as SqlValue));
   }
 
-  /** Sets exactly the given columns of a document (`undefined`: the field is removed). */
+  /**
+   * Statement setting exactly the given fields of a document (`undefined` → NULL: the optional
+   * field is removed). System fields cannot be set.
+   */
   updateStmt(table: string, id: string, fields: Record<string, unknown>): D1PreparedStatement {
-    const list = Object.keys(fields);
+    const cols = Object.keys(fields);
+    for (const c of cols) {
+      if (c === "_id" || c === "_creationTime") throw new LunoraRuntimeError("bad_document", `cannot change system field "${c}"`);
+    }
+    if (cols.length === 0) return this.d1.prepare(`SELECT 1 WHERE 0`);
+    let values: SqlValue[];
+    try {
+      values = cols.map((c) => bindable(encodeColumn(this.codec(table, c), own(fields, c), `${table}.${c}`)));
+    } catch (error) {
+      throw asBadDocument(error, table);
+    }
     return this.d1
-      .prepare(`UPDATE ${quoteIdent(table)} SET ${list.map((c) => `${quoteIdent(c)} = ?`).join(", ")} WHERE "_id" = ?`)
-      .bind(...list.map((c) => sqlParam(fields[c])), id);
+      .prepare(`UPDATE ${quoteIdent(table)} SET ${cols.map((c) => `${quoteIdent(c)} = ${this.placeholder(table, c)}`).join(", ")} WHERE "_id" = ?`)
+      .bind(...values, id);
   }
 
   /** Rowids of existing documents (those not found are absent from the map). */
@@ -104,13 +236,5 @@ export class D1Backend implements Backend {
 
   deleteStmt(table: string, id: string): D1PreparedStatement {
     return this.d1.prepare(`DELETE FROM ${quoteIdent(table)} WHERE "_id" = ?`).bind(id);
-  }
-}
-
-function safeParse(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
   }
 }

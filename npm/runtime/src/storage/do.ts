@@ -1,12 +1,70 @@
 // Durable Object SQLite storage (root and shard tables): one row per document, the document as
-// JSON in `doc`, one expression index per Lunora index (DDL from the generated wiring).
+// tagged JSON in `doc` (`encodeStored` + `stringify`, self-describing, so documents written under
+// an older schema still decode: DO storage has no migrations), one expression index per Lunora
+// index (DDL from the generated wiring, crates/emit/src/storage.rs).
 
-import { decodeValue, encodeValue, type JsonValue } from "@lunora/client";
-import type { Doc } from "../types.js";
+import { decodeValue, encodeStored, parse, stringify, type JsonValue } from "@lunora/client";
+import type { Doc, Validator } from "../types.js";
 import { quoteIdent } from "../ids.js";
-import { buildSql, type Backend, type Plan, type Scanned, type SqlValue } from "./plan.js";
+import { asBadDocument, isInt64 } from "./fields.js";
+import { bindable, buildSql, type Backend, type FieldSql, type Plan, type Scanned, type SqlKey, type SqlValue } from "./plan.js";
 
 type Row = Record<string, unknown>;
+
+function jsonPath(field: string): string {
+  const simple = /^[A-Za-z0-9_]+$/.test(field);
+  return simple ? `$.${field}` : `$."${field.replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The SQL expression of a field: the same text as the generated DDL (crates/emit storage.rs), so
+ * SQLite uses the index. int64 fields (stored `{"$int64":"<decimal>"}`) compare as integers:
+ * `CAST(json_extract(doc,'$.f."$int64"') AS INTEGER)`; every other field `json_extract(doc,'$.f')`.
+ */
+export function doFieldExpr(field: string, validator: Validator | undefined): string {
+  if (field === "_id" || field === "_creationTime" || field === "rowid") return field;
+  const path = jsonPath(field);
+  if (isInt64(validator)) return `CAST(json_extract(doc,'${`${path}."$int64"`.replace(/'/g, "''")}') AS INTEGER)`;
+  return `json_extract(doc,'${path.replace(/'/g, "''")}')`;
+}
+
+/** The value `json_extract` (or the CAST of an int64) gives for a stored value. */
+function doKey(value: unknown): SqlKey {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "bigint") return value;
+  if (typeof value === "number" || typeof value === "string") return value;
+  // Kinds the analyzer refuses in indexes (schema/unindexable-field): their JSON text.
+  return stringify(encodeStored(value));
+}
+
+/** A document's fields as stored: each member tagged (the document itself is never wrapped). */
+export function encodeDoc(table: string, fields: Record<string, unknown>): string {
+  const out: { [key: string]: JsonValue } = {};
+  try {
+    for (const key of Object.keys(fields)) {
+      const value = fields[key];
+      if (value === undefined) continue;
+      const encoded = encodeStored(value, `${table}.${key}`);
+      if (key === "__proto__") Object.defineProperty(out, key, { value: encoded, enumerable: true, writable: true, configurable: true });
+      else out[key] = encoded;
+    }
+  } catch (error) {
+    throw asBadDocument(error, table);
+  }
+  return stringify(out);
+}
+
+export function decodeDoc(text: string): Record<string, unknown> {
+  const stored = parse(text) as { [key: string]: JsonValue };
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(stored)) {
+    const value = decodeValue(stored[key] as JsonValue, key);
+    if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
+  return out;
+}
 
 /** Durable Object SQLite: `"<table>"(_id, _creationTime, doc)` with JSON documents. */
 export class DoBackend implements Backend {
@@ -15,17 +73,17 @@ export class DoBackend implements Backend {
   readonly recent: { sql: string; params: SqlValue[] }[] = [];
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Same expression text as the generated DDL (crates/emit storage.rs), so SQLite uses the index. */
-  static col(field: string): string {
-    if (field === "_id" || field === "_creationTime" || field === "rowid") return field;
-    const simple = /^[A-Za-z0-9_]+$/.test(field);
-    const path = simple ? `$.${field}` : `$."${field.replace(/"/g, '\\"')}"`;
-    return `json_extract(doc,'${path.replace(/'/g, "''")}')`;
+  fieldSql(_table: string, fields: Record<string, Validator>): FieldSql {
+    return {
+      col: (field) => doFieldExpr(field, fields[field]),
+      placeholder: (field) => (isInt64(fields[field]) ? "CAST(? AS INTEGER)" : "?"),
+      key: (_field, value) => doKey(value),
+    };
   }
 
   private decode(row: Row): Doc {
-    const fields = decodeValue(JSON.parse(String(row["doc"])) as JsonValue) as Record<string, unknown>;
-    return { _id: String(row["_id"]), _creationTime: Number(row["_creationTime"]), ...fields };
+    const fields = decodeDoc(String(row["doc"]));
+    return { ...fields, _id: String(row["_id"]), _creationTime: Number(row["_creationTime"]) };
   }
 
   async get(table: string, id: string): Promise<Doc | null> {
@@ -34,14 +92,14 @@ export class DoBackend implements Backend {
   }
 
   planSql(plan: Plan) {
-    return buildSql(plan, DoBackend.col, "_id, _creationTime, doc, rowid AS _rowid");
+    return buildSql(plan, this.fieldSql(plan.table, plan.fields), "_id, _creationTime, doc, rowid AS _rowid");
   }
 
   async scan(plan: Plan): Promise<Iterable<Scanned>> {
     const { sql, params } = this.planSql(plan);
     this.recent.push({ sql, params });
     if (this.recent.length > 20) this.recent.shift();
-    const cursor = this.sql.exec(sql, ...params);
+    const cursor = this.sql.exec(sql, ...params.map(bindable));
     const decode = (row: Row) => this.decode(row);
     return (function* () {
       for (const row of cursor) yield { doc: decode(row), rowid: Number(row["_rowid"]) };
@@ -50,17 +108,14 @@ export class DoBackend implements Backend {
 
   insert(table: string, doc: Doc): void {
     const { _id, _creationTime, ...fields } = doc;
-    this.sql.exec(
-      `INSERT INTO ${quoteIdent(table)} (_id, _creationTime, doc) VALUES (?, ?, ?)`,
-      _id,
-      _creationTime,
-      JSON.stringify(encodeValue(fields)),
-    );
+    const text = encodeDoc(table, fields);
+    this.sql.exec(`INSERT INTO ${quoteIdent(table)} (_id, _creationTime, doc) VALUES (?, ?, ?)`, _id, _creationTime, text);
   }
 
   replace(table: string, doc: Doc): void {
     const { _id, _creationTime: _c, ...fields } = doc;
-    this.sql.exec(`UPDATE ${quoteIdent(table)} SET doc = ? WHERE _id = ?`, JSON.stringify(encodeValue(fields)), _id);
+    const text = encodeDoc(table, fields);
+    this.sql.exec(`UPDATE ${quoteIdent(table)} SET doc = ? WHERE _id = ?`, text, _id);
   }
 
   delete(table: string, id: string): void {

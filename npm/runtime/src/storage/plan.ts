@@ -1,20 +1,19 @@
 // Query plans over either backend: index conditions, sort keys, SQL text, and SQLite's value
-// ordering (for merging a mutation's pending global writes into a scan).
+// ordering (for merging a mutation's pending global writes into a scan). Each backend says how a
+// field is written in SQL (`FieldSql`): its expression, its parameter placeholder and the stored
+// encoding of a value, so the merge orders pending documents exactly as SQLite orders the rows.
 
-import { encodeValue } from "@lunora/client";
 import { quoteIdent } from "../ids.js";
-import type { Doc } from "../types.js";
-import type { IndexSpec } from "../types.js";
+import type { Doc, IndexSpec, Validator } from "../types.js";
 
+/** A value `sql.exec` / D1 `bind` accepts. */
 export type SqlValue = string | number | null | ArrayBuffer;
+/** A stored value as SQLite compares it: INTEGER values may be bigints (beyond 2^53). */
+export type SqlKey = SqlValue | bigint;
 
-export function sqlParam(value: unknown): SqlValue {
-  if (value === undefined || value === null) return null;
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "string" || typeof value === "number") return value;
-  if (value instanceof ArrayBuffer) return value;
-  return JSON.stringify(encodeValue(value));
+/** bigint → its decimal string (bound through `CAST(? AS INTEGER)`). */
+export function bindable(value: SqlKey): SqlValue {
+  return typeof value === "bigint" ? value.toString() : value;
 }
 
 export interface RangeCond {
@@ -25,6 +24,8 @@ export interface RangeCond {
 
 export interface Plan {
   table: string;
+  /** The table's fields (name → validator): they decide each field's SQL encoding. */
+  fields: Record<string, Validator>;
   index: IndexSpec | null;
   conds: RangeCond[];
   order: "asc" | "desc";
@@ -33,12 +34,23 @@ export interface Plan {
   limit: number | null;
 }
 
+/** How one backend writes a table's fields in SQL. */
+export interface FieldSql {
+  /** The SQL expression of a field (the same text as its index expression). */
+  col(field: string): string;
+  /** The placeholder of a parameter compared with `col(field)`: `?` or `CAST(? AS INTEGER)`. */
+  placeholder(field: string): string;
+  /** The stored encoding of a value of `field` (undefined: absent → NULL), as SQLite compares it. */
+  key(field: string, value: unknown): SqlKey;
+}
+
 export interface Backend {
   readonly kind: "do" | "d1";
   get(table: string, id: string): Promise<Doc | null>;
   scan(plan: Plan): Promise<Iterable<Scanned>>;
   /** SQL text and parameters of a plan (exposed for EXPLAIN QUERY PLAN checks). */
   planSql(plan: Plan): { sql: string; params: SqlValue[] };
+  fieldSql(table: string, fields: Record<string, Validator>): FieldSql;
 }
 
 /** A document with its SQLite rowid (the last sort key: every index ends in it implicitly). */
@@ -56,42 +68,58 @@ export function sortKey(plan: Plan): string[] {
   return keys.filter((k, i) => keys.indexOf(k) === i);
 }
 
-export function buildSql(plan: Plan, col: (field: string) => string, select: string): { sql: string; params: SqlValue[] } {
+/** The sort-key values of a scanned document, in stored encoding. */
+export function rowKey(plan: Plan, f: FieldSql, row: Scanned): SqlKey[] {
+  return sortKey(plan).map((k) => (k === "rowid" ? row.rowid : f.key(k, row.doc[k])));
+}
+
+/** The stored encoding of a keyset position (`plan.after`). */
+export function afterKey(plan: Plan, f: FieldSql): SqlKey[] {
+  const keys = sortKey(plan);
+  return (plan.after ?? []).map((v, i) => (keys[i] === "rowid" ? (v as number) : f.key(keys[i]!, v)));
+}
+
+export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string; params: SqlValue[] } {
   const where: string[] = [];
   const params: SqlValue[] = [];
   for (const c of plan.conds) {
     if (c.value === null || c.value === undefined) {
-      if (c.op === "=") where.push(`${col(c.field)} IS NULL`);
+      if (c.op === "=") where.push(`${f.col(c.field)} IS NULL`);
       else where.push("0");
       continue;
     }
-    where.push(`${col(c.field)} ${c.op} ?`);
-    params.push(sqlParam(c.value));
+    where.push(`${f.col(c.field)} ${c.op} ${f.placeholder(c.field)}`);
+    params.push(bindable(f.key(c.field, c.value)));
   }
   const dedup = sortKey(plan);
   if (plan.after) {
     const cmp = plan.order === "asc" ? ">" : "<";
-    where.push(`(${dedup.map(col).join(", ")}) ${cmp} (${dedup.map(() => "?").join(", ")})`);
-    for (const v of plan.after) params.push(sqlParam(v));
+    where.push(`(${dedup.map((k) => f.col(k)).join(", ")}) ${cmp} (${dedup.map((k) => f.placeholder(k)).join(", ")})`);
+    for (const v of afterKey(plan, f)) params.push(bindable(v));
   }
   const dir = plan.order === "asc" ? "ASC" : "DESC";
   let sql = `SELECT ${select} FROM ${quoteIdent(plan.table)}`;
   if (where.length) sql += ` WHERE ${where.join(" AND ")}`;
-  sql += ` ORDER BY ${dedup.map((k) => `${col(k)} ${dir}`).join(", ")}`;
+  sql += ` ORDER BY ${dedup.map((k) => `${f.col(k)} ${dir}`).join(", ")}`;
   if (plan.limit !== null) sql += ` LIMIT ${plan.limit}`;
   return { sql, params };
 }
 
-/** SQLite's ordering of values (BINARY collation): NULL < numbers < text (UTF-8 bytes) < blobs. */
-export function compareSql(a: SqlValue, b: SqlValue): number {
-  const rank = (v: SqlValue) => (v === null ? 0 : typeof v === "number" ? 1 : typeof v === "string" ? 2 : 3);
+const encoder = new TextEncoder();
+
+/**
+ * SQLite's ordering of values (BINARY collation): NULL < numbers (INTEGER and REAL by value;
+ * bigints are INTEGERs beyond 2^53) < text (UTF-8 bytes) < blobs (bytes).
+ */
+export function compareSql(a: SqlKey, b: SqlKey): number {
+  const rank = (v: SqlKey) => (v === null ? 0 : typeof v === "number" || typeof v === "bigint" ? 1 : typeof v === "string" ? 2 : 3);
   const ra = rank(a);
   const rb = rank(b);
   if (ra !== rb) return ra - rb;
-  if (ra === 1) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+  if (ra === 1) return (a as number | bigint) < (b as number | bigint) ? -1 : (a as number | bigint) > (b as number | bigint) ? 1 : 0;
   if (ra === 2 || ra === 3) {
-    const x = ra === 2 ? new TextEncoder().encode(a as string) : new Uint8Array(a as ArrayBuffer);
-    const y = ra === 2 ? new TextEncoder().encode(b as string) : new Uint8Array(b as ArrayBuffer);
+    const x = ra === 2 ? encoder.encode(a as string) : new Uint8Array(a as ArrayBuffer);
+    const y = ra === 2 ? encoder.encode(b as string) : new Uint8Array(b as ArrayBuffer);
     const n = Math.min(x.length, y.length);
     for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
     return x.length - y.length;
@@ -99,7 +127,7 @@ export function compareSql(a: SqlValue, b: SqlValue): number {
   return 0;
 }
 
-export function compareKeys(a: SqlValue[], b: SqlValue[]): number {
+export function compareKeys(a: SqlKey[], b: SqlKey[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const c = compareSql(a[i]!, b[i]!);
     if (c !== 0) return c;
@@ -108,12 +136,12 @@ export function compareKeys(a: SqlValue[], b: SqlValue[]): number {
 }
 
 /** Whether a document satisfies a plan's index conditions, with SQL's NULL semantics. */
-export function matches(plan: Plan, doc: Doc): boolean {
+export function matches(plan: Plan, f: FieldSql, doc: Doc): boolean {
   return plan.conds.every((c) => {
-    const have = sqlParam(doc[c.field]);
+    const have = f.key(c.field, doc[c.field]);
     if (c.value === null || c.value === undefined) return c.op === "=" && have === null;
     if (have === null) return false;
-    const cmp = compareSql(have, sqlParam(c.value));
+    const cmp = compareSql(have, f.key(c.field, c.value));
     switch (c.op) {
       case "=":
         return cmp === 0;

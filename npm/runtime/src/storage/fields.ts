@@ -1,0 +1,102 @@
+// Per-field storage codecs, decided by the field's validator (never by the value): how a
+// top-level field is stored in a D1 column, and which SQL expression an index over it uses in
+// Durable Object SQLite. docs/ARCHITECTURE.md ("DO storage", "D1 migrations") states the rules;
+// crates/emit/src/storage.rs writes the same index expressions into the DDL.
+
+import { CodecError } from "@lunora/client";
+import { LunoraRuntimeError, type Validator, type Wiring } from "../types.js";
+
+type Any = Validator & {
+  inner?: Validator;
+  members?: readonly Validator[];
+  value?: unknown;
+  fields?: Record<string, Validator>;
+};
+
+/** The validator without its `v.optional(...)` wrapper. */
+export function required(validator: Validator | undefined): Validator | undefined {
+  let v = validator as Any | undefined;
+  while (v && v.kind === "optional") v = v.inner as Any | undefined;
+  return v;
+}
+
+function stringLike(v: Validator): boolean {
+  const a = v as Any;
+  if (a.kind === "string" || a.kind === "id") return true;
+  if (a.kind === "literal") return typeof a.value === "string";
+  if (a.kind === "union") return (a.members ?? []).every(stringLike);
+  return false;
+}
+
+/**
+ * How a field is stored in its D1 column (the column type comes from the migration,
+ * crates/emit/src/migrate/snapshot.rs `SqlType::of`; SQL NULL always means "field absent"):
+ * - `text`: string, id, string literal, unions of only those → the string (TEXT)
+ * - `real`: number → REAL; `-0` (which a REAL column would turn into 0) → the BLOB `X'2D30'`
+ * - `bool`: boolean → INTEGER 0/1
+ * - `int64`: int64 → INTEGER (bound as a decimal string through `CAST(? AS INTEGER)`, read
+ *   through `CAST(col AS TEXT)`: D1 cannot bind a bigint and reads INTEGER as a lossy number)
+ * - `bytes`: bytes → BLOB
+ * - `json`: everything else (number/boolean literals, null, other unions, any, array, object,
+ *   record) → TEXT holding the tagged JSON of `encodeStored` (`stringify`)
+ */
+export type ColumnCodec = "text" | "real" | "bool" | "int64" | "bytes" | "json";
+
+export function columnCodec(validator: Validator | undefined): ColumnCodec {
+  const v = required(validator);
+  if (!v) return "json";
+  if (stringLike(v)) return "text";
+  switch (v.kind) {
+    case "number":
+      return "real";
+    case "boolean":
+      return "bool";
+    case "int64":
+      return "int64";
+    case "bytes":
+      return "bytes";
+    default:
+      return "json";
+  }
+}
+
+/** The fields of a table (name → validator), from the schema's object validator. */
+export function tableFields(fields: Validator | undefined): Record<string, Validator> {
+  const children = (fields as Any | undefined)?.fields;
+  return children && typeof children === "object" ? children : {};
+}
+
+const STRING = { kind: "string", validate: () => null } as Validator;
+/**
+ * The built-in `users` table (docs/ARCHITECTURE.md) is in the wiring but not in the app's schema
+ * object: its fields, as the IR adds them (`name: v.optional(v.string()), subject: v.string()`).
+ */
+const BUILTIN_USERS: Record<string, Validator> = {
+  name: { kind: "optional", isOptional: true, inner: STRING, validate: () => null } as Validator,
+  subject: STRING,
+};
+
+/** The fields of a table of the app (the built-in `users` included). */
+export function fieldsOf(wiring: Wiring, table: string): Record<string, Validator> {
+  const schema = wiring.schema.tables[table];
+  if (!schema && wiring.tables[table]?.builtin && table === "users") return BUILTIN_USERS;
+  return tableFields(schema?.fields);
+}
+
+/** Whether a field orders by its stored expression in a Durable Object index as an int64. */
+export function isInt64(validator: Validator | undefined): boolean {
+  return required(validator)?.kind === "int64";
+}
+
+/** A CodecError (value the codec cannot store) as the runtime's `bad_document`. */
+export function asBadDocument(error: unknown, table: string): unknown {
+  if (error instanceof CodecError) return new LunoraRuntimeError("bad_document", `${table}: ${error.message}`);
+  return error;
+}
+
+/** Checks an index bound against the field's validator (`bad_query` when it cannot match). */
+export function checkBound(table: string, field: string, validator: Validator | undefined, value: unknown): void {
+  if (!validator) return;
+  const error = required(validator)?.validate(value, `${table}.${field}`);
+  if (error) throw new LunoraRuntimeError("bad_query", `index bound: ${error}`);
+}

@@ -1,0 +1,345 @@
+// The storage codec on real workerd: random documents with a field of every validator kind
+// (tests/runtime/app/lunora/schema.ts: kindsGlobal in D1, kindsRoot, kindsShard) written through
+// mutations and read back through get, collect, withIndex ranges and a live subscription, deep-equal
+// (bigint, bytes, -0 included); index ranges agree with a JavaScript reference comparator; DO
+// query plans use the int64 index.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { startApp, ref, until } from "./helpers.mjs";
+
+let app;
+let client;
+before(async () => {
+  app = await startApp();
+  client = app.client();
+});
+after(async () => {
+  await app?.dispose();
+});
+
+const PLACEMENTS = [
+  { name: "Global", table: "kindsGlobal", args: {}, object: "root", d1: true },
+  { name: "Root", table: "kindsRoot", args: {}, object: "root", d1: false },
+  { name: "Shard", table: "kindsShard", args: { shard: "s1" }, object: "shard:s1", d1: false },
+];
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+// --- arbitraries -----------------------------------------------------------------------------
+
+const str = fc.oneof(
+  fc.string({ maxLength: 5 }),
+  fc.constantFrom("", "true", "null", "5", '"q"', "\\", "é", "😀", "{\"$int64\":\"1\"}", "a\u0000b", "Z", "a"),
+);
+const num = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(-0, 0, 1, -1, 1e300, -1e300, 5e-324, 2 ** 53 + 2, 0.1));
+const int64 = fc.oneof(
+  fc.bigInt({ min: INT64_MIN, max: INT64_MAX }),
+  fc.bigInt({ min: -20n, max: 20n }),
+  fc.constantFrom(INT64_MIN, INT64_MAX, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 0n),
+);
+const bytes = fc.uint8Array({ maxLength: 6 }).map((u) => u.slice().buffer);
+const key = fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom("$int64", "$bytes", "$object", "$x", "__proto__"));
+function objectOf(entries) {
+  const out = {};
+  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+const { anyValue } = fc.letrec((tie) => ({
+  anyValue: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    str,
+    num,
+    fc.boolean(),
+    fc.constant(null),
+    int64,
+    bytes,
+    fc.array(tie("anyValue"), { maxLength: 3 }),
+    fc.array(fc.tuple(key, tie("anyValue")), { maxLength: 3 }).map(objectOf),
+  ),
+}));
+const opt = (arb) => fc.option(arb, { nil: undefined });
+
+const docArb = fc
+  .record({
+    s: str,
+    n: num,
+    b: fc.boolean(),
+    i: int64,
+    by: bytes,
+    nu: fc.constant(null),
+    ls: fc.constant("open"),
+    ln: fc.constant(5),
+    lb: fc.constant(true),
+    os: opt(str),
+    on: opt(num),
+    oi: opt(int64),
+    u: fc.oneof(str, fc.constant(null)),
+    status: fc.constantFrom("open", "closed"),
+    mix: fc.oneof(int64, str, bytes, fc.constant(null), fc.array(num, { maxLength: 3 }), str.map((s) => ({ $int64: s }))),
+    a: anyValue,
+    arr: fc.array(fc.oneof(num, int64, fc.constant(false)), { maxLength: 4 }),
+    obj: fc.record(
+      { x: int64, y: opt(bytes), z: fc.constant(null), w: fc.array(fc.tuple(key, fc.oneof(num, str)), { maxLength: 3 }).map(objectOf) },
+    ),
+    rec: fc.array(fc.tuple(key, anyValue), { maxLength: 3 }).map(objectOf),
+    ref: opt(fc.constantFrom("channels:aaaaaaaaaaaaaaaaaaaa", "channels:b")),
+  })
+  .map(dropUndefined);
+
+function dropUndefined(doc) {
+  const out = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (v === undefined) continue;
+    out[k] = k === "obj" ? dropUndefined(v) : v;
+  }
+  return out;
+}
+
+// --- comparison ------------------------------------------------------------------------------
+
+/** Deep equality telling -0 from 0, comparing ArrayBuffers by bytes, prototypes and own keys. */
+function same(a, b) {
+  if (typeof a === "number" && typeof b === "number") return Object.is(a, b);
+  if (a instanceof ArrayBuffer || b instanceof ArrayBuffer) {
+    return a instanceof ArrayBuffer && b instanceof ArrayBuffer && Buffer.from(a).equals(Buffer.from(b));
+  }
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && same(a[k], b[k]));
+}
+
+function show(value) {
+  return JSON.stringify(value, (_k, v) =>
+    typeof v === "bigint" ? `${v}n` : v instanceof ArrayBuffer ? `bytes(${Buffer.from(v).toString("hex")})` : Object.is(v, -0) ? "-0" : v,
+  );
+}
+
+function fieldsOf(doc, placement) {
+  const { _id, _creationTime, ...rest } = doc;
+  if (placement.name === "Shard") delete rest.shard;
+  return rest;
+}
+
+/**
+ * The reference order of an index field's values: absent first, then by value (strings by UTF-8
+ * bytes, as SQLite's BINARY collation). In D1 a `-0` number is stored as a BLOB (a REAL column
+ * would store 0), so it sorts after every number and is above any number bound
+ * (docs/ARCHITECTURE.md, "D1 migrations").
+ */
+function refCompare(placement, a, b) {
+  const rank = (v) => (v === undefined ? 0 : placement.d1 && Object.is(v, -0) ? 2 : 1);
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra !== 1) return 0;
+  if (typeof a === "string") return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function reference(placement, docs, field, { gte, lt, eq, order }) {
+  const inRange = (v) => {
+    if (v === undefined) return false;
+    if (eq !== undefined) return refCompare(placement, v, eq) === 0;
+    if (gte !== undefined && refCompare(placement, v, gte) < 0) return false;
+    if (lt !== undefined && refCompare(placement, v, lt) >= 0) return false;
+    return true;
+  };
+  const out = docs.map((d, index) => ({ d, index })).filter(({ d }) => inRange(d[field]));
+  out.sort((x, y) => refCompare(placement, x.d[field], y.d[field]) || x.index - y.index);
+  if (order === "desc") out.reverse();
+  return out.map(({ d }) => d);
+}
+
+const fn = (placement, name, kind = "query") => ref(`kinds:${name}${placement.name}`, kind);
+
+// --- the property ----------------------------------------------------------------------------
+
+const FIELDS = [
+  { field: "i", index: "by_i", value: int64 },
+  { field: "n", index: "by_n", value: num },
+  { field: "s", index: "by_s", value: str },
+  { field: "oi", index: "by_oi", value: int64 },
+];
+
+for (const placement of PLACEMENTS) {
+  test(`random documents of every validator kind round-trip: ${placement.table}`, async () => {
+    let live;
+    const unsub = client.subscribe(fn(placement, "all"), placement.args, (v) => (live = v));
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(docArb, { minLength: 1, maxLength: 6 }),
+          fc.constantFrom(...FIELDS).chain((f) =>
+            fc.record({ f: fc.constant({ field: f.field, index: f.index }), gte: opt(f.value), lt: opt(f.value), eq: opt(f.value), order: fc.constantFrom("asc", "desc") }),
+          ),
+          docArb,
+          docArb,
+          async (docs, range, patchFrom, replacement) => {
+            try {
+              await roundTrip(placement, () => live, docs, range, patchFrom, replacement);
+            } catch (error) {
+              console.error(`${placement.table}: ${error?.message ?? error}`);
+              throw error;
+            }
+          },
+        ),
+        { numRuns: Number(process.env.LUNORA_STORAGE_RUNS ?? 12), endOnFailure: true },
+      );
+    } finally {
+      unsub();
+    }
+  });
+}
+
+async function roundTrip(placement, current, docs, range, patchFrom, replacement) {
+  await client.mutation(fn(placement, "clear", "mutation"), placement.args);
+  // Inserted one mutation per document: insertion order = creation order = rowid order.
+  const ids = [];
+  for (const doc of docs) ids.push(...(await client.mutation(fn(placement, "insert", "mutation"), { ...placement.args, docs: [doc] })));
+  const written = docs.map((d, k) => ({ ...d, _id: ids[k] }));
+
+  // get
+  for (const w of written) {
+    const got = await client.query(fn(placement, "get"), { ...placement.args, id: w._id });
+    assert.ok(same(fieldsOf(got, placement), fieldsOf(w, placement)), `get: ${show(got)} != ${show(w)}`);
+  }
+  // collect (creation order)
+  const all = await client.query(fn(placement, "all"), placement.args);
+  assert.deepEqual(all.map((d) => d._id), ids);
+  all.forEach((d, k) => assert.ok(same(fieldsOf(d, placement), docs[k]), `collect: ${show(d)} != ${show(docs[k])}`));
+
+  // withIndex range (or equality) against the reference comparator
+  const { f, gte, lt, eq, order } = range;
+  const bounds = eq !== undefined ? { eq } : { ...(gte !== undefined ? { gte } : {}), ...(lt !== undefined ? { lt } : {}) };
+  const got = await client.query(fn(placement, "range"), { ...placement.args, index: f.index, field: f.field, ...bounds, order });
+  const want = reference(placement, written, f.field, { ...bounds, order });
+  assert.deepEqual(
+    got.map((d) => d._id),
+    want.map((d) => d._id),
+    `${f.index} ${show(bounds)} ${order}: got ${show(got.map((d) => d[f.field]))}, want ${show(want.map((d) => d[f.field]))}`,
+  );
+
+  // the live subscription converges to the same documents
+  await until(() => {
+    const live = current();
+    return Array.isArray(live) && live.length === all.length && live.every((d, k) => same(d, all[k]));
+  }, 5000, "live result");
+
+  // patch (a subset of another document's fields, removing an optional one), replace
+  const target = written[0];
+  const patch = { s: patchFrom.s, i: patchFrom.i, a: patchFrom.a, mix: patchFrom.mix };
+  await client.mutation(fn(placement, "patch", "mutation"), { ...placement.args, id: target._id, fields: patch, remove: ["oi"] });
+  const expectPatched = { ...fieldsOf(target, placement), s: patchFrom.s, i: patchFrom.i, a: patchFrom.a, mix: patchFrom.mix };
+  delete expectPatched.oi;
+  const patched = await client.query(fn(placement, "get"), { ...placement.args, id: target._id });
+  assert.ok(same(fieldsOf(patched, placement), expectPatched), `patch: ${show(patched)} != ${show(expectPatched)}`);
+  await client.mutation(fn(placement, "replace", "mutation"), { ...placement.args, id: target._id, doc: replacement });
+  const replaced = await client.query(fn(placement, "get"), { ...placement.args, id: target._id });
+  assert.ok(same(fieldsOf(replaced, placement), replacement), `replace: ${show(replaced)} != ${show(replacement)}`);
+}
+
+// --- fixed cases -----------------------------------------------------------------------------
+
+const base = {
+  s: "x",
+  n: 1,
+  b: false,
+  i: 0n,
+  by: new ArrayBuffer(0),
+  nu: null,
+  ls: "open",
+  ln: 5,
+  lb: true,
+  u: null,
+  status: "open",
+  mix: null,
+  a: null,
+  arr: [],
+  obj: { x: 0n, z: null, w: {} },
+  rec: {},
+};
+
+for (const placement of PLACEMENTS) {
+  test(`int64 indexes order and compare by value, beyond 2^53: ${placement.table}`, async () => {
+    await client.mutation(fn(placement, "clear", "mutation"), placement.args);
+    const values = [10n, 5n, 9n, -1n, INT64_MAX, INT64_MIN, 2n ** 53n + 1n, 2n ** 53n];
+    for (const i of values) await client.mutation(fn(placement, "insert", "mutation"), { ...placement.args, docs: [{ ...base, i, oi: i }] });
+    const range = (args) => client.query(fn(placement, "range"), { ...placement.args, index: "by_i", field: "i", order: "asc", ...args });
+    const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    assert.deepEqual((await range({})).map((d) => d.i), sorted);
+    assert.deepEqual((await range({ eq: 5n })).map((d) => d.i), [5n]);
+    assert.deepEqual((await range({ eq: 2n ** 53n + 1n })).map((d) => d.i), [2n ** 53n + 1n]);
+    assert.deepEqual((await range({ gte: 5n, lt: 11n })).map((d) => d.i), [5n, 9n, 10n]);
+    assert.deepEqual((await range({ gte: 2n ** 53n + 1n, order: "desc" })).map((d) => d.i), [INT64_MAX, 2n ** 53n + 1n]);
+    const oi = await client.query(fn(placement, "range"), { ...placement.args, index: "by_oi", field: "oi", order: "desc", lt: 0n });
+    assert.deepEqual(oi.map((d) => d.oi), [-1n, INT64_MIN]);
+    // a compound index: equality on a string-literal union, then an int64 range
+    const open = await client.query(fn(placement, "byStatus"), { ...placement.args, status: "open", gt: 9n });
+    assert.deepEqual(open.map((d) => d.i), [10n, 2n ** 53n, 2n ** 53n + 1n, INT64_MAX]);
+    // read-your-writes inside a mutation: pending writes merged in index order
+    const merged = await client.mutation(fn(placement, "insertThenRange", "mutation"), {
+      ...placement.args,
+      docs: [{ ...base, i: 7n }, { ...base, i: 2n ** 60n }, { ...base, i: -5n }],
+      gte: 6n,
+      order: "desc",
+    });
+    assert.deepEqual(merged.map((d) => d.i), [INT64_MAX, 2n ** 60n, 2n ** 53n + 1n, 2n ** 53n, 10n, 9n, 7n]);
+
+    if (!placement.d1) {
+      const { plans } = await app.debug(placement.object);
+      const scans = plans.filter((p) => p.sql.includes(`CAST(json_extract(doc,'$.i."$int64"') AS INTEGER) >= CAST(? AS INTEGER)`));
+      assert.ok(scans.length > 0, JSON.stringify(plans.map((p) => p.sql)));
+      for (const p of scans) {
+        assert.ok(p.plan.some((d) => d.includes(`INDEX ${placement.table}__by_i`)), JSON.stringify(p));
+        assert.ok(!p.plan.some((d) => d.includes("TEMP B-TREE")), JSON.stringify(p));
+      }
+      const status = plans.findLast((p) => p.sql.includes(`json_extract(doc,'$.status') = ?`));
+      assert.ok(status?.plan.some((d) => d.includes(`INDEX ${placement.table}__by_status`)), JSON.stringify(status));
+    }
+  });
+
+  test(`values the storage cannot hold are refused with bad_document: ${placement.table}`, async () => {
+    await client.mutation(fn(placement, "clear", "mutation"), placement.args);
+    for (const [what, message] of [
+      ["nan", /cannot store NaN/],
+      ["infinity", /cannot store Infinity/],
+      ["date", /cannot store a Date/],
+      ["map", /cannot store a Map/],
+      ["int64-range", /out of the int64 range/],
+    ]) {
+      const res = await app.call(`kinds:insertBad${placement.name}`, { ...placement.args, what });
+      assert.equal(res.body.ok, false, what);
+      assert.equal(res.body.error.code, "bad_document", `${what}: ${JSON.stringify(res.body)}`);
+      assert.match(res.body.error.message, message, what);
+    }
+    assert.deepEqual(await client.query(fn(placement, "all"), placement.args), []);
+  });
+}
+
+test("D1 columns: -0 is kept (a BLOB in a REAL column), required null is JSON null, literals keep their type", async () => {
+  const placement = PLACEMENTS[0];
+  await client.mutation(fn(placement, "clear", "mutation"), {});
+  const [id] = await client.mutation(fn(placement, "insert", "mutation"), {
+    docs: [{ ...base, n: -0, s: "true", u: "null", a: "5", mix: "x", i: INT64_MAX }],
+  });
+  const got = await client.query(fn(placement, "get"), { id });
+  assert.ok(Object.is(got.n, -0));
+  assert.equal(got.s, "true");
+  assert.equal(got.u, "null");
+  assert.equal(got.a, "5");
+  assert.equal(got.ln, 5);
+  assert.equal(got.lb, true);
+  assert.equal(got.nu, null);
+  assert.equal(got.i, INT64_MAX);
+  const row = await app.db.prepare(`SELECT typeof("n") AS tn, "nu", typeof("nu") AS tnu, "ln", "lb", "u", CAST("i" AS TEXT) AS i FROM "kindsGlobal"`).first();
+  assert.deepEqual(row, { tn: "blob", nu: "null", tnu: "text", ln: "5", lb: "true", u: '"null"', i: "9223372036854775807" });
+  // -0 in a D1 number index sorts after every number (it is a BLOB there)
+  await client.mutation(fn(placement, "insert", "mutation"), { docs: [{ ...base, n: 1e300 }, { ...base, n: 0 }] });
+  const byN = await client.query(fn(placement, "range"), { index: "by_n", field: "n", order: "asc" });
+  assert.deepEqual(byN.map((d) => (Object.is(d.n, -0) ? "-0" : d.n)), [0, 1e300, "-0"]);
+});
