@@ -56,7 +56,7 @@ fn lunorash_lists_every_platform_package() {
         }
         platforms += 1;
     }
-    assert_eq!(platforms, 6);
-    assert_eq!(optional.len(), 6);
+    assert_eq!(platforms, 7);
+    assert_eq!(optional.len(), 7);
     assert_eq!(lunorash["bin"]["lunora"].as_str(), Some("bin/lunora.cjs"));
 }

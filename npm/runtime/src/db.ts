@@ -24,13 +24,17 @@ type IndexRangeBuilder = {
   lte(field: string, value: unknown): IndexRangeBuilder;
 };
 
+/** A cursor: base64 of the UTF-8 JSON of the sort key (any string key, "é" or emoji included). */
 function encodeCursor(key: unknown[]): string {
-  return btoa(JSON.stringify(encodeValue(key)));
+  let bin = "";
+  for (const byte of new TextEncoder().encode(JSON.stringify(encodeValue(key)))) bin += String.fromCharCode(byte);
+  return btoa(bin);
 }
 
 function decodeCursor(cursor: string): unknown[] {
   try {
-    const value = decodeValue(JSON.parse(atob(cursor)) as JsonValue);
+    const bytes = Uint8Array.from(atob(cursor), (c) => c.charCodeAt(0));
+    const value = decodeValue(JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as JsonValue);
     if (Array.isArray(value)) return value;
   } catch {
     // fall through

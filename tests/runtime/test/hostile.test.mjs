@@ -437,6 +437,18 @@ test("crafted pagination cursors are bad_args, never a SQL error", async () => {
   assert.equal(first.status, 200);
   const next = await app.call("notes:page", { numItems: 1, cursor: first.body.value.continueCursor });
   assert.equal(next.status, 200, "a cursor the query returned still works");
+  // Cursors over string keys beyond Latin-1 (the cursor holds the key's text).
+  for (const title of ["é-cursor-1", "🙂-cursor-2", "日本-cursor-3"]) assert.equal((await app.call("notes:add", { title, rank: 1 })).status, 200);
+  const titles = [];
+  let cursor = null;
+  for (let i = 0; i < 50; i++) {
+    const page = await app.call("notes:pageByTitle", { numItems: 1, cursor });
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    titles.push(...page.body.value.page.map((n) => n.title));
+    cursor = page.body.value.continueCursor;
+    if (page.body.value.isDone) break;
+  }
+  for (const title of ["é-cursor-1", "🙂-cursor-2", "日本-cursor-3"]) assert.ok(titles.includes(title), `paged past ${title}`);
 });
 
 test("a verifier's subject in the guests' namespace is refused: it cannot sign in as a guest's row", async () => {

@@ -97,3 +97,7 @@ export const uniqueRank = query.input({ rank: v.number() }).query(async ({ ctx, 
 export const page = query.input({ numItems: v.number(), cursor: v.union(v.string(), v.null()) }).query(async ({ ctx, args }) => {
   return ctx.db.query("notes").withIndex("by_rank").paginate({ numItems: args.numItems, cursor: args.cursor });
 });
+
+export const pageByTitle = query.input({ numItems: v.number(), cursor: v.union(v.string(), v.null()) }).query(async ({ ctx, args }) => {
+  return ctx.db.query("notes").withIndex("by_title").paginate({ numItems: args.numItems, cursor: args.cursor });
+});
