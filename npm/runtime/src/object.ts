@@ -592,7 +592,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               this.watchSeq++;
               this.rawSql.exec(`INSERT OR REPLACE INTO _lunora_watchers (object, tbl, seq) VALUES (?, ?, ?)`, body.object, t, this.watchSeq);
             }
-            this.rawSql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES ('watch_seq', ?)`, this.watchSeq);
+            this.setMeta("watch_seq", this.watchSeq);
           });
           return json({ ok: true, value: null });
         }

@@ -10,11 +10,7 @@ after(async () => {
   await app?.dispose();
 });
 
-async function ok(path, args = {}) {
-  const res = await app.call(path, args);
-  assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
-  return res.body.value;
-}
+const ok = (path, args = {}) => app.ok(path, args);
 
 async function fails(path, args, code) {
   const res = await app.call(path, args);

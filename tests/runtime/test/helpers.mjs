@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import WebSocket from "ws";
+import assert from "node:assert/strict";
 import { LunoraClient } from "../.build/client.mjs";
 
 export { authProtocol } from "../.build/client.mjs";
@@ -60,6 +61,12 @@ export async function startApp({ entry = "worker", bindings = {} } = {}) {
       const client = new LunoraClient(url, { storage: null, WebSocket, minBackoffMs: 20, maxBackoffMs: 200, ...options });
       clients.push(client);
       return client;
+    },
+    /** A call that must succeed: its value (the test fails with the reply otherwise). */
+    async ok(pathName, args = {}, token) {
+      const res = await this.call(pathName, args, token);
+      assert.equal(res.status, 200, `${pathName}: ${JSON.stringify(res.body)}`);
+      return res.body.value;
     },
     async call(pathName, args, token) {
       const headers = { "content-type": "application/json" };

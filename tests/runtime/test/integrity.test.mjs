@@ -13,11 +13,7 @@ after(async () => {
   await app?.dispose();
 });
 
-async function call(path, args, token) {
-  const res = await app.call(path, args, token);
-  assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
-  return res.body.value;
-}
+const call = (path, args, token) => app.ok(path, args, token);
 
 const channel = (n) => `channels:${String(n).padStart(20, "a")}`;
 const messagesOf = async (channelId) => (await call("messages:list", { channelId, limit: 1000 })).map((m) => m.text);

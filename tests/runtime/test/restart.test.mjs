@@ -15,11 +15,7 @@ after(async () => {
   await app?.dispose();
 });
 
-async function call(path, args, token) {
-  const res = await app.call(path, args, token);
-  assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
-  return res.body.value;
-}
+const call = (path, args, token) => app.ok(path, args, token);
 
 function recordingSocket(log, opened = []) {
   return class extends WebSocket {
