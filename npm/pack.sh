@@ -52,7 +52,7 @@ console.log(platform === "linux" ? `${platform}-${arch}-${libc}` : `${platform}-
     exit 2
   fi
   mkdir -p "npm/cli-$host/bin"
-  cp "target/release/$exe" "npm/cli-$host/bin/$exe"
+  cp "${CARGO_TARGET_DIR:-target}/release/$exe" "npm/cli-$host/bin/$exe"
   chmod +x "npm/cli-$host/bin/$exe"
   built="$("npm/cli-$host/bin/$exe" --version)"
   if [ "$built" != "lunora $version" ]; then
