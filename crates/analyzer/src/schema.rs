@@ -804,6 +804,10 @@ fn not_validator(val: &Val, d: &mut Vec<Diagnostic>) -> Option<Validator> {
     None
 }
 
+/// The root object's name, which no shard key may take (shard objects are `<key>:<value>`, and the
+/// runtime tells an object's placement family by the part before `:`).
+const ROOT_FAMILY: &str = "root";
+
 fn is_scalar(v: &Validator) -> bool {
     matches!(
         v,
@@ -891,6 +895,23 @@ pub fn placement_and_indexes(
                 .with_help(
                     "shard by a required string, number, int64, boolean, id or literal field",
                 ),
+            ),
+            Some(f) if key == ROOT_FAMILY => d.push(
+                err(
+                    Code::ReservedName,
+                    format!("`{}` is sharded by a field named `{key}`", t.name),
+                    *at,
+                    "reserved shard key name",
+                )
+                .and_label(
+                    f.span.unwrap_or(*at).file,
+                    f.span.unwrap_or(*at).span,
+                    "field defined here",
+                )
+                .with_help(format!(
+                    "a shard object is named `<shard key>:<value>` and `{ROOT_FAMILY}` is the root object's name: \
+                     rename the field (e.g. `{key}Id`) and shard by that"
+                )),
             ),
             Some(_) => placement = Placement::Shard { key: key.clone() },
         }

@@ -884,6 +884,12 @@ fn names_that_clash_in_sqlite() {
     let r = schema("SQLite_stats: defineTable({}).global(),");
     assert_eq!(codes(&r), ["schema/reserved-name"]);
     assert_eq!(primary_text(&r, Code::ReservedName), "SQLite_stats");
+    // A shard key named `root` would share the root object's name family.
+    let r = schema("t: defineTable({ root: v.string() }).shardBy(\"root\"),");
+    assert_eq!(codes(&r), ["schema/reserved-name"]);
+    assert_eq!(primary_text(&r, Code::ReservedName), "\"root\"");
+    let r = schema("t: defineTable({ root: v.string(), k: v.string() }).shardBy(\"k\"),");
+    assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
     // Distinct names stay fine.
     let r = schema(
         "a: defineTable({ x: v.string(), y: v.string() }).index(\"b_c\", [\"x\"]),\nab: defineTable({}),",

@@ -9,6 +9,7 @@ import { DoBackend } from "./storage/do.js";
 import { fieldsOf } from "./storage/fields.js";
 import { afterKey, compareKeys, matches, rowKey, sortKey, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
 import { bumpStmt, commitRecordStmts, guardStmt, readVersion } from "./commit.js";
+import { shardObject } from "./routing.js";
 import { LunoraRuntimeError, type Doc, type IndexSpec, type Validator, type Wiring } from "./types.js";
 
 export type { Doc } from "./types.js";
@@ -291,7 +292,7 @@ export class Db {
     const placement = this.tableInfo(table).placement;
     if (typeof placement !== "object" || this.objectName === null) return;
     const value = fields[placement.shardBy];
-    const owner = typeof value === "string" || typeof value === "number" ? `${placement.shardBy}:${value}` : null;
+    const owner = shardObject(placement.shardBy, value);
     if (owner !== this.objectName) {
       throw new LunoraRuntimeError(
         "wrong_shard",

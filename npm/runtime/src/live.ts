@@ -223,7 +223,9 @@ export class LiveQueries {
       if (all >= this.limits.subscriptionsPerObject) {
         throw new LunoraRuntimeError("too_many", `this object holds at most ${this.limits.subscriptionsPerObject} subscriptions`);
       }
-      const encodedArgs = encodeValue(rawArgs ?? {});
+      // The canonical wire form of the *decoded* args (re-runs decode it again): `rawArgs` is
+      // already in wire form, and encoding it again would turn `{"$int64":"5"}` into an object.
+      const encodedArgs = encodeValue(args);
       const g = this.group(path, encodedArgs, att.uid);
       if (g.value === undefined) {
         const result = await this.run(fn, args, att.uid);

@@ -48,12 +48,31 @@ export function objectName(route: Route, args: Record<string, unknown>): string 
     case "worker":
       return null;
     case "shard": {
-      const value = args[route.arg];
-      if (typeof value !== "string" && typeof value !== "number") {
-        throw new LunoraRuntimeError("bad_args", `shard key argument "${route.arg}" must be a string or number`);
+      const name = shardObject(route.key, args[route.arg]);
+      if (name === null) {
+        throw new LunoraRuntimeError("bad_args", `shard key argument "${route.arg}" must be a string, number, int64 or boolean`);
       }
-      return `${route.key}:${value}`;
+      return name;
     }
+  }
+}
+
+/**
+ * The name of the object that holds the documents whose shard key `key` is `value`:
+ * `<key>:<value>` (a number in JavaScript's shortest form, `-0` as `0`; an int64 in decimal; a
+ * boolean as `true`/`false`), or null for a value no shard key can have. The analyzer reserves
+ * the key `root` (`schema/reserved-name`), so no shard shares the root object's family.
+ */
+export function shardObject(key: string, value: unknown): string | null {
+  switch (typeof value) {
+    case "string":
+    case "bigint":
+    case "boolean":
+      return `${key}:${value}`;
+    case "number":
+      return Number.isFinite(value) ? `${key}:${value}` : null;
+    default:
+      return null;
   }
 }
 

@@ -1,87 +1,23 @@
-// Bundles the test app's Worker (and the client for Node-side tests) with esbuild, from the
-// workspace packages' TypeScript sources, into .build/.
-import { build } from "esbuild";
+// Builds the test app (app/) into .build/: codegen, the D1 migration SQL (test/helpers.mjs applies
+// it), the three Worker entries and the client for Node-side tests.
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { bundleClient, bundleWorker, codegen, migrationSql } from "./build-app.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "..");
-const repo = path.resolve(root, "../..");
-const alias = {
-  "lunorash/server": path.join(repo, "npm/lunorash/src/server.ts"),
-  "@lunora/runtime": path.join(repo, "npm/runtime/src/index.ts"),
-  "@lunora/client": path.join(repo, "npm/client/src/index.ts"),
-};
-
-// 1. `lunora codegen` from this repository's cargo build writes app/lunora/_generated/.
-const generated = path.join(root, "app/lunora/_generated");
-const run = spawnSync("cargo", ["run", "--quiet", "-p", "lunora_cli", "--", "codegen", "--root", path.join(root, "app")], {
-  cwd: repo,
-  stdio: "inherit",
-});
-if (run.status !== 0) {
-  console.error(`lunora codegen failed (exit ${run.status ?? run.signal})`);
-  process.exit(1);
-}
-if (!existsSync(path.join(generated, "wiring.ts"))) {
-  console.error("lunora codegen wrote no lunora/_generated/wiring.ts for the test app");
-  process.exit(1);
-}
-
-// 2. The D1 tables come from the real `lunora migrate generate` (fixed timestamp), run on a copy
-// of the app's sources in a temp folder, so the runtime's D1 adapter is tested against what the
-// migrations really create. The SQL lands in .build/d1.sql (test/helpers.mjs applies it).
-const tmp = mkdtempSync(path.join(os.tmpdir(), "lunora-migrate-"));
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const app = path.join(root, "app");
+const out = path.join(root, ".build");
 try {
-  mkdirSync(path.join(tmp, "lunora"));
-  for (const entry of readdirSync(path.join(root, "app/lunora"))) {
-    if (entry.endsWith(".ts")) cpSync(path.join(root, "app/lunora", entry), path.join(tmp, "lunora", entry));
+  codegen(app);
+  const sql = migrationSql(app);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, "d1.sql"), sql);
+  for (const entry of ["worker", "worker-noguest", "worker-limits"]) {
+    await bundleWorker(path.join(app, `src/${entry}.ts`), path.join(out, `${entry}.mjs`));
   }
-  const migrate = spawnSync("cargo", ["run", "--quiet", "-p", "lunora_cli", "--", "migrate", "generate", "init", "--root", tmp], {
-    cwd: repo,
-    stdio: "inherit",
-    env: { ...process.env, LUNORA_MIGRATION_TIMESTAMP: "20260101000000" },
-  });
-  if (migrate.status !== 0) {
-    console.error(`lunora migrate generate failed (exit ${migrate.status ?? migrate.signal})`);
-    process.exit(1);
-  }
-  const dir = path.join(tmp, "lunora/migrations");
-  const sql = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
-  if (sql.length !== 1 || sql[0] !== "20260101000000_init.sql") {
-    console.error(`expected one migration 20260101000000_init.sql, got ${JSON.stringify(sql)}`);
-    process.exit(1);
-  }
-  mkdirSync(path.join(root, ".build"), { recursive: true });
-  writeFileSync(path.join(root, ".build/d1.sql"), readFileSync(path.join(dir, sql[0]), "utf8"));
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
+  await bundleClient(path.join(out, "client.mjs"));
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
 }
-
-// 3. Bundle.
-for (const entry of ["worker", "worker-noguest", "worker-limits"]) {
-  await build({
-    entryPoints: [path.join(root, `app/src/${entry}.ts`)],
-    outfile: path.join(root, `.build/${entry}.mjs`),
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    external: ["cloudflare:*"],
-    alias,
-    logLevel: "warning",
-  });
-}
-
-await build({
-  entryPoints: [path.join(repo, "npm/client/src/index.ts")],
-  outfile: path.join(root, ".build/client.mjs"),
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "es2022",
-  logLevel: "warning",
-});

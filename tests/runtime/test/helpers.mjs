@@ -12,10 +12,14 @@ export { authProtocol } from "../.build/client.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SECRET = "test-secret-0123456789abcdef";
 
-export async function startApp({ entry = "worker", bindings = {} } = {}) {
+/**
+ * Starts an app: by default the test app's `entry` bundled by scripts/prepare.mjs; `scriptPath`
+ * and `ddl` (the D1 migration SQL) start another one (test/schemas.test.mjs).
+ */
+export async function startApp({ entry = "worker", bindings = {}, scriptPath, ddl } = {}) {
   const mf = new Miniflare({
     modules: true,
-    scriptPath: path.join(root, `.build/${entry}.mjs`),
+    scriptPath: scriptPath ?? path.join(root, `.build/${entry}.mjs`),
     compatibilityDate: "2026-04-01",
     durableObjects: { LUNORA_SHARD: { className: "LunoraShard", useSQLite: true } },
     d1Databases: ["DB"],
@@ -27,11 +31,11 @@ export async function startApp({ entry = "worker", bindings = {} } = {}) {
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
   // Written by scripts/prepare.mjs with the real `lunora migrate generate`.
-  const ddl = readFileSync(path.join(root, ".build/d1.sql"), "utf8")
+  const statements = (ddl ?? readFileSync(path.join(root, ".build/d1.sql"), "utf8"))
     .split(";")
     .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
     .filter(Boolean);
-  await db.batch(ddl.map((s) => db.prepare(s)));
+  if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s)));
   const ns = await mf.getDurableObjectNamespace("LUNORA_SHARD");
   const clients = [];
   return {

@@ -7,6 +7,7 @@ import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { startApp, ref, until } from "./helpers.mjs";
+import { INT64_MAX, INT64_MIN, anyValue, bytes, int64, key, num, objectOf, opt, refCompare, same, show, str } from "./values.mjs";
 
 let app;
 let client;
@@ -23,43 +24,6 @@ const PLACEMENTS = [
   { name: "Root", table: "kindsRoot", args: {}, object: "root", d1: false },
   { name: "Shard", table: "kindsShard", args: { shard: "s1" }, object: "shard:s1", d1: false },
 ];
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-// --- arbitraries -----------------------------------------------------------------------------
-
-const str = fc.oneof(
-  fc.string({ maxLength: 5 }),
-  fc.constantFrom("", "true", "null", "5", '"q"', "\\", "é", "😀", "{\"$int64\":\"1\"}", "a\u0000b", "Z", "a"),
-);
-const num = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(-0, 0, 1, -1, 1e300, -1e300, 5e-324, 2 ** 53 + 2, 0.1));
-const int64 = fc.oneof(
-  fc.bigInt({ min: INT64_MIN, max: INT64_MAX }),
-  fc.bigInt({ min: -20n, max: 20n }),
-  fc.constantFrom(INT64_MIN, INT64_MAX, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 0n),
-);
-const bytes = fc.uint8Array({ maxLength: 6 }).map((u) => u.slice().buffer);
-const key = fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom("$int64", "$bytes", "$object", "$x", "__proto__"));
-function objectOf(entries) {
-  const out = {};
-  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-  return out;
-}
-const { anyValue } = fc.letrec((tie) => ({
-  anyValue: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    str,
-    num,
-    fc.boolean(),
-    fc.constant(null),
-    int64,
-    bytes,
-    fc.array(tie("anyValue"), { maxLength: 3 }),
-    fc.array(fc.tuple(key, tie("anyValue")), { maxLength: 3 }).map(objectOf),
-  ),
-}));
-const opt = (arb) => fc.option(arb, { nil: undefined });
 
 const docArb = fc
   .record({
@@ -99,58 +63,22 @@ function dropUndefined(doc) {
 
 // --- comparison ------------------------------------------------------------------------------
 
-/** Deep equality telling -0 from 0, comparing ArrayBuffers by bytes, prototypes and own keys. */
-function same(a, b) {
-  if (typeof a === "number" && typeof b === "number") return Object.is(a, b);
-  if (a instanceof ArrayBuffer || b instanceof ArrayBuffer) {
-    return a instanceof ArrayBuffer && b instanceof ArrayBuffer && Buffer.from(a).equals(Buffer.from(b));
-  }
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && same(a[k], b[k]));
-}
-
-function show(value) {
-  return JSON.stringify(value, (_k, v) =>
-    typeof v === "bigint" ? `${v}n` : v instanceof ArrayBuffer ? `bytes(${Buffer.from(v).toString("hex")})` : Object.is(v, -0) ? "-0" : v,
-  );
-}
-
 function fieldsOf(doc, placement) {
   const { _id, _creationTime, ...rest } = doc;
   if (placement.name === "Shard") delete rest.shard;
   return rest;
 }
 
-/**
- * The reference order of an index field's values: absent first, then by value (strings by UTF-8
- * bytes, as SQLite's BINARY collation). In D1 a `-0` number is stored as a BLOB (a REAL column
- * would store 0), so it sorts after every number and is above any number bound
- * (docs/ARCHITECTURE.md, "D1 migrations").
- */
-function refCompare(placement, a, b) {
-  const rank = (v) => (v === undefined ? 0 : placement.d1 && Object.is(v, -0) ? 2 : 1);
-  const ra = rank(a);
-  const rb = rank(b);
-  if (ra !== rb) return ra - rb;
-  if (ra !== 1) return 0;
-  if (typeof a === "string") return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function reference(placement, docs, field, { gte, lt, eq, order }) {
   const inRange = (v) => {
     if (v === undefined) return false;
-    if (eq !== undefined) return refCompare(placement, v, eq) === 0;
-    if (gte !== undefined && refCompare(placement, v, gte) < 0) return false;
-    if (lt !== undefined && refCompare(placement, v, lt) >= 0) return false;
+    if (eq !== undefined) return refCompare(placement.d1, v, eq) === 0;
+    if (gte !== undefined && refCompare(placement.d1, v, gte) < 0) return false;
+    if (lt !== undefined && refCompare(placement.d1, v, lt) >= 0) return false;
     return true;
   };
   const out = docs.map((d, index) => ({ d, index })).filter(({ d }) => inRange(d[field]));
-  out.sort((x, y) => refCompare(placement, x.d[field], y.d[field]) || x.index - y.index);
+  out.sort((x, y) => refCompare(placement.d1, x.d[field], y.d[field]) || x.index - y.index);
   if (order === "desc") out.reverse();
   return out.map(({ d }) => d);
 }
@@ -301,6 +229,38 @@ for (const placement of PLACEMENTS) {
       const status = plans.findLast((p) => p.sql.includes(`json_extract(doc,'$.status') = ?`));
       assert.ok(status?.plan.some((d) => d.includes(`INDEX ${placement.table}__by_status`)), JSON.stringify(status));
     }
+  });
+
+  test(`a live query whose args hold an int64 re-runs after a write: ${placement.table}`, async () => {
+    await client.mutation(fn(placement, "clear", "mutation"), placement.args);
+    const seen = [];
+    let failed = null;
+    const unsub = client.subscribe(fn(placement, "byStatus"), { ...placement.args, status: "open", gt: 2n ** 60n }, (v) => seen.push(v), (e) => (failed = e));
+    try {
+      await until(() => seen.length > 0 || failed, 5000, "the first result");
+      assert.equal(failed, null);
+      assert.deepEqual(seen.at(-1), []);
+      await client.mutation(fn(placement, "insert", "mutation"), { ...placement.args, docs: [{ ...base, i: 2n ** 61n }, { ...base, i: 5n }] });
+      // The re-run decodes the stored args again (they were encoded twice: bad_args on re-run).
+      await until(() => failed || seen.at(-1)?.length === 1, 5000, "the re-run");
+      assert.equal(failed, null, String(failed));
+      assert.deepEqual(seen.at(-1).map((d) => d.i), [2n ** 61n]);
+    } finally {
+      unsub();
+    }
+  });
+
+  test(`number index bounds match the stored numbers exactly: ${placement.table}`, async () => {
+    await client.mutation(fn(placement, "clear", "mutation"), placement.args);
+    // Doubles SQLite's text-to-double conversion parses one ulp off (found by schemas.test.mjs).
+    const values = [1.2200137046337045e-249, 1.916012621283971e-294, -1.797693134862313e308, 0.1, 5e-324, 1e300];
+    for (const n of values) await client.mutation(fn(placement, "insert", "mutation"), { ...placement.args, docs: [{ ...base, n }] });
+    const range = (args) => client.query(fn(placement, "range"), { ...placement.args, index: "by_n", field: "n", order: "asc", ...args });
+    for (const n of values) {
+      assert.deepEqual((await range({ eq: n })).map((d) => d.n), [n], `eq ${n}`);
+      assert.deepEqual((await range({ gte: n, lt: n * (n > 0 ? 2 : 0.5) })).map((d) => d.n), [n], `[${n}, 2n)`);
+    }
+    assert.deepEqual((await range({})).map((d) => d.n), [...values].sort((a, b) => a - b));
   });
 
   test(`values the storage cannot hold are refused with bad_document: ${placement.table}`, async () => {

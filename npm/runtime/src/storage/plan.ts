@@ -42,6 +42,12 @@ export interface FieldSql {
   placeholder(field: string): string;
   /** The stored encoding of a value of `field` (undefined: absent → NULL), as SQLite compares it. */
   key(field: string, value: unknown): SqlKey;
+  /** The parameter bound for `placeholder(field)` from a `key` (default: `bindable`). */
+  param?(field: string, key: SqlKey): SqlValue;
+}
+
+function param(f: FieldSql, field: string, key: SqlKey): SqlValue {
+  return f.param ? f.param(field, key) : bindable(key);
 }
 
 export interface Backend {
@@ -89,13 +95,13 @@ export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string
       continue;
     }
     where.push(`${f.col(c.field)} ${c.op} ${f.placeholder(c.field)}`);
-    params.push(bindable(f.key(c.field, c.value)));
+    params.push(param(f, c.field, f.key(c.field, c.value)));
   }
   const dedup = sortKey(plan);
   if (plan.after) {
     const cmp = plan.order === "asc" ? ">" : "<";
     where.push(`(${dedup.map((k) => f.col(k)).join(", ")}) ${cmp} (${dedup.map((k) => f.placeholder(k)).join(", ")})`);
-    for (const v of afterKey(plan, f)) params.push(bindable(v));
+    afterKey(plan, f).forEach((v, i) => params.push(param(f, dedup[i]!, v)));
   }
   const dir = plan.order === "asc" ? "ASC" : "DESC";
   let sql = `SELECT ${select} FROM ${quoteIdent(plan.table)}`;

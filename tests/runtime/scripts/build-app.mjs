@@ -1,0 +1,88 @@
+// Builds a Lunora app for the runtime tests the way a user's build does: the real `lunora codegen`
+// and `lunora migrate generate` of this repository's cargo build, then esbuild bundles from the
+// workspace packages' TypeScript sources. Used by scripts/prepare.mjs (the fixed test app) and by
+// test/schemas.test.mjs (random apps).
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, "../../..");
+const alias = {
+  "lunorash/server": path.join(repo, "npm/lunorash/src/server.ts"),
+  "@lunora/runtime": path.join(repo, "npm/runtime/src/index.ts"),
+  "@lunora/client": path.join(repo, "npm/client/src/index.ts"),
+};
+
+function lunora(args, env = {}) {
+  const run = spawnSync("cargo", ["run", "--quiet", "-p", "lunora_cli", "--", ...args], {
+    cwd: repo,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  if (run.status !== 0) {
+    throw new Error(`lunora ${args.join(" ")} failed (exit ${run.status ?? run.signal}):\n${run.stdout}${run.stderr}`);
+  }
+}
+
+/** `lunora codegen` of the app at `appRoot` (writes `lunora/_generated/`). */
+export function codegen(appRoot) {
+  lunora(["codegen", "--root", appRoot]);
+  if (!existsSync(path.join(appRoot, "lunora/_generated/wiring.ts"))) {
+    throw new Error(`lunora codegen wrote no lunora/_generated/wiring.ts under ${appRoot}`);
+  }
+}
+
+/**
+ * The D1 schema of the app at `appRoot` as the real `lunora migrate generate` writes it (fixed
+ * timestamp), run on a copy of the app's `lunora/*.ts` in a temp folder: the SQL text.
+ */
+export function migrationSql(appRoot) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "lunora-migrate-"));
+  try {
+    mkdirSync(path.join(tmp, "lunora"));
+    for (const entry of readdirSync(path.join(appRoot, "lunora"))) {
+      if (entry.endsWith(".ts")) cpSync(path.join(appRoot, "lunora", entry), path.join(tmp, "lunora", entry));
+    }
+    lunora(["migrate", "generate", "init", "--root", tmp], { LUNORA_MIGRATION_TIMESTAMP: "20260101000000" });
+    const dir = path.join(tmp, "lunora/migrations");
+    const sql = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+    if (sql.length !== 1 || sql[0] !== "20260101000000_init.sql") {
+      throw new Error(`expected one migration 20260101000000_init.sql, got ${JSON.stringify(sql)}`);
+    }
+    return readFileSync(path.join(dir, sql[0]), "utf8");
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Bundles a Worker entry (ESM, workerd's `cloudflare:*` modules external). */
+export async function bundleWorker(entry, outfile) {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external: ["cloudflare:*"],
+    alias,
+    logLevel: "warning",
+  });
+}
+
+/** Bundles the client for Node-side tests. */
+export async function bundleClient(outfile) {
+  await build({
+    entryPoints: [path.join(repo, "npm/client/src/index.ts")],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "es2022",
+    logLevel: "warning",
+  });
+}
