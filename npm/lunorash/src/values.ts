@@ -148,6 +148,9 @@ function make<V extends Validator<any, boolean>>(
   return Object.freeze(validator) as unknown as V;
 }
 
+/** The part of an id after `<table>:`: 20 characters of RFC 4648 base32, lower case (ids.ts `newId`). */
+const ID_KEY = /^[a-z2-7]{20}$/;
+
 /** The table an id belongs to (the part before the last `:`), or null if not an id. */
 export function tableNameFromId(id: string): string | null {
   const at = id.lastIndexOf(":");
@@ -176,6 +179,9 @@ function id<TableName extends string>(tableName: TableName): VId<TableName> {
       return `${path}: expected an id of table "${tableName}", got ${
         table === null ? describe(value) : `an id of table "${table}"`
       }`;
+    }
+    if (!ID_KEY.test(value.slice(table.length + 1))) {
+      return `${path}: expected an id of table "${tableName}", got a malformed id ${describe(value)} (ids are "${tableName}:" and 20 characters a-z, 2-7)`;
     }
     return null;
   });

@@ -35,6 +35,10 @@ test("v.id checks the table part of the id", () => {
   );
   assert.match(id.validate("channels"), /expected an id of table "channels", got string/);
   assert.match(id.validate("channels:"), /expected an id/);
+  // the key part is checked too: 20 characters of lower-case base32
+  for (const bad of ["channels:x", "channels:abcdefghijklmnopqrs1", "channels:ABCDEFGHIJKLMNOPQRST", "channels:abcdefghijklmnopqrstu", "channels:constructor"]) {
+    assert.match(id.validate(bad, "args.id"), /^args\.id: expected an id of table "channels", got a malformed id/, bad);
+  }
   assert.match(id.validate(3), /expected an id/);
   assert.equal(tableNameFromId("admin:x:abc"), "admin:x");
   assert.equal(tableNameFromId("nocolon"), null);
@@ -93,7 +97,7 @@ test("defineTable / defineSchema runtime shapes", () => {
   assert.deepEqual(messages.indexes, [{ name: "by_channel", fields: ["channelId", "createdAt"], unique: false }]);
   assert.deepEqual(channels.indexes, [{ name: "by_name", fields: ["name"], unique: true }]);
   assert.equal(messages.fields.kind, "object");
-  assert.equal(messages.fields.validate({ channelId: "channels:x", text: "t", createdAt: 1 }), null);
+  assert.equal(messages.fields.validate({ channelId: "channels:abcdefghijklmnopqrst", text: "t", createdAt: 1 }), null);
   assert.throws(() => defineTable({ a: v.string() }).shardBy("b"), /not a field/);
   assert.throws(() => channels.index("by_name", ["name"]), /duplicate index/);
   assert.throws(() => defineSchema({ x: 1 }), /not a defineTable/);
@@ -106,8 +110,8 @@ test("function builders return registered function objects", async () => {
   assert.equal(list.kind, "query");
   assert.equal(list.visibility, "public");
   assert.equal(list.args.kind, "object");
-  assert.equal(list.args.validate({ channelId: "channels:a" }), null);
-  assert.equal(await list.handler({ ctx: {}, args: { channelId: "channels:a" } }), "channels:a");
+  assert.equal(list.args.validate({ channelId: "channels:abcdefghijklmnopqrst" }), null);
+  assert.equal(await list.handler({ ctx: {}, args: { channelId: "channels:abcdefghijklmnopqrst" } }), "channels:abcdefghijklmnopqrst");
   const noArgs = mutation.mutation(() => 1);
   assert.equal(noArgs.args, null);
   assert.equal(noArgs.kind, "mutation");
@@ -128,9 +132,9 @@ test("Convex's object form registers the same shape as the builder form", async 
   for (const key of ["__lunora", "kind", "visibility", "returns"]) assert.equal(object[key], builder[key], key);
   assert.deepEqual(Object.keys(object).sort(), Object.keys(builder).sort());
   assert.deepEqual(Object.keys(object.args.fields), Object.keys(builder.args.fields));
-  assert.equal(object.args.validate({ channelId: "channels:a" }), null);
-  assert.notEqual(object.args.validate({ channelId: "users:a" }), null);
-  const input = { ctx: { tag: "ctx" }, args: { channelId: "channels:a" } };
+  assert.equal(object.args.validate({ channelId: "channels:abcdefghijklmnopqrst" }), null);
+  assert.notEqual(object.args.validate({ channelId: "users:abcdefghijklmnopqrst" }), null);
+  const input = { ctx: { tag: "ctx" }, args: { channelId: "channels:abcdefghijklmnopqrst" } };
   assert.deepEqual(await object.handler(input), await builder.handler(input));
   // `args: v.object({...})`, no args, a bare handler, internal visibility
   const viaObject = mutation({ args: v.object({ n: v.number() }), handler: (_ctx, args) => args.n + 1 });

@@ -7,9 +7,10 @@ import { newId, tableOfId } from "./ids.js";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { fieldsOf } from "./storage/fields.js";
-import { afterKey, compareKeys, matches, rowKey, sortKey, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
+import { afterKey, compareKeys, matches, rowKey, sortKey, type FieldSql, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
 import { bumpStmt, commitRecordStmts, guardStmt, readVersion } from "./commit.js";
 import { shardObject } from "./routing.js";
+import type { ReadSet, WriteSet } from "./readset.js";
 import { LunoraRuntimeError, type Doc, type IndexSpec, type Validator, type Wiring } from "./types.js";
 
 export type { Doc } from "./types.js";
@@ -115,6 +116,7 @@ export class QueryBuilder {
     await this.db.beforeRead(this.plan.table);
     const plan = { ...this.plan, limit: this.filters.length === 0 ? limit : null };
     const backend = this.db.backendFor(this.plan.table);
+    this.db.noteRange({ ...plan, conds: [...plan.conds] }, backend.fieldSql(plan.table, plan.fields));
     const rows = backend instanceof D1Backend ? await this.db.scanGlobal(backend, plan) : await backend.scan(plan);
     const out: Scanned[] = [];
     for (const row of rows) {
@@ -191,6 +193,10 @@ interface D1Pending {
  */
 export class Db {
   readonly readTables = new Set<string>();
+  /** What this run read (live queries re-run only when a write touches it). */
+  readonly readSet: ReadSet = new Map();
+  /** What this run wrote: every document image, per table. */
+  readonly writeSet: WriteSet = new Map();
   /** Documents read so far (bounded by `maxReads`). */
   private reads = 0;
   /** Most documents this run may read (Limits.rowsReadPerQuery). */
@@ -224,6 +230,7 @@ export class Db {
    */
   async beforeRead(table: string): Promise<void> {
     this.readTables.add(table);
+    if (!this.readSet.has(table)) this.readSet.set(table, { ids: new Set(), ranges: [] });
     this.countRead(0);
     if (!this.writable || !this.global || this.readVersions.has(table)) return;
     if (this.tableInfo(table).placement !== "global") return;
@@ -268,9 +275,21 @@ export class Db {
     const table = tableOfId(id);
     if (!table || !Object.hasOwn(this.wiring.tables, table)) return null;
     await this.beforeRead(table);
+    this.readSet.get(table)!.ids.add(id);
     this.countRead(1);
     if (this.d1Overlay.has(id)) return this.d1Overlay.get(id) ?? null;
     return this.backendFor(table).get(table, id);
+  }
+
+  /** Records an index range read by a scan. */
+  noteRange(plan: Plan, f: FieldSql): void {
+    this.readSet.get(plan.table)?.ranges.push({ plan, f });
+  }
+
+  private noteWrite(table: string, ...docs: Doc[]): void {
+    const have = this.writeSet.get(table);
+    if (have) have.push(...docs);
+    else this.writeSet.set(table, docs);
   }
 
   private assertWritable(): void {
@@ -309,6 +328,7 @@ export class Db {
     const doc: Doc = { ...fields, _id: newId(table), _creationTime: Date.now() };
     const backend = this.backendFor(table);
     this.writtenTables.add(table);
+    this.noteWrite(table, doc);
     if (backend instanceof DoBackend) {
       try {
         backend.insert(table, doc);
@@ -335,6 +355,7 @@ export class Db {
     this.validateDoc(table, fields);
     const backend = this.backendFor(table);
     this.writtenTables.add(table);
+    this.noteWrite(table, previous, next);
     if (backend instanceof DoBackend) {
       try {
         backend.replace(table, next);
@@ -377,9 +398,10 @@ export class Db {
 
   async delete(id: string): Promise<void> {
     this.assertWritable();
-    const { table } = await this.existing(id);
+    const { table, doc } = await this.existing(id);
     const backend = this.backendFor(table);
     this.writtenTables.add(table);
+    this.noteWrite(table, doc);
     if (backend instanceof DoBackend) backend.delete(table, id);
     else {
       this.d1Pending.push({ table, stmt: backend.deleteStmt(table, id) });

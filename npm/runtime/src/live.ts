@@ -5,6 +5,7 @@
 
 import { computeDelta, encodeValue, type JsonValue, type ServerMessage } from "@lunora/client";
 import { toWireError } from "./http.js";
+import { touches, type ReadSet, type WriteSet } from "./readset.js";
 import { publicFunction, validatedArgs } from "./routing.js";
 import { LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
@@ -39,12 +40,18 @@ interface Group {
   args: JsonValue;
   uid: string | null;
   tables: Set<string> | null;
+  /** What its last run read (null: it never ran, so any write may change it). */
+  reads: ReadSet | null;
   value: JsonValue | undefined;
   version: number;
   members: Set<string>; // `${sock}\u0000${subId}`
 }
 
-export type LiveRun = (fn: WiringFunction, args: Record<string, unknown>, uid: string | null) => Promise<{ value: JsonValue; tables: Set<string> }>;
+/** The live engine's table (created with the object's other tables, on its first write). */
+export const LIVE_DDL = `CREATE TABLE IF NOT EXISTS _lunora_subs (sock TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL, args TEXT NOT NULL, uid TEXT, PRIMARY KEY (sock, id))`;
+
+export type LiveResult = { value: JsonValue; tables: Set<string>; reads: ReadSet };
+export type LiveRun = (fn: WiringFunction, args: Record<string, unknown>, uid: string | null) => Promise<LiveResult>;
 
 export class LiveQueries {
   private readonly groups = new Map<string, Group>();
@@ -54,6 +61,8 @@ export class LiveQueries {
   private readonly expiries = new Map<string, number | null>();
   private readonly sockets = new Map<string, WebSocket>();
   private loaded = false;
+  /** Query runs for live groups so far (first runs and re-runs; the test hook `/debug` reports it). */
+  runs = 0;
 
   constructor(
     private readonly wiring: Wiring,
@@ -66,11 +75,9 @@ export class LiveQueries {
     /** The object's commit version. */
     private readonly version: () => number,
     private readonly limits: Pick<Limits, "subscriptionsPerSocket" | "subscriptionsPerObject">,
-  ) {
-    sql.exec(
-      `CREATE TABLE IF NOT EXISTS _lunora_subs (sock TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL, args TEXT NOT NULL, uid TEXT, PRIMARY KEY (sock, id))`,
-    );
-  }
+    /** Whether the object's tables exist (`LIVE_DDL` included); the object creates them before a `subscribe`. */
+    private readonly ready: () => boolean,
+  ) {}
 
   /** Remembers a socket just accepted (or seen again after hibernation). */
   track(sock: string, ws: WebSocket): void {
@@ -95,6 +102,8 @@ export class LiveQueries {
   /** After hibernation the in-memory groups are gone: rebuild them from `_lunora_subs`. */
   ensureLoaded(): void {
     if (this.loaded) return;
+    // No tables yet: nothing was ever subscribed here (subscribe() comes after the object's tables).
+    if (!this.ready()) return;
     this.loaded = true;
     const live = new Set(this.state.getWebSockets().map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.sock));
     for (const row of this.sql.exec(`SELECT sock, id, path, args, uid FROM _lunora_subs`).toArray()) {
@@ -112,7 +121,7 @@ export class LiveQueries {
     const key = `${path}\u0000${JSON.stringify(args)}\u0000${uid ?? ""}`;
     let g = this.groups.get(key);
     if (!g) {
-      g = { key, path, args, uid, tables: null, value: undefined, version: 0, members: new Set() };
+      g = { key, path, args, uid, tables: null, reads: null, value: undefined, version: 0, members: new Set() };
       this.groups.set(key, g);
     }
     return g;
@@ -141,8 +150,10 @@ export class LiveQueries {
     if (id === null) {
       this.sockets.delete(sock);
       this.expiries.delete(sock);
-      this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
-    } else this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ? AND id = ?`, sock, id);
+    }
+    if (!this.ready()) return;
+    if (id === null) this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ?`, sock);
+    else this.sql.exec(`DELETE FROM _lunora_subs WHERE sock = ? AND id = ?`, sock, id);
   }
 
   send(sock: string, message: ServerMessage | string): void {
@@ -162,15 +173,20 @@ export class LiveQueries {
     }
   }
 
-  /** Re-runs every group that read a written table and sends deltas, in commit order. Never throws. */
-  async afterCommit(written: ReadonlySet<string>): Promise<void> {
+  /**
+   * Re-runs every group that the writes may change (`touches`: a written document in a range or
+   * by id it read, or a table it read written by unknown documents) and sends deltas, in commit
+   * order; the others cost one range check each. Never throws.
+   */
+  async afterCommit(written: WriteSet): Promise<void> {
     this.ensureLoaded();
     for (const g of this.groups.values()) {
-      if (g.tables && ![...g.tables].some((t) => written.has(t))) continue;
+      if (g.reads && !touches(g.reads, written)) continue;
       const fn = this.wiring.functions[g.path];
       if (!fn) continue;
-      let result: { value: JsonValue; tables: Set<string> };
+      let result: LiveResult;
       try {
+        this.runs++;
         result = await this.run(fn, validatedArgs(fn, g.path, g.args), g.uid);
       } catch (error) {
         const { code, message } = toWireError(error);
@@ -181,6 +197,7 @@ export class LiveQueries {
         continue;
       }
       g.tables = result.tables;
+      g.reads = result.reads;
       if (g.value === undefined) {
         // No base in memory (after hibernation): send the whole result.
         g.value = result.value;
@@ -228,9 +245,11 @@ export class LiveQueries {
       const encodedArgs = encodeValue(args);
       const g = this.group(path, encodedArgs, att.uid);
       if (g.value === undefined) {
+        this.runs++;
         const result = await this.run(fn, args, att.uid);
         g.value = result.value;
         g.tables = result.tables;
+        g.reads = result.reads;
         g.version = this.version();
       }
       this.join(g, att.sock, id);

@@ -10,7 +10,8 @@ import { DoBackend } from "./storage/do.js";
 import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js";
 import { Db, d1Error } from "./db.js";
 import { errorResponse, json, MAX_MESSAGE_BYTES, tooLarge } from "./http.js";
-import { closeIfExpired, LiveQueries, type SocketAttachment } from "./live.js";
+import { closeIfExpired, LIVE_DDL, LiveQueries, type SocketAttachment } from "./live.js";
+import { mergeWrites, unknownWrites, type WriteSet } from "./readset.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
@@ -87,6 +88,12 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     private readonly watched = new Set<string>();
     /** Root: registration counter of `_lunora_watchers` rows (a reply only drops older rows). */
     private watchSeq = 0;
+    /**
+     * Whether this object's tables exist. An object is created by its first write (a mutation, a
+     * subscription, a watcher or a notification to root), not by reads: a query on an object no
+     * write has reached reads empty tables and stores nothing (`ensureStorage`).
+     */
+    private ready = false;
 
     constructor(state: DurableObjectState, env: Env) {
       super(state, env);
@@ -98,7 +105,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           return raw.exec(query, ...(params as SqlStorageValue[]));
         },
       } as unknown as SqlStorage;
-      this.local = new DoBackend(this.sql);
+      this.local = new DoBackend(this.sql, () => this.ready);
       this.live = new LiveQueries(
         wiring,
         this.sql,
@@ -107,16 +114,12 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         (fn, args) => this.checkRoute(fn, args),
         () => this.version,
         config.limits,
+        () => this.ready,
       );
       state.blockConcurrencyWhile(async () => {
-        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_meta (k TEXT PRIMARY KEY, v)`);
-        this.sql.exec(
-          `CREATE TABLE IF NOT EXISTS _lunora_watchers (object TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (object, tbl))`,
-        );
-        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_mutations (client TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL)`);
-        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`);
-        this.sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_intents (id TEXT PRIMARY KEY, ops TEXT NOT NULL, at INTEGER NOT NULL)`);
-        for (const statements of Object.values(wiring.storage)) for (const s of statements) this.sql.exec(s);
+        // Nothing stored yet (no write has reached this object): stay without tables.
+        if (this.rawSql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_lunora_meta'`).toArray().length === 0) return;
+        this.createTables();
         this.version = Number(this.meta("version") ?? 0);
         // Work a previous instance left: notifications not yet delivered, D1 commits whose local
         // writes are not yet applied. The alarm resolves both.
@@ -126,6 +129,29 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         const name = this.meta("name");
         this.name = name === null ? null : String(name);
         this.watchSeq = Number(this.meta("watch_seq") ?? 0);
+      });
+    }
+
+    /** The object's tables (idempotent: also adds tables and indexes a new deploy introduced). */
+    private createTables(): void {
+      this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_meta (k TEXT PRIMARY KEY, v)`);
+      this.rawSql.exec(
+        `CREATE TABLE IF NOT EXISTS _lunora_watchers (object TEXT NOT NULL, tbl TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (object, tbl))`,
+      );
+      this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_mutations (client TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL)`);
+      this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`);
+      this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_intents (id TEXT PRIMARY KEY, ops TEXT NOT NULL, at INTEGER NOT NULL)`);
+      this.rawSql.exec(LIVE_DDL);
+      for (const statements of Object.values(wiring.storage)) for (const s of statements) this.rawSql.exec(s);
+      this.ready = true;
+    }
+
+    /** Creates the object's tables before its first write, with the name it learnt. */
+    private ensureStorage(): void {
+      if (this.ready) return;
+      this.ctx.storage.transactionSync(() => {
+        this.createTables();
+        if (this.name !== null) this.setMeta("name", this.name);
       });
     }
 
@@ -152,7 +178,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       if (!name) throw new LunoraRuntimeError("bad_request", "missing object name", 400);
       if (this.name === null) {
         this.name = name;
-        this.setMeta("name", name);
+        if (this.ready) this.setMeta("name", name);
       } else if (this.name !== name) {
         throw new LunoraRuntimeError("wrong_object", `this object is "${this.name}", not "${name}"`, 500);
       }
@@ -295,6 +321,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     }
 
     override async alarm(): Promise<void> {
+      if (!this.ready) return;
       await this.serial(() => this.resolveIntents()).catch((error) => console.error(`lunora: resolving commits: ${String(error)}`));
       await this.drainOutbox();
       const left = this.rawSql.exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents LIMIT 1`).toArray().length > 0;
@@ -338,7 +365,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     private async runQuery(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
       const db = this.newDb(false);
       const value = encodeValue(await fn.fn.handler({ ctx: { db: db.reader(), auth: { userId: uid } }, args }));
-      return { value, tables: db.readTables };
+      return { value, tables: db.readTables, reads: db.readSet };
     }
 
     /**
@@ -435,7 +462,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       }
       if (this.fault("abort-after-commit")) this.restartNow();
       if (db.writtenTables.size > 0) {
-        this.scheduleLive(db.writtenTables);
+        this.scheduleLive(db.writeSet);
         if (db.globalWrites().length > 0) this.kickOutbox();
       }
       return value;
@@ -499,21 +526,21 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       this.intentsResolved = true;
       if (applied) {
         this.version = Number(this.meta("version") ?? 0);
-        this.scheduleLive(new Set(Object.keys(wiring.tables)));
+        this.scheduleLive(unknownWrites(Object.keys(wiring.tables)));
         this.kickOutbox();
       }
     }
 
-    /** Tables written by commits whose live queries have not re-run yet. */
-    private pendingLive = new Set<string>();
+    /** What commits wrote whose live queries have not re-run yet. */
+    private pendingLive: WriteSet = new Map();
     private liveScheduled = false;
 
     /**
-     * Queues the re-run of the live queries that read these tables, after what is already in the
+     * Queues the re-run of the live queries these writes may change, after what is already in the
      * serial queue: commits that land meanwhile are coalesced into one re-run per group.
      */
-    private scheduleLive(tables: Iterable<string>): void {
-      for (const t of tables) this.pendingLive.add(t);
+    private scheduleLive(written: WriteSet): void {
+      mergeWrites(this.pendingLive, written);
       if (this.liveScheduled) return;
       this.liveScheduled = true;
       void this.serial(() => this.flushLive());
@@ -522,9 +549,9 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     private async flushLive(): Promise<void> {
       this.liveScheduled = false;
       if (this.pendingLive.size === 0) return;
-      const tables = this.pendingLive;
-      this.pendingLive = new Set();
-      await this.live.afterCommit(tables).catch((error) => console.error(`lunora: live queries: ${String(error)}`));
+      const written = this.pendingLive;
+      this.pendingLive = new Map();
+      await this.live.afterCommit(written).catch((error) => console.error(`lunora: live queries: ${String(error)}`));
     }
 
     private d1Binding(): D1Database {
@@ -545,6 +572,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
             this.checkRoute(fn, args);
             if (fn.kind === "action") throw new LunoraRuntimeError("misconfigured", "actions run in the Worker", 500);
             if (fn.kind === "query") return json({ ok: true, value: (await this.runQuery(fn, args, body.uid)).value });
+            this.ensureStorage();
             const value = await this.runMutation(fn, args, body.uid, body.mutationId);
             // The reply does not wait for the live queries (they re-run next in the queue): the
             // client waits for them with a `sync` on its socket when it has subscriptions here.
@@ -561,6 +589,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           const tables = body.tables.filter((t): t is string => typeof t === "string" && globalTables.has(t));
           const from = typeof body.from === "string" ? body.from : null;
           const watching = await this.serial(async () => {
+            // Root keeps the notification's fan-out in its outbox; a shard only re-runs its queries.
+            if (name === ROOT) this.ensureStorage();
             const affected = this.live.reads(tables);
             this.ctx.storage.transactionSync(() => {
               if (affected) {
@@ -569,7 +599,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               }
               if (name === ROOT) this.queueNotifications(tables, from);
             });
-            if (affected) this.scheduleLive(new Set(tables));
+            if (affected) this.scheduleLive(unknownWrites(tables));
             // Still interested? (A shard answers root's fan-out; root drops watchers that are not.)
             const still = this.live.reads(tables);
             if (!still) for (const t of tables) this.watched.delete(t);
@@ -586,6 +616,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           const body = (await request.json()) as { object?: unknown; tables?: unknown };
           if (typeof body.object !== "string" || !Array.isArray(body.tables)) throw new LunoraRuntimeError("bad_request", "bad /watch body");
           await this.idle();
+          this.ensureStorage();
           this.ctx.storage.transactionSync(() => {
             for (const t of body.tables as unknown[]) {
               if (typeof t !== "string" || !globalTables.has(t)) continue;
@@ -652,9 +683,11 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         if (url.pathname === "/debug") {
           // Test hook: which object is this, and what does it store.
           const counts: Record<string, number> = {};
-          for (const table of Object.keys(wiring.storage)) {
-            counts[table] = Number(this.sql.exec(`SELECT count(*) AS n FROM "${table}"`).toArray()[0]?.["n"] ?? 0);
-          }
+          const count = (table: string) =>
+            this.ready ? Number(this.rawSql.exec(`SELECT count(*) AS n FROM "${table}"`).toArray()[0]?.["n"] ?? 0) : 0;
+          for (const table of Object.keys(wiring.storage)) counts[table] = count(table);
+          // Every table SQLite holds for this object (0: nothing stored, the object was only read).
+          const tables = Number(this.rawSql.exec(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'`).toArray()[0]?.["n"] ?? 0);
           // EXPLAIN QUERY PLAN of the recent index scans (only SQL this runtime generated).
           const plans = this.local.recent.map(({ sql, params }) => ({
             sql,
@@ -663,11 +696,11 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               .toArray()
               .map((r) => String(r["detail"])),
           }));
-          const outbox = Number(this.rawSql.exec(`SELECT count(*) AS n FROM _lunora_outbox`).toArray()[0]?.["n"] ?? 0);
-          const intents = Number(this.rawSql.exec(`SELECT count(*) AS n FROM _lunora_intents`).toArray()[0]?.["n"] ?? 0);
+          const outbox = count("_lunora_outbox");
+          const intents = count("_lunora_intents");
           return json({
             ok: true,
-            value: { name: this.name, version: this.version, instance: this.instance, counts, plans, outbox, intents } as unknown as JsonValue,
+            value: { name: this.name, version: this.version, instance: this.instance, counts, plans, outbox, intents, tables, liveRuns: this.live.runs } as unknown as JsonValue,
           });
         }
         if (url.pathname === "/debug/abort") {
@@ -726,7 +759,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           await this.flushLive();
           this.live.send(att.sock, { t: "synced", id, version: this.version });
         }
-        else if (msg.t === "sub") await this.live.subscribe(att, id, msg.path, msg.args);
+        else if (msg.t === "sub") {
+          this.ensureStorage();
+          await this.live.subscribe(att, id, msg.path, msg.args);
+        }
         else this.live.send(att.sock, { t: "error", id, error: { code: "bad_request", message: `unknown message type ${String(msg.t)}` } });
       });
     }

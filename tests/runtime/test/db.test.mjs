@@ -30,7 +30,7 @@ test("every ctx.db operation on Durable Object SQLite", async () => {
   const a = await ok("notes:get", { id: ids[1] });
   assert.deepEqual({ ...a, _creationTime: 0 }, { _id: ids[1], _creationTime: 0, title: "a", rank: 1, done: true, tags: ["x", "y"] });
   assert.equal(typeof a._creationTime, "number");
-  assert.equal(await ok("notes:get", { id: "notes:doesnotexist" }), null);
+  assert.equal(await ok("notes:get", { id: "notes:doesnotexistaaaaaaaa" }), null);
 
   // collect in creation order, index ranges, order
   assert.deepEqual((await ok("notes:all")).map((n) => n.title), ["b", "a", "d", "c", "e"]);

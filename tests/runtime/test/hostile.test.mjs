@@ -475,3 +475,46 @@ test("with guest auth off, a correctly signed guest token is refused and no gues
     await noGuest.dispose();
   }
 });
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+const randomKey = () => Array.from({ length: 20 }, () => BASE32[Math.floor(Math.random() * 32)]).join("");
+
+test("reads create no Durable Object storage: 1,000 messages:list calls on random channels", async () => {
+  const ids = Array.from({ length: 1000 }, () => `channels:${randomKey()}`);
+  for (let i = 0; i < ids.length; i += 50) {
+    await Promise.all(ids.slice(i, i + 50).map(async (channelId) => assert.deepEqual(await app.ok("messages:list", { channelId }), [])));
+  }
+  for (let i = 0; i < ids.length; i += 50) {
+    await Promise.all(
+      ids.slice(i, i + 50).map(async (channelId) => {
+        const { tables, counts } = await app.debug(`channelId:${channelId}`);
+        assert.equal(tables, 0, `channelId:${channelId} has ${tables} tables`);
+        assert.equal(counts.messages, 0);
+      }),
+    );
+  }
+  // An id of the wrong shape is refused before any object is reached.
+  const bad = await app.call("messages:list", { channelId: "channels:x" });
+  assert.equal(bad.body.error.code, "bad_args");
+  assert.match(bad.body.error.message, /malformed id/);
+  // The first write creates the object's tables; reads then see it.
+  const fresh = ids[0];
+  assert.equal((await app.call("messages:send", { channelId: fresh, text: "first" }, token)).status, 200);
+  const after = await app.debug(`channelId:${fresh}`);
+  assert.ok(after.tables > 0);
+  assert.equal(after.counts.messages, 1);
+  assert.deepEqual((await app.ok("messages:list", { channelId: fresh })).map((m) => m.text), ["first"]);
+  // So does a subscription (it is kept in the object's storage across hibernation).
+  const watched = ids[1];
+  const ws = new WebSocket(`${app.url.replace("http", "ws")}/api/ws?object=${encodeURIComponent(`channelId:${watched}`)}`, ["lunora"]);
+  const frames = [];
+  ws.on("message", (data) => frames.push(JSON.parse(String(data))));
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  ws.send(JSON.stringify({ t: "sub", id: "s", path: "messages:list", args: { channelId: watched } }));
+  await until(() => frames.some((f) => f.id === "s"), 5000, "the subscription's first result");
+  assert.deepEqual(frames.find((f) => f.id === "s"), { t: "result", id: "s", version: 0, value: [] });
+  assert.ok((await app.debug(`channelId:${watched}`)).tables > 0);
+  assert.equal((await app.call("messages:send", { channelId: watched, text: "live" }, token)).status, 200);
+  await until(() => frames.some((f) => f.t === "delta"), 5000, "the subscription's delta");
+  ws.close();
+});

@@ -187,3 +187,39 @@ test("a Durable Object refuses a subscription that does not belong to it", async
   const status = await new Promise((resolve) => bad.once("unexpected-response", (_req, res) => resolve(res.statusCode)).once("open", () => resolve("open")));
   assert.equal(status, 401);
 });
+
+test("a write re-runs only the live queries whose ranges or documents it touches", async () => {
+  const client = app.client();
+  // Live re-runs happen in the object's serial queue after the reply: a query call queued behind
+  // them makes sure they are done before the count is read.
+  const runs = async () => {
+    await app.ok("notes:all", {});
+    return (await app.debug("root")).liveRuns;
+  };
+  const seen = { far: [], near: [], all: [], one: [] };
+  const far = client.subscribe(ref("notes:rangeGteLt"), { gte: 5000, lt: 5001 }, (v) => seen.far.push(v));
+  const near = client.subscribe(ref("notes:rangeGteLt"), { gte: 4000, lt: 4010 }, (v) => seen.near.push(v));
+  const all = client.subscribe(ref("notes:all"), {}, (v) => seen.all.push(v));
+  const target = await app.ok("notes:add", { title: "moving", rank: 5000.5 });
+  const one = client.subscribe(ref("notes:get"), { id: target }, (v) => seen.one.push(v));
+  try {
+    await until(() => Object.values(seen).every((s) => s.length > 0) && seen.far.at(-1).length === 1, 5000, "first results");
+    // Outside both ranges and not the watched document: only notes:all re-runs.
+    let before = await runs();
+    await app.ok("notes:add", { title: "elsewhere", rank: 1 });
+    await until(() => seen.all.at(-1).some((d) => d.title === "elsewhere"), 5000, "notes:all");
+    assert.equal((await runs()) - before, 1);
+    // The watched document moves from the far range into the near one: all four re-run.
+    before = await runs();
+    await app.ok("notes:patch", { id: target, rank: 4005 });
+    await until(() => seen.near.at(-1).length === 1 && seen.far.at(-1).length === 0 && seen.one.at(-1)?.rank === 4005, 5000, "the move");
+    assert.equal((await runs()) - before, 4);
+    // Deleted: the near range, notes:all and notes:get re-run; the far range does not.
+    before = await runs();
+    await app.ok("notes:remove", { id: target });
+    await until(() => seen.near.at(-1).length === 0 && seen.one.at(-1) === null, 5000, "the delete");
+    assert.equal((await runs()) - before, 3);
+  } finally {
+    for (const stop of [far, near, all, one]) stop();
+  }
+});

@@ -92,8 +92,12 @@ async function property(client, table) {
           all.forEach((d, k) => assert.ok(same(fieldsOf(table, d), docs[k]), `collect: ${show(d)} != ${show(docs[k])}`));
           await until(() => Array.isArray(live) && live.length === all.length && live.every((d, k) => same(d, all[k])), 5000, "the live result");
 
-          if (range) {
-            const bounds = resolve(range, docs);
+          // An index range, and a live subscription to it that must follow the patch and replace
+          // below (live queries re-run only when a write touches a range they read).
+          let liveRange;
+          let stopRange = () => {};
+          const bounds = range && resolve(range, docs);
+          if (bounds) {
             const got = await client.query(fn("range"), { ...args, ...bounds });
             const want = reference(table, written, bounds);
             assert.deepEqual(
@@ -101,6 +105,8 @@ async function property(client, table) {
               want,
               `${bounds.index} ${show(bounds)}: got ${show(got.map((d) => bounds.fields.map((f) => d[f])))}`,
             );
+            stopRange = client.subscribe(fn("range"), { ...args, ...bounds }, (value) => (liveRange = value));
+            await until(() => Array.isArray(liveRange) && same(liveRange, got), 5000, "the live range");
           }
 
           // patch: some fields of another document, and remove some optional ones
@@ -117,6 +123,12 @@ async function property(client, table) {
           await client.mutation(fn("replace", "mutation"), { ...args, id: target.id, doc: replacement });
           const afterReplace = await client.query(fn("get"), { ...args, id: target.id });
           assert.ok(same(fieldsOf(table, afterReplace), replacement), `replace: ${show(afterReplace)} != ${show(replacement)}`);
+
+          if (bounds) {
+            const now = await client.query(fn("range"), { ...args, ...bounds });
+            await until(() => same(liveRange, now), 5000, `the live range after patch and replace (${show(bounds)})`);
+            stopRange();
+          }
         },
       ),
       { numRuns: RUNS, endOnFailure: true },

@@ -48,7 +48,7 @@ const docArb = fc
       { x: int64, y: opt(bytes), z: fc.constant(null), w: fc.array(fc.tuple(key, fc.oneof(num, str)), { maxLength: 3 }).map(objectOf) },
     ),
     rec: fc.array(fc.tuple(key, anyValue), { maxLength: 3 }).map(objectOf),
-    ref: opt(fc.constantFrom("channels:aaaaaaaaaaaaaaaaaaaa", "channels:b")),
+    ref: opt(fc.constantFrom("channels:aaaaaaaaaaaaaaaaaaaa", "channels:b234567zzzzzzzzzzzzz")),
   })
   .map(dropUndefined);
 

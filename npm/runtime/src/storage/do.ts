@@ -83,7 +83,14 @@ export class DoBackend implements Backend {
   readonly kind = "do" as const;
   /** The last scans' SQL (newest last), so tests can check their query plans. */
   readonly recent: { sql: string; params: SqlValue[] }[] = [];
-  constructor(private readonly sql: SqlStorage) {}
+  /**
+   * `ready` says whether the object's tables exist: an object no write has reached has none (it
+   * creates them on its first write), and reads find nothing there.
+   */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly ready: () => boolean = () => true,
+  ) {}
 
   fieldSql(_table: string, fields: Record<string, Validator>): FieldSql {
     return {
@@ -100,6 +107,7 @@ export class DoBackend implements Backend {
   }
 
   async get(table: string, id: string): Promise<Doc | null> {
+    if (!this.ready()) return null;
     const rows = this.sql.exec(`SELECT _id, _creationTime, doc FROM ${quoteIdent(table)} WHERE _id = ?`, id).toArray();
     return rows[0] ? this.decode(rows[0]) : null;
   }
@@ -109,6 +117,7 @@ export class DoBackend implements Backend {
   }
 
   async scan(plan: Plan): Promise<Iterable<Scanned>> {
+    if (!this.ready()) return [];
     const { sql, params } = this.planSql(plan);
     this.recent.push({ sql, params });
     if (this.recent.length > 20) this.recent.shift();

@@ -1,7 +1,7 @@
 import type { Id } from "./_generated/dataModel";
 import { mutation, query, v } from "./_generated/server";
 
-const SYSTEM_USER = "users:system0000000000000000" as Id<"users">;
+const SYSTEM_USER = "users:systemaaaaaaaaaaaaaa" as Id<"users">;
 
 // A global document written by read-modify-write mutations from root and from shard objects
 // (integrity.test.mjs): no increment may be lost, no field overwritten by a concurrent patch.
