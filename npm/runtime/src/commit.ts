@@ -45,6 +45,19 @@ export async function readVersion(d1: D1Database, table: string): Promise<number
   return row ? Number(row.v) : 0;
 }
 
+/** The version counters of several global tables, read in one statement (one snapshot). */
+export async function readVersions(d1: D1Database, tables: string[]): Promise<Map<string, number>> {
+  await ensureCommitTables(d1);
+  const out = new Map(tables.map((t) => [t, 0]));
+  if (tables.length === 0) return out;
+  const { results } = await d1
+    .prepare(`SELECT "tbl", "v" FROM "_lunora_versions" WHERE "tbl" IN (${tables.map(() => "?").join(", ")})`)
+    .bind(...tables)
+    .all<{ tbl: string; v: number }>();
+  for (const row of results) out.set(String(row.tbl), Number(row.v));
+  return out;
+}
+
 /** The statement that fails the batch unless `table`'s version is still `version`. */
 export function guardStmt(d1: D1Database, table: string, version: number): D1PreparedStatement {
   return d1

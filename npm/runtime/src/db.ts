@@ -8,7 +8,7 @@ import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { fieldsOf } from "./storage/fields.js";
 import { afterKey, compareKeys, matches, rowKey, sortKey, type FieldSql, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
-import { bumpStmt, commitRecordStmts, guardStmt, readVersion } from "./commit.js";
+import { bumpStmt, commitRecordStmts, Conflict, guardStmt, readVersion, readVersions } from "./commit.js";
 import { shardObject } from "./routing.js";
 import type { ReadSet, WriteSet } from "./readset.js";
 import { LunoraRuntimeError, type Doc, type IndexSpec, type Validator, type Wiring } from "./types.js";
@@ -472,6 +472,19 @@ export class Db {
    * global table it read (when it wrote anything), its global writes, a version bump per written
    * global table, its commit record.
    */
+  /**
+   * A mutation that wrote nothing sends no batch, so its global reads are checked here instead:
+   * if a table it read changed since its first read, its reads may not come from one moment, and
+   * it runs again (`Conflict`), as a writing mutation whose guard fails does.
+   */
+  async validateReadOnly(): Promise<void> {
+    if (this.writtenTables.size > 0 || !this.global || this.readVersions.size === 0) return;
+    const now = await readVersions(this.global.d1, [...this.readVersions.keys()].sort());
+    for (const [table, version] of this.readVersions) {
+      if (now.get(table) !== version) throw new Conflict(`global table "${table}" changed while a read-only mutation read it`);
+    }
+  }
+
   commitBatch(commitId: string): D1PreparedStatement[] | null {
     const wrote = this.writtenTables.size > 0;
     if (!this.global || (this.d1Pending.length === 0 && !(wrote && this.readVersions.size > 0))) return null;

@@ -420,6 +420,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         await this.ctx.storage.transaction(async () => {
           this.recording = [];
           value = encodeValue(await fn.fn.handler({ ctx: { db: db.writer(), auth: { userId: uid } }, args }));
+          await db.validateReadOnly();
           if (this.fault("abort-before-commit")) this.restartNow();
           if (db.writtenTables.size > 0) {
             this.version++;

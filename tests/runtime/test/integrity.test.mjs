@@ -49,6 +49,19 @@ test("50 concurrent increments of one global document from root and three shards
   assert.equal(messages, shardCalls, "every shard mutation's local write committed once");
 });
 
+test("a read-only mutation whose global reads go stale runs again: its reads agree", async () => {
+  const id = await call("counters:create", { name: "read-only" });
+  for (let round = 0; round < 3; round++) {
+    const reading = call("counters:readTwice", { id, pauseMs: 300 });
+    // A shard increments the counter between the two reads of the first attempt.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await call("counters:incShard", { id, channelId: channel(`ro${round}`), text: "between" });
+    const [first, second] = await reading;
+    assert.equal(first, second, `round ${round}: the two reads of one mutation saw different counters`);
+    assert.equal(second, round + 1);
+  }
+});
+
 test("a shard and root patching different fields of one row concurrently both survive", async () => {
   const id = await call("counters:create", { name: "fields" });
   const jobs = [];

@@ -54,3 +54,14 @@ export const misroute = mutation
     await ctx.db.query("messages").withIndex("by_channel", (q) => q.eq("channelId", channelId)).first();
     await ctx.db.insert("messages", { channelId: other, userId: SYSTEM_USER, text: "misrouted", createdAt: 0 });
   });
+
+/**
+ * A read-only mutation (runs in root) that reads the counter twice with a pause between: the two
+ * reads must agree, however the counter changes meanwhile (it runs again when its reads are stale).
+ */
+export const readTwice = mutation.input({ id: v.id("counters"), pauseMs: v.number() }).mutation(async ({ ctx, args: { id, pauseMs } }) => {
+  const first = await ctx.db.get(id);
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  const second = await ctx.db.get(id);
+  return [first?.n ?? null, second?.n ?? null];
+});
