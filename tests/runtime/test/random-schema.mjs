@@ -180,9 +180,10 @@ function functionsOf(t) {
     gte: v.optional(v.any()),
     lt: v.optional(v.any()),
     order: v.union(v.literal("asc"), v.literal("desc")),
+    page: v.optional(v.object({ numItems: v.number(), cursor: v.union(v.string(), v.null()) })),
   })
   .query(async ({ ctx, args }) => {
-    return ctx.db
+    const q = ctx.db
       .query("${T}")
       .withIndex(args.index as "${t.indexes[0].name}", (q: any) => {
         let r = q;
@@ -192,8 +193,8 @@ function functionsOf(t) {
         if (args.lt !== undefined) r = r.lt(next, args.lt);
         return r;
       })
-      .order(args.order)
-      .collect();
+      .order(args.order);
+    return args.page ? q.paginate(args.page) : q.collect();
   });`);
   }
   return `${out.join("\n\n")}\n`;

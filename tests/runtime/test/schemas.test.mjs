@@ -76,7 +76,8 @@ async function property(client, table) {
         doc,
         fc.subarray(table.fields.map((f) => f.name)),
         fc.subarray(optional),
-        async (docs, range, patchFrom, replacement, patched, removed) => {
+        fc.integer({ min: 1, max: 3 }),
+        async (docs, range, patchFrom, replacement, patched, removed, pageSize) => {
           await client.mutation(fn("clear", "mutation"), args);
           // One mutation per document: insertion order = creation order.
           const ids = [];
@@ -105,6 +106,16 @@ async function property(client, table) {
               want,
               `${bounds.index} ${show(bounds)}: got ${show(got.map((d) => bounds.fields.map((f) => d[f])))}`,
             );
+            // The same range in pages of `pageSize`: the pages, in order, are the whole range.
+            const pages = [];
+            for (let cursor = null, n = 0; ; n++) {
+              assert.ok(n <= got.length + 1, "paginate does not end");
+              const page = await client.query(fn("range"), { ...args, ...bounds, page: { numItems: pageSize, cursor } });
+              pages.push(...page.page);
+              if (page.isDone) break;
+              cursor = page.continueCursor;
+            }
+            assert.deepEqual(pages.map((d) => d._id), want, `pages of ${pageSize}`);
             stopRange = client.subscribe(fn("range"), { ...args, ...bounds }, (value) => (liveRange = value));
             await until(() => Array.isArray(liveRange) && same(liveRange, got), 5000, "the live range");
           }
