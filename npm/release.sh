@@ -72,6 +72,15 @@ LUNORA_SETUP_TARGETS="$triples" lunora_setup $(printf '%s\n' "${need[@]}" | sort
 
 # wine: a prefix in the scratch folder, no Mono/Gecko prompts, no debug noise.
 export WINEPREFIX="$root/.scratch/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# Debian's wine 8.0 has no bcryptprimitives.dll (Windows 10+ does; Rust's std imports ProcessPrng
+# from it): the prefix gets a stand-in built by zig (npm/wine/bcryptprimitives.c), for the check only.
+wine_prefix() {
+  local dll="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+  [ -f "$dll" ] && return 0
+  wineboot --init >/dev/null 2>&1 || true
+  wineserver -w 2>/dev/null || true
+  python3 -m ziglang cc -target x86_64-windows-gnu -shared -O2 -o "$dll" npm/wine/bcryptprimitives.c -ladvapi32
+}
 
 version="$(node npm/version.mjs --stamp)"
 echo "==> lunora $version: ${platforms[*]}"
@@ -156,6 +165,7 @@ for key in "${platforms[@]}"; do
   if [ "$run" = "-" ]; then
     ran="built, not run (headers checked)"
   else
+    [ "$key" = win32-x64 ] && { wine_prefix || problems+=" wine prefix"; }
     # --version, then codegen of the chat fixture, byte-identical to the host build's.
     said="$($run "$bin" --version | tr -d '\r')" || true
     [ "$said" = "lunora $version" ] || problems+=" --version said '$said'"
