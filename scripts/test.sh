@@ -15,6 +15,9 @@ cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc (rustdoc warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 step "cargo test (insta, orphan snapshots rejected)"
 cargo build --locked -p lunora_cli
 cargo insta test --workspace --unreferenced reject --check

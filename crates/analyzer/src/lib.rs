@@ -1,5 +1,5 @@
 //! `lunora_analyzer`: builds the IR of a Lunora app from its sources and runs
-//! every semantic check. The passes are in [`passes`]; [`Session`] keeps their
+//! every semantic check. The passes are in `passes`; [`Session`] keeps their
 //! results per function module between runs (watch mode).
 
 mod eval;

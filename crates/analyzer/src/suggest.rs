@@ -53,7 +53,7 @@ pub fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) ->
     best.map(|(_, c)| c)
 }
 
-/// `did you mean `<prefix><closest>`?` or `None`.
+/// "did you mean `<prefix><closest>`?" or `None`.
 pub fn did_you_mean<'c>(
     name: &str,
     prefix: &str,

@@ -558,7 +558,7 @@ fn unsupported(what: &'static str, span: oxc_span::Span) -> Expr {
     }
 }
 
-/// Deepest expression tree [`lower_expr`] lowers (and [`DbCollector`] walks):
+/// Deepest expression tree `lower_expr` lowers (and `DbCollector` walks):
 /// chains such as `a.b.b.b…` nest without brackets, so [`MAX_NESTING`] does not
 /// bound them. Deeper parts become `Unsupported` instead of overflowing the stack.
 pub const MAX_EXPR_DEPTH: u32 = 512;
