@@ -5,7 +5,7 @@
 //             glibc builds with the system interpreter, only glibc's own libraries, and the
 //             newest glibc symbol version they need
 //   darwin-*  64-bit Mach-O executable for the right CPU, linking only /usr/lib and
-//             /System/Library, with a code signature (macOS kills unsigned arm64 code)
+//             /System/Library, with a code signature on arm64 (macOS kills unsigned arm64 code)
 //   win32-*   PE console executable for the right machine, importing only DLLs that every
 //             Windows has (no libgcc_s, libwinpthread or libunwind beside it)
 // Prints one line of facts; exits 1 naming every problem.
@@ -136,7 +136,8 @@ function checkMachO(buf, want, facts, problems) {
   const foreign = dylibs.filter((d) => !d.startsWith("/usr/lib/") && !d.startsWith("/System/Library/"));
   if (foreign.length) problems.push(`links libraries outside the system: ${foreign.join(", ")}`);
   if (!dylibs.includes("/usr/lib/libSystem.B.dylib")) problems.push("does not link /usr/lib/libSystem.B.dylib");
-  if (!signed) problems.push("has no embedded code signature");
+  // Apple silicon refuses unsigned code; Intel Macs run it (Apple's own linker signs only arm64).
+  if (!signed && cpu === 0x0100000c) problems.push("has no embedded code signature");
 }
 
 /**
