@@ -78,7 +78,25 @@ function randomClientId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-type Listener = { onValue: (value: unknown) => void; onError?: ((error: LunoraError) => void) | undefined };
+/**
+ * Where a live query stands: `loading` until its first result (and again after the identity
+ * changes), `success` with its current result, or `error` with the server's verdict (the query
+ * threw, its args were refused, a limit was hit). An `error` becomes `success` again when a later
+ * run succeeds. The object keeps its identity until the state changes.
+ */
+export type QueryState<T = unknown> =
+  | { readonly status: "loading"; readonly data: undefined; readonly error: undefined }
+  | { readonly status: "success"; readonly data: T; readonly error: undefined }
+  | { readonly status: "error"; readonly data: undefined; readonly error: LunoraError };
+
+const LOADING: QueryState<never> = Object.freeze({ status: "loading", data: undefined, error: undefined });
+
+type Listener = {
+  onValue?: ((value: unknown) => void) | undefined;
+  onError?: ((error: LunoraError) => void) | undefined;
+  /** Any change of the state (also back to `loading`). */
+  onState?: (() => void) | undefined;
+};
 
 interface Subscription {
   id: string;
@@ -89,6 +107,7 @@ interface Subscription {
   version: number | null;
   value: JsonValue | undefined;
   decoded: unknown;
+  state: QueryState;
   listeners: Set<Listener>;
 }
 
@@ -186,6 +205,8 @@ export class LunoraClient {
       sub.value = undefined;
       sub.decoded = undefined;
       sub.version = null;
+      // Nothing of the old identity stays on screen: back to loading until the new result.
+      this.setState(sub, LOADING);
     }
     if (conn.timer) {
       clearTimeout(conn.timer);
@@ -290,8 +311,23 @@ export class LunoraClient {
 
   /** The last value a live query delivered, if any (used by React to render synchronously). */
   current<R extends FunctionRef<"query">>(ref: R, args?: ArgsOf<R>): ReturnOf<R> | undefined {
+    const state = this.queryState(ref, args);
+    return state.status === "success" ? state.data : undefined;
+  }
+
+  /** The state of a live query of this client (`loading` when nobody subscribed to it). */
+  queryState<R extends FunctionRef<"query">>(ref: R, args?: ArgsOf<R>): QueryState<ReturnOf<R>> {
     const sub = this.subs.get(subKey(ref.path, encodeValue(args ?? {})));
-    return sub && sub.value !== undefined ? (sub.decoded as ReturnOf<R>) : undefined;
+    return (sub?.state ?? LOADING) as QueryState<ReturnOf<R>>;
+  }
+
+  /**
+   * Subscribes to a live query's state: `onChange` runs after every change of `queryState(ref,
+   * args)` (a result, an error, back to loading when the identity changes). Returns the
+   * unsubscribe function; shares the server subscription with `subscribe`.
+   */
+  watch<R extends FunctionRef<"query">>(ref: R, args: ArgsOf<R> | undefined, onChange: () => void): () => void {
+    return this.listen(ref.path, encodeValue(args ?? {}), { onState: onChange });
   }
 
   /**
@@ -305,20 +341,23 @@ export class LunoraClient {
     onValue: (value: ReturnOf<R>) => void,
     onError?: (error: LunoraError) => void,
   ): () => void {
-    const encodedArgs = encodeValue(args ?? {});
-    const key = subKey(ref.path, encodedArgs);
+    return this.listen(ref.path, encodeValue(args ?? {}), { onValue: onValue as (value: unknown) => void, onError });
+  }
+
+  private listen(path: string, encodedArgs: JsonValue, listener: Listener): () => void {
+    const key = subKey(path, encodedArgs);
     let sub = this.subs.get(key);
-    const listener: Listener = { onValue: onValue as (value: unknown) => void, onError };
     if (!sub) {
       sub = {
         id: String(this.nextId++),
         key,
-        path: ref.path,
+        path,
         args: encodedArgs,
         object: null,
         version: null,
         value: undefined,
         decoded: undefined,
+        state: LOADING,
         listeners: new Set(),
       };
       this.subs.set(key, sub);
@@ -326,7 +365,8 @@ export class LunoraClient {
       void this.attach(sub);
     } else {
       sub.listeners.add(listener);
-      if (sub.value !== undefined) onValue(sub.decoded as ReturnOf<R>);
+      if (sub.state.status === "success") listener.onValue?.(sub.state.data);
+      else if (sub.state.status === "error") listener.onError?.(sub.state.error);
     }
     const current = sub;
     return () => {
@@ -375,9 +415,27 @@ export class LunoraClient {
     }
   }
 
+  /**
+   * A failed run or subscription. A server verdict (a `LunoraError`) puts the query in `error`
+   * (the last result stays as the base of later deltas); a network failure leaves the state as it
+   * is (the client tries again) and is only reported to `onError` listeners.
+   */
   private fail(sub: Subscription, error: unknown): void {
     const err = error instanceof LunoraError ? error : new LunoraError("network", String(error));
+    if (error instanceof LunoraError) {
+      const prev = sub.state;
+      // The same verdict again (each commit re-runs a failing query) keeps the state's identity.
+      if (!(prev.status === "error" && prev.error.code === err.code && prev.error.message === err.message)) {
+        this.setState(sub, { status: "error", data: undefined, error: err });
+      }
+    }
     for (const l of sub.listeners) l.onError?.(err);
+  }
+
+  private setState(sub: Subscription, state: QueryState): void {
+    if (sub.state === state) return;
+    sub.state = state;
+    for (const l of sub.listeners) l.onState?.();
   }
 
   private connection(object: string): Connection {
@@ -410,7 +468,10 @@ export class LunoraClient {
       conn.attempts = 0;
       for (const sub of conn.subs.values()) this.sendSub(conn, sub);
     };
-    ws.onmessage = (event) => this.onMessage(conn, String(event.data));
+    // A socket replaced by another (identity changed) may still deliver: its results are dropped.
+    ws.onmessage = (event) => {
+      if (conn.ws === ws) this.onMessage(conn, String(event.data));
+    };
     ws.onerror = () => {};
     ws.onclose = (event: { code?: number }) => {
       for (const done of [...conn.syncs.values()]) done();
@@ -475,7 +536,11 @@ export class LunoraClient {
       sub.version = msg.version;
     }
     sub.decoded = decodeValue(sub.value);
-    for (const l of sub.listeners) l.onValue(sub.decoded);
+    sub.state = { status: "success", data: sub.decoded, error: undefined };
+    for (const l of sub.listeners) {
+      l.onValue?.(sub.decoded);
+      l.onState?.();
+    }
   }
 
   /** Closes every WebSocket; the client cannot be used for subscriptions afterwards. */

@@ -20,6 +20,7 @@ export {
   type ClientOptions,
   type FunctionKind,
   type FunctionRef,
+  type QueryState,
   type ReturnOf,
   type TokenStorage,
   type WebSocketLike,
