@@ -89,6 +89,16 @@ export type QueryState<T = unknown> =
   | { readonly status: "success"; readonly data: T; readonly error: undefined }
   | { readonly status: "error"; readonly data: undefined; readonly error: LunoraError };
 
+/**
+ * The client's sockets: `connected` when every socket its live queries need is open (or none is
+ * needed), `reconnecting` while one is not (`attempt`: failed attempts so far, 0 while the first
+ * one is under way), `offline` while the browser says it has no network.
+ */
+export type ConnectionState =
+  | { readonly status: "connected" }
+  | { readonly status: "reconnecting"; readonly attempt: number }
+  | { readonly status: "offline" };
+
 const LOADING: QueryState<never> = Object.freeze({ status: "loading", data: undefined, error: undefined });
 
 type Listener = {
@@ -138,12 +148,81 @@ export class LunoraClient {
   /** Mutations are sent one at a time, in the order issued: they commit in that order. */
   private mutationQueue: Promise<unknown> = Promise.resolve();
 
+  private connState: ConnectionState = { status: "connected" };
+  private readonly connListeners = new Set<() => void>();
+  private readonly unlisten: (() => void)[] = [];
+
   constructor(url: string, options: ClientOptions = {}) {
     this.url = url.replace(/\/$/, "");
     this.options = options;
     const globalStorage = (globalThis as { localStorage?: TokenStorage }).localStorage;
     this.storage = options.storage !== undefined ? options.storage : (globalStorage ?? null);
     this.token = this.storage?.getItem(TOKEN_KEY) ?? null;
+    // In a browser: back online, or the tab visible again (a laptop woke up): reconnect now
+    // rather than at the end of the backoff.
+    const win = globalThis as { addEventListener?: EventTarget["addEventListener"]; removeEventListener?: EventTarget["removeEventListener"] };
+    const doc = (globalThis as { document?: { visibilityState?: string; addEventListener: EventTarget["addEventListener"]; removeEventListener: EventTarget["removeEventListener"] } })
+      .document;
+    if (typeof win.addEventListener === "function" && typeof win.removeEventListener === "function") {
+      const online = () => this.reconnectNow();
+      const offline = () => this.updateConnectionState();
+      win.addEventListener("online", online);
+      win.addEventListener("offline", offline);
+      this.unlisten.push(() => {
+        win.removeEventListener?.("online", online);
+        win.removeEventListener?.("offline", offline);
+      });
+    }
+    if (doc && typeof doc.addEventListener === "function") {
+      const visible = () => {
+        if (doc.visibilityState === "visible") this.reconnectNow();
+      };
+      doc.addEventListener("visibilitychange", visible);
+      this.unlisten.push(() => doc.removeEventListener("visibilitychange", visible));
+    }
+  }
+
+  /** The sockets' state (see `ConnectionState`); keeps its identity until it changes. */
+  connectionState(): ConnectionState {
+    return this.connState;
+  }
+
+  /** Calls `onChange` after every change of `connectionState()`; returns the unsubscribe function. */
+  watchConnection(onChange: () => void): () => void {
+    const listener = () => onChange();
+    this.connListeners.add(listener);
+    return () => this.connListeners.delete(listener);
+  }
+
+  /**
+   * Sockets waiting for their backoff to end connect now (called on the browser's `online` event
+   * and when the tab becomes visible).
+   */
+  reconnectNow(): void {
+    for (const conn of this.connections.values()) {
+      if (conn.ws || !conn.timer) continue;
+      clearTimeout(conn.timer);
+      conn.timer = null;
+      void this.open(conn);
+    }
+    this.updateConnectionState();
+  }
+
+  private updateConnectionState(): void {
+    const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
+    let next: ConnectionState = { status: "connected" };
+    if (nav?.onLine === false) next = { status: "offline" };
+    else {
+      let attempt = -1;
+      for (const conn of this.connections.values()) {
+        if (!conn.ws || conn.ws.readyState !== 1) attempt = Math.max(attempt, conn.attempts);
+      }
+      if (attempt >= 0) next = { status: "reconnecting", attempt };
+    }
+    const prev = this.connState;
+    if (prev.status === next.status && (prev.status !== "reconnecting" || next.status !== "reconnecting" || prev.attempt === next.attempt)) return;
+    this.connState = next;
+    for (const l of [...this.connListeners]) l();
   }
 
   private get fetchImpl(): typeof fetch {
@@ -412,6 +491,7 @@ export class LunoraClient {
       if (conn.timer) clearTimeout(conn.timer);
       conn.ws?.close(1000, "no subscriptions");
       conn.ws = null;
+      this.updateConnectionState();
     }
   }
 
@@ -464,9 +544,11 @@ export class LunoraClient {
     const wsUrl = `${this.url.replace(/^http/, "ws")}/api/ws?object=${encodeURIComponent(conn.object)}`;
     const ws = new Ctor(wsUrl, token ? [WS_PROTOCOL, authProtocol(token)] : [WS_PROTOCOL]);
     conn.ws = ws;
+    this.updateConnectionState();
     ws.onopen = () => {
       conn.attempts = 0;
       for (const sub of conn.subs.values()) this.sendSub(conn, sub);
+      this.updateConnectionState();
     };
     // A socket replaced by another (identity changed) may still deliver: its results are dropped.
     ws.onmessage = (event) => {
@@ -501,6 +583,7 @@ export class LunoraClient {
       conn.timer = null;
       void this.open(conn);
     }, delay);
+    this.updateConnectionState();
   }
 
   private sendSub(conn: Connection, sub: Subscription): void {
@@ -554,6 +637,8 @@ export class LunoraClient {
     }
     this.connections.clear();
     this.subs.clear();
+    for (const stop of this.unlisten.splice(0)) stop();
+    this.updateConnectionState();
   }
 
   /** Test hook: drops every WebSocket as a network failure would (the client reconnects). */

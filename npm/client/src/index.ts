@@ -18,6 +18,7 @@ export {
   LunoraError,
   type ArgsOf,
   type ClientOptions,
+  type ConnectionState,
   type FunctionKind,
   type FunctionRef,
   type QueryState,

@@ -1,9 +1,9 @@
 // React bindings: LunoraProvider, useQuery (live), useMutation, useAction.
 
-import { LunoraClient, encodeValue, type ArgsOf, type ClientOptions, type FunctionRef, type QueryState, type ReturnOf } from "@lunora/client";
+import { LunoraClient, encodeValue, type ArgsOf, type ClientOptions, type ConnectionState, type FunctionRef, type QueryState, type ReturnOf } from "@lunora/client";
 import { createContext, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
 
-export { LunoraClient, LunoraError, type QueryState } from "@lunora/client";
+export { LunoraClient, LunoraError, type ConnectionState, type QueryState } from "@lunora/client";
 
 const LunoraContext = createContext<LunoraClient | null>(null);
 
@@ -76,6 +76,17 @@ export function useQuery<R extends QueryRef>(ref: R, args?: ArgsOf<R> | "skip"):
   const state = useQueryWithStatus(ref, args);
   if (state.status === "error") throw state.error;
   return state.data;
+}
+
+/**
+ * The client's connection: `{ status: "connected" }`, `{ status: "reconnecting", attempt }` (failed
+ * attempts so far) or `{ status: "offline" }`, re-rendering on every change.
+ */
+export function useConnectionState(): ConnectionState {
+  const client = useLunora();
+  const subscribe = useCallback((onChange: () => void) => client.watchConnection(onChange), [client]);
+  const getSnapshot = useCallback(() => client.connectionState(), [client]);
+  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
 }
 
 /** A stable function that runs the mutation and resolves with its result. */

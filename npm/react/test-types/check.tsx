@@ -1,6 +1,6 @@
 // Type-level checks: argument and return types flow from lunorash's FunctionReference.
 import type { FunctionReference } from "lunorash/server";
-import { useMutation, useQuery, useQueryWithStatus } from "../src/index.js";
+import { useConnectionState, useMutation, useQuery, useQueryWithStatus } from "../src/index.js";
 
 type Message = { _id: string; text: string };
 declare const list: FunctionReference<"query", { channelId: string; limit?: number }, Promise<Message[]>>;
@@ -36,5 +36,10 @@ export function Chat() {
   useQueryWithStatus(list, "skip");
   // @ts-expect-error wrong argument type
   useQueryWithStatus(list, { channelId: 1 });
+  const conn = useConnectionState();
+  const attempt: number | null = conn.status === "reconnecting" ? conn.attempt : null;
+  void attempt;
+  // @ts-expect-error attempt exists only while reconnecting
+  void conn.attempt;
   return first ? <p>{first.text}</p> : null;
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { Component, createElement as h } from "react";
 import TestRenderer, { act } from "react-test-renderer";
-import { LunoraClient, LunoraProvider, useQuery, useQueryWithStatus } from "../.build/react.mjs";
+import { LunoraClient, LunoraProvider, useConnectionState, useQuery, useQueryWithStatus } from "../.build/react.mjs";
 import { startApp, ref, until } from "./helpers.mjs";
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
@@ -135,5 +135,35 @@ test("useQuery: other args never show the previous args' value; a new identity g
   await act(async () => c.signOut());
   assert.equal(renderer.toJSON().children[0], "Loading...", "no result of the old identity after signOut");
   await untilText(renderer, (t) => t.includes("n=2"), "result under the new identity");
+  await act(async () => renderer.unmount());
+});
+
+test("useConnectionState: connected, reconnecting with the attempt count after the socket drops, connected again at once on reconnectNow (the online / visible-tab path); the query catches up", async () => {
+  // A long backoff: without reconnectNow the socket would stay down for a minute.
+  const c = client({ minBackoffMs: 60_000, maxBackoffMs: 60_000 });
+  const id = await app.ok("counters:create", { name: "react-conn" });
+  const seen = [];
+  function Status() {
+    const conn = useConnectionState();
+    const n = useQuery(even, { id });
+    const label = conn.status === "reconnecting" ? `reconnecting(${conn.attempt})` : conn.status;
+    if (seen.at(-1) !== label) seen.push(label);
+    return h("p", null, `${label}|${n ?? "..."}`);
+  }
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(h(LunoraProvider, { client: c }, h(Status)));
+  });
+  await untilText(renderer, (t) => t.includes("connected|0"), "connected with a result");
+  await act(async () => c.dropConnections());
+  await untilText(renderer, (t) => t.includes("reconnecting(1)|0"), "reconnecting, the last result kept");
+  await app.ok("counters:incRoot", { id });
+  await app.ok("counters:incRoot", { id });
+  await act(async () => new Promise((r) => setTimeout(r, 300)));
+  assert.ok(JSON.stringify(renderer.toJSON()).includes("reconnecting(1)|0"), "still down: the backoff is a minute");
+  await act(async () => c.reconnectNow());
+  await untilText(renderer, (t) => t.includes("connected|2"), "connected again, caught up");
+  const changes = seen.filter((l) => l !== "reconnecting(0)").filter((l, i, all) => i === 0 || all[i - 1] !== l);
+  assert.deepEqual(changes, ["connected", "reconnecting(1)", "connected"]);
   await act(async () => renderer.unmount());
 });
