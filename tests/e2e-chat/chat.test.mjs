@@ -215,6 +215,16 @@ test("the chat tutorial in two tabs", { timeout: 15 * 60_000 }, async (t) => {
     assert.ok(!(await texts(a)).includes(other), "#general received #random's message");
     assert.ok(!(await texts(b)).includes(other), "#general received #random's message");
 
+    // A send the server refuses (a message over the 1 MiB frame limit: too_large) is shown by the
+    // template's App, although the tutorial's Chat drops the promise (`void send(...)`).
+    assert.equal(await a.locator("[role=alert]").count(), 0, "no alert before a failed send");
+    await a.fill("form input", "x".repeat(1100 * 1024));
+    await a.click("button[type=submit]");
+    await a.waitForSelector('[role=alert]:has-text("Not sent: too_large")', { timeout: 15_000 });
+    assert.ok(!(await texts(b)).some((t) => t.length > 1024), "the refused message reached nobody");
+    await a.click('[role=alert] button:has-text("Dismiss")');
+    assert.equal(await a.locator("[role=alert]").count(), 0, "dismissed");
+
     // No reload happened: the tabs still hold the page they first loaded.
     const navigations = await b.evaluate(() => performance.getEntriesByType("navigation").length);
     assert.equal(navigations, 1);

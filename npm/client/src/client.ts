@@ -78,7 +78,35 @@ function randomClientId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-type Listener = { onValue: (value: unknown) => void; onError?: ((error: LunoraError) => void) | undefined };
+/**
+ * Where a live query stands: `loading` until its first result (and again after the identity
+ * changes), `success` with its current result, or `error` with the server's verdict (the query
+ * threw, its args were refused, a limit was hit). An `error` becomes `success` again when a later
+ * run succeeds. The object keeps its identity until the state changes.
+ */
+export type QueryState<T = unknown> =
+  | { readonly status: "loading"; readonly data: undefined; readonly error: undefined }
+  | { readonly status: "success"; readonly data: T; readonly error: undefined }
+  | { readonly status: "error"; readonly data: undefined; readonly error: LunoraError };
+
+/**
+ * The client's sockets: `connected` when every socket its live queries need is open (or none is
+ * needed), `reconnecting` while one is not (`attempt`: failed attempts so far, 0 while the first
+ * one is under way), `offline` while the browser says it has no network.
+ */
+export type ConnectionState =
+  | { readonly status: "connected" }
+  | { readonly status: "reconnecting"; readonly attempt: number }
+  | { readonly status: "offline" };
+
+const LOADING: QueryState<never> = Object.freeze({ status: "loading", data: undefined, error: undefined });
+
+type Listener = {
+  onValue?: ((value: unknown) => void) | undefined;
+  onError?: ((error: LunoraError) => void) | undefined;
+  /** Any change of the state (also back to `loading`). */
+  onState?: (() => void) | undefined;
+};
 
 interface Subscription {
   id: string;
@@ -89,6 +117,7 @@ interface Subscription {
   version: number | null;
   value: JsonValue | undefined;
   decoded: unknown;
+  state: QueryState;
   listeners: Set<Listener>;
 }
 
@@ -119,12 +148,81 @@ export class LunoraClient {
   /** Mutations are sent one at a time, in the order issued: they commit in that order. */
   private mutationQueue: Promise<unknown> = Promise.resolve();
 
+  private connState: ConnectionState = { status: "connected" };
+  private readonly connListeners = new Set<() => void>();
+  private readonly unlisten: (() => void)[] = [];
+
   constructor(url: string, options: ClientOptions = {}) {
     this.url = url.replace(/\/$/, "");
     this.options = options;
     const globalStorage = (globalThis as { localStorage?: TokenStorage }).localStorage;
     this.storage = options.storage !== undefined ? options.storage : (globalStorage ?? null);
     this.token = this.storage?.getItem(TOKEN_KEY) ?? null;
+    // In a browser: back online, or the tab visible again (a laptop woke up): reconnect now
+    // rather than at the end of the backoff.
+    const win = globalThis as { addEventListener?: EventTarget["addEventListener"]; removeEventListener?: EventTarget["removeEventListener"] };
+    const doc = (globalThis as { document?: { visibilityState?: string; addEventListener: EventTarget["addEventListener"]; removeEventListener: EventTarget["removeEventListener"] } })
+      .document;
+    if (typeof win.addEventListener === "function" && typeof win.removeEventListener === "function") {
+      const online = () => this.reconnectNow();
+      const offline = () => this.updateConnectionState();
+      win.addEventListener("online", online);
+      win.addEventListener("offline", offline);
+      this.unlisten.push(() => {
+        win.removeEventListener?.("online", online);
+        win.removeEventListener?.("offline", offline);
+      });
+    }
+    if (doc && typeof doc.addEventListener === "function") {
+      const visible = () => {
+        if (doc.visibilityState === "visible") this.reconnectNow();
+      };
+      doc.addEventListener("visibilitychange", visible);
+      this.unlisten.push(() => doc.removeEventListener("visibilitychange", visible));
+    }
+  }
+
+  /** The sockets' state (see `ConnectionState`); keeps its identity until it changes. */
+  connectionState(): ConnectionState {
+    return this.connState;
+  }
+
+  /** Calls `onChange` after every change of `connectionState()`; returns the unsubscribe function. */
+  watchConnection(onChange: () => void): () => void {
+    const listener = () => onChange();
+    this.connListeners.add(listener);
+    return () => this.connListeners.delete(listener);
+  }
+
+  /**
+   * Sockets waiting for their backoff to end connect now (called on the browser's `online` event
+   * and when the tab becomes visible).
+   */
+  reconnectNow(): void {
+    for (const conn of this.connections.values()) {
+      if (conn.ws || !conn.timer) continue;
+      clearTimeout(conn.timer);
+      conn.timer = null;
+      void this.open(conn);
+    }
+    this.updateConnectionState();
+  }
+
+  private updateConnectionState(): void {
+    const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
+    let next: ConnectionState = { status: "connected" };
+    if (nav?.onLine === false) next = { status: "offline" };
+    else {
+      let attempt = -1;
+      for (const conn of this.connections.values()) {
+        if (!conn.ws || conn.ws.readyState !== 1) attempt = Math.max(attempt, conn.attempts);
+      }
+      if (attempt >= 0) next = { status: "reconnecting", attempt };
+    }
+    const prev = this.connState;
+    if (prev.status === next.status && (prev.status !== "reconnecting" || next.status !== "reconnecting" || prev.attempt === next.attempt)) return;
+    this.connState = next;
+    for (const l of [...this.connListeners]) l();
   }
 
   private get fetchImpl(): typeof fetch {
@@ -186,6 +284,8 @@ export class LunoraClient {
       sub.value = undefined;
       sub.decoded = undefined;
       sub.version = null;
+      // Nothing of the old identity stays on screen: back to loading until the new result.
+      this.setState(sub, LOADING);
     }
     if (conn.timer) {
       clearTimeout(conn.timer);
@@ -290,8 +390,23 @@ export class LunoraClient {
 
   /** The last value a live query delivered, if any (used by React to render synchronously). */
   current<R extends FunctionRef<"query">>(ref: R, args?: ArgsOf<R>): ReturnOf<R> | undefined {
+    const state = this.queryState(ref, args);
+    return state.status === "success" ? state.data : undefined;
+  }
+
+  /** The state of a live query of this client (`loading` when nobody subscribed to it). */
+  queryState<R extends FunctionRef<"query">>(ref: R, args?: ArgsOf<R>): QueryState<ReturnOf<R>> {
     const sub = this.subs.get(subKey(ref.path, encodeValue(args ?? {})));
-    return sub && sub.value !== undefined ? (sub.decoded as ReturnOf<R>) : undefined;
+    return (sub?.state ?? LOADING) as QueryState<ReturnOf<R>>;
+  }
+
+  /**
+   * Subscribes to a live query's state: `onChange` runs after every change of `queryState(ref,
+   * args)` (a result, an error, back to loading when the identity changes). Returns the
+   * unsubscribe function; shares the server subscription with `subscribe`.
+   */
+  watch<R extends FunctionRef<"query">>(ref: R, args: ArgsOf<R> | undefined, onChange: () => void): () => void {
+    return this.listen(ref.path, encodeValue(args ?? {}), { onState: onChange });
   }
 
   /**
@@ -305,20 +420,23 @@ export class LunoraClient {
     onValue: (value: ReturnOf<R>) => void,
     onError?: (error: LunoraError) => void,
   ): () => void {
-    const encodedArgs = encodeValue(args ?? {});
-    const key = subKey(ref.path, encodedArgs);
+    return this.listen(ref.path, encodeValue(args ?? {}), { onValue: onValue as (value: unknown) => void, onError });
+  }
+
+  private listen(path: string, encodedArgs: JsonValue, listener: Listener): () => void {
+    const key = subKey(path, encodedArgs);
     let sub = this.subs.get(key);
-    const listener: Listener = { onValue: onValue as (value: unknown) => void, onError };
     if (!sub) {
       sub = {
         id: String(this.nextId++),
         key,
-        path: ref.path,
+        path,
         args: encodedArgs,
         object: null,
         version: null,
         value: undefined,
         decoded: undefined,
+        state: LOADING,
         listeners: new Set(),
       };
       this.subs.set(key, sub);
@@ -326,7 +444,8 @@ export class LunoraClient {
       void this.attach(sub);
     } else {
       sub.listeners.add(listener);
-      if (sub.value !== undefined) onValue(sub.decoded as ReturnOf<R>);
+      if (sub.state.status === "success") listener.onValue?.(sub.state.data);
+      else if (sub.state.status === "error") listener.onError?.(sub.state.error);
     }
     const current = sub;
     return () => {
@@ -372,12 +491,31 @@ export class LunoraClient {
       if (conn.timer) clearTimeout(conn.timer);
       conn.ws?.close(1000, "no subscriptions");
       conn.ws = null;
+      this.updateConnectionState();
     }
   }
 
+  /**
+   * A failed run or subscription. A server verdict (a `LunoraError`) puts the query in `error`
+   * (the last result stays as the base of later deltas); a network failure leaves the state as it
+   * is (the client tries again) and is only reported to `onError` listeners.
+   */
   private fail(sub: Subscription, error: unknown): void {
     const err = error instanceof LunoraError ? error : new LunoraError("network", String(error));
+    if (error instanceof LunoraError) {
+      const prev = sub.state;
+      // The same verdict again (each commit re-runs a failing query) keeps the state's identity.
+      if (!(prev.status === "error" && prev.error.code === err.code && prev.error.message === err.message)) {
+        this.setState(sub, { status: "error", data: undefined, error: err });
+      }
+    }
     for (const l of sub.listeners) l.onError?.(err);
+  }
+
+  private setState(sub: Subscription, state: QueryState): void {
+    if (sub.state === state) return;
+    sub.state = state;
+    for (const l of sub.listeners) l.onState?.();
   }
 
   private connection(object: string): Connection {
@@ -406,11 +544,16 @@ export class LunoraClient {
     const wsUrl = `${this.url.replace(/^http/, "ws")}/api/ws?object=${encodeURIComponent(conn.object)}`;
     const ws = new Ctor(wsUrl, token ? [WS_PROTOCOL, authProtocol(token)] : [WS_PROTOCOL]);
     conn.ws = ws;
+    this.updateConnectionState();
     ws.onopen = () => {
       conn.attempts = 0;
       for (const sub of conn.subs.values()) this.sendSub(conn, sub);
+      this.updateConnectionState();
     };
-    ws.onmessage = (event) => this.onMessage(conn, String(event.data));
+    // A socket replaced by another (identity changed) may still deliver: its results are dropped.
+    ws.onmessage = (event) => {
+      if (conn.ws === ws) this.onMessage(conn, String(event.data));
+    };
     ws.onerror = () => {};
     ws.onclose = (event: { code?: number }) => {
       for (const done of [...conn.syncs.values()]) done();
@@ -440,6 +583,7 @@ export class LunoraClient {
       conn.timer = null;
       void this.open(conn);
     }, delay);
+    this.updateConnectionState();
   }
 
   private sendSub(conn: Connection, sub: Subscription): void {
@@ -475,7 +619,11 @@ export class LunoraClient {
       sub.version = msg.version;
     }
     sub.decoded = decodeValue(sub.value);
-    for (const l of sub.listeners) l.onValue(sub.decoded);
+    sub.state = { status: "success", data: sub.decoded, error: undefined };
+    for (const l of sub.listeners) {
+      l.onValue?.(sub.decoded);
+      l.onState?.();
+    }
   }
 
   /** Closes every WebSocket; the client cannot be used for subscriptions afterwards. */
@@ -489,6 +637,8 @@ export class LunoraClient {
     }
     this.connections.clear();
     this.subs.clear();
+    for (const stop of this.unlisten.splice(0)) stop();
+    this.updateConnectionState();
   }
 
   /** Test hook: drops every WebSocket as a network failure would (the client reconnects). */

@@ -1,9 +1,9 @@
 // React bindings: LunoraProvider, useQuery (live), useMutation, useAction.
 
-import { LunoraClient, encodeValue, type ArgsOf, type ClientOptions, type FunctionRef, type ReturnOf } from "@lunora/client";
+import { LunoraClient, encodeValue, type ArgsOf, type ClientOptions, type ConnectionState, type FunctionRef, type QueryState, type ReturnOf } from "@lunora/client";
 import { createContext, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
 
-export { LunoraClient, LunoraError } from "@lunora/client";
+export { LunoraClient, LunoraError, type ConnectionState, type QueryState } from "@lunora/client";
 
 const LunoraContext = createContext<LunoraClient | null>(null);
 
@@ -35,12 +35,15 @@ export function useLunora(): LunoraClient {
 
 type QueryRef = FunctionRef<"query">;
 
+const SKIPPED: QueryState<never> = Object.freeze({ status: "loading", data: undefined, error: undefined });
+
 /**
- * Subscribes to a live query: `undefined` while loading, then the current result, re-rendering on
- * every update. The returned value keeps its identity until the result changes. Pass `"skip"` as
- * args to not subscribe.
+ * The state of a live query, `{ status: "loading" | "success" | "error", data, error }`,
+ * re-rendering on every change; for code that prefers no error boundary. Pass `"skip"` as args to
+ * not subscribe (the status stays `loading`). The state is keyed by the client, the function, the
+ * args and the identity: after a change of any of them nothing of the previous one is returned.
  */
-export function useQuery<R extends QueryRef>(ref: R, args?: ArgsOf<R> | "skip"): ReturnOf<R> | undefined {
+export function useQueryWithStatus<R extends QueryRef>(ref: R, args?: ArgsOf<R> | "skip"): QueryState<ReturnOf<R>> {
   const client = useLunora();
   const skip = args === "skip";
   const argsKey = skip ? "skip" : JSON.stringify(encodeValue(args ?? {}));
@@ -50,14 +53,39 @@ export function useQuery<R extends QueryRef>(ref: R, args?: ArgsOf<R> | "skip"):
   const subscribe = useCallback(
     (onChange: () => void) => {
       if (skip) return () => {};
-      return client.subscribe(ref, stableArgs as ArgsOf<R>, onChange);
+      return client.watch(ref, stableArgs as ArgsOf<R>, onChange);
     },
     [client, path, argsKey], // eslint-disable-line react-hooks/exhaustive-deps
   );
   const getSnapshot = useCallback(
-    () => (skip ? undefined : client.current(ref, stableArgs as ArgsOf<R>)),
+    () => (skip ? (SKIPPED as QueryState<ReturnOf<R>>) : client.queryState(ref, stableArgs as ArgsOf<R>)),
     [client, path, argsKey], // eslint-disable-line react-hooks/exhaustive-deps
   );
+  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
+}
+
+/**
+ * Subscribes to a live query: `undefined` while loading, then the current result, re-rendering on
+ * every update. The returned value keeps its identity until the result changes. Pass `"skip"` as
+ * args to not subscribe. When the query fails (it threw, its args were refused, a limit), the
+ * error (a `LunoraError` with its `code`) is thrown during render, to the nearest error boundary;
+ * once a later run succeeds (or the boundary is reset after the data changed), it renders again.
+ * `useQueryWithStatus` returns the error instead.
+ */
+export function useQuery<R extends QueryRef>(ref: R, args?: ArgsOf<R> | "skip"): ReturnOf<R> | undefined {
+  const state = useQueryWithStatus(ref, args);
+  if (state.status === "error") throw state.error;
+  return state.data;
+}
+
+/**
+ * The client's connection: `{ status: "connected" }`, `{ status: "reconnecting", attempt }` (failed
+ * attempts so far) or `{ status: "offline" }`, re-rendering on every change.
+ */
+export function useConnectionState(): ConnectionState {
+  const client = useLunora();
+  const subscribe = useCallback((onChange: () => void) => client.watchConnection(onChange), [client]);
+  const getSnapshot = useCallback(() => client.connectionState(), [client]);
   return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
 }
 

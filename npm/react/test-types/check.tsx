@@ -1,6 +1,6 @@
 // Type-level checks: argument and return types flow from lunorash's FunctionReference.
 import type { FunctionReference } from "lunorash/server";
-import { useMutation, useQuery } from "../src/index.js";
+import { useConnectionState, useMutation, useQuery, useQueryWithStatus } from "../src/index.js";
 
 type Message = { _id: string; text: string };
 declare const list: FunctionReference<"query", { channelId: string; limit?: number }, Promise<Message[]>>;
@@ -19,5 +19,27 @@ export function Chat() {
   void run({ channelId: "c", text: "hi" });
   // @ts-expect-error missing text
   void run({ channelId: "c" });
+  const status = useQueryWithStatus(list, { channelId: "c" });
+  if (status.status === "success") {
+    const data: Message[] = status.data;
+    void data;
+  } else if (status.status === "error") {
+    const code: string = status.error.code;
+    void code;
+  } else {
+    const none: undefined = status.data;
+    void none;
+  }
+  // @ts-expect-error data may be undefined until the status is narrowed to success
+  const unchecked: Message[] = status.data;
+  void unchecked;
+  useQueryWithStatus(list, "skip");
+  // @ts-expect-error wrong argument type
+  useQueryWithStatus(list, { channelId: 1 });
+  const conn = useConnectionState();
+  const attempt: number | null = conn.status === "reconnecting" ? conn.attempt : null;
+  void attempt;
+  // @ts-expect-error attempt exists only while reconnecting
+  void conn.attempt;
   return first ? <p>{first.text}</p> : null;
 }

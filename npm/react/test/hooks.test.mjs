@@ -6,31 +6,31 @@ import { LunoraProvider, useMutation, useQuery } from "../dist/index.js";
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 
-/** A stand-in for LunoraClient with the same subscribe/current/mutation contract. */
+/** A stand-in for LunoraClient with the same watch/queryState/mutation contract (tests/runtime/test/react.test.mjs runs the hooks against the real client and app). */
 function fakeClient() {
   const subs = new Map();
   return {
     subs,
     subscribeCalls: 0,
     mutations: [],
-    subscribe(ref, args, onValue) {
+    watch(ref, args, onValue) {
       this.subscribeCalls++;
       const key = `${ref.path}:${JSON.stringify(args)}`;
       let sub = subs.get(key);
-      if (!sub) subs.set(key, (sub = { listeners: new Set(), value: undefined }));
+      if (!sub) subs.set(key, (sub = { listeners: new Set(), state: LOADING }));
       sub.listeners.add(onValue);
       return () => {
         sub.listeners.delete(onValue);
         if (sub.listeners.size === 0) subs.delete(key);
       };
     },
-    current(ref, args) {
-      return subs.get(`${ref.path}:${JSON.stringify(args)}`)?.value;
+    queryState(ref, args) {
+      return subs.get(`${ref.path}:${JSON.stringify(args)}`)?.state ?? LOADING;
     },
     push(path, args, value) {
       const sub = subs.get(`${path}:${JSON.stringify(args)}`);
-      sub.value = value;
-      for (const l of sub.listeners) l(value);
+      sub.state = { status: "success", data: value, error: undefined };
+      for (const l of sub.listeners) l();
     },
     async mutation(ref, args) {
       this.mutations.push([ref.path, args]);
@@ -39,6 +39,7 @@ function fakeClient() {
   };
 }
 
+const LOADING = { status: "loading", data: undefined, error: undefined };
 const list = { __lunora: "ref", path: "messages:list", kind: "query" };
 const send = { __lunora: "ref", path: "messages:send", kind: "mutation" };
 

@@ -244,13 +244,21 @@ export class LiveQueries {
       // already in wire form, and encoding it again would turn `{"$int64":"5"}` into an object.
       const encodedArgs = encodeValue(args);
       const g = this.group(path, encodedArgs, att.uid);
+      let failure: unknown = null;
       if (g.value === undefined) {
-        this.runs++;
-        const result = await this.run(fn, args, att.uid);
-        g.value = result.value;
-        g.tables = result.tables;
-        g.reads = result.reads;
-        g.version = this.version();
+        try {
+          this.runs++;
+          const result = await this.run(fn, args, att.uid);
+          g.value = result.value;
+          g.tables = result.tables;
+          g.reads = result.reads;
+          g.version = this.version();
+        } catch (error) {
+          // The query itself failed (it threw, a read limit): the subscription is kept, so a
+          // later commit re-runs it (a group that never ran reads everything) and the client
+          // gets a result once it succeeds. Refused subscriptions (above) are not kept.
+          failure = error;
+        }
       }
       this.join(g, att.sock, id);
       this.sql.exec(
@@ -261,6 +269,11 @@ export class LiveQueries {
         JSON.stringify(encodedArgs),
         att.uid,
       );
+      if (failure !== null || g.value === undefined) {
+        const { code, message } = toWireError(failure);
+        this.send(att.sock, { t: "error", id, error: { code, message } });
+        return;
+      }
       this.send(att.sock, { t: "result", id, version: g.version, value: g.value });
     } catch (error) {
       const { code, message } = toWireError(error);

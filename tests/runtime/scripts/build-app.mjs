@@ -86,3 +86,19 @@ export async function bundleClient(outfile) {
     logLevel: "warning",
   });
 }
+
+/** @lunora/react from its sources, with its own copy of the client and the tests' React. */
+export async function bundleReact(outfile) {
+  await build({
+    entryPoints: [path.join(repo, "npm/react/src/index.tsx")],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "es2022",
+    jsx: "automatic",
+    external: ["react", "react/jsx-runtime"],
+    alias: { "@lunora/client": path.join(repo, "npm/client/src/index.ts") },
+    logLevel: "warning",
+  });
+}

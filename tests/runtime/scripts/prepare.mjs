@@ -1,9 +1,9 @@
 // Builds the test app (app/) into .build/: codegen, the D1 migration SQL (test/helpers.mjs applies
-// it), the three Worker entries and the client for Node-side tests.
+// it), the three Worker entries, the client and @lunora/react for Node-side tests.
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { bundleClient, bundleWorker, codegen, migrationSql } from "./build-app.mjs";
+import { bundleClient, bundleReact, bundleWorker, codegen, migrationSql } from "./build-app.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const app = path.join(root, "app");
@@ -17,6 +17,7 @@ try {
     await bundleWorker(path.join(app, `src/${entry}.ts`), path.join(out, `${entry}.mjs`));
   }
   await bundleClient(path.join(out, "client.mjs"));
+  await bundleReact(path.join(out, "react.mjs"));
 } catch (error) {
   console.error(error.message);
   process.exit(1);

@@ -223,3 +223,52 @@ test("a write re-runs only the live queries whose ranges or documents it touches
     for (const stop of [far, near, all, one]) stop();
   }
 });
+
+test("query state: a live query that throws is in `error` (its code and message), then `success` again once a run succeeds; a first run that fails is kept and recovers too", async () => {
+  const client = app.client();
+  const id = await app.ok("counters:create", { name: "parity" });
+  const even = ref("counters:even");
+  const inc = ref("counters:incRoot", "mutation");
+  const states = [];
+  assert.equal(client.queryState(even, { id }).status, "loading", "nobody subscribed: loading");
+  const stop = client.watch(even, { id }, () => states.push(client.queryState(even, { id })));
+  await until(() => client.queryState(even, { id }).status === "success", 5000, "first result");
+  assert.deepEqual(client.queryState(even, { id }), { status: "success", data: 0, error: undefined });
+  assert.equal(client.queryState(even, { id }), client.queryState(even, { id }), "the state keeps its identity");
+
+  await client.mutation(inc, { id });
+  await until(() => client.queryState(even, { id }).status === "error", 5000, "error state");
+  const failed = client.queryState(even, { id });
+  assert.equal(failed.error.code, "function_error");
+  assert.match(failed.error.message, /counter is odd: 1/);
+  assert.equal(failed.data, undefined, "no stale result next to the error");
+  assert.equal(client.current(even, { id }), undefined);
+
+  await client.mutation(inc, { id });
+  await until(() => client.queryState(even, { id }).status === "success", 5000, "recovered");
+  assert.equal(client.queryState(even, { id }).data, 2);
+  assert.deepEqual(
+    states.map((s) => s.status),
+    ["success", "error", "success"],
+    "one change per state, none repeated",
+  );
+  stop();
+
+  // A subscription whose first run fails is kept by the server and recovers with the data.
+  await client.mutation(inc, { id });
+  const late = app.client();
+  const stopLate = late.watch(even, { id }, () => {});
+  await until(() => late.queryState(even, { id }).status === "error", 5000, "first run fails");
+  assert.match(late.queryState(even, { id }).error.message, /counter is odd: 3/);
+  await client.mutation(inc, { id });
+  await until(() => late.queryState(even, { id }).status === "success", 5000, "first failure recovers");
+  assert.equal(late.queryState(even, { id }).data, 4);
+  stopLate();
+
+  // Refused args are an error at once (and not kept by the server).
+  const bad = app.client();
+  const stopBad = bad.watch(even, { id: "nope" }, () => {});
+  await until(() => bad.queryState(even, { id: "nope" }).status === "error", 5000, "bad args");
+  assert.equal(bad.queryState(even, { id: "nope" }).error.code, "bad_args");
+  stopBad();
+});

@@ -65,3 +65,11 @@ export const readTwice = mutation.input({ id: v.id("counters"), pauseMs: v.numbe
   const second = await ctx.db.get(id);
   return [first?.n ?? null, second?.n ?? null];
 });
+
+/** Fails while the counter is odd (live.test.mjs: a live query's error state and its recovery). */
+export const even = query.input({ id: v.id("counters") }).query(async ({ ctx, args: { id } }) => {
+  const doc = await ctx.db.get(id);
+  if (!doc) throw new Error("no counter");
+  if (doc.n % 2 === 1) throw new Error(`counter is odd: ${doc.n}`);
+  return doc.n;
+});

@@ -1,0 +1,169 @@
+// @lunora/react against the real app on workerd: useQuery throws a failing query's error to the
+// error boundary and renders again after a reset once the query succeeds; useQueryWithStatus
+// returns the states; "skip"; no value of other args or another identity is shown.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { Component, createElement as h } from "react";
+import TestRenderer, { act } from "react-test-renderer";
+import { LunoraClient, LunoraProvider, useConnectionState, useQuery, useQueryWithStatus } from "../.build/react.mjs";
+import { startApp, ref, until } from "./helpers.mjs";
+
+globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+
+let app;
+const clients = [];
+before(async () => {
+  app = await startApp();
+});
+after(async () => {
+  for (const c of clients) c.close();
+  await app?.dispose();
+});
+
+function client(options = {}) {
+  const c = new LunoraClient(app.url, { storage: null, WebSocket, minBackoffMs: 20, maxBackoffMs: 200, ...options });
+  clients.push(c);
+  return c;
+}
+
+const even = ref("counters:even");
+const inc = ref("counters:incRoot", "mutation");
+
+class Boundary extends Component {
+  constructor(props) {
+    super(props);
+    this.state = { error: null };
+  }
+  static getDerivedStateFromError(error) {
+    return { error };
+  }
+  componentDidCatch() {}
+  render() {
+    return this.state.error ? h("p", null, `boundary: ${this.state.error.code}: ${this.state.error.message}`) : this.props.children;
+  }
+}
+
+/** Renders, then waits (inside act) until the renderer's text satisfies `pred`. */
+async function untilText(renderer, pred, what) {
+  let text = "";
+  await until(async () => {
+    await act(async () => new Promise((r) => setTimeout(r, 10)));
+    text = JSON.stringify(renderer.toJSON());
+    return pred(text);
+  }, 5000, `${what} (last: ${text})`);
+  return text;
+}
+
+test("useQuery: a failing query reaches the error boundary (with its code); after the data changes and the boundary resets, it renders again", async () => {
+  const c = client();
+  const id = await app.ok("counters:create", { name: "react-boundary" });
+  function Value() {
+    const n = useQuery(even, { id });
+    return h("p", null, n === undefined ? "Loading..." : `n=${n}`);
+  }
+  const tree = (key) => h(LunoraProvider, { client: c }, h(Boundary, { key }, h(Value)));
+  const origError = console.error;
+  console.error = () => {}; // React logs every caught render error
+  let renderer;
+  try {
+    await act(async () => {
+      renderer = TestRenderer.create(tree(1));
+    });
+    await untilText(renderer, (t) => t.includes("n=0"), "first result");
+    await c.mutation(inc, { id });
+    await untilText(renderer, (t) => t.includes("boundary: function_error: counter is odd: 1"), "error reaches the boundary");
+    await c.mutation(inc, { id });
+    await act(async () => renderer.update(tree(2)));
+    await untilText(renderer, (t) => t.includes("n=2"), "renders again after reset");
+  } finally {
+    console.error = origError;
+    await act(async () => renderer?.unmount());
+  }
+});
+
+test("useQueryWithStatus: loading -> success -> error -> success without a boundary; 'skip' stays loading and subscribes nothing", async () => {
+  const c = client();
+  const id = await app.ok("counters:create", { name: "react-status" });
+  const seen = [];
+  function Status({ args }) {
+    const s = useQueryWithStatus(even, args);
+    seen.push(s.status);
+    return h("p", null, `${s.status}|${s.data ?? ""}|${s.error?.code ?? ""}`);
+  }
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(h(LunoraProvider, { client: c }, h(Status, { args: "skip" })));
+  });
+  await act(async () => new Promise((r) => setTimeout(r, 100)));
+  assert.equal(renderer.toJSON().children[0], "loading||");
+  assert.equal(c.queryState(even, { id }).status, "loading", "skip subscribes nothing");
+
+  await act(async () => renderer.update(h(LunoraProvider, { client: c }, h(Status, { args: { id } }))));
+  await untilText(renderer, (t) => t.includes("success|0|"), "success");
+  await c.mutation(inc, { id });
+  await untilText(renderer, (t) => t.includes("error||function_error"), "error");
+  await c.mutation(inc, { id });
+  await untilText(renderer, (t) => t.includes("success|2|"), "success again");
+  assert.deepEqual([...new Set(seen)], ["loading", "success", "error"]);
+  await act(async () => renderer.unmount());
+});
+
+test("useQuery: other args never show the previous args' value; a new identity goes back to loading", async () => {
+  const c = client();
+  const a = await app.ok("counters:create", { name: "react-a" });
+  const b = await app.ok("counters:create", { name: "react-b" });
+  await app.ok("counters:incRoot", { id: b });
+  await app.ok("counters:incRoot", { id: b });
+  const renders = [];
+  function Value({ id }) {
+    const n = useQuery(even, { id });
+    renders.push([id, n]);
+    return h("p", null, n === undefined ? "Loading..." : `n=${n}`);
+  }
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(h(LunoraProvider, { client: c }, h(Value, { id: a })));
+  });
+  await untilText(renderer, (t) => t.includes("n=0"), "a's value");
+  await act(async () => renderer.update(h(LunoraProvider, { client: c }, h(Value, { id: b }))));
+  await untilText(renderer, (t) => t.includes("n=2"), "b's value");
+  for (const [id, n] of renders) if (n !== undefined) assert.equal(n, id === a ? 0 : 2, "every rendered value belongs to its args");
+
+  // Signing out drops the old identity's results: loading, then the new identity's result.
+  renders.length = 0;
+  await act(async () => c.signOut());
+  assert.equal(renderer.toJSON().children[0], "Loading...", "no result of the old identity after signOut");
+  await untilText(renderer, (t) => t.includes("n=2"), "result under the new identity");
+  await act(async () => renderer.unmount());
+});
+
+test("useConnectionState: connected, reconnecting with the attempt count after the socket drops, connected again at once on reconnectNow (the online / visible-tab path); the query catches up", async () => {
+  // A long backoff: without reconnectNow the socket would stay down for a minute.
+  const c = client({ minBackoffMs: 60_000, maxBackoffMs: 60_000 });
+  const id = await app.ok("counters:create", { name: "react-conn" });
+  const seen = [];
+  function Status() {
+    const conn = useConnectionState();
+    const n = useQuery(even, { id });
+    const label = conn.status === "reconnecting" ? `reconnecting(${conn.attempt})` : conn.status;
+    if (seen.at(-1) !== label) seen.push(label);
+    return h("p", null, `${label}|${n ?? "..."}`);
+  }
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(h(LunoraProvider, { client: c }, h(Status)));
+  });
+  await untilText(renderer, (t) => t.includes("connected|0"), "connected with a result");
+  await act(async () => c.dropConnections());
+  await untilText(renderer, (t) => t.includes("reconnecting(1)|0"), "reconnecting, the last result kept");
+  await app.ok("counters:incRoot", { id });
+  await app.ok("counters:incRoot", { id });
+  await act(async () => new Promise((r) => setTimeout(r, 300)));
+  assert.ok(JSON.stringify(renderer.toJSON()).includes("reconnecting(1)|0"), "still down: the backoff is a minute");
+  await act(async () => c.reconnectNow());
+  await untilText(renderer, (t) => t.includes("connected|2"), "connected again, caught up");
+  const changes = seen.filter((l) => l !== "reconnecting(0)").filter((l, i, all) => i === 0 || all[i - 1] !== l);
+  assert.deepEqual(changes, ["connected", "reconnecting(1)", "connected"]);
+  await act(async () => renderer.unmount());
+});
