@@ -238,6 +238,9 @@ test("the chat tutorial in two tabs", { timeout: 15 * 60_000 }, async (t) => {
     const pages = [];
     for (let i = 0; i < 8; i++) {
       const page = await browser.newPage();
+      const log = createWriteStream(join(artifacts, `busy-tab-${i}.console.log`));
+      page.on("console", (m) => log.write(`${m.type()}: ${m.text()}\n`));
+      page.on("pageerror", (e) => log.write(`pageerror: ${e.stack ?? e}\n`));
       await page.goto(`${base}/?channel=busy`);
       await page.waitForSelector("form input", { timeout: 30_000 });
       pages.push(page);
@@ -250,7 +253,10 @@ test("the chat tutorial in two tabs", { timeout: 15 * 60_000 }, async (t) => {
             const text = `tab ${i} message ${k}`;
             sent.push(text);
             await page.fill("form input", text);
-            await page.click("button[type=submit]");
+            // Enter submits the form wherever it is: the list above grows with every message
+            // from the other tabs, and a mouse click aimed at the moving button can land on a
+            // list item instead (the message then is never sent).
+            await page.press("form input", "Enter");
           }
         }),
       ),
@@ -266,8 +272,11 @@ test("the chat tutorial in two tabs", { timeout: 15 * 60_000 }, async (t) => {
           { timeout: 30_000 },
         );
       } catch (e) {
-        await page.screenshot({ path: join(artifacts, `busy-tab-${i}-failed.png`) });
-        throw e;
+        await page.screenshot({ path: join(artifacts, `busy-tab-${i}-failed.png`), fullPage: true });
+        const have = await texts(page);
+        const alerts = await page.$$eval("[role=alert]", (items) => items.map((a) => a.textContent));
+        const missing = sent.filter((t) => !have.includes(t));
+        throw new Error(`tab ${i} misses ${JSON.stringify(missing)}; alerts: ${JSON.stringify(alerts)}; shows ${have.length} items`, { cause: e });
       }
       const have = await texts(page);
       for (const text of sent) assert.equal(have.filter((t) => t === text).length, 1, `tab ${i} shows "${text}" once`);
