@@ -121,6 +121,51 @@ fn builder_of(ld: &Loader<'_>, file: FileId, name: &str, depth: u32) -> Option<&
     BUILDERS.iter().copied().find(|b| b == imported)
 }
 
+/// `s.query` where `s` is `import * as s from "./_generated/server"`: the
+/// builder `query`, as if imported by name.
+fn namespace_builder(
+    ld: &Loader<'_>,
+    file: FileId,
+    object: &Expr,
+    property: &str,
+) -> Option<&'static str> {
+    namespace_member(ld, file, object, property).and_then(|(b, generated)| generated.then_some(b))
+}
+
+/// `s.query` where `s` is a namespace import of any module: the builder name
+/// and whether the module is `_generated/server`.
+fn namespace_member(
+    ld: &Loader<'_>,
+    file: FileId,
+    object: &Expr,
+    property: &str,
+) -> Option<(&'static str, bool)> {
+    let ExprKind::Ident(ns) = &object.kind else {
+        return None;
+    };
+    let builder = BUILDERS.iter().copied().find(|b| *b == property)?;
+    namespace_import(ld, file, ns).map(|generated| (builder, generated))
+}
+
+/// Whether `ns` is a namespace import (`import * as ns from ...`) and, if it
+/// is, whether of `_generated/server`.
+fn namespace_import(ld: &Loader<'_>, file: FileId, ns: &str) -> Option<bool> {
+    let m = ld.module(file);
+    if m.binding(ns).is_some() {
+        return None;
+    }
+    let (imp, spec) = m.import_of(ns)?;
+    if spec.kind != ImportKind::Namespace {
+        return None;
+    }
+    Some(
+        ld.resolve(&ld.files.get(file).path, &imp.source)
+            .ok()
+            .flatten()
+            .is_some_and(|base| is_generated_server(&base)),
+    )
+}
+
 /// How a function was written; it decides how its handler takes the arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
@@ -255,19 +300,23 @@ fn undiscoverable(
     init: &Expr,
     builder: &str,
 ) -> Diagnostic {
-    let kind = match builder {
+    // `builder` is a name (`query`) or a namespace member (`server.query`).
+    let (generated, short) = match builder.split_once('.') {
+        Some((ns, short)) => (namespace_import(ld, file, ns) == Some(true), short),
+        None => (builder_of(ld, file, builder, 0).is_some(), builder),
+    };
+    let kind = match short {
         "mutation" | "internalMutation" => "mutation",
         "action" | "internalAction" => "action",
         _ => "query",
     };
-    let generated = builder_of(ld, file, builder, 0).is_some();
     let help = if generated {
         format!(
             "write `export const {name} = {builder}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})` or `{builder}.input({{ ... }}).{kind}(async ({{ ctx, args }}) => ...)`; wrappers and calls of other values are not supported"
         )
     } else {
         format!(
-            "import `{builder}` from `./_generated/server` (it is bound to this app's data model), then write `export const {name} = {builder}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})`"
+            "import `{short}` from `./_generated/server` (it is bound to this app's data model), then write `export const {name} = {short}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})`"
         )
     };
     Diagnostic::error(
@@ -294,7 +343,17 @@ fn mentions_builder(ld: &Loader<'_>, file: FileId, e: &Expr, depth: u32) -> Opti
             });
             (imported_like || builder_of(ld, file, n, 0).is_some()).then(|| n.clone())
         }
-        ExprKind::Member { object, .. } => rec(object),
+        ExprKind::Member {
+            object, property, ..
+        } => {
+            // `s.query` of `import * as s from ...`.
+            if let (ExprKind::Ident(ns), Some(_)) =
+                (&object.kind, namespace_member(ld, file, object, property))
+            {
+                return Some(format!("{ns}.{property}"));
+            }
+            rec(object)
+        }
         ExprKind::Call { callee, args } => rec(callee).or_else(|| args.iter().find_map(rec)),
         ExprKind::Object(props) => props.iter().find_map(|p| match p {
             Property::KeyValue { value, .. } => rec(value),
@@ -413,9 +472,11 @@ fn discover_one(
 ) -> Found {
     // Unwind the chain syntactically: base identifier + methods, or a direct
     // call of the base (`query({...})`, Convex's object form).
+    // The builder is an identifier (`query`) or a member of a namespace import
+    // of `_generated/server` (`s.query`).
     let mut methods: Vec<(&str, Span, &[Expr])> = Vec::new();
     let mut cur = init;
-    let (base, direct) = loop {
+    let (builder, direct) = loop {
         match &cur.kind {
             ExprKind::Call { callee, args } => match &callee.kind {
                 ExprKind::Member {
@@ -423,10 +484,18 @@ fn discover_one(
                     property,
                     property_span,
                 } => {
+                    if let Some(b) = namespace_builder(ld, file, object, property) {
+                        break (Some(b), Some((args.as_slice(), cur.span)));
+                    }
                     methods.push((property, *property_span, args));
                     cur = object;
                 }
-                ExprKind::Ident(n) => break (Some(n.as_str()), Some((args.as_slice(), cur.span))),
+                ExprKind::Ident(n) => {
+                    break (
+                        builder_of(ld, file, n, 0),
+                        Some((args.as_slice(), cur.span)),
+                    );
+                }
                 _ => break (None, None),
             },
             ExprKind::Member {
@@ -434,14 +503,17 @@ fn discover_one(
                 property,
                 property_span,
             } => {
+                if let Some(b) = namespace_builder(ld, file, object, property) {
+                    break (Some(b), None);
+                }
                 methods.push((property, *property_span, &[]));
                 cur = object;
             }
-            ExprKind::Ident(n) => break (Some(n.as_str()), None),
+            ExprKind::Ident(n) => break (builder_of(ld, file, n, 0), None),
             _ => break (None, None),
         }
     };
-    let Some(builder) = base.and_then(|b| builder_of(ld, file, b, 0)) else {
+    let Some(builder) = builder else {
         return Found::NotAFunction;
     };
     methods.reverse();

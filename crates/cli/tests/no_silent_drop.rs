@@ -27,22 +27,43 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Local names bound to a builder by a named import.
-fn builder_locals(m: &ModuleSummary) -> Vec<String> {
-    m.imports
-        .iter()
-        .filter(|i| !i.type_only)
-        .flat_map(|i| &i.specifiers)
-        .filter(|s| matches!(&s.kind, ImportKind::Named(n) if BUILDERS.contains(&n.as_str())))
-        .map(|s| s.local.clone())
-        .collect()
+/// Local names bound to a builder by a named import, and local names of
+/// namespace imports (`import * as s from ...`, whose `s.query` is one).
+struct Locals {
+    builders: Vec<String>,
+    namespaces: Vec<String>,
+}
+
+fn builder_locals(m: &ModuleSummary) -> Locals {
+    let specifiers = || {
+        m.imports
+            .iter()
+            .filter(|i| !i.type_only)
+            .flat_map(|i| &i.specifiers)
+    };
+    Locals {
+        builders: specifiers()
+            .filter(|s| matches!(&s.kind, ImportKind::Named(n) if BUILDERS.contains(&n.as_str())))
+            .map(|s| s.local.clone())
+            .collect(),
+        namespaces: specifiers()
+            .filter(|s| s.kind == ImportKind::Namespace)
+            .map(|s| s.local.clone())
+            .collect(),
+    }
 }
 
 /// Does `e` use one of `locals` outside function bodies?
-fn uses_builder(e: &Expr, locals: &[String]) -> bool {
+fn uses_builder(e: &Expr, locals: &Locals) -> bool {
     match &e.kind {
-        ExprKind::Ident(n) => locals.contains(n),
-        ExprKind::Member { object, .. } => uses_builder(object, locals),
+        ExprKind::Ident(n) => locals.builders.contains(n),
+        ExprKind::Member {
+            object, property, ..
+        } => {
+            matches!(&object.kind, ExprKind::Ident(ns) if locals.namespaces.contains(ns))
+                && BUILDERS.contains(&property.as_str())
+                || uses_builder(object, locals)
+        }
         ExprKind::Call { callee, args } => {
             uses_builder(callee, locals) || args.iter().any(|a| uses_builder(a, locals))
         }
