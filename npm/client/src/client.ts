@@ -3,7 +3,7 @@
 
 import { decodeValue, encodeValue, type JsonValue } from "./codec.js";
 import { applyDelta } from "./delta.js";
-import { authProtocol, WS_PROTOCOL, type CallReply, type CallRequest, type ClientMessage, type Commit, type ServerMessage } from "./protocol.js";
+import { authProtocol, PING, PONG, WS_PROTOCOL, type CallReply, type CallRequest, type ClientMessage, type Commit, type ServerMessage } from "./protocol.js";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -62,6 +62,13 @@ export interface ClientOptions {
   /** Reconnect backoff bounds in milliseconds. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * The heartbeat: a socket quiet for `heartbeatMs` (default 5,000) is pinged, and one that then
+   * stays silent for `heartbeatTimeoutMs` more (default 5,000) is taken for half-open (a laptop
+   * that slept, a dropped NAT entry) and replaced. The server answers without waking its object.
+   */
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
 }
 
 const TOKEN_KEY = "lunora:token";
@@ -129,6 +136,8 @@ interface Connection {
   timer: ReturnType<typeof setTimeout> | null;
   /** Pending `sync`s by id (resolved by `synced`, or when the socket closes). */
   syncs: Map<string, () => void>;
+  /** The heartbeat's timer: the next ping, or the deadline of the pong. */
+  beat: ReturnType<typeof setTimeout> | null;
 }
 
 export class LunoraClient {
@@ -279,6 +288,7 @@ export class LunoraClient {
   private restart(conn: Connection): void {
     const ws = conn.ws;
     conn.ws = null;
+    this.stopBeat(conn);
     ws?.close(1000, "identity changed");
     for (const sub of conn.subs.values()) {
       sub.value = undefined;
@@ -489,6 +499,7 @@ export class LunoraClient {
     if (conn.subs.size === 0) {
       this.connections.delete(conn.object);
       if (conn.timer) clearTimeout(conn.timer);
+      this.stopBeat(conn);
       conn.ws?.close(1000, "no subscriptions");
       conn.ws = null;
       this.updateConnectionState();
@@ -521,7 +532,7 @@ export class LunoraClient {
   private connection(object: string): Connection {
     let conn = this.connections.get(object);
     if (!conn) {
-      conn = { object, ws: null, subs: new Map(), attempts: 0, timer: null, syncs: new Map() };
+      conn = { object, ws: null, subs: new Map(), attempts: 0, timer: null, syncs: new Map(), beat: null };
       this.connections.set(object, conn);
       void this.open(conn);
     }
@@ -546,19 +557,25 @@ export class LunoraClient {
     conn.ws = ws;
     this.updateConnectionState();
     ws.onopen = () => {
+      if (conn.ws !== ws) return;
+      this.heard(conn);
       conn.attempts = 0;
       for (const sub of conn.subs.values()) this.sendSub(conn, sub);
       this.updateConnectionState();
     };
     // A socket replaced by another (identity changed) may still deliver: its results are dropped.
     ws.onmessage = (event) => {
-      if (conn.ws === ws) this.onMessage(conn, String(event.data));
+      if (conn.ws !== ws) return;
+      this.heard(conn);
+      const data = String(event.data);
+      if (data !== PONG) this.onMessage(conn, data);
     };
     ws.onerror = () => {};
     ws.onclose = (event: { code?: number }) => {
       for (const done of [...conn.syncs.values()]) done();
       if (conn.ws !== ws) return;
       conn.ws = null;
+      this.stopBeat(conn);
       if (event?.code === CLOSE_IDENTITY_EXPIRED) {
         // The server ended an expired identity: a guest signs in anew, a token function is asked
         // again; results of the old identity are dropped.
@@ -571,6 +588,45 @@ export class LunoraClient {
       }
       this.scheduleReconnect(conn);
     };
+  }
+
+  /** The socket of `conn` is alive: the next ping is due after `heartbeatMs` of quiet. */
+  private heard(conn: Connection): void {
+    this.stopBeat(conn);
+    conn.beat = unref(
+      setTimeout(() => {
+        const ws = conn.ws;
+        if (!ws || ws.readyState !== 1) return;
+        try {
+          ws.send(PING);
+        } catch {
+          // failing: onclose follows
+        }
+        conn.beat = unref(setTimeout(() => this.halfOpen(conn, ws), this.options.heartbeatTimeoutMs ?? 5_000));
+      }, this.options.heartbeatMs ?? 5_000),
+    );
+  }
+
+  private stopBeat(conn: Connection): void {
+    if (conn.beat) clearTimeout(conn.beat);
+    conn.beat = null;
+  }
+
+  /**
+   * No pong: the socket is half-open (its close would wait for a peer that is gone). It is
+   * abandoned at once, as if it had closed, and a new one connects (its subscriptions resume).
+   */
+  private halfOpen(conn: Connection, ws: WebSocketLike): void {
+    conn.beat = null;
+    if (conn.ws !== ws) return;
+    conn.ws = null;
+    for (const done of [...conn.syncs.values()]) done();
+    try {
+      ws.close(4002, "no heartbeat");
+    } catch {
+      // already closing
+    }
+    this.scheduleReconnect(conn);
   }
 
   private scheduleReconnect(conn: Connection): void {
@@ -631,6 +687,7 @@ export class LunoraClient {
     this.closed = true;
     for (const conn of this.connections.values()) {
       if (conn.timer) clearTimeout(conn.timer);
+      this.stopBeat(conn);
       const ws = conn.ws;
       conn.ws = null;
       ws?.close(1000, "client closed");
@@ -645,6 +702,12 @@ export class LunoraClient {
   dropConnections(): void {
     for (const conn of this.connections.values()) conn.ws?.close(4000, "dropped");
   }
+}
+
+/** A timer that does not keep Node alive by itself (browsers have no `unref`). */
+function unref<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
 }
 
 function subKey(path: string, args: JsonValue): string {

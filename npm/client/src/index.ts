@@ -12,7 +12,7 @@ export {
 } from "./codec.js";
 export { applyDelta, computeDelta, type Delta } from "./delta.js";
 export type { CallReply, CallRequest, ClientMessage, Commit, ServerMessage, WireError } from "./protocol.js";
-export { authProtocol, tokenFromProtocols, WS_PROTOCOL } from "./protocol.js";
+export { authProtocol, PING, PONG, tokenFromProtocols, WS_PROTOCOL } from "./protocol.js";
 export {
   LunoraClient,
   LunoraError,

@@ -47,6 +47,15 @@ export type ServerMessage =
   | { t: "synced"; id: string; version: number };
 
 /**
+ * The heartbeat: the client sends `PING` when a socket was quiet for a while and expects `PONG`
+ * (or any message) soon after, else it treats the socket as half-open and reconnects. The object
+ * answers `PING` through workerd's WebSocket auto-response, without waking from hibernation.
+ * Both are exact strings, never parsed as other messages.
+ */
+export const PING = '{"t":"ping"}';
+export const PONG = '{"t":"pong"}';
+
+/**
  * WebSocket subprotocols: `lunora` (the server answers with it) and, when signed in,
  * `lunora.auth.<base64url(token)>`: the token travels in the `Sec-WebSocket-Protocol` header,
  * never in the URL (which ends up in access logs). Browsers cannot set other headers there.

@@ -4,7 +4,7 @@
 // other objects are told about global writes (root keeps the watchers).
 
 import { DurableObject } from "cloudflare:workers";
-import { decodeValue, encodeValue, WS_PROTOCOL, type CallReply, type JsonValue } from "@lunora/client";
+import { decodeValue, encodeValue, PING, PONG, WS_PROTOCOL, type CallReply, type JsonValue } from "@lunora/client";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js";
@@ -116,6 +116,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         config.limits,
         () => this.ready,
       );
+      // The client's heartbeat is answered by workerd itself: a hibernating object stays asleep.
+      state.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
       state.blockConcurrencyWhile(async () => {
         // Nothing stored yet (no write has reached this object): stay without tables.
         if (this.rawSql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_lunora_meta'`).toArray().length === 0) return;
