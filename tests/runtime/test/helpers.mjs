@@ -50,6 +50,16 @@ export async function startApp({ entry = "worker", bindings = {}, scriptPath, dd
       if (!body.ok) throw new Error(JSON.stringify(body));
       return body.value;
     },
+    /**
+     * Restarts one Durable Object as a crash or a code update would: its memory is lost and the
+     * server closes every socket; storage stays.
+     */
+    async restart(name) {
+      await ns
+        .get(ns.idFromName(name))
+        .fetch("https://lunora.internal/debug/abort", { headers: { "x-lunora-object": name } })
+        .catch(() => {});
+    },
     /** Arms fault points of one Durable Object (`{ "<fault>": <times> }`, see npm/runtime/src/object.ts). */
     async fault(name, faults) {
       const stub = ns.get(ns.idFromName(name));

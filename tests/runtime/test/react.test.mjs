@@ -167,3 +167,59 @@ test("useConnectionState: connected, reconnecting with the attempt count after t
   assert.deepEqual(changes, ["connected", "reconnecting(1)", "connected"]);
   await act(async () => renderer.unmount());
 });
+
+test("the network cut for 10 s (the server closes the sockets, reconnects and calls fail) and restored: the UI shows reconnecting, the mutations sent while offline commit once each, in order, and every message shows once", async () => {
+  const network = { down: false };
+  const refused = [];
+  // While down, every socket fails to connect and every fetch fails as a dead network does.
+  class GatedSocket extends WebSocket {
+    constructor(url, protocols) {
+      if (network.down) refused.push(url);
+      super(network.down ? "ws://127.0.0.1:1/" : url, protocols);
+    }
+  }
+  const gatedFetch = (input, init) => (network.down ? Promise.reject(new TypeError("fetch failed: network down")) : fetch(input, init));
+  const c = client({ WebSocket: GatedSocket, fetch: gatedFetch, minBackoffMs: 50, maxBackoffMs: 1_000 });
+  const { token } = await app.guest();
+  const channelId = await app.ok("channels:create", { name: "react-cut" }, token);
+  const list = ref("messages:list");
+  const send = ref("messages:send", "mutation");
+  const labels = [];
+  function Chat() {
+    const conn = useConnectionState();
+    const messages = useQuery(list, { channelId, limit: 100 });
+    const label = conn.status === "reconnecting" ? "reconnecting" : conn.status;
+    if (labels.at(-1) !== label) labels.push(label);
+    const texts = messages ? messages.map((m) => m.text).reverse().join(",") : "...";
+    return h("p", null, `${label}|${texts}`);
+  }
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(h(LunoraProvider, { client: c }, h(Chat)));
+  });
+  await c.mutation(send, { channelId, text: "a" });
+  await untilText(renderer, (t) => t.includes("connected|a"), "online, the first message shown");
+
+  network.down = true;
+  await app.restart(`channelId:${channelId}`); // the server closes the sockets
+  await untilText(renderer, (t) => t.includes("reconnecting|a"), "reconnecting, the last result kept");
+  // Sent while offline: queued, retried with their ids until the network is back.
+  const offline = ["b", "c", "d"].map((text) => c.mutation(send, { channelId, text }));
+  let settled = 0;
+  for (const p of offline) p.then(() => settled++, () => settled++);
+  // Others keep writing meanwhile.
+  await app.ok("messages:send", { channelId, text: "x" }, token);
+  await new Promise((r) => setTimeout(r, 10_000));
+  assert.equal(settled, 0, "no mutation settles while the network is down");
+  assert.ok(refused.length >= 3, `reconnects were tried and refused (${refused.length})`);
+  assert.ok(JSON.stringify(renderer.toJSON()).includes("reconnecting|a"), "still reconnecting, still the last result");
+
+  network.down = false;
+  await act(async () => c.reconnectNow());
+  await Promise.all(offline);
+  await untilText(renderer, (t) => t.includes("connected|a,x,b,c,d"), "connected, caught up: every message once, in order");
+  const stored = (await app.ok("messages:list", { channelId, limit: 100 }, token)).map((m) => m.text).reverse();
+  assert.deepEqual(stored, ["a", "x", "b", "c", "d"], "stored once each");
+  assert.deepEqual(labels.filter((l, i, all) => i === 0 || all[i - 1] !== l).slice(-3), ["connected", "reconnecting", "connected"]);
+  await act(async () => renderer.unmount());
+});

@@ -104,9 +104,7 @@ test("restart mid-stream: the object is aborted while writers write; clients rec
   const ackedAtAbort = [];
   const abort = async () => {
     ackedAtAbort.push(acked.size);
-    const ns = await app.mf.getDurableObjectNamespace("LUNORA_SHARD");
-    const stub = ns.get(ns.idFromName(object));
-    await stub.fetch("https://lunora.internal/debug/abort", { headers: { "x-lunora-object": object } }).catch(() => {});
+    await app.restart(object);
     aborts++;
   };
   const writer = async (w) => {
@@ -150,12 +148,8 @@ test("restart mid-stream: the object is aborted while writers write; clients rec
 });
 
 async function abort(object) {
-  const ns = await app.mf.getDurableObjectNamespace("LUNORA_SHARD");
   const before = (await app.debug(object)).instance;
-  await ns
-    .get(ns.idFromName(object))
-    .fetch("https://lunora.internal/debug/abort", { headers: { "x-lunora-object": object } })
-    .catch(() => {});
+  await app.restart(object);
   assert.notEqual((await app.debug(object)).instance, before, `${object} restarted`);
 }
 
