@@ -3,26 +3,11 @@
 
 import { decodeValue, encodeValue, type JsonValue } from "./codec.js";
 import { applyDelta } from "./delta.js";
+import { OptimisticLayer, queryKey, type OptimisticUpdate } from "./optimistic.js";
 import { authProtocol, PING, PONG, WS_PROTOCOL, type CallReply, type CallRequest, type ClientMessage, type Commit, type ServerMessage } from "./protocol.js";
+import type { ArgsOf, FunctionRef, ReturnOf } from "./refs.js";
 
-export type FunctionKind = "query" | "mutation" | "action";
-
-/**
- * The shape of a generated function reference (`api.messages.list`). Only `path` travels on the
- * wire; the type parameters carry argument and return types (from `lunorash/server`'s
- * `FunctionReference`, which is structurally compatible).
- */
-export interface FunctionRef<Kind extends FunctionKind = FunctionKind, Args = any, Return = any> {
-  readonly __lunora: "ref";
-  readonly path: string;
-  readonly kind: Kind;
-  /** Phantom members: never present at run time. */
-  readonly __args?: Args;
-  readonly __returns?: Return;
-}
-
-export type ArgsOf<R> = R extends { readonly __args?: infer A } ? (unknown extends A ? Record<string, unknown> : A) : never;
-export type ReturnOf<R> = R extends { readonly __returns?: infer T } ? Awaited<T> : never;
+export type { ArgsOf, FunctionKind, FunctionRef, ReturnOf } from "./refs.js";
 
 /** Server-reported error, with the wire code (`bad_args`, `unauthorized`, `not_found`, ...). */
 export class LunoraError extends Error {
@@ -48,6 +33,15 @@ export interface WebSocketLike {
   onmessage: ((ev: { data: any }) => void) | null;
   onclose: ((ev: any) => void) | null;
   onerror: ((ev: any) => void) | null;
+}
+
+/** Options of one mutation call. */
+export interface MutationOptions<Args> {
+  /**
+   * Edits the local results of live queries at once (`localStore.setQuery(...)`); the edit is
+   * shown until the server's results include the mutation, and rolled back if it fails.
+   */
+  optimisticUpdate?: OptimisticUpdate<Args> | undefined;
 }
 
 export interface ClientOptions {
@@ -123,7 +117,12 @@ interface Subscription {
   object: string | null;
   version: number | null;
   value: JsonValue | undefined;
-  decoded: unknown;
+  /** What the server says (its result, its error, or loading), at `serverVersion`. */
+  server: QueryState;
+  serverVersion: number | null;
+  /** A newer server result held back while an optimistic update waits for its reply (`holds`). */
+  held: { state: QueryState; version: number | null } | null;
+  /** What is shown: `server`, or an optimistic value while a mutation is pending. */
   state: QueryState;
   listeners: Set<Listener>;
 }
@@ -150,6 +149,7 @@ export class LunoraClient {
   private readonly connections = new Map<string, Connection>();
   private nextId = 1;
   private closed = false;
+  private readonly optimistic = new OptimisticLayer();
   /** Mutation ids are `<clientId>:<seq>`: the server applies each once (docs/ARCHITECTURE.md). */
   private readonly clientId = randomClientId();
   private mutationSeq = 0;
@@ -292,10 +292,12 @@ export class LunoraClient {
     ws?.close(1000, "identity changed");
     for (const sub of conn.subs.values()) {
       sub.value = undefined;
-      sub.decoded = undefined;
       sub.version = null;
       // Nothing of the old identity stays on screen: back to loading until the new result.
-      this.setState(sub, LOADING);
+      sub.server = LOADING;
+      sub.serverVersion = null;
+      sub.held = null;
+      this.show(sub);
     }
     if (conn.timer) {
       clearTimeout(conn.timer);
@@ -344,15 +346,26 @@ export class LunoraClient {
    * once and answers every copy with the first result. The promise rejects only when the server
    * says the mutation failed (it then did not commit).
    */
-  mutation<R extends FunctionRef<"mutation">>(ref: R, args?: ArgsOf<R>): Promise<ReturnOf<R>> {
+  mutation<R extends FunctionRef<"mutation">>(ref: R, args?: ArgsOf<R>, options?: MutationOptions<ArgsOf<R>>): Promise<ReturnOf<R>> {
     const request: CallRequest = { path: ref.path, args: encodeValue(args ?? {}), mutationId: `${this.clientId}:${++this.mutationSeq}` };
-    const send = () => this.sendMutation(request);
+    // Shown at once, even while earlier mutations are still in flight.
+    const update = options?.optimisticUpdate;
+    const handle = update ? this.optimistic.add(update, (args ?? {}) as ArgsOf<R>) : null;
+    if (handle) this.reapply();
+    const send = () => this.sendMutation(request, handle);
     const result = this.mutationQueue.then(send, send);
     this.mutationQueue = result.catch(() => undefined);
-    return result.then((value) => decodeValue(value) as ReturnOf<R>);
+    // Confirmed (the live queries show the server's result) or failed (rolled back): the update goes.
+    const settled = handle
+      ? result.finally(() => {
+          this.optimistic.drop(handle);
+          this.reapply();
+        })
+      : result;
+    return settled.then((value) => decodeValue(value) as ReturnOf<R>);
   }
 
-  private async sendMutation(request: CallRequest): Promise<JsonValue> {
+  private async sendMutation(request: CallRequest, optimistic: object | null): Promise<JsonValue> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new LunoraError("closed", "the client was closed before the mutation was confirmed");
       let reply: { value: JsonValue; commit?: Commit | undefined };
@@ -364,6 +377,11 @@ export class LunoraClient {
         const max = this.options.maxBackoffMs ?? 10_000;
         await new Promise((r) => setTimeout(r, Math.min(max, min * 2 ** Math.min(attempt, 16)) * (0.5 + Math.random() / 2)));
         continue;
+      }
+      if (optimistic && reply.commit) {
+        // Results computed after the commit already show it: the update no longer applies to them.
+        this.optimistic.committed(optimistic, reply.commit);
+        this.reapply();
       }
       if (reply.commit) await this.synced(reply.commit);
       return reply.value;
@@ -406,7 +424,7 @@ export class LunoraClient {
 
   /** The state of a live query of this client (`loading` when nobody subscribed to it). */
   queryState<R extends FunctionRef<"query">>(ref: R, args?: ArgsOf<R>): QueryState<ReturnOf<R>> {
-    const sub = this.subs.get(subKey(ref.path, encodeValue(args ?? {})));
+    const sub = this.subs.get(queryKey(ref.path, encodeValue(args ?? {})));
     return (sub?.state ?? LOADING) as QueryState<ReturnOf<R>>;
   }
 
@@ -434,7 +452,7 @@ export class LunoraClient {
   }
 
   private listen(path: string, encodedArgs: JsonValue, listener: Listener): () => void {
-    const key = subKey(path, encodedArgs);
+    const key = queryKey(path, encodedArgs);
     let sub = this.subs.get(key);
     if (!sub) {
       sub = {
@@ -445,7 +463,9 @@ export class LunoraClient {
         object: null,
         version: null,
         value: undefined,
-        decoded: undefined,
+        server: LOADING,
+        serverVersion: null,
+        held: null,
         state: LOADING,
         listeners: new Set(),
       };
@@ -514,19 +534,57 @@ export class LunoraClient {
   private fail(sub: Subscription, error: unknown): void {
     const err = error instanceof LunoraError ? error : new LunoraError("network", String(error));
     if (error instanceof LunoraError) {
-      const prev = sub.state;
+      const prev = sub.server;
       // The same verdict again (each commit re-runs a failing query) keeps the state's identity.
       if (!(prev.status === "error" && prev.error.code === err.code && prev.error.message === err.message)) {
-        this.setState(sub, { status: "error", data: undefined, error: err });
+        sub.server = { status: "error", data: undefined, error: err };
+        sub.held = null;
+        this.show(sub);
       }
     }
     for (const l of sub.listeners) l.onError?.(err);
   }
 
-  private setState(sub: Subscription, state: QueryState): void {
+  /** Shows the server state of `sub`, or (with optimistic updates pending) recomputes every query. */
+  private show(sub: Subscription): void {
+    if (this.optimistic.empty) this.display(sub, sub.server);
+    else this.reapply();
+  }
+
+  /** Every query's shown state: its server state with the pending optimistic updates applied. */
+  private reapply(): void {
+    // Results held back for updates that have their reply now are shown.
+    for (const sub of this.subs.values()) {
+      if (sub.held && !this.optimistic.holds(sub.key)) {
+        sub.server = sub.held.state;
+        sub.serverVersion = sub.held.version;
+        sub.held = null;
+      }
+    }
+    const shown = this.optimistic.apply(
+      [...this.subs.values()].map((s) => ({ key: s.key, path: s.path, args: s.args, object: s.object, version: s.serverVersion, value: s.server.data })),
+      (error) => console.error("lunora: an optimistic update threw; it is skipped", error),
+    );
+    for (const sub of this.subs.values()) {
+      if (!shown.has(sub.key)) {
+        this.display(sub, sub.server);
+        continue;
+      }
+      const value = shown.get(sub.key);
+      if (value === undefined) this.display(sub, LOADING);
+      else if (sub.server.status === "success" && sub.server.data === value) this.display(sub, sub.server);
+      else if (!(sub.state.status === "success" && sub.state.data === value)) this.display(sub, { status: "success", data: value, error: undefined });
+    }
+  }
+
+  /** Shows `state` for `sub` and tells its listeners, if it changed. */
+  private display(sub: Subscription, state: QueryState): void {
     if (sub.state === state) return;
     sub.state = state;
-    for (const l of sub.listeners) l.onState?.();
+    for (const l of sub.listeners) {
+      if (state.status === "success") l.onValue?.(state.data);
+      l.onState?.();
+    }
   }
 
   private connection(object: string): Connection {
@@ -674,12 +732,15 @@ export class LunoraClient {
       sub.value = applyDelta(sub.value, msg.delta);
       sub.version = msg.version;
     }
-    sub.decoded = decodeValue(sub.value);
-    sub.state = { status: "success", data: sub.decoded, error: undefined };
-    for (const l of sub.listeners) {
-      l.onValue?.(sub.decoded);
-      l.onState?.();
+    const state: QueryState = { status: "success", data: decodeValue(sub.value), error: undefined };
+    if (this.optimistic.holds(sub.key)) {
+      sub.held = { state, version: sub.version };
+      return;
     }
+    sub.server = state;
+    sub.serverVersion = sub.version;
+    sub.held = null;
+    this.show(sub);
   }
 
   /** Closes every WebSocket; the client cannot be used for subscriptions afterwards. */
@@ -710,6 +771,3 @@ function unref<T>(timer: T): T {
   return timer;
 }
 
-function subKey(path: string, args: JsonValue): string {
-  return `${path}\u0000${JSON.stringify(args)}`;
-}

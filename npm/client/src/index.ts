@@ -11,6 +11,7 @@ export {
   type JsonValue,
 } from "./codec.js";
 export { applyDelta, computeDelta, type Delta } from "./delta.js";
+export type { OptimisticLocalStore, OptimisticUpdate } from "./optimistic.js";
 export type { CallReply, CallRequest, ClientMessage, Commit, ServerMessage, WireError } from "./protocol.js";
 export { authProtocol, PING, PONG, tokenFromProtocols, WS_PROTOCOL } from "./protocol.js";
 export {
@@ -21,6 +22,7 @@ export {
   type ConnectionState,
   type FunctionKind,
   type FunctionRef,
+  type MutationOptions,
   type QueryState,
   type ReturnOf,
   type TokenStorage,

@@ -1,9 +1,19 @@
 // React bindings: LunoraProvider, useQuery (live), useMutation, useAction.
 
-import { LunoraClient, encodeValue, type ArgsOf, type ClientOptions, type ConnectionState, type FunctionRef, type QueryState, type ReturnOf } from "@lunora/client";
+import {
+  LunoraClient,
+  encodeValue,
+  type ArgsOf,
+  type ClientOptions,
+  type ConnectionState,
+  type FunctionRef,
+  type OptimisticUpdate,
+  type QueryState,
+  type ReturnOf,
+} from "@lunora/client";
 import { createContext, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
 
-export { LunoraClient, LunoraError, type ConnectionState, type QueryState } from "@lunora/client";
+export { LunoraClient, LunoraError, type ConnectionState, type OptimisticLocalStore, type OptimisticUpdate, type QueryState } from "@lunora/client";
 
 const LunoraContext = createContext<LunoraClient | null>(null);
 
@@ -89,11 +99,28 @@ export function useConnectionState(): ConnectionState {
   return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
 }
 
-/** A stable function that runs the mutation and resolves with its result. */
-export function useMutation<R extends FunctionRef<"mutation">>(ref: R): (args?: ArgsOf<R>) => Promise<ReturnOf<R>> {
+/**
+ * `useMutation`'s result: call it to run the mutation; `withOptimisticUpdate(update)` returns a
+ * variant that first applies `update(localStore, args)` to the live queries' local results (shown
+ * at once, replaced by the server's results, rolled back if the mutation fails).
+ */
+export interface ReactMutation<R extends FunctionRef<"mutation">> {
+  (args?: ArgsOf<R>): Promise<ReturnOf<R>>;
+  withOptimisticUpdate(update: OptimisticUpdate<ArgsOf<R>>): ReactMutation<R>;
+}
+
+function reactMutation<R extends FunctionRef<"mutation">>(client: LunoraClient, ref: R, update: OptimisticUpdate<ArgsOf<R>> | undefined): ReactMutation<R> {
+  const run = (args?: ArgsOf<R>) => client.mutation(ref, args, { optimisticUpdate: update });
+  return Object.assign(run, {
+    withOptimisticUpdate: (next: OptimisticUpdate<ArgsOf<R>>) => reactMutation(client, ref, next),
+  });
+}
+
+/** A stable function that runs the mutation and resolves with its result (see `ReactMutation`). */
+export function useMutation<R extends FunctionRef<"mutation">>(ref: R): ReactMutation<R> {
   const client = useLunora();
   const path = ref.path;
-  return useCallback((args?: ArgsOf<R>) => client.mutation(ref, args), [client, path]); // eslint-disable-line react-hooks/exhaustive-deps
+  return useMemo(() => reactMutation(client, ref, undefined), [client, path]); // eslint-disable-line react-hooks/exhaustive-deps
 }
 
 /** A stable function that runs the action. */

@@ -36,6 +36,27 @@ export function Chat() {
   useQueryWithStatus(list, "skip");
   // @ts-expect-error wrong argument type
   useQueryWithStatus(list, { channelId: 1 });
+  // Optimistic updates: the store is typed by the query refs, the args by the mutation.
+  const optimistic = useMutation(send).withOptimisticUpdate((store, args) => {
+    const text: string = args.text;
+    const current = store.getQuery(list, { channelId: args.channelId });
+    if (current !== undefined) store.setQuery(list, { channelId: args.channelId }, [...current, { _id: "optimistic", text }]);
+    // @ts-expect-error a message without its text
+    store.setQuery(list, { channelId: args.channelId }, [{ _id: "x" }]);
+    // @ts-expect-error a number where the query returns messages
+    store.setQuery(list, { channelId: args.channelId }, 5);
+    // @ts-expect-error wrong args of the query
+    store.getQuery(list, { channelId: 1 });
+    // @ts-expect-error the mutation has no such arg
+    void args.nope;
+    for (const q of store.getAllQueries(list)) {
+      const channel: string = q.args.channelId;
+      void channel;
+    }
+  });
+  void optimistic({ channelId: "c", text: "hi" });
+  // @ts-expect-error the optimistic variant takes the same args
+  void optimistic({ channelId: "c" });
   const conn = useConnectionState();
   const attempt: number | null = conn.status === "reconnecting" ? conn.attempt : null;
   void attempt;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { Component, createElement as h } from "react";
 import TestRenderer, { act } from "react-test-renderer";
-import { LunoraClient, LunoraProvider, useConnectionState, useQuery, useQueryWithStatus } from "../.build/react.mjs";
+import { LunoraClient, LunoraProvider, useConnectionState, useMutation, useQuery, useQueryWithStatus } from "../.build/react.mjs";
 import { startApp, ref, until } from "./helpers.mjs";
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
@@ -221,5 +221,76 @@ test("the network cut for 10 s (the server closes the sockets, reconnects and ca
   const stored = (await app.ok("messages:list", { channelId, limit: 100 }, token)).map((m) => m.text).reverse();
   assert.deepEqual(stored, ["a", "x", "b", "c", "d"], "stored once each");
   assert.deepEqual(labels.filter((l, i, all) => i === 0 || all[i - 1] !== l).slice(-3), ["connected", "reconnecting", "connected"]);
+  await act(async () => renderer.unmount());
+});
+
+test("optimistic updates: shown before the server answers, composed in order while in flight, replaced by the server's result without a duplicate, rolled back when the mutation fails", async () => {
+  // Mutations wait at a gate, so what renders before the server answers is the optimistic value.
+  const gate = { open: true, waiting: [] };
+  const gatedFetch = async (input, init) => {
+    if (!gate.open && String(input).endsWith("/api/call")) await new Promise((r) => gate.waiting.push(r));
+    return fetch(input, init);
+  };
+  const release = () => {
+    gate.open = true;
+    for (const r of gate.waiting.splice(0)) r();
+  };
+  const c = client({ fetch: gatedFetch });
+  const { token } = await app.guest();
+  const channelId = await app.ok("channels:create", { name: "react-optimistic" }, token);
+  await app.ok("messages:send", { channelId, text: "first" }, token);
+  const list = ref("messages:list");
+  const args = { channelId, limit: 100 };
+  const renders = [];
+  let send;
+  function Chat() {
+    const messages = useQuery(list, args);
+    send = useMutation(ref("messages:send", "mutation")).withOptimisticUpdate((store, { text }) => {
+      const current = store.getQuery(list, args);
+      if (current !== undefined) store.setQuery(list, args, [{ _id: `optimistic:${text}`, text: String(text) }, ...current]);
+    });
+    const shown = messages ? messages.map((m) => `${m._id.startsWith("optimistic:") ? "~" : ""}${m.text}`).reverse() : null;
+    if (shown) renders.push(shown);
+    return h("p", null, shown ? shown.join(",") : "...");
+  }
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(h(LunoraProvider, { client: c }, h(Chat)));
+  });
+  await untilText(renderer, (t) => t.includes('"first"'), "the server's result");
+
+  gate.open = false;
+  let a;
+  let b;
+  await act(async () => {
+    a = send({ channelId, text: "a" });
+    b = send({ channelId, text: "b" });
+  });
+  assert.equal(renderer.toJSON().children[0], "first,~a,~b", "both shown at once, in order, before any reply");
+  renders.length = 0;
+  await act(async () => {
+    release();
+    await Promise.all([a, b]);
+  });
+  await untilText(renderer, (t) => t.includes('"first,a,b"'), "the server's messages replace the optimistic ones");
+  for (const shown of renders) {
+    const texts = shown.map((t) => t.replace(/^~/, ""));
+    assert.equal(new Set(texts).size, texts.length, `no message shown twice: ${shown.join(",")}`);
+  }
+
+  // A mutation the server refuses (bad args): shown, then rolled back.
+  gate.open = false;
+  let refused;
+  await act(async () => {
+    refused = send({ channelId, text: 42 });
+  });
+  assert.equal(renderer.toJSON().children[0], "first,a,b,~42", "shown before the server answers");
+  await act(async () => {
+    release();
+    await assert.rejects(refused, (e) => e.code === "bad_args");
+  });
+  await untilText(renderer, (t) => t.includes('"first,a,b"'), "rolled back");
+  const stored = (await app.ok("messages:list", args, token)).map((m) => m.text).reverse();
+  assert.deepEqual(stored, ["first", "a", "b"]);
   await act(async () => renderer.unmount());
 });
