@@ -556,8 +556,10 @@ fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
 
 /// Pass 2: one validator expression.
 pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
-    // Convex's `paginationOptsValidator` (exported by `lunorash/server`): `{ numItems, cursor }`.
+    // Convex's `paginationOptsValidator` (exported by `lunorash/server`):
+    // `{ numItems, cursor, endCursor? }` (`endCursor` pins a live page's end).
     if val.extern_name() == Some("paginationOptsValidator") {
+        let cursor = || Validator::Union(vec![Validator::String, Validator::Null]);
         return Some(Validator::Object(vec![
             ObjectField {
                 name: "numItems".into(),
@@ -565,7 +567,11 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             },
             ObjectField {
                 name: "cursor".into(),
-                validator: Validator::Union(vec![Validator::String, Validator::Null]),
+                validator: cursor(),
+            },
+            ObjectField {
+                name: "endCursor".into(),
+                validator: Validator::Optional(Box::new(cursor())),
             },
         ]));
     }

@@ -64,6 +64,8 @@ export interface IndexRangeBuilder<Doc, Fields extends readonly string[]> extend
 export interface PaginationOptions {
   numItems: number;
   cursor: string | null;
+  /** The end of the page (inclusive), from an earlier `continueCursor`: the page is then every document up to it. */
+  endCursor?: string | null | undefined;
 }
 
 export interface PaginationResult<Doc> {

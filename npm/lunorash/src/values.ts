@@ -346,9 +346,17 @@ export function isValidator(value: unknown): value is Validator {
 
 /**
  * Convex's `paginationOptsValidator`: the args of a paginated query,
- * `{ numItems, cursor }`, as `.paginate(args.paginationOpts)` takes them.
+ * `{ numItems, cursor, endCursor? }`, as `.paginate(args.paginationOpts)` takes them. `endCursor`
+ * (set by `usePaginatedQuery` on every loaded page but the last) pins the page's end: the page is
+ * every document after `cursor` up to `endCursor`, however many, so loaded pages never overlap or
+ * leave a gap while documents come and go.
  */
-export const paginationOptsValidator: VObject<{ numItems: VNumber; cursor: VUnion<[VString, VNull]> }> = object({
+export const paginationOptsValidator: VObject<{
+  numItems: VNumber;
+  cursor: VUnion<[VString, VNull]>;
+  endCursor: VOptional<VUnion<[VString, VNull]>>;
+}> = object({
   numItems: numberV,
   cursor: union<[VString, VNull]>(stringV, nullV),
+  endCursor: optional(union<[VString, VNull]>(stringV, nullV)),
 });

@@ -1,4 +1,4 @@
-// React bindings: LunoraProvider, useQuery (live), useMutation, useAction.
+// React bindings: LunoraProvider, useQuery (live), usePaginatedQuery, useMutation, useAction.
 
 import {
   LunoraClient,
@@ -11,7 +11,7 @@ import {
   type QueryState,
   type ReturnOf,
 } from "@lunora/client";
-import { createContext, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useState, useSyncExternalStore, type ReactNode } from "react";
 
 export { LunoraClient, LunoraError, type ConnectionState, type OptimisticLocalStore, type OptimisticUpdate, type QueryState } from "@lunora/client";
 
@@ -128,4 +128,115 @@ export function useAction<R extends FunctionRef<"action">>(ref: R): (args?: Args
   const client = useLunora();
   const path = ref.path;
   return useCallback((args?: ArgsOf<R>) => client.action(ref, args), [client, path]); // eslint-disable-line react-hooks/exhaustive-deps
+}
+
+/** Where a paginated query stands (Convex's names). */
+export type PaginationStatus = "LoadingFirstPage" | "CanLoadMore" | "LoadingMore" | "Exhausted";
+
+/** A query whose args take `paginationOpts` and that returns `.paginate(...)`'s result. */
+type PaginatedRef = FunctionRef<"query", { paginationOpts: { numItems: number; cursor: string | null; endCursor?: string | null } }, any>;
+type PageItem<R> = ReturnOf<R> extends { page: readonly (infer T)[] } ? T : never;
+type PaginatedArgs<R> = Omit<ArgsOf<R>, "paginationOpts">;
+type PageResult = { page: unknown[]; isDone: boolean; continueCursor: string };
+
+interface Page {
+  cursor: string | null;
+  numItems: number;
+  /** Set once a later page is loaded: the page ends there (inclusive), however it grows. */
+  endCursor?: string;
+  /** While the pinned page has no result yet: its args before pinning, whose result is shown. */
+  before?: Page;
+}
+
+export interface PaginatedQueryResult<T> {
+  /** The loaded pages' documents, in order. */
+  results: T[];
+  status: PaginationStatus;
+  isLoading: boolean;
+  /** Loads `numItems` more after the last page (only while `status` is `CanLoadMore`). */
+  loadMore(numItems: number): void;
+}
+
+/**
+ * A live, paginated query (Convex's `usePaginatedQuery`): the query takes
+ * `paginationOpts: paginationOptsValidator` and returns `.paginate(args.paginationOpts)`. Every
+ * loaded page stays live. When a page is followed by another, its end is pinned (`endCursor`): it
+ * then holds every document between its cursor and that end, so an insert into a loaded page
+ * shows in it, a delete leaves it, and pages never overlap or skip a document while documents come,
+ * go and move. Pass `"skip"` as args to not subscribe. A failing page throws to the error boundary.
+ */
+export function usePaginatedQuery<R extends PaginatedRef>(
+  ref: R,
+  args: PaginatedArgs<R> | "skip",
+  options: { initialNumItems: number },
+): PaginatedQueryResult<PageItem<R>> {
+  const client = useLunora();
+  const skip = args === "skip";
+  const key = `${ref.path}\u0000${skip ? "skip" : JSON.stringify(encodeValue(args ?? {}))}`;
+  const initial = (): { key: string; pages: Page[] } => ({ key, pages: [{ cursor: null, numItems: options.initialNumItems }] });
+  const [model, setModel] = useState(initial);
+  // Other args (or another function): start again from the first page.
+  const current = model.key === key ? model : initial();
+  if (current !== model) setModel(current);
+  const pageArgs = (p: Page) => ({
+    ...(args as object),
+    paginationOpts: p.endCursor === undefined ? { numItems: p.numItems, cursor: p.cursor } : { numItems: p.numItems, cursor: p.cursor, endCursor: p.endCursor },
+  });
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+
+  // Each page's state; a page just pinned shows its earlier result until the pinned one arrives.
+  const states = skip
+    ? []
+    : current.pages.map((p) => {
+        const state = client.queryState(ref, pageArgs(p) as ArgsOf<R>);
+        if (state.status !== "success" && p.before) {
+          const before = client.queryState(ref, pageArgs(p.before) as ArgsOf<R>);
+          if (before.status === "success") return { state: before, pinned: false };
+        }
+        return { state, pinned: true };
+      });
+  const watched = skip
+    ? []
+    : current.pages.flatMap((p, i) => (p.before && !states[i]!.pinned ? [pageArgs(p), pageArgs(p.before)] : [pageArgs(p)]));
+  const watchedKey = JSON.stringify(encodeValue(watched as never));
+  useEffect(() => {
+    const stops = watched.map((a) => client.watch(ref, a as ArgsOf<R>, rerender));
+    rerender();
+    return () => {
+      for (const stop of stops) stop();
+    };
+  }, [client, watchedKey]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const results: PageItem<R>[] = [];
+  let loaded = 0;
+  for (const { state } of states) {
+    if (state.status === "error") throw state.error;
+    if (state.status !== "success") break;
+    results.push(...((state.data as PageResult).page as PageItem<R>[]));
+    loaded++;
+  }
+  const last = states.at(-1)?.state;
+  const status: PaginationStatus =
+    skip || loaded === 0
+      ? "LoadingFirstPage"
+      : loaded < states.length
+        ? "LoadingMore"
+        : (last!.data as PageResult).isDone
+          ? "Exhausted"
+          : "CanLoadMore";
+
+  const loadMore = useCallback(
+    (numItems: number) => {
+      if (status !== "CanLoadMore") return;
+      const lastPage = current.pages.at(-1)!;
+      const end = (last!.data as PageResult).continueCursor;
+      setModel((m) => {
+        if (m.key !== current.key || m.pages.at(-1) !== lastPage) return m;
+        const pinned: Page = { cursor: lastPage.cursor, numItems: lastPage.numItems, endCursor: end, before: lastPage };
+        return { key: m.key, pages: [...m.pages.slice(0, -1), pinned, { cursor: end, numItems }] };
+      });
+    },
+    [status, current, last],
+  );
+  return { results, status, isLoading: status === "LoadingFirstPage" || status === "LoadingMore", loadMore };
 }

@@ -1,10 +1,13 @@
 // Type-level checks: argument and return types flow from lunorash's FunctionReference.
 import type { FunctionReference } from "lunorash/server";
-import { useConnectionState, useMutation, useQuery, useQueryWithStatus } from "../src/index.js";
+import { useConnectionState, useMutation, usePaginatedQuery, useQuery, useQueryWithStatus } from "../src/index.js";
 
 type Message = { _id: string; text: string };
 declare const list: FunctionReference<"query", { channelId: string; limit?: number }, Promise<Message[]>>;
 declare const send: FunctionReference<"mutation", { channelId: string; text: string }, null>;
+type Page<T> = { page: T[]; isDone: boolean; continueCursor: string };
+type Opts = { numItems: number; cursor: string | null; endCursor?: string | null };
+declare const paged: FunctionReference<"query", { channelId: string; paginationOpts: Opts }, Promise<Page<Message>>>;
 
 export function Chat() {
   const messages = useQuery(list, { channelId: "c" });
@@ -57,6 +60,18 @@ export function Chat() {
   void optimistic({ channelId: "c", text: "hi" });
   // @ts-expect-error the optimistic variant takes the same args
   void optimistic({ channelId: "c" });
+  // Pagination: the items are the page's documents; the args leave out paginationOpts.
+  const pages = usePaginatedQuery(paged, { channelId: "c" }, { initialNumItems: 10 });
+  const item: Message | undefined = pages.results[0];
+  void item;
+  if (pages.status === "CanLoadMore") pages.loadMore(10);
+  usePaginatedQuery(paged, "skip", { initialNumItems: 10 });
+  // @ts-expect-error wrong argument type
+  usePaginatedQuery(paged, { channelId: 1 }, { initialNumItems: 10 });
+  // @ts-expect-error not a paginated query
+  usePaginatedQuery(list, { channelId: "c" }, { initialNumItems: 10 });
+  // @ts-expect-error no such status
+  void (pages.status === "Done");
   const conn = useConnectionState();
   const attempt: number | null = conn.status === "reconnecting" ? conn.attempt : null;
   void attempt;

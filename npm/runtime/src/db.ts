@@ -7,7 +7,7 @@ import { newId, tableOfId } from "./ids.js";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { fieldsOf } from "./storage/fields.js";
-import { afterKey, compareKeys, matches, rowKey, sortKey, type FieldSql, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
+import { compareKeys, matches, rowKey, sortKey, withinPositions, type FieldSql, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
 import { bumpStmt, commitRecordStmts, Conflict, guardStmt, readVersion, readVersions } from "./commit.js";
 import { shardObject } from "./routing.js";
 import type { ReadSet, WriteSet } from "./readset.js";
@@ -52,7 +52,7 @@ export class QueryBuilder {
     private readonly db: Db,
     table: string,
   ) {
-    this.plan = { table, fields: db.fieldValidators(table), index: null, conds: [], order: "asc", after: null, limit: null };
+    this.plan = { table, fields: db.fieldValidators(table), index: null, conds: [], order: "asc", after: null, upTo: null, limit: null };
   }
 
   withIndex(name: string, range?: (q: IndexRangeBuilder) => unknown): this {
@@ -150,7 +150,7 @@ export class QueryBuilder {
     return rows[0] ?? null;
   }
 
-  async paginate(opts: { numItems: number; cursor: string | null }): Promise<{
+  async paginate(opts: { numItems: number; cursor: string | null; endCursor?: string | null | undefined }): Promise<{
     page: Doc[];
     isDone: boolean;
     continueCursor: string;
@@ -160,14 +160,27 @@ export class QueryBuilder {
     if (opts.cursor !== null && opts.cursor !== undefined && typeof opts.cursor !== "string") {
       throw new LunoraRuntimeError("bad_args", "paginate: cursor must be a string or null");
     }
-    const after = opts.cursor ? decodeCursor(opts.cursor) : null;
+    if (opts.endCursor !== null && opts.endCursor !== undefined && typeof opts.endCursor !== "string") {
+      throw new LunoraRuntimeError("bad_args", "paginate: endCursor must be a string, null or absent");
+    }
     // A cursor is a position in this query's sort order: one scalar per sort column.
     const scalar = (x: unknown) =>
       x === null || ["string", "number", "boolean", "bigint"].includes(typeof x) || x instanceof ArrayBuffer;
-    if (after && (after.length !== sortKey(this.plan).length || !after.every(scalar))) {
-      throw new LunoraRuntimeError("bad_args", "invalid pagination cursor (not one this query returned)");
+    const position = (cursor: string) => {
+      const p = decodeCursor(cursor);
+      if (p.length !== sortKey(this.plan).length || !p.every(scalar)) {
+        throw new LunoraRuntimeError("bad_args", "invalid pagination cursor (not one this query returned)");
+      }
+      return p;
+    };
+    this.plan.after = opts.cursor ? position(opts.cursor) : null;
+    if (opts.endCursor) {
+      // A pinned page: every document after `cursor` up to `endCursor`, however many (live pages
+      // keep their ends, so they never overlap or leave a gap).
+      this.plan.upTo = position(opts.endCursor);
+      const rows = await this.scanned(null);
+      return { page: rows.map((r) => r.doc), isDone: false, continueCursor: opts.endCursor };
     }
-    this.plan.after = after;
     const rows = await this.scanned(n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];
@@ -426,10 +439,7 @@ export class Db {
       if (!doc) continue;
       const row: Scanned = { doc, rowid: rowids.get(id) ?? this.pseudoRowid(id) };
       if (!matches(plan, f, doc)) continue;
-      if (plan.after) {
-        const c = compareKeys(keyOf(row), afterKey(plan, f));
-        if (plan.order === "asc" ? c <= 0 : c >= 0) continue;
-      }
+      if (!withinPositions(plan, f, keyOf(row))) continue;
       base.push(row);
     }
     const dir = plan.order === "asc" ? 1 : -1;

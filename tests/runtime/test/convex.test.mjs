@@ -38,3 +38,25 @@ test("paginationOptsValidator args paginate with Convex's result shape", async (
   assert.equal(typeof first.body.value.isDone, "boolean");
   assert.equal(typeof first.body.value.continueCursor, "string");
 });
+
+test("paginationOpts.endCursor pins a page's end: every document after cursor up to endCursor, however many", async () => {
+  for (const [title, rank] of [["pin-a", 1001], ["pin-b", 1002], ["pin-c", 1003], ["pin-d", 1004]]) await app.ok("convex:addNote", { title, rank });
+  const titles = (r) => r.page.map((n) => n.title).filter((t) => t.startsWith("pin-"));
+  // The page after the notes ranked below 1001, two long: pin-a, pin-b.
+  const before = (await app.ok("convex:paged", { paginationOpts: { numItems: 1000, cursor: null } })).page.filter((n) => n.rank < 1001);
+  const start = before.length
+    ? (await app.ok("convex:paged", { paginationOpts: { numItems: before.length, cursor: null } })).continueCursor
+    : null;
+  const page = await app.ok("convex:paged", { paginationOpts: { numItems: 2, cursor: start } });
+  assert.deepEqual(titles(page), ["pin-a", "pin-b"]);
+  // A note ranked inside the page: the pinned page grows to hold it, the next page is unchanged.
+  await app.ok("convex:addNote", { title: "pin-ab", rank: 1001.5 });
+  const pinned = await app.ok("convex:paged", { paginationOpts: { numItems: 2, cursor: start, endCursor: page.continueCursor } });
+  assert.deepEqual(titles(pinned), ["pin-a", "pin-ab", "pin-b"]);
+  assert.equal(pinned.continueCursor, page.continueCursor);
+  const rest = await app.ok("convex:paged", { paginationOpts: { numItems: 2, cursor: page.continueCursor } });
+  assert.deepEqual(titles(rest), ["pin-c", "pin-d"]);
+  const bad = await app.call("convex:paged", { paginationOpts: { numItems: 2, cursor: start, endCursor: "not a cursor" } });
+  assert.equal(bad.body.ok, false);
+  assert.equal(bad.body.error.code, "bad_args");
+});

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { Component, createElement as h } from "react";
 import TestRenderer, { act } from "react-test-renderer";
-import { LunoraClient, LunoraProvider, useConnectionState, useMutation, useQuery, useQueryWithStatus } from "../.build/react.mjs";
+import { LunoraClient, LunoraProvider, useConnectionState, useMutation, usePaginatedQuery, useQuery, useQueryWithStatus } from "../.build/react.mjs";
 import { startApp, ref, until } from "./helpers.mjs";
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
@@ -292,5 +292,96 @@ test("optimistic updates: shown before the server answers, composed in order whi
   await untilText(renderer, (t) => t.includes('"first,a,b"'), "rolled back");
   const stored = (await app.ok("messages:list", args, token)).map((m) => m.text).reverse();
   assert.deepEqual(stored, ["first", "a", "b"]);
+  await act(async () => renderer.unmount());
+});
+
+/** A small seeded generator (mulberry32): the same seed, the same run. */
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test("usePaginatedQuery over 500 notes while notes are inserted, deleted and moved in loaded and unloaded ranges: the pages are always a gap-free, duplicate-free prefix of the reference list", async () => {
+  const c = client();
+  const paged = ref("convex:paged");
+  // The reference: every note by rank (ranks are distinct).
+  const notes = new Map();
+  await app.ok("notes:addMany", { titles: Array.from({ length: 500 }, (_, i) => `p${i}`) });
+  for (const n of await app.ok("notes:byRank")) notes.set(n._id, n.rank);
+  assert.equal(notes.size, 500);
+  const reference = () => [...notes].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+
+  let view;
+  function List() {
+    view = usePaginatedQuery(paged, {}, { initialNumItems: 40 });
+    return h("p", null, `${view.status}|${view.results.length}`);
+  }
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(h(LunoraProvider, { client: c }, h(List)));
+  });
+  const settled = async (what) => {
+    let last = "";
+    await until(async () => {
+      await act(async () => new Promise((r) => setTimeout(r, 5)));
+      const ids = view.results.map((n) => n._id);
+      const want = reference();
+      last = `${view.status}, ${ids.length} shown of ${want.length}`;
+      if (view.isLoading) return false;
+      if (new Set(ids).size !== ids.length) return false;
+      if (view.status === "Exhausted" && ids.length !== want.length) return false;
+      return ids.every((id, i) => id === want[i]);
+    }, 10_000, `${what}: the pages are a prefix of the reference`).catch((e) => {
+      throw new Error(`${e.message} (last: ${last})`);
+    });
+  };
+  await settled("the first page");
+  assert.equal(view.results.length, 40);
+  assert.equal(view.status, "CanLoadMore");
+
+  const next = random(20261203);
+  let k = 0;
+  let loads = 0;
+  for (let step = 0; step < 60; step++) {
+    const ids = reference();
+    const shown = view.results.length;
+    const r = next();
+    if (r < 0.25 && view.status === "CanLoadMore") {
+      loads++;
+      await act(async () => view.loadMore(20 + Math.floor(next() * 60)));
+    } else if (r < 0.5) {
+      // An insert, half the time inside the loaded range.
+      const at = next() < 0.5 ? Math.floor(next() * shown) : shown + Math.floor(next() * Math.max(1, ids.length - shown));
+      const below = notes.get(ids[Math.min(at, ids.length - 1)]) ?? 0;
+      const rank = below - next() * 0.5;
+      const id = await app.ok("notes:add", { title: `q${k++}`, rank });
+      notes.set(id, rank);
+    } else if (r < 0.75 && ids.length > 1) {
+      const id = ids[next() < 0.5 ? Math.floor(next() * shown) : Math.floor(next() * ids.length)];
+      await app.ok("notes:remove", { id });
+      notes.delete(id);
+    } else {
+      // A move: into or out of the loaded range.
+      const id = ids[Math.floor(next() * ids.length)];
+      const rank = (next() * 600) - 50 + next() * 1e-3;
+      await app.ok("notes:patch", { id, rank });
+      notes.set(id, rank);
+    }
+    await settled(`step ${step}`);
+  }
+  assert.ok(loads >= 5, `loadMore ran ${loads} times`);
+  // Load the rest: Exhausted with exactly the reference list.
+  while (view.status === "CanLoadMore") {
+    await act(async () => view.loadMore(100));
+    await settled("loading the rest");
+  }
+  assert.equal(view.status, "Exhausted");
+  assert.deepEqual(view.results.map((n) => n._id), reference());
   await act(async () => renderer.unmount());
 });

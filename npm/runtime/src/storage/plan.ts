@@ -31,6 +31,8 @@ export interface Plan {
   order: "asc" | "desc";
   /** Keyset position after which to start (pagination), in sort-key order. */
   after: unknown[] | null;
+  /** Keyset position at which to stop, inclusive (a pinned page's `endCursor`). */
+  upTo: unknown[] | null;
   limit: number | null;
 }
 
@@ -79,10 +81,18 @@ export function rowKey(plan: Plan, f: FieldSql, row: Scanned): SqlKey[] {
   return sortKey(plan).map((k) => (k === "rowid" ? row.rowid : f.key(k, row.doc[k])));
 }
 
-/** The stored encoding of a keyset position (`plan.after`). */
-export function afterKey(plan: Plan, f: FieldSql): SqlKey[] {
+/** The stored encoding of a keyset position (`plan.after`, `plan.upTo`). */
+export function positionKey(plan: Plan, f: FieldSql, position: unknown[]): SqlKey[] {
   const keys = sortKey(plan);
-  return (plan.after ?? []).map((v, i) => (keys[i] === "rowid" ? (v as number) : f.key(keys[i]!, v)));
+  return position.map((v, i) => (keys[i] === "rowid" ? (v as number) : f.key(keys[i]!, v)));
+}
+
+/** Whether a row's sort key lies within the plan's keyset bounds (`after`, `upTo`). */
+export function withinPositions(plan: Plan, f: FieldSql, key: SqlKey[]): boolean {
+  const dir = plan.order === "asc" ? 1 : -1;
+  if (plan.after && dir * compareKeys(key, positionKey(plan, f, plan.after)) <= 0) return false;
+  if (plan.upTo && dir * compareKeys(key, positionKey(plan, f, plan.upTo)) > 0) return false;
+  return true;
 }
 
 export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string; params: SqlValue[] } {
@@ -98,11 +108,12 @@ export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string
     params.push(param(f, c.field, f.key(c.field, c.value)));
   }
   const dedup = sortKey(plan);
-  if (plan.after) {
-    const cmp = plan.order === "asc" ? ">" : "<";
+  const bound = (position: unknown[], cmp: string) => {
     where.push(`(${dedup.map((k) => f.col(k)).join(", ")}) ${cmp} (${dedup.map((k) => f.placeholder(k)).join(", ")})`);
-    afterKey(plan, f).forEach((v, i) => params.push(param(f, dedup[i]!, v)));
-  }
+    positionKey(plan, f, position).forEach((v, i) => params.push(param(f, dedup[i]!, v)));
+  };
+  if (plan.after) bound(plan.after, plan.order === "asc" ? ">" : "<");
+  if (plan.upTo) bound(plan.upTo, plan.order === "asc" ? "<=" : ">=");
   const dir = plan.order === "asc" ? "ASC" : "DESC";
   let sql = `SELECT ${select} FROM ${quoteIdent(plan.table)}`;
   if (where.length) sql += ` WHERE ${where.join(" AND ")}`;
