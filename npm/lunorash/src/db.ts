@@ -74,9 +74,46 @@ export interface PaginationResult<Doc> {
   continueCursor: string;
 }
 
-export interface Query<TableInfo extends GenericTableInfo> {
+/** A value computed per document by Convex's filter builder (`q.field("x")`, `q.add(...)`). */
+export interface Expression<T> {
+  readonly __expression: T;
+}
+export type ExpressionOrValue<T> = Expression<T> | T;
+
+/**
+ * Convex's filter builder, `.filter((q) => q.eq(q.field("done"), false))`: values compare in
+ * Convex's order (undefined < null < int64 < number < boolean < string < bytes < array < object).
+ */
+export interface FilterBuilder<Doc> {
+  field<Field extends keyof Doc & string>(name: Field): Expression<Doc[Field]>;
+  /** A nested field, `"author.name"`. */
+  field(path: `${string}.${string}`): Expression<unknown>;
+  eq<T>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<boolean>;
+  neq<T>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<boolean>;
+  lt<T>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<boolean>;
+  lte<T>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<boolean>;
+  gt<T>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<boolean>;
+  gte<T>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<boolean>;
+  and(...exprs: ExpressionOrValue<boolean>[]): Expression<boolean>;
+  or(...exprs: ExpressionOrValue<boolean>[]): Expression<boolean>;
+  not(x: ExpressionOrValue<boolean>): Expression<boolean>;
+  add<T extends number | bigint>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<T>;
+  sub<T extends number | bigint>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<T>;
+  mul<T extends number | bigint>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<T>;
+  div<T extends number | bigint>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<T>;
+  mod<T extends number | bigint>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<T>;
+  neg<T extends number | bigint>(x: ExpressionOrValue<T>): Expression<T>;
+}
+
+export interface Query<TableInfo extends GenericTableInfo> extends AsyncIterable<TableInfo["document"]> {
   order(order: "asc" | "desc"): Query<TableInfo>;
-  filter(predicate: (doc: TableInfo["document"]) => boolean): Query<TableInfo>;
+  /**
+   * Convex's builder form, `.filter((q) => q.eq(q.field("done"), false))`, or a plain predicate
+   * over the document, `.filter((doc) => !doc.done)`. (One parameter type for both, because
+   * TypeScript picks an overload before it checks a callback's body; the runtime tells them
+   * apart by what the callback returns for the builder.)
+   */
+  filter(predicate: (q: FilterBuilder<TableInfo["document"]> & TableInfo["document"]) => ExpressionOrValue<boolean>): Query<TableInfo>;
   collect(): Promise<TableInfo["document"][]>;
   take(n: number): Promise<TableInfo["document"][]>;
   first(): Promise<TableInfo["document"] | null>;
@@ -94,7 +131,11 @@ export interface QueryInitializer<TableInfo extends GenericTableInfo> extends Qu
 
 export interface GenericDatabaseReader<DataModel extends GenericDataModel> {
   get<Table extends TableNamesIn<DataModel>>(id: GenericId<Table>): Promise<DataModel[Table]["document"] | null>;
+  /** Table first (as Convex also writes it): the id must be of `table`. */
+  get<Table extends TableNamesIn<DataModel>>(table: Table, id: GenericId<NoInfer<Table>>): Promise<DataModel[Table]["document"] | null>;
   query<Table extends TableNamesIn<DataModel>>(table: Table): QueryInitializer<DataModel[Table]>;
+  /** The id when `id` is a well-formed id of `table` (e.g. from a URL), else null. */
+  normalizeId<Table extends TableNamesIn<DataModel>>(table: Table, id: string): GenericId<Table> | null;
 }
 
 export interface GenericDatabaseWriter<DataModel extends GenericDataModel> extends GenericDatabaseReader<DataModel> {
@@ -106,14 +147,35 @@ export interface GenericDatabaseWriter<DataModel extends GenericDataModel> exten
     id: GenericId<Table>,
     partial: Partial<DataModel[Table]["insert"]>,
   ): Promise<void>;
+  patch<Table extends TableNamesIn<DataModel>>(
+    table: Table,
+    id: GenericId<NoInfer<Table>>,
+    partial: Partial<DataModel[Table]["insert"]>,
+  ): Promise<void>;
   replace<Table extends TableNamesIn<DataModel>>(
     id: GenericId<Table>,
     doc: DataModel[Table]["insert"],
   ): Promise<void>;
+  replace<Table extends TableNamesIn<DataModel>>(
+    table: Table,
+    id: GenericId<NoInfer<Table>>,
+    doc: DataModel[Table]["insert"],
+  ): Promise<void>;
   delete(id: GenericId<TableNamesIn<DataModel>>): Promise<void>;
+  delete<Table extends TableNamesIn<DataModel>>(table: Table, id: GenericId<NoInfer<Table>>): Promise<void>;
+}
+
+/** Convex's `UserIdentity`: `tokenIdentifier` is `<issuer>|<subject>`, unique per user. */
+export interface UserIdentity {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly tokenIdentifier: string;
+  readonly name?: string;
 }
 
 export interface Auth {
   /** The signed-in user, or null. */
   readonly userId: GenericId<"users"> | null;
+  /** The signed-in user's identity (Convex's shape), or null; a query reads the user's row for it. */
+  getUserIdentity(): Promise<UserIdentity | null>;
 }

@@ -91,6 +91,32 @@ mutation.mutation(async ({ ctx, args }) => {
   await ctx.db.patch(channel, { n: 2 });
   const got = await ctx.db.get(channel);
   assertType<Equal<typeof got, DataModel["channels"]["document"] | null>>(true);
+  // Table first, as Convex writes it.
+  const again = await ctx.db.get("channels", channel);
+  assertType<Equal<typeof again, DataModel["channels"]["document"] | null>>(true);
+  await ctx.db.patch("channels", channel, { name: "again" });
+  await ctx.db.replace("channels", channel, { name: "replaced" });
+  await ctx.db.delete("channels", channel);
+  // @ts-expect-error the id is of another table
+  await ctx.db.get("messages", channel);
+  // @ts-expect-error a field of another table
+  await ctx.db.patch("channels", channel, { n: 2 });
+  const normalized = ctx.db.normalizeId("channels", "channels:x");
+  assertType<Equal<typeof normalized, GenericId<"channels"> | null>>(true);
+  // The filter builder and a plain predicate; for await over a query.
+  const open = ctx.db.query("messages").filter((q) => q.and(q.eq(q.field("n"), 1), q.gt(q.add(q.field("n"), 1), 0)));
+  ctx.db.query("messages").filter((m) => m.n > 1);
+  // @ts-expect-error no such field
+  ctx.db.query("messages").filter((q) => q.eq(q.field("nope"), 1));
+  for await (const m of open) {
+    const n: number = m.n;
+    void n;
+  }
+  const identity = await ctx.auth.getUserIdentity();
+  if (identity) {
+    const token: string = identity.tokenIdentifier;
+    void token;
+  }
 });
 
 type ListRef = FunctionReference<"query", { channelId: string }, HandlerReturnType<typeof list>, "public">;

@@ -19,6 +19,41 @@ export interface Identity {
 }
 
 /**
+ * Convex's `UserIdentity`, as `ctx.auth.getUserIdentity()` returns it: `subject` is the `users`
+ * row's subject (`guest:<id>` for a guest, the verifier's subject otherwise), `issuer` is
+ * `ISSUER`, `tokenIdentifier` is `<issuer>|<subject>` (unique per user, stable across tokens).
+ */
+export interface UserIdentity {
+  subject: string;
+  issuer: string;
+  tokenIdentifier: string;
+  name?: string;
+}
+
+export const ISSUER = "lunora";
+
+/**
+ * `ctx.auth` of a function run: `userId` (the `users` id) and `getUserIdentity()`, which reads
+ * the user's row through `lookup` only when called (in a query, a read like any other).
+ */
+export function functionAuth(
+  userId: string | null,
+  lookup: (userId: string) => Promise<{ subject: string; name?: string | null } | null>,
+): { userId: string | null; getUserIdentity(): Promise<UserIdentity | null> } {
+  return {
+    userId,
+    async getUserIdentity() {
+      if (userId === null) return null;
+      const user = await lookup(userId);
+      if (!user) return null;
+      const identity: UserIdentity = { subject: user.subject, issuer: ISSUER, tokenIdentifier: `${ISSUER}|${user.subject}` };
+      if (typeof user.name === "string") identity.name = user.name;
+      return identity;
+    },
+  };
+}
+
+/**
  * A production verifier: given a bearer token, returns the verified subject (e.g. a JWT `sub`) or
  * null when the token is invalid. The runtime maps the subject to a `users` row (creating it).
  */

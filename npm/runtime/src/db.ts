@@ -3,7 +3,8 @@
 // storage/d1.ts).
 
 import { decodeValue, encodeValue, type JsonValue } from "@lunora/client";
-import { newId, tableOfId } from "./ids.js";
+import { predicateOf } from "./filter.js";
+import { isIdKey, newId, tableOfId } from "./ids.js";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
 import { fieldsOf } from "./storage/fields.js";
@@ -102,9 +103,15 @@ export class QueryBuilder {
     return this;
   }
 
-  filter(predicate: (doc: any) => boolean): this {
-    this.filters.push(predicate);
+  /** Convex's `(q) => q.eq(q.field("x"), 1)` or a plain `(doc) => boolean` (filter.ts). */
+  filter(predicate: (x: any) => unknown): this {
+    this.filters.push(predicateOf(predicate));
     return this;
+  }
+
+  /** `for await (const doc of ctx.db.query(...))`: the documents `collect()` returns, one by one. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Doc> {
+    for (const doc of await this.collect()) yield doc;
   }
 
   /** SQL of this query (for tests: EXPLAIN QUERY PLAN). */
@@ -510,21 +517,50 @@ export class Db {
   /** The reader view handed to queries. */
   reader() {
     return {
-      get: (id: string) => this.get(id),
+      // Each takes the id alone or, as Convex also does, the table first: `get("tasks", id)`.
+      get: (...a: unknown[]) => this.get(this.idOf("get", a, 1)),
       query: (table: string) => this.query(table),
+      normalizeId: (table: string, id: unknown) => this.normalizeId(table, id),
     };
   }
 
   /** The writer view handed to mutations. */
   writer() {
     return {
-      get: (id: string) => this.get(id),
-      query: (table: string) => this.query(table),
+      ...this.reader(),
       insert: (table: string, doc: Record<string, unknown>) => this.insert(table, doc),
-      patch: (id: string, partial: Record<string, unknown>) => this.patch(id, partial),
-      replace: (id: string, doc: Record<string, unknown>) => this.replace(id, doc),
-      delete: (id: string) => this.delete(id),
+      patch: (...a: unknown[]) => this.patch(this.idOf("patch", a, 2), a.at(-1) as Record<string, unknown>),
+      replace: (...a: unknown[]) => this.replace(this.idOf("replace", a, 2), a.at(-1) as Record<string, unknown>),
+      delete: (...a: unknown[]) => this.delete(this.idOf("delete", a, 1)),
     };
+  }
+
+  /**
+   * The id of a `get/patch/replace/delete` call: `(id, ...)` with `arity` arguments, or the
+   * table-first `(table, id, ...)` with one more, whose id must be of that table.
+   */
+  private idOf(method: string, a: unknown[], arity: number): string {
+    if (a.length <= arity) return a[0] as string;
+    const [table, id] = a;
+    if (typeof table !== "string" || !Object.hasOwn(this.wiring.tables, table)) {
+      throw new LunoraRuntimeError("bad_args", `ctx.db.${method}: unknown table ${JSON.stringify(table)}`);
+    }
+    if (this.normalizeId(table, id) === null) {
+      throw new LunoraRuntimeError("bad_args", `ctx.db.${method}("${table}", id): ${JSON.stringify(id)} is not an id of "${table}"`);
+    }
+    return id as string;
+  }
+
+  /** The `users` row of a signed-in user (for `ctx.auth.getUserIdentity()`), read like any document. */
+  async user(userId: string): Promise<{ subject: string; name?: string | null } | null> {
+    const doc = await this.get(userId);
+    return doc && typeof doc["subject"] === "string" ? { subject: doc["subject"], name: typeof doc["name"] === "string" ? doc["name"] : null } : null;
+  }
+
+  /** Convex's `normalizeId(table, id)`: the id when it is a well-formed id of `table`, else null. */
+  normalizeId(table: string, id: unknown): string | null {
+    if (!Object.hasOwn(this.wiring.tables, table)) throw new LunoraRuntimeError("bad_args", `normalizeId: unknown table ${JSON.stringify(table)}`);
+    return typeof id === "string" && tableOfId(id) === table && isIdKey(id.slice(table.length + 1)) ? id : null;
   }
 }
 

@@ -11,6 +11,11 @@ export function newId(table: string): string {
   return `${table}:${out}`;
 }
 
+/** Whether `key` is the random part of an id `newId` makes (20 base32 characters). */
+export function isIdKey(key: string): boolean {
+  return key.length === 20 && [...key].every((c) => BASE32.includes(c));
+}
+
 export function tableOfId(id: unknown): string | null {
   if (typeof id !== "string") return null;
   const at = id.lastIndexOf(":");

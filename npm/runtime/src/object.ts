@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { decodeValue, encodeValue, PING, PONG, WS_PROTOCOL, type CallReply, type JsonValue } from "@lunora/client";
 import { D1Backend } from "./storage/d1.js";
 import { DoBackend } from "./storage/do.js";
+import { functionAuth } from "./auth.js";
 import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js";
 import { Db, d1Error } from "./db.js";
 import { errorResponse, json, MAX_MESSAGE_BYTES, tooLarge } from "./http.js";
@@ -366,7 +367,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
 
     private async runQuery(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
       const db = this.newDb(false);
-      const value = encodeValue(await fn.fn.handler({ ctx: { db: db.reader(), auth: { userId: uid } }, args }));
+      const value = encodeValue(await fn.fn.handler({ ctx: { db: db.reader(), auth: functionAuth(uid, (id) => db.user(id)) }, args }));
       return { value, tables: db.readTables, reads: db.readSet };
     }
 
@@ -421,7 +422,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       try {
         await this.ctx.storage.transaction(async () => {
           this.recording = [];
-          value = encodeValue(await fn.fn.handler({ ctx: { db: db.writer(), auth: { userId: uid } }, args }));
+          value = encodeValue(await fn.fn.handler({ ctx: { db: db.writer(), auth: functionAuth(uid, (id) => db.user(id)) }, args }));
           await db.validateReadOnly();
           if (this.fault("abort-before-commit")) this.restartNow();
           if (db.writtenTables.size > 0) {

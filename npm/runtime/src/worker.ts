@@ -3,7 +3,7 @@
 
 import type { DurableObject } from "cloudflare:workers";
 import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type Commit, type JsonValue } from "@lunora/client";
-import { authAudience, authenticate, createGuest, type Identity, type TokenVerifier } from "./auth.js";
+import { authAudience, authenticate, createGuest, functionAuth, type Identity, type TokenVerifier } from "./auth.js";
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { createShardClass } from "./object.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
@@ -163,7 +163,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
   async function runAction(env: Env, fn: WiringFunction, args: Record<string, unknown>, identity: Identity | null): Promise<JsonValue> {
     if (fn.kind !== "action") throw new LunoraRuntimeError("misconfigured", "only actions run in the Worker", 500);
     const ctx = {
-      auth: { userId: identity?.userId ?? null },
+      auth: functionAuth(identity?.userId ?? null, async () => (identity ? { subject: identity.subject } : null)),
       runQuery: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
       runMutation: async (ref: { path: string }, a?: unknown) =>
         decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),

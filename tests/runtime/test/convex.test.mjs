@@ -60,3 +60,41 @@ test("paginationOpts.endCursor pins a page's end: every document after cursor up
   assert.equal(bad.body.ok, false);
   assert.equal(bad.body.error.code, "bad_args");
 });
+
+test("ctx.db table-first get/patch/replace/delete; an id of another table is refused and nothing is written", async () => {
+  const r = await app.ok("convex:tableFirst", { title: "tf" });
+  assert.deepEqual(r, { patched: 2, replaced: "tf!", deleted: true });
+  const id = await app.ok("convex:addNote", { title: "tf-keep", rank: 7 });
+  const refused = await app.call("convex:wrongTable", { id });
+  assert.equal(refused.body.ok, false);
+  assert.equal(refused.body.error.code, "bad_args", JSON.stringify(refused.body));
+  assert.match(refused.body.error.message, /not an id of "channels"/);
+  assert.ok((await app.ok("convex:titles", { prefix: "tf-keep" })).includes("tf-keep"), "still there");
+});
+
+test("normalizeId: the id for its own table, null for another table or a malformed string", async () => {
+  const id = await app.ok("convex:addNote", { title: "norm", rank: 8 });
+  assert.deepEqual(await app.ok("convex:normalize", { raw: id }), { notes: id, channels: null });
+  for (const raw of ["", "notes:", "notes:short", `${id}x`, "notes:ABCDEFGHIJKLMNOPQRST", id.replace("notes:", "channels:")]) {
+    assert.deepEqual(await app.ok("convex:normalize", { raw }), { notes: null, channels: raw.startsWith("channels:") ? raw : null }, raw);
+  }
+});
+
+test("the filter builder (q.field, and, eq, gte, neq, mod) and for await over a query", async () => {
+  for (const [title, rank, done] of [["fb-1", 21, false], ["fb-2", 22, false], ["fb-3", 23, true], ["fb-4", 24, false], ["fb-0", 19, false]]) {
+    const id = await app.ok("convex:addNote", { title, rank });
+    if (done) await app.ok("notes:patch", { id, done: true });
+  }
+  // rank >= 20, not done, even rank.
+  assert.deepEqual(await app.ok("convex:openAbove", { min: 20, prefix: "fb-" }), ["fb-2", "fb-4"]);
+});
+
+test("ctx.auth.getUserIdentity: null when anonymous; subject, issuer and tokenIdentifier for a guest", async () => {
+  assert.equal(await app.ok("convex:whoami", {}), null);
+  const { token } = await app.guest();
+  const me = await app.ok("convex:whoami", {}, token);
+  assert.match(me.subject, /^guest:/);
+  assert.equal(me.issuer, "lunora");
+  assert.equal(me.tokenIdentifier, `lunora|${me.subject}`);
+  assert.equal(me.subject, `guest:${me.userId.slice("users:".length)}`);
+});
