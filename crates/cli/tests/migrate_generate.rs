@@ -3,7 +3,7 @@
 
 use lunora_analyzer::{Field, Index, Ir, Placement, Table, Validator};
 use lunora_cli::Exit;
-use lunora_cli::commands::migrate::generate_from_ir;
+use lunora_cli::commands::migrate::{Report, generate_from_ir};
 use lunora_emit::migrate::{Renames, Snapshot};
 
 fn field(name: &str, v: Validator) -> Field {
@@ -72,13 +72,30 @@ fn chat(extra: Option<Field>) -> Ir {
 }
 
 fn run(root: &std::path::Path, ir: &Ir, stem: &str, allow: bool) -> (Exit, String, String) {
+    run_as(root, ir, stem, allow, lunora_cli::Format::Human)
+}
+
+fn run_as(
+    root: &std::path::Path,
+    ir: &Ir,
+    stem: &str,
+    allow: bool,
+    format: lunora_cli::Format,
+) -> (Exit, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
+    let files = lunora_parser::Files::default();
+    let report = Report {
+        format,
+        color: lunora_cli::render::Color::Never,
+        files: &files,
+    };
     let exit = generate_from_ir(
         root,
         ir,
         &Renames::default(),
         allow,
         stem,
+        &report,
         &mut out,
         &mut err,
     );
@@ -159,7 +176,25 @@ fn init_then_no_changes_then_refusal_then_allowed() {
     );
     assert_eq!(exit, Exit::UserError);
     assert!(err.contains("owner") && err.contains("no default"), "{err}");
+    assert!(err.contains("migrate/required-column"), "{err}");
     assert_eq!(files(root).len(), 2);
+    // Under --format json the refusal is a coded diagnostic on stdout.
+    let (exit, out, _) = run_as(
+        root,
+        &chat(Some(field("owner", Validator::String))),
+        "20240401123458_owner",
+        true,
+        lunora_cli::Format::Json,
+    );
+    assert_eq!(exit, Exit::UserError);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect(&out);
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["migrate/required-column"], "{out}");
 
     // Dropping a column needs --allow-data-loss and says what is lost.
     let mut dropped = chat(None);
@@ -167,6 +202,18 @@ fn init_then_no_changes_then_refusal_then_allowed() {
     let (exit, _, err) = run(root, &dropped, "20240401123459_drop", false);
     assert_eq!(exit, Exit::UserError);
     assert!(err.contains("column `channels.topic`"), "{err}");
+    assert!(
+        err.contains("migrate/data-loss") && err.contains("--allow-data-loss"),
+        "{err}"
+    );
+    let (_, out, _) = run_as(
+        root,
+        &dropped,
+        "20240401123459_drop",
+        false,
+        lunora_cli::Format::Json,
+    );
+    assert!(out.contains("\"migrate/data-loss\""), "{out}");
     assert_eq!(files(root).len(), 2);
     let (exit, out, _) = run(root, &dropped, "20240401123459_drop", true);
     assert_eq!(exit, Exit::Ok, "{out}");

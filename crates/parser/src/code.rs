@@ -147,6 +147,17 @@ codes! {
     /// for `--remote`. A tool failure (exit 2), not a problem of the app.
     MigrationD1Unavailable => "migrate/d1-unavailable",
 
+    // ---- migrate generate -------------------------------------------------
+    /// A required field added to a global table that already exists: its rows
+    /// would have no value (the schema language has no defaults).
+    MigrationRequiredColumn => "migrate/required-column",
+    /// A `--rename table.old=new` / `--rename old=new` that does not fit the
+    /// previous and the next schema.
+    MigrationBadRename => "migrate/bad-rename",
+    /// The migration would delete data (a table, a column, rows, or narrow a
+    /// type); nothing is written without `--allow-data-loss`.
+    MigrationDataLoss => "migrate/data-loss",
+
     /// Replaying every migration on an empty SQLite does not give the schema's
     /// global tables, columns, types, nullability and indexes.
     MigrationReplay => "migrate/replay-mismatch",

@@ -15,14 +15,15 @@ use std::io::Write;
 use std::path::Path;
 
 use lunora_emit::migrate::{
-    self, Planned, Renames, describe, describe_loss, describe_refusal, tables_of,
+    self, DataLoss, DiffReturn, Planned, Refusal, Renames, describe, describe_loss,
+    describe_refusal, tables_of,
 };
 use lunora_engine::migrations::runner::{
     self as migrate_runner, ApplyOptions, Entry, Failure, FailureKind, State, Target,
 };
 use lunora_engine::migrations::{self as folder, MIGRATIONS_DIR, WriteNewError};
 use lunora_engine::pipeline;
-use lunora_parser::{OsFs, has_errors};
+use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
 
 use crate::args::{GlobalArgs, MigrateCommand, MigrateGenerateArgs, MigrateTargetArgs};
 use crate::render::{self, Color};
@@ -153,12 +154,18 @@ pub fn generate(
             return Exit::UserError;
         }
     };
+    let report = Report {
+        format,
+        color,
+        files: &generated.files,
+    };
     generate_from_ir(
         root,
         &ir,
         &renames,
         args.allow_data_loss,
         &stamp_slug(stamp, &slug),
+        &report,
         stdout,
         stderr,
     )
@@ -168,13 +175,85 @@ fn stamp_slug(stamp: &str, slug: &str) -> String {
     format!("{stamp}_{slug}")
 }
 
+/// How `generate_from_ir` renders a refusal: the format, colors and the
+/// sources its diagnostics point into.
+pub struct Report<'a> {
+    pub format: Format,
+    pub color: Color,
+    pub files: &'a Files,
+}
+
+/// A refused migration as diagnostics: one per refusal (`migrate/required-column`
+/// at the field, `migrate/bad-rename`), or, without refusals, one
+/// `migrate/data-loss` per loss (at the field or table when it is still in the
+/// schema).
+pub fn refusal_diagnostics(d: &DiffReturn, ir: &lunora_analyzer::Ir) -> Vec<Diagnostic> {
+    const SCHEMA: &str = "lunora/schema.ts";
+    let table_of = |t: &str| ir.tables.iter().find(|x| x.name == t);
+    let at = |diag: Diagnostic, table: &str, column: Option<&str>, label: &str| {
+        let t = table_of(table);
+        let span = column
+            .and_then(|c| t.and_then(|t| t.fields.iter().find(|f| f.name == c)))
+            .and_then(|f| f.span)
+            .or_else(|| t.and_then(|t| t.span));
+        match span {
+            Some(s) => diag.with_label(s.file, s.span, label),
+            None => diag.with_path(SCHEMA),
+        }
+    };
+    if !d.refusals.is_empty() {
+        return d
+            .refusals
+            .iter()
+            .map(|r| {
+                let (msg, help) = describe_refusal(r);
+                match r {
+                    Refusal::RequiredColumn { table, column } => at(
+                        Diagnostic::error(Code::MigrationRequiredColumn, msg),
+                        table,
+                        Some(column),
+                        "required: rows already in the table have no value",
+                    )
+                    .with_help(help),
+                    Refusal::BadRename { .. } => Diagnostic::error(Code::MigrationBadRename, msg)
+                        .with_path(SCHEMA)
+                        .with_help(help),
+                }
+            })
+            .collect();
+    }
+    let help = "if that is intended, run again with `--allow-data-loss`; to keep data under a new \
+                name use `--rename table.old=new` or `--rename old=new`";
+    d.data_loss
+        .iter()
+        .map(|loss| {
+            let msg = format!("this migration would delete {}", describe_loss(loss));
+            let diag = Diagnostic::error(Code::MigrationDataLoss, msg);
+            let diag = match loss {
+                DataLoss::Table { table } => at(diag, table, None, "its data would be lost"),
+                DataLoss::Column { table, .. } => at(diag, table, None, "loses a column"),
+                DataLoss::Narrowing { table, column, .. }
+                | DataLoss::NullRows { table, column } => {
+                    at(diag, table, Some(column), "changed here")
+                }
+            };
+            diag.with_help(help)
+        })
+        .collect()
+}
+
 /// Everything after analysis; tests call it with a hand-built IR.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the command's inputs and its two output streams"
+)]
 pub fn generate_from_ir(
     root: &Path,
     ir: &lunora_analyzer::Ir,
     renames: &Renames,
     allow_data_loss: bool,
     stem: &str,
+    report: &Report<'_>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
@@ -196,23 +275,15 @@ pub fn generate_from_ir(
             Exit::Ok
         }
         Planned::Refused(d) => {
-            for r in &d.refusals {
-                let (msg, help) = describe_refusal(r);
-                let _ = writeln!(stderr, "error: {msg}\n  help: {help}");
-            }
-            if d.refusals.is_empty() {
-                let _ = writeln!(
-                    stderr,
-                    "error: this migration would lose data; nothing written. It would delete:"
-                );
-                for loss in &d.data_loss {
-                    let _ = writeln!(stderr, "  - {}", describe_loss(loss));
-                }
-                let _ = writeln!(
-                    stderr,
-                    "  help: if that is intended, run again with `--allow-data-loss`; \
-                     to keep data under a new name use `--rename table.old=new` or `--rename old=new`"
-                );
+            let diagnostics = refusal_diagnostics(&d, ir);
+            let out: &mut dyn Write = if report.format == Format::Human {
+                stderr
+            } else {
+                stdout
+            };
+            let _ = render::render(report.format, &diagnostics, report.files, report.color, out);
+            if report.format == Format::Human {
+                let _ = writeln!(stderr, "nothing written to {MIGRATIONS_DIR}/");
             }
             Exit::UserError
         }
