@@ -11,7 +11,7 @@
 # Installs what it lacks through scripts/setup.sh: Rust targets, zig + cargo-zigbuild
 # (PyPI), qemu-user-static, wine64 (and rcodesign, should a macOS binary need signing).
 # Every binary is linked by zig (cargo-zigbuild): glibc builds against glibc 2.17, musl
-# builds static, macOS builds without Apple's SDK (crates/cli/Cargo.toml says how).
+# builds static, macOS builds without Apple's SDK (crates/engine/Cargo.toml and crates/cli/Cargo.toml say how).
 set -euo pipefail
 if [ $# -lt 1 ]; then
   echo "usage: npm/release.sh <outdir> [platform...]" >&2

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod migrations;
 pub mod pipeline;
 pub mod session;
+pub mod watch;
 pub mod wrangler_config;
 pub mod writer;
 

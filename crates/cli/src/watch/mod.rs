@@ -6,16 +6,16 @@
 //!
 //! Parts, each testable alone: [`filter`] (which events matter),
 //! [`debounce`] (when to run), [`source`] (where events come from: `notify`
-//! or a mock), [`output`] (per-run reports).
+//! or a mock), all three in [`lunora_engine::watch`], and [`output`] (per-run
+//! reports).
 //!
 //! Entry points: [`run`] (`codegen --watch`, until the process ends) and
 //! [`watch_loop_with`] (any event source and engine; `lunora dev` runs it in
 //! a thread over a [`source::Stoppable`] source).
 
-pub mod debounce;
-pub mod filter;
 pub mod output;
-pub mod source;
+
+pub use lunora_engine::watch::{debounce, filter, source};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path};
 
-use lunora_engine::layout::{LUNORA_DIR, is_source};
+use crate::layout::{LUNORA_DIR, is_source};
 
 /// Folders whose contents never feed codegen.
 const IGNORED_DIRS: &[&str] = &[
