@@ -4,15 +4,6 @@
 //! declaration order, functions sorted by (module, export name).
 
 use lunora_parser::FileSpan;
-use serde::{Deserialize, Serialize};
-
-/// Index into [`Ir::tables`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct TableId(pub u32);
-
-/// Index into [`Ir::functions`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct FunctionId(pub u32);
 
 /// Name of the built-in auth table, added when the schema does not define it.
 pub const AUTH_TABLE: &str = "users";
@@ -41,16 +32,9 @@ pub enum SchemaExport {
 }
 
 impl Ir {
-    pub fn table(&self, id: TableId) -> &Table {
-        &self.tables[id.0 as usize]
-    }
-
-    pub fn table_by_name(&self, name: &str) -> Option<(TableId, &Table)> {
-        self.tables
-            .iter()
-            .enumerate()
-            .find(|(_, t)| t.name == name)
-            .map(|(i, t)| (TableId(i as u32), t))
+    /// The table named `name` (the first of that name).
+    pub fn table_by_name(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
     }
 
     pub fn global_tables(&self) -> impl Iterator<Item = &Table> {
