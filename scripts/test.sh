@@ -9,6 +9,10 @@ lunora_setup rust pnpm insta chromium
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# No test may change a tracked file (regenerated code, snapshots, lockfiles, stamped versions):
+# the tree's status now is compared with its status at the end.
+tree_before="$(git status --porcelain 2>/dev/null || true)"
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
@@ -36,3 +40,12 @@ pnpm run test
 
 step "release build, one cross target: linux-x64-musl built by zig, run natively (npm/release.sh)"
 bash npm/release.sh .scratch/release/ci linux-x64-musl
+
+step "the tests changed no tracked file"
+tree_after="$(git status --porcelain 2>/dev/null || true)"
+if [ "$tree_before" != "$tree_after" ]; then
+  echo "error: the test run changed the working tree:" >&2
+  diff <(printf '%s\n' "$tree_before") <(printf '%s\n' "$tree_after") >&2 || true
+  git --no-pager diff --stat >&2 || true
+  exit 1
+fi
