@@ -3,7 +3,7 @@
 // a result its `returns` validator rejects is an error; paginationOptsValidator args paginate.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { startApp } from "./helpers.mjs";
+import { ref, startApp, until } from "./helpers.mjs";
 
 let app;
 before(async () => {
@@ -97,4 +97,30 @@ test("ctx.auth.getUserIdentity: null when anonymous; subject, issuer and tokenId
   assert.equal(me.issuer, "lunora");
   assert.equal(me.tokenIdentifier, `lunora|${me.subject}`);
   assert.equal(me.subject, `guest:${me.userId.slice("users:".length)}`);
+});
+
+test("getUserIdentity in a query routed to a shard, live: the identity and the channel's messages", async () => {
+  const { token } = await app.guest();
+  const channelId = await app.ok("channels:create", { name: "ident" }, token);
+  await app.ok("messages:send", { channelId, text: "one" }, token);
+  const resolved = await app.call("convex:whoamiInChannel", { channelId }, token);
+  assert.equal(resolved.status, 200, JSON.stringify(resolved.body));
+  assert.match(resolved.body.value.subject, /^guest:/);
+  assert.equal(resolved.body.value.messages, 1);
+  const c = app.client({ auth: async () => token });
+  let seen;
+  c.subscribe(ref("convex:whoamiInChannel"), { channelId }, (v) => (seen = v));
+  await until(() => seen?.messages === 1, 5000, "the first result");
+  assert.equal(seen.subject, resolved.body.value.subject);
+  await app.ok("messages:send", { channelId, text: "two" }, token);
+  await until(() => seen?.messages === 2, 5000, "a live update");
+  c.close();
+});
+
+test("getUserIdentity in an action: from the verified token, the same subject as in a query", async () => {
+  assert.equal(await app.ok("convex:whoamiAction", {}), null);
+  const { token } = await app.guest();
+  const fromAction = await app.ok("convex:whoamiAction", {}, token);
+  const fromQuery = await app.ok("convex:whoami", {}, token);
+  assert.deepEqual(fromAction, { subject: fromQuery.subject, tokenIdentifier: fromQuery.tokenIdentifier });
 });

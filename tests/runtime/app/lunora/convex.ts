@@ -1,6 +1,6 @@
 // Convex's object form (issue 15): the runtime runs these exactly as the builder form.
 import { paginationOptsValidator } from "lunorash/server";
-import { mutation, query, v, type Id } from "./_generated/server";
+import { action, mutation, query, v, type Id } from "./_generated/server";
 
 export const addNote = mutation({
   args: { title: v.string(), rank: v.float64() },
@@ -77,5 +77,28 @@ export const whoami = query({
   handler: async (ctx) => {
     const identity = await ctx.auth.getUserIdentity();
     return identity === null ? null : { subject: identity.subject, issuer: identity.issuer, tokenIdentifier: identity.tokenIdentifier, userId: ctx.auth.userId };
+  },
+});
+
+// getUserIdentity in a query that runs in a shard (messages are sharded by channelId): the
+// user's row is a global read like any other.
+export const whoamiInChannel = query({
+  args: { channelId: v.id("channels") },
+  handler: async (ctx, args) => {
+    const identity = await ctx.auth.getUserIdentity();
+    const messages = await ctx.db
+      .query("messages")
+      .withIndex("by_channel", (q) => q.eq("channelId", args.channelId))
+      .collect();
+    return { subject: identity?.subject ?? null, messages: messages.length };
+  },
+});
+
+// In an action (the Worker), the identity comes from the verified token.
+export const whoamiAction = action({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    return identity === null ? null : { subject: identity.subject, tokenIdentifier: identity.tokenIdentifier };
   },
 });
