@@ -7,6 +7,10 @@ use lunora_parser::FileSpan;
 
 /// Name of the built-in auth table, added when the schema does not define it.
 pub const AUTH_TABLE: &str = "users";
+/// Name of the built-in identity table when the app owns `users` (any shape,
+/// any placement): guests and verified subjects live here, and
+/// `ctx.auth.userId` is one of its ids. Same fields as the built-in `users`.
+pub const IDENTITY_TABLE: &str = "_identities";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ir {

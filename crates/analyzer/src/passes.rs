@@ -25,8 +25,8 @@ use crate::functions::{self, FunctionDraft};
 use crate::load::Loader;
 use crate::schema::{self, TableDraft};
 use crate::{
-    AUTH_TABLE, Field, Function, Ir, Module, ObjectField, Placement, SCHEMA_PATH, SchemaExport,
-    Table, Timings, Validator, par,
+    AUTH_TABLE, Field, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, SCHEMA_PATH,
+    SchemaExport, Table, Timings, Validator, par,
 };
 
 /// Everything one run found, pass by pass; `None` where a pass has not run
@@ -108,9 +108,7 @@ struct SchemaStage {
 }
 
 struct SchemaOk {
-    id: FileId,
     export: SchemaExport,
-    expr_span: Span,
     drafts: Vec<TableDraft>,
 }
 
@@ -688,12 +686,7 @@ fn collect_schema(ld: &mut Loader<'_>, ev: &mut Eval, d: &mut Vec<Diagnostic>) -
                 .with_help("add a table: `messages: defineTable({ text: v.string() })`"),
         );
     }
-    Some(SchemaOk {
-        id: schema_id,
-        export,
-        expr_span: expr.span,
-        drafts,
-    })
+    Some(SchemaOk { export, drafts })
 }
 
 /// Pass 3 over the tables: placement and indexes, the auth table, SQL name
@@ -716,32 +709,19 @@ fn place_tables(ok: &SchemaOk, fields: &[Vec<Field>]) -> TablesPlaced {
         return TablesPlaced { d, tables: None };
     }
     match tables.iter().find(|t| t.name == AUTH_TABLE) {
-        Some(users) => {
-            let at = users.span.unwrap_or(FileSpan::new(ok.id, ok.expr_span));
-            let mut problems = Vec::new();
-            if users.placement != Placement::Global {
-                problems.push("be `.global()`");
-            }
-            if users.field("subject").map(|f| &f.validator) != Some(&Validator::String) {
-                problems.push("have a required `subject: v.string()` field");
-            }
-            if !users
-                .indexes
-                .iter()
-                .any(|i| i.name == "by_subject" && i.unique && i.fields == ["subject"])
-            {
-                problems.push("have a unique index `by_subject` on `[\"subject\"]`");
-            }
-            if !problems.is_empty() {
-                d.push(
-                    Diagnostic::error(Code::AuthTablePlacement, format!("the `users` table must {}", problems.join(", ")))
-                        .with_label(at.file, at.span, "backs `ctx.auth.userId`")
-                        .with_help("define it as `defineTable({ subject: v.string(), ... }).global().index(\"by_subject\", [\"subject\"], { unique: true })`, or remove it to use the built-in one"),
-                );
-                return TablesPlaced { d, tables: None };
-            }
-        }
-        None => tables.push(schema::builtin_users()),
+        // The app's `users` in the built-in's shape (global, `subject`, unique
+        // `by_subject`) extends the built-in one: `ctx.auth.userId` is its id.
+        Some(users)
+            if users.placement == Placement::Global
+                && users.field("subject").map(|f| &f.validator) == Some(&Validator::String)
+                && users
+                    .indexes
+                    .iter()
+                    .any(|i| i.name == "by_subject" && i.unique && i.fields == ["subject"]) => {}
+        // Any other `users` belongs to the app (as in Convex); identities
+        // live in the built-in `_identities`.
+        Some(_) => tables.push(schema::builtin_identities(IDENTITY_TABLE)),
+        None => tables.push(schema::builtin_identities(AUTH_TABLE)),
     }
     schema::sqlite_name_clashes(&tables, &mut d);
     TablesPlaced {

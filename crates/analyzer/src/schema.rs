@@ -687,7 +687,7 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 );
                 return None;
             }
-            if !tables.contains(t) && t != AUTH_TABLE {
+            if !tables.contains(t) && t != AUTH_TABLE && t != IDENTITY_TABLE {
                 let help = did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE]))
                     .unwrap_or_else(|| {
                         format!(
@@ -1074,10 +1074,11 @@ pub fn unindexable(validator: &Validator) -> Option<&'static str> {
     }
 }
 
-/// The built-in auth table (docs/ARCHITECTURE.md).
-pub fn builtin_users() -> Table {
+/// The built-in identity table (docs/ARCHITECTURE.md): `users`, or
+/// `_identities` when the app owns `users`.
+pub fn builtin_identities(name: &str) -> Table {
     Table {
-        name: AUTH_TABLE.to_string(),
+        name: name.to_string(),
         span: None,
         fields: vec![
             Field {

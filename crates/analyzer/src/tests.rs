@@ -554,10 +554,6 @@ fn placement_checks() {
             "t: defineTable({ a: v.id(\"nope\") }),",
             "schema/unknown-id-table",
         ),
-        (
-            "users: defineTable({ subject: v.string() }),",
-            "schema/auth-table-placement",
-        ),
     ];
     for (src, code) in cases {
         let r = app(&[("lunora/schema.ts", &schema_with(src))]);
@@ -578,6 +574,23 @@ fn placement_checks() {
     let ir = r.ir.unwrap();
     assert_eq!(ir.tables.len(), 2);
     assert!(!ir.tables[1].builtin);
+    // Any other `users` belongs to the app; identities go to the built-in `_identities`.
+    for users in [
+        "users: defineTable({ subject: v.string() }),",
+        "users: defineTable({ name: v.string(), tokenIdentifier: v.string() }).index(\"by_token\", [\"tokenIdentifier\"]),",
+        "users: defineTable({ email: v.string() }).shardBy(\"email\"),",
+    ] {
+        let r = app(&[("lunora/schema.ts", &schema_with(users))]);
+        assert!(r.diagnostics.is_empty(), "{users}: {:#?}", r.diagnostics);
+        let ir = r.ir.unwrap();
+        let names: Vec<(&str, bool)> = ir
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), t.builtin))
+            .collect();
+        assert_eq!(names, [("users", false), ("_identities", true)], "{users}");
+        assert_eq!(ir.tables[1].placement, Placement::Global);
+    }
 }
 
 #[test]

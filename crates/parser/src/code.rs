@@ -85,8 +85,6 @@ codes! {
     UnknownIdTable => "schema/unknown-id-table",
     /// The schema defines no table (warning).
     EmptySchema => "schema/empty-schema",
-    /// A schema-defined `users` table must be global: it backs `ctx.auth.userId`.
-    AuthTablePlacement => "schema/auth-table-placement",
     /// A table was not built with `defineTable(...)`.
     NotATable => "schema/not-a-table",
     /// A field's value is not a validator (`name: "string"` instead of `name: v.string()`).

@@ -173,9 +173,15 @@ export interface UserIdentity {
   readonly name?: string;
 }
 
-export interface Auth {
-  /** The signed-in user, or null. */
-  readonly userId: GenericId<"users"> | null;
+/**
+ * The table of `ctx.auth.userId`: the built-in `users`, or `_identities` when the app owns its
+ * `users` table (any other shape; the generated data model then has `_identities`).
+ */
+export type IdentityTable<DataModel> = "_identities" extends keyof DataModel ? "_identities" : "users";
+
+export interface Auth<UserTable extends string = "users"> {
+  /** The signed-in user's identity row (`users`, or `_identities` when the app owns `users`), or null. */
+  readonly userId: GenericId<UserTable> | null;
   /** The signed-in user's identity (Convex's shape), or null; a query reads the user's row for it. */
   getUserIdentity(): Promise<UserIdentity | null>;
 }

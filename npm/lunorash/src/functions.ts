@@ -1,7 +1,7 @@
 // Function builders (`query.input({...}).query(handler)`), registered function
 // objects, function references and the wiring manifest type.
 
-import type { Auth, GenericDatabaseReader, GenericDatabaseWriter, GenericDataModel } from "./db.js";
+import type { Auth, GenericDatabaseReader, GenericDatabaseWriter, GenericDataModel, IdentityTable } from "./db.js";
 import type { SchemaDefinition } from "./schema.js";
 import {
   isValidator,
@@ -43,16 +43,16 @@ export type FunctionReturnType<Ref> = Ref extends FunctionReference<any, any, in
 
 export interface GenericQueryCtx<DataModel extends GenericDataModel> {
   db: GenericDatabaseReader<DataModel>;
-  auth: Auth;
+  auth: Auth<IdentityTable<DataModel>>;
 }
 
 export interface GenericMutationCtx<DataModel extends GenericDataModel> {
   db: GenericDatabaseWriter<DataModel>;
-  auth: Auth;
+  auth: Auth<IdentityTable<DataModel>>;
 }
 
-export interface ActionCtx {
-  auth: Auth;
+export interface ActionCtx<UserTable extends string = "users"> {
+  auth: Auth<UserTable>;
   runQuery<Ref extends FunctionReference<"query", any, any, any>>(
     ref: Ref,
     args: FunctionArgs<Ref>,
@@ -62,13 +62,13 @@ export interface ActionCtx {
     args: FunctionArgs<Ref>,
   ): Promise<FunctionReturnType<Ref>>;
 }
-export type GenericActionCtx<_DataModel extends GenericDataModel = GenericDataModel> = ActionCtx;
+export type GenericActionCtx<DataModel extends GenericDataModel = GenericDataModel> = ActionCtx<IdentityTable<DataModel>>;
 
 export type CtxFor<Kind extends FunctionKind, DataModel extends GenericDataModel> = Kind extends "query"
   ? GenericQueryCtx<DataModel>
   : Kind extends "mutation"
     ? GenericMutationCtx<DataModel>
-    : ActionCtx;
+    : GenericActionCtx<DataModel>;
 
 /** What the runtime calls: the registered function object. */
 export interface RegisteredFunction<

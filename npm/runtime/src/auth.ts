@@ -7,11 +7,11 @@
 // when the token is issued.
 
 import { bumpStmt, ensureCommitTables } from "./commit.js";
-import { newId } from "./ids.js";
+import { newId, quoteIdent } from "./ids.js";
 import { LunoraRuntimeError } from "./types.js";
 
 export interface Identity {
-  /** `Id<"users">` of the signed-in user. */
+  /** The id of the signed-in user's identity row (`users`, or `_identities` when the app owns `users`). */
   userId: string;
   subject: string;
   /** When the identity ends (ms since the epoch): a socket opened with it is closed then. */
@@ -184,15 +184,16 @@ export async function createGuest(
   env: Record<string, unknown>,
   audience: string,
   ttlMs = GUEST_TOKEN_TTL_MS,
+  table = "users",
 ): Promise<{ token: string; userId: string }> {
   const db = requireDb(env);
-  const userId = newId("users");
-  const subject = `guest:${userId.slice("users:".length)}`;
-  // With the table's version bump (commit.ts): mutations that read `users` see the change.
+  const userId = newId(table);
+  const subject = `guest:${userId.slice(table.length + 1)}`;
+  // With the table's version bump (commit.ts): mutations that read the table see the change.
   await ensureCommitTables(db);
   await db.batch([
-    db.prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject") VALUES (?, ?, ?)`).bind(userId, Date.now(), subject),
-    bumpStmt(db, "users"),
+    db.prepare(`INSERT INTO ${quoteIdent(table)} ("_id", "_creationTime", "subject") VALUES (?, ?, ?)`).bind(userId, Date.now(), subject),
+    bumpStmt(db, table),
   ]);
   return { token: await signGuestToken(env, { userId, subject }, audience, ttlMs), userId };
 }
@@ -210,20 +211,21 @@ export async function userForSubject(
   subject: string,
   name?: string,
   created?: () => Promise<void>,
+  table = "users",
 ): Promise<string> {
   const cached = subjectCache.get(subject);
   if (cached) return cached;
   const db = requireDb(env);
-  const id = newId("users");
+  const id = newId(table);
   await ensureCommitTables(db);
   const [res] = await db.batch([
     db
-      .prepare(`INSERT INTO "users" ("_id", "_creationTime", "subject", "name") VALUES (?, ?, ?, ?) ON CONFLICT("subject") DO NOTHING`)
+      .prepare(`INSERT INTO ${quoteIdent(table)} ("_id", "_creationTime", "subject", "name") VALUES (?, ?, ?, ?) ON CONFLICT("subject") DO NOTHING`)
       .bind(id, Date.now(), subject, name ?? null),
-    bumpStmt(db, "users"),
+    bumpStmt(db, table),
   ]);
   if ((res?.meta?.changes ?? 0) > 0) await created?.();
-  const row = await db.prepare(`SELECT "_id" FROM "users" WHERE "subject" = ?`).bind(subject).first<{ _id: string }>();
+  const row = await db.prepare(`SELECT "_id" FROM ${quoteIdent(table)} WHERE "subject" = ?`).bind(subject).first<{ _id: string }>();
   if (!row) throw new LunoraRuntimeError("auth_failed", "could not create the user row", 500);
   subjectCache.set(subject, row._id);
   if (subjectCache.size > SUBJECT_CACHE_MAX) subjectCache.delete(subjectCache.keys().next().value as string);
@@ -241,6 +243,7 @@ export async function authenticate(
   usersWritten: (() => Promise<void>) | undefined,
   guestAuth: boolean,
   audience: string,
+  table = "users",
 ): Promise<Identity | null> {
   if (!token) return null;
   // With guest auth off, a guest token is not an identity, however well it is signed.
@@ -253,7 +256,7 @@ export async function authenticate(
       if (verified.subject.startsWith("guest:")) {
         throw new LunoraRuntimeError("unauthenticated", `a verified subject may not start with "guest:" (that namespace is the guests')`, 401);
       }
-      const userId = await userForSubject(env, verified.subject, verified.name, usersWritten);
+      const userId = await userForSubject(env, verified.subject, verified.name, usersWritten, table);
       return { subject: verified.subject, userId, ...(typeof verified.expiresAt === "number" ? { expiresAt: verified.expiresAt } : {}) };
     }
   }

@@ -7,6 +7,7 @@ import { authAudience, authenticate, createGuest, functionAuth, type Identity, t
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { createShardClass } from "./object.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
+import { identityTable } from "./storage/fields.js";
 import { DEFAULT_LIMITS, LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
 export { objectName } from "./routing.js";
@@ -52,6 +53,8 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
   const d1Binding = options.d1Binding ?? "DB";
   const cors = options.corsOrigin ?? "*";
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  /** Where guests and verified subjects live (`users`, or `_identities` when the app owns `users`). */
+  const identities = identityTable(wiring);
 
   /** The client's address as Cloudflare reports it. */
   function address(request: Request): string {
@@ -98,7 +101,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           const res = await stub(env, ROOT).fetch("https://lunora.internal/invalidate", {
             method: "POST",
             headers: { "x-lunora-object": ROOT },
-            body: JSON.stringify({ tables: ["users"] }),
+            body: JSON.stringify({ tables: [identities] }),
           });
           await res.body?.cancel();
           if (res.ok) return;
@@ -189,12 +192,12 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
         if (url.pathname === "/api/auth/guest" && request.method === "POST") {
           if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
           await limitGuests(env, request);
-          const guest = await createGuest(env, authAudience(env, request), options.guestTokenTtlMs);
+          const guest = await createGuest(env, authAudience(env, request), options.guestTokenTtlMs, identities);
           await usersWritten(env)();
           return json(guest, 200, cors);
         }
         if (url.pathname === "/api/call" && request.method === "POST") {
-          const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request));
+          const identity = await authenticate(env, bearer(request), options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request), identities);
           const body = await readCallBody(request);
           if (typeof body.path !== "string") throw new LunoraRuntimeError("bad_request", "missing function path");
           const reply: CallReply = { ok: true, ...(await dispatch(env, body.path, body.args, identity, false, body.mutationId)) };
@@ -220,7 +223,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           }
           const token = tokenFromProtocols(request.headers.get("sec-websocket-protocol"));
           if (token === undefined) throw new LunoraRuntimeError("unauthenticated", "malformed auth subprotocol", 401);
-          const identity = await authenticate(env, token, options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request));
+          const identity = await authenticate(env, token, options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request), identities);
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
           headers.set("x-lunora-user", identity?.userId ?? "");

@@ -147,11 +147,13 @@ pub fn replay(sqls: &[String]) -> Result<Tables, String> {
     introspect(&db).map_err(|e| e.to_string())
 }
 
-/// The Lunora tables of a SQLite database (system columns checked, not listed).
+/// The app's tables of a SQLite database (system columns checked, not
+/// listed): every table but SQLite's and the runtime's own `_lunora_*` ones
+/// (the built-in `_identities` is the app's).
 pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
     let mut tables = Tables::new();
     let names: Vec<String> = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name")?
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_lunora\\_%' ESCAPE '\\' ORDER BY name")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for name in names {

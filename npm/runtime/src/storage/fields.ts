@@ -76,11 +76,20 @@ const BUILTIN_USERS: Record<string, Validator> = {
   subject: STRING,
 };
 
-/** The fields of a table of the app (the built-in `users` included). */
+/** The fields of a table of the app (the built-in identity table included). */
 export function fieldsOf(wiring: Wiring, table: string): Record<string, Validator> {
   const schema = wiring.schema.tables[table];
-  if (!schema && wiring.tables[table]?.builtin && table === "users") return BUILTIN_USERS;
+  if (!schema && wiring.tables[table]?.builtin) return BUILTIN_USERS;
   return tableFields(schema?.fields);
+}
+
+/**
+ * The table identities live in: the built-in `users`, `_identities` when the app owns `users`
+ * (the analyzer adds it then), or the app's `users` in the built-in's shape.
+ */
+export function identityTable(wiring: Wiring): string {
+  for (const [name, t] of Object.entries(wiring.tables)) if (t.builtin) return name;
+  return "users";
 }
 
 /** Whether a field orders by its stored expression in a Durable Object index as an int64. */
