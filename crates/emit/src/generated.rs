@@ -73,9 +73,14 @@ pub fn data_model(ir: &Ir) -> String {
     let mut out = String::from(HEADER);
     out.push_str("import type { GenericId } from \"lunorash/server\";\n\n");
     let names: Vec<String> = ir.tables.iter().map(|t| string_literal(&t.name)).collect();
+    let identities = ir
+        .tables
+        .iter()
+        .find(|t| t.builtin)
+        .map_or("users", |t| t.name.as_str());
     let _ = writeln!(
         out,
-        "/** Every table of the schema (and the built-in `users`). */\nexport type TableName = {};\n",
+        "/** Every table of the schema (and the built-in `{identities}`). */\nexport type TableName = {};\n",
         if names.is_empty() {
             "never".to_string()
         } else {
