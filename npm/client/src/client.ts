@@ -135,8 +135,12 @@ interface Connection {
   timer: ReturnType<typeof setTimeout> | null;
   /** Pending `sync`s by id (resolved by `synced`, or when the socket closes). */
   syncs: Map<string, () => void>;
-  /** The heartbeat's timer: the next ping, or the deadline of the pong. */
+  /** The heartbeat's one timer: when the socket may be due a ping, or the deadline of its pong. */
   beat: ReturnType<typeof setTimeout> | null;
+  /** When the socket last delivered anything (ms). */
+  heardAt: number;
+  /** A ping went out and nothing has arrived since. */
+  pinged: boolean;
 }
 
 export class LunoraClient {
@@ -590,7 +594,7 @@ export class LunoraClient {
   private connection(object: string): Connection {
     let conn = this.connections.get(object);
     if (!conn) {
-      conn = { object, ws: null, subs: new Map(), attempts: 0, timer: null, syncs: new Map(), beat: null };
+      conn = { object, ws: null, subs: new Map(), attempts: 0, timer: null, syncs: new Map(), beat: null, heardAt: 0, pinged: false };
       this.connections.set(object, conn);
       void this.open(conn);
     }
@@ -629,62 +633,87 @@ export class LunoraClient {
       if (data !== PONG) this.onMessage(conn, data);
     };
     ws.onerror = () => {};
-    ws.onclose = (event: { code?: number }) => {
-      for (const done of [...conn.syncs.values()]) done();
-      if (conn.ws !== ws) return;
-      conn.ws = null;
-      this.stopBeat(conn);
-      if (event?.code === CLOSE_IDENTITY_EXPIRED) {
-        // The server ended an expired identity: a guest signs in anew, a token function is asked
-        // again; results of the old identity are dropped.
-        if ((this.options.auth ?? "guest") === "guest") {
-          this.token = null;
-          this.storage?.removeItem(TOKEN_KEY);
-        }
-        this.restart(conn);
-        return;
-      }
-      this.scheduleReconnect(conn);
-    };
+    ws.onclose = (event: { code?: number }) => this.socketClosed(conn, ws, event?.code);
   }
 
-  /** The socket of `conn` is alive: the next ping is due after `heartbeatMs` of quiet. */
-  private heard(conn: Connection): void {
+  /**
+   * `ws` of `conn` closed (or was abandoned): pending syncs resolve, and the connection
+   * reconnects, or starts again under a new identity after the server ended an expired one.
+   */
+  private socketClosed(conn: Connection, ws: WebSocketLike, code: number | undefined): void {
+    for (const done of [...conn.syncs.values()]) done();
+    if (conn.ws !== ws) return;
+    conn.ws = null;
     this.stopBeat(conn);
-    conn.beat = unref(
-      setTimeout(() => {
-        const ws = conn.ws;
-        if (!ws || ws.readyState !== 1) return;
-        try {
-          ws.send(PING);
-        } catch {
-          // failing: onclose follows
-        }
-        conn.beat = unref(setTimeout(() => this.halfOpen(conn, ws), this.options.heartbeatTimeoutMs ?? 5_000));
-      }, this.options.heartbeatMs ?? 5_000),
-    );
+    if (code === CLOSE_IDENTITY_EXPIRED) {
+      // The server ended an expired identity: a guest signs in anew, a token function is asked
+      // again; results of the old identity are dropped.
+      if ((this.options.auth ?? "guest") === "guest") {
+        this.token = null;
+        this.storage?.removeItem(TOKEN_KEY);
+      }
+      this.restart(conn);
+      return;
+    }
+    this.scheduleReconnect(conn);
+  }
+
+  /**
+   * The socket of `conn` delivered something: it is alive. Only a time is noted (this runs for
+   * every message); the one heartbeat timer checks it when it fires.
+   */
+  private heard(conn: Connection): void {
+    conn.heardAt = Date.now();
+    if (conn.pinged) {
+      // The answer to a ping: the pending timer is its deadline; the next ping is due after the
+      // usual quiet period.
+      conn.pinged = false;
+      this.stopBeat(conn);
+    }
+    if (!conn.beat) this.armBeat(conn, this.options.heartbeatMs ?? 5_000);
+  }
+
+  private armBeat(conn: Connection, delay: number): void {
+    conn.beat = unref(setTimeout(() => this.beat(conn), delay));
+  }
+
+  /**
+   * The heartbeat timer fired: a ping without an answer since means the socket is half-open (its
+   * close would wait for a peer that is gone), and it is abandoned as if it had closed (a new one
+   * connects, its subscriptions resume); a socket quiet for `heartbeatMs` is pinged; otherwise
+   * the timer waits for the rest of the quiet period.
+   */
+  private beat(conn: Connection): void {
+    conn.beat = null;
+    const ws = conn.ws;
+    if (!ws || ws.readyState !== 1) return;
+    if (conn.pinged) {
+      try {
+        ws.close(4002, "no heartbeat");
+      } catch {
+        // already closing
+      }
+      this.socketClosed(conn, ws, 4002);
+      return;
+    }
+    const every = this.options.heartbeatMs ?? 5_000;
+    const quiet = Date.now() - conn.heardAt;
+    if (quiet < every) {
+      this.armBeat(conn, every - quiet);
+      return;
+    }
+    try {
+      ws.send(PING);
+    } catch {
+      // failing: onclose follows
+    }
+    conn.pinged = true;
+    this.armBeat(conn, this.options.heartbeatTimeoutMs ?? 5_000);
   }
 
   private stopBeat(conn: Connection): void {
     if (conn.beat) clearTimeout(conn.beat);
     conn.beat = null;
-  }
-
-  /**
-   * No pong: the socket is half-open (its close would wait for a peer that is gone). It is
-   * abandoned at once, as if it had closed, and a new one connects (its subscriptions resume).
-   */
-  private halfOpen(conn: Connection, ws: WebSocketLike): void {
-    conn.beat = null;
-    if (conn.ws !== ws) return;
-    conn.ws = null;
-    for (const done of [...conn.syncs.values()]) done();
-    try {
-      ws.close(4002, "no heartbeat");
-    } catch {
-      // already closing
-    }
-    this.scheduleReconnect(conn);
   }
 
   private scheduleReconnect(conn: Connection): void {
