@@ -179,12 +179,12 @@ function requireDb(env: Record<string, unknown>): D1Database {
   return db;
 }
 
-/** Creates a guest user row and returns its signed token. */
+/** Creates a guest's row in the identity table `table` and returns its signed token. */
 export async function createGuest(
   env: Record<string, unknown>,
+  table: string,
   audience: string,
   ttlMs = GUEST_TOKEN_TTL_MS,
-  table = "users",
 ): Promise<{ token: string; userId: string }> {
   const db = requireDb(env);
   const userId = newId(table);
@@ -203,15 +203,16 @@ const subjectCache = new Map<string, string>();
 const SUBJECT_CACHE_MAX = 10_000;
 
 /**
- * Maps a verified external subject to its `users` row, creating it on first sight (then calling
- * `created`, so live queries on `users` can be told).
+ * Maps a verified external subject to its row of the identity table `table` (`users`, or
+ * `_identities` when the app owns `users`), creating it on first sight (then calling `created`,
+ * so live queries on that table can be told).
  */
 export async function userForSubject(
   env: Record<string, unknown>,
+  table: string,
   subject: string,
   name?: string,
   created?: () => Promise<void>,
-  table = "users",
 ): Promise<string> {
   const cached = subjectCache.get(subject);
   if (cached) return cached;
@@ -243,7 +244,7 @@ export async function authenticate(
   usersWritten: (() => Promise<void>) | undefined,
   guestAuth: boolean,
   audience: string,
-  table = "users",
+  table: string,
 ): Promise<Identity | null> {
   if (!token) return null;
   // With guest auth off, a guest token is not an identity, however well it is signed.
@@ -256,7 +257,7 @@ export async function authenticate(
       if (verified.subject.startsWith("guest:")) {
         throw new LunoraRuntimeError("unauthenticated", `a verified subject may not start with "guest:" (that namespace is the guests')`, 401);
       }
-      const userId = await userForSubject(env, verified.subject, verified.name, usersWritten, table);
+      const userId = await userForSubject(env, table, verified.subject, verified.name, usersWritten);
       return { subject: verified.subject, userId, ...(typeof verified.expiresAt === "number" ? { expiresAt: verified.expiresAt } : {}) };
     }
   }

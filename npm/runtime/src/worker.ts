@@ -192,7 +192,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
         if (url.pathname === "/api/auth/guest" && request.method === "POST") {
           if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
           await limitGuests(env, request);
-          const guest = await createGuest(env, authAudience(env, request), options.guestTokenTtlMs, identities);
+          const guest = await createGuest(env, identities, authAudience(env, request), options.guestTokenTtlMs);
           await usersWritten(env)();
           return json(guest, 200, cors);
         }
