@@ -232,7 +232,7 @@ pub fn discover(
         }
         if b.kind == BindingKind::Const {
             exports.push((&b.name, b.span, init));
-        } else if let Some(builder) = mentions_builder(ld, file, init, 0) {
+        } else if let Some(found) = mentions_builder(ld, file, init, 0) {
             d.push(
                 Diagnostic::error(
                     Code::FunctionUndiscoverable,
@@ -245,7 +245,7 @@ pub fn discover(
                 .with_label(
                     file,
                     b.span,
-                    format!("uses `{builder}` but is not a `const`"),
+                    format!("uses `{}` but is not a `const`", found.shown),
                 )
                 .with_help(format!(
                     "declare it with `export const {} = ...`: functions must be `const` exports",
@@ -263,14 +263,14 @@ pub fn discover(
         }
     }
     if let Some(e) = &m.default_export
-        && let Some(builder) = mentions_builder(ld, file, e, 0)
+        && let Some(found) = mentions_builder(ld, file, e, 0)
     {
         d.push(
             Diagnostic::error(
                 Code::FunctionUndiscoverable,
                 "a function exported as `export default` has no name in the API",
             )
-            .with_label(file, e.span, format!("uses `{builder}`"))
+            .with_label(file, e.span, format!("uses `{}`", found.shown))
             .with_help(
                 "export it by name: `export const get = query({ ... })` becomes `api.<module>.get`",
             ),
@@ -282,8 +282,8 @@ pub fn discover(
             Found::Function(f) => out.push(*f),
             Found::Reported => {}
             Found::NotAFunction => {
-                if let Some(builder) = mentions_builder(ld, file, init, 0) {
-                    d.push(undiscoverable(ld, file, name, span, init, &builder));
+                if let Some(found) = mentions_builder(ld, file, init, 0) {
+                    d.push(undiscoverable(file, name, span, init, &found));
                 }
             }
         }
@@ -291,26 +291,21 @@ pub fn discover(
     out
 }
 
-/// The error for an export that uses builder `builder` but is no function definition.
+/// The error for an export that uses a builder but is no function definition.
 fn undiscoverable(
-    ld: &Loader<'_>,
     file: FileId,
     name: &str,
     span: Span,
     init: &Expr,
-    builder: &str,
+    found: &Mention,
 ) -> Diagnostic {
-    // `builder` is a name (`query`) or a namespace member (`server.query`).
-    let (generated, short) = match builder.split_once('.') {
-        Some((ns, short)) => (namespace_import(ld, file, ns) == Some(true), short),
-        None => (builder_of(ld, file, builder, 0).is_some(), builder),
-    };
+    let (builder, short) = (&found.shown, found.name.as_str());
     let kind = match short {
         "mutation" | "internalMutation" => "mutation",
         "action" | "internalAction" => "action",
         _ => "query",
     };
-    let help = if generated {
+    let help = if found.generated {
         format!(
             "write `export const {name} = {builder}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})` or `{builder}.input({{ ... }}).{kind}(async ({{ ctx, args }}) => ...)`; wrappers and calls of other values are not supported"
         )
@@ -328,10 +323,20 @@ fn undiscoverable(
     .with_help(help)
 }
 
+/// A builder an expression uses: as written (`query`, `server.query`), its
+/// name (`query`; for an identifier, the local name), and whether it is one
+/// of `_generated/server`'s.
+struct Mention {
+    shown: String,
+    name: String,
+    generated: bool,
+}
+
 /// The first builder the expression uses outside function bodies: an
-/// identifier that resolves to a builder of `_generated/server`, or an import
-/// (from anywhere) named like one (`query`, `internalMutation`, ...).
-fn mentions_builder(ld: &Loader<'_>, file: FileId, e: &Expr, depth: u32) -> Option<String> {
+/// identifier that resolves to a builder of `_generated/server`, an import
+/// (from anywhere) named like one (`query`, `internalMutation`, ...), or such
+/// a member of a namespace import (`server.query`).
+fn mentions_builder(ld: &Loader<'_>, file: FileId, e: &Expr, depth: u32) -> Option<Mention> {
     if depth > 64 {
         return None;
     }
@@ -341,16 +346,25 @@ fn mentions_builder(ld: &Loader<'_>, file: FileId, e: &Expr, depth: u32) -> Opti
             let imported_like = ld.module(file).import_of(n).is_some_and(|(_, spec)| {
                 matches!(&spec.kind, ImportKind::Named(i) if BUILDERS.contains(&i.as_str()))
             });
-            (imported_like || builder_of(ld, file, n, 0).is_some()).then(|| n.clone())
+            let generated = builder_of(ld, file, n, 0).is_some();
+            (imported_like || generated).then(|| Mention {
+                shown: n.clone(),
+                name: n.clone(),
+                generated,
+            })
         }
         ExprKind::Member {
             object, property, ..
         } => {
             // `s.query` of `import * as s from ...`.
-            if let (ExprKind::Ident(ns), Some(_)) =
+            if let (ExprKind::Ident(ns), Some((name, generated))) =
                 (&object.kind, namespace_member(ld, file, object, property))
             {
-                return Some(format!("{ns}.{property}"));
+                return Some(Mention {
+                    shown: format!("{ns}.{property}"),
+                    name: name.to_string(),
+                    generated,
+                });
             }
             rec(object)
         }
