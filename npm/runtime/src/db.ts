@@ -442,11 +442,12 @@ export class Db {
     const rowids = await backend.rowids(plan.table, [...touched]);
     const f = backend.fieldSql(plan.table, plan.fields);
     const keyOf = (r: Scanned) => rowKey(plan, f, r);
+    const within = withinPositions(plan, f);
     for (const [id, doc] of pending) {
       if (!doc) continue;
       const row: Scanned = { doc, rowid: rowids.get(id) ?? this.pseudoRowid(id) };
       if (!matches(plan, f, doc)) continue;
-      if (!withinPositions(plan, f, keyOf(row))) continue;
+      if (!within(keyOf(row))) continue;
       base.push(row);
     }
     const dir = plan.order === "asc" ? 1 : -1;

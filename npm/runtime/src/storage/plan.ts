@@ -87,12 +87,15 @@ export function positionKey(plan: Plan, f: FieldSql, position: unknown[]): SqlKe
   return position.map((v, i) => (keys[i] === "rowid" ? (v as number) : f.key(keys[i]!, v)));
 }
 
-/** Whether a row's sort key lies within the plan's keyset bounds (`after`, `upTo`). */
-export function withinPositions(plan: Plan, f: FieldSql, key: SqlKey[]): boolean {
+/**
+ * Whether a row's sort key lies within the plan's keyset bounds (`after`, `upTo`), as a test
+ * whose bounds are encoded once.
+ */
+export function withinPositions(plan: Plan, f: FieldSql): (key: SqlKey[]) => boolean {
   const dir = plan.order === "asc" ? 1 : -1;
-  if (plan.after && dir * compareKeys(key, positionKey(plan, f, plan.after)) <= 0) return false;
-  if (plan.upTo && dir * compareKeys(key, positionKey(plan, f, plan.upTo)) > 0) return false;
-  return true;
+  const after = plan.after ? positionKey(plan, f, plan.after) : null;
+  const upTo = plan.upTo ? positionKey(plan, f, plan.upTo) : null;
+  return (key) => (!after || dir * compareKeys(key, after) > 0) && (!upTo || dir * compareKeys(key, upTo) <= 0);
 }
 
 export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string; params: SqlValue[] } {
