@@ -2,6 +2,8 @@
 // expression evaluated per document; values compare in Convex's order (undefined < null < int64 <
 // number < boolean < string < bytes < array < object), equality is by value.
 
+import { compareBytes } from "./storage/plan.js";
+
 /** An expression of the filter builder, evaluated against one document. */
 export class FilterExpr {
   constructor(readonly evaluate: (doc: Record<string, unknown>) => unknown) {}
@@ -35,12 +37,8 @@ export function compareValues(a: unknown, b: unknown): number {
       return Number(a) - Number(b);
     case 5:
       return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
-    case 6: {
-      const x = new Uint8Array(a as ArrayBuffer);
-      const y = new Uint8Array(b as ArrayBuffer);
-      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-      return x.length - y.length;
-    }
+    case 6:
+      return compareBytes(new Uint8Array(a as ArrayBuffer), new Uint8Array(b as ArrayBuffer));
     case 7: {
       const x = a as unknown[];
       const y = b as unknown[];

@@ -140,11 +140,16 @@ export function compareSql(a: SqlKey, b: SqlKey): number {
   if (ra === 2 || ra === 3) {
     const x = ra === 2 ? encoder.encode(a as string) : new Uint8Array(a as ArrayBuffer);
     const y = ra === 2 ? encoder.encode(b as string) : new Uint8Array(b as ArrayBuffer);
-    const n = Math.min(x.length, y.length);
-    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-    return x.length - y.length;
+    return compareBytes(x, y);
   }
   return 0;
+}
+
+/** Byte-wise order (memcmp, then length), as SQLite compares BLOBs and UTF-8 text. */
+export function compareBytes(x: Uint8Array, y: Uint8Array): number {
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
 
 export function compareKeys(a: SqlKey[], b: SqlKey[]): number {
