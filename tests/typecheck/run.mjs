@@ -158,3 +158,22 @@ for (const name of convexApps) {
     }
   });
 }
+
+// A union table (fixtures/valid/convex-union-table): an insert must be one of its variants.
+test("negative/union-wrong-variant.ts fails with TS2353 against fixtures/valid/convex-union-table", () => {
+  const dir = mkdtempSync(join(here, ".work", "union-"));
+  try {
+    cpSync(join(repo, "fixtures", "valid", "convex-union-table"), dir, { recursive: true });
+    cpSync(join(here, "app", "tsconfig.json"), join(dir, "tsconfig.json"));
+    cargo(["-p", "lunora_cli", "--", "codegen", "--root", dir]);
+    cpSync(join(here, "negative", "union-wrong-variant.ts"), join(dir, "lunora", "bad.ts"));
+    const run = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json"), "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+    const output = `${run.stdout}${run.stderr}`;
+    assert.notEqual(run.status, 0, "tsc accepted an insert matching no variant");
+    const errors = output.split("\n").filter((line) => line.includes("error TS"));
+    assert.equal(errors.length, 1, output);
+    assert.match(errors[0], /^lunora\/bad\.ts\(7,53\): error TS2353: .*'value' does not exist in type '\{ kind: "error"; message: string; \}'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

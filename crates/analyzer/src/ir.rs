@@ -54,7 +54,16 @@ pub struct Table {
     /// Span of the table's key in `defineSchema({ <key>: ... })`; `None` for the built-in `users`.
     pub span: Option<FileSpan>,
     /// User fields in declaration order (system fields `_id`, `_creationTime` are implicit).
+    /// For a union table, the merge of its variants' fields (see [`Table::variants`]): the
+    /// columns it is stored in, the fields its indexes and queries may name.
     pub fields: Vec<Field>,
+    /// A union table's document shapes (`defineTable(v.union(v.object({...}), ...))`), each
+    /// member's fields in declaration order; empty for a table of one object. A document must
+    /// match one of them. [`Table::fields`] is their merge: every field of any member, in order of
+    /// first appearance; a field in every member with one validator keeps it; one whose
+    /// validators differ is their union (members flattened, duplicates dropped, first seen
+    /// first); one missing from, or optional in, any member is optional.
+    pub variants: Vec<Vec<ObjectField>>,
     pub indexes: Vec<Index>,
     pub placement: Placement,
     /// True for the built-in auth table that Lunora adds.

@@ -25,7 +25,7 @@ use crate::functions::{self, FunctionDraft};
 use crate::load::Loader;
 use crate::schema::{self, TableDraft};
 use crate::{
-    AUTH_TABLE, Field, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, SCHEMA_PATH,
+    AUTH_TABLE, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, SCHEMA_PATH,
     SchemaExport, Table, Timings, Validator, par,
 };
 
@@ -114,7 +114,8 @@ struct SchemaOk {
 
 struct TablesValidated {
     d: Vec<Diagnostic>,
-    fields: Vec<Vec<Field>>,
+    /// Per table draft: its fields and, for a union table, its variants.
+    shapes: Vec<schema::Shape>,
 }
 
 struct TablesPlaced {
@@ -284,22 +285,12 @@ pub(crate) fn evaluate(
     let table_names = schema::TableNames::new(ok.drafts.iter().map(|t| t.name.as_str()).collect());
     let tv = st.tables_validated.get_or_insert_with(|| {
         let mut d = Vec::new();
-        let fields = ok
+        let shapes = ok
             .drafts
             .iter()
-            .map(|t| {
-                schema::object_fields(&t.fields, &table_names, true, &mut d)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(f, at)| Field {
-                        name: f.name,
-                        span: Some(at),
-                        validator: f.validator,
-                    })
-                    .collect()
-            })
+            .map(|t| schema::table_shape(t, &table_names, &mut d))
             .collect();
-        TablesValidated { d, fields }
+        TablesValidated { d, shapes }
     });
     d.extend(tv.d.iter().cloned());
     // The drafts of every module lacking pass 2, resolved in parallel.
@@ -356,7 +347,7 @@ pub(crate) fn evaluate(
     // ---- pass 3: indexes and shard keys -----------------------------------
     let tp = st
         .tables_placed
-        .get_or_insert_with(|| place_tables(ok, &tv.fields));
+        .get_or_insert_with(|| place_tables(ok, &tv.shapes));
     d.extend(tp.d.iter().cloned());
     let tables = tp.tables.as_deref()?;
     t.lap("indexes");
@@ -691,17 +682,18 @@ fn collect_schema(ld: &mut Loader<'_>, ev: &mut Eval, d: &mut Vec<Diagnostic>) -
 
 /// Pass 3 over the tables: placement and indexes, the auth table, SQL name
 /// clashes.
-fn place_tables(ok: &SchemaOk, fields: &[Vec<Field>]) -> TablesPlaced {
+fn place_tables(ok: &SchemaOk, shapes: &[schema::Shape]) -> TablesPlaced {
     let mut d = Vec::new();
     let mut tables = Vec::new();
-    for (t, fields) in ok.drafts.iter().zip(fields) {
-        let (placement, indexes) = schema::placement_and_indexes(t, fields, &mut d);
+    for (t, shape) in ok.drafts.iter().zip(shapes) {
+        let (placement, indexes) = schema::placement_and_indexes(t, &shape.fields, &mut d);
         tables.push(Table {
             name: t.name.clone(),
             span: Some(t.at),
-            fields: fields.clone(),
+            fields: shape.fields.clone(),
             indexes,
             placement,
+            variants: shape.variants.clone(),
             builtin: false,
         });
     }

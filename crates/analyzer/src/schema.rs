@@ -19,6 +19,9 @@ pub struct TableDraft {
     pub name: String,
     pub at: FileSpan,
     pub fields: Vec<Entry>,
+    /// A union table's members (`defineTable(v.union(v.object({...}), ...))`), each one's
+    /// entries; empty for a table of one object (then `fields` holds its entries).
+    pub variants: Vec<Vec<Entry>>,
     pub globals: Vec<FileSpan>,
     /// (field, span of the argument, span of the method name)
     pub shards: Vec<(String, FileSpan, FileSpan)>,
@@ -223,19 +226,12 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
     let ValKind::Call { args, .. } = &cur.kind else {
         return None;
     };
+    let mut variants = Vec::new();
     let fields = match args.first().map(|a| object_entries(a)) {
         Some(Some(fields)) if args.len() == 1 => fields.clone(),
         _ if args.len() == 1 && is_v_call(&args[0], "union") => {
-            d.push(
-                err(
-                    Code::UnsupportedUnionTable,
-                    format!("table `{}` is a union of document shapes: Lunora has no union tables yet", entry.key),
-                    args[0].at,
-                    "union tables are not supported",
-                )
-                .with_help("write one object: a `kind: v.union(v.literal(\"a\"), v.literal(\"b\"))` field, the shared fields, and each variant's fields as `v.optional(...)`"),
-            );
-            return None;
+            variants = union_members(entry, &args[0], d)?;
+            Vec::new()
         }
         _ => {
             d.push(
@@ -248,7 +244,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                     cur.at,
                     "expected `defineTable({ field: v.string(), ... })`",
                 )
-                .with_help("pass an object literal whose values are `v.*` validators"),
+                .with_help("pass an object literal whose values are `v.*` validators, or `v.union(v.object({...}), ...)` for a table of several document shapes"),
             );
             return None;
         }
@@ -258,6 +254,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
         name: entry.key.clone(),
         at: entry.key_at,
         fields,
+        variants,
         globals: Vec::new(),
         shards: Vec::new(),
         indexes: Vec::new(),
@@ -327,6 +324,46 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
         }
     }
     Some(t)
+}
+
+/// The members of a union table's `v.union(...)`: each must be an object
+/// (`v.object({...})`), as in Convex.
+fn union_members(entry: &Entry, union: &Val, d: &mut Vec<Diagnostic>) -> Option<Vec<Vec<Entry>>> {
+    let ValKind::Call { args, .. } = &union.kind else {
+        return None;
+    };
+    if args.is_empty() {
+        d.push(
+            err(
+                Code::NotATable,
+                format!("the union table `{}` has no document shape", entry.key),
+                union.at,
+                "an empty `v.union()`",
+            )
+            .with_help("list the document shapes: `v.union(v.object({ kind: v.literal(\"a\"), ... }), v.object({ ... }))`"),
+        );
+        return None;
+    }
+    let mut out = Vec::with_capacity(args.len());
+    let mut ok = true;
+    for member in args {
+        match object_entries(member) {
+            Some(entries) => out.push(entries.clone()),
+            None => {
+                d.push(
+                    err(
+                        Code::NotATable,
+                        format!("a member of the union table `{}` is not an object", entry.key),
+                        member.at,
+                        "expected `v.object({ ... })`",
+                    )
+                    .with_help("each member of a union table is one document shape: `v.object({ kind: v.literal(\"a\"), ... })`"),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
 }
 
 /// Is `val` a call `v.<name>(...)`?
@@ -505,6 +542,112 @@ fn not_a_table(entry: &Entry, at: &Val, d: &mut Vec<Diagnostic>) -> Option<Table
         .with_help("write `defineTable({ ... })`, optionally followed by `.global()`, `.shardBy(...)` or `.index(...)`"),
     );
     None
+}
+
+/// A table's resolved document shape: its fields (for a union table, the merge
+/// of its variants, [`Table::fields`]) and its variants ([`Table::variants`]).
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    pub fields: Vec<Field>,
+    pub variants: Vec<Vec<ObjectField>>,
+}
+
+/// Pass 2: a table's fields, or a union table's variants and their merge.
+/// Fields that do not resolve are left out (their errors are in `d`).
+pub fn table_shape(t: &TableDraft, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Shape {
+    let resolve = |entries: &[Entry], d: &mut Vec<Diagnostic>| {
+        object_fields(entries, tables, true, d).unwrap_or_default()
+    };
+    if t.variants.is_empty() {
+        let fields = resolve(&t.fields, d)
+            .into_iter()
+            .map(|(f, at)| Field {
+                name: f.name,
+                span: Some(at),
+                validator: f.validator,
+            })
+            .collect();
+        return Shape {
+            fields,
+            variants: Vec::new(),
+        };
+    }
+    let variants: Vec<Vec<(ObjectField, FileSpan)>> = t
+        .variants
+        .iter()
+        .map(|entries| resolve(entries, d))
+        .collect();
+    Shape {
+        fields: merge_variants(&variants),
+        variants: variants
+            .into_iter()
+            .map(|fields| fields.into_iter().map(|(f, _)| f).collect())
+            .collect(),
+    }
+}
+
+/// The columns of a union table ([`Table::fields`]): every field of any variant,
+/// in order of first appearance. A field in every variant with one validator
+/// keeps it; differing validators become their union (members of unions
+/// flattened, duplicates dropped, first seen first); a field missing from, or
+/// optional in, any variant is optional. `npm/lunorash/src/schema.ts`
+/// (`mergeVariants`) computes the same for the runtime's codecs.
+pub fn merge_variants(variants: &[Vec<(ObjectField, FileSpan)>]) -> Vec<Field> {
+    let mut order: Vec<(&str, FileSpan)> = Vec::new();
+    for (f, at) in variants.iter().flatten() {
+        if !order.iter().any(|(n, _)| *n == f.name) {
+            order.push((&f.name, *at));
+        }
+    }
+    order
+        .into_iter()
+        .map(|(name, at)| {
+            let mut optional = false;
+            let mut members: Vec<&Validator> = Vec::new();
+            for variant in variants {
+                let Some((f, _)) = variant.iter().find(|(f, _)| f.name == name) else {
+                    optional = true;
+                    continue;
+                };
+                let inner = match &f.validator {
+                    Validator::Optional(inner) => {
+                        optional = true;
+                        inner.as_ref()
+                    }
+                    v => v,
+                };
+                if !members.contains(&inner) {
+                    members.push(inner);
+                }
+            }
+            let merged = if members.len() == 1 {
+                members[0].clone()
+            } else {
+                let mut flat: Vec<Validator> = Vec::new();
+                for m in members {
+                    let parts = match m {
+                        Validator::Union(parts) => parts.as_slice(),
+                        one => std::slice::from_ref(one),
+                    };
+                    for p in parts {
+                        if !flat.contains(p) {
+                            flat.push(p.clone());
+                        }
+                    }
+                }
+                Validator::Union(flat)
+            };
+            Field {
+                name: name.to_string(),
+                span: Some(at),
+                validator: if optional {
+                    Validator::Optional(Box::new(merged))
+                } else {
+                    merged
+                },
+            }
+        })
+        .collect()
 }
 
 /// Pass 2: resolves an object of field validators.
@@ -887,7 +1030,9 @@ pub fn placement_and_indexes(
                         t.name
                     ),
                     *at,
-                    if f.is_optional() {
+                    if !t.variants.is_empty() {
+                        "not required with one validator in every variant"
+                    } else if f.is_optional() {
                         "this field is optional"
                     } else {
                         "this field is not a scalar"
@@ -898,9 +1043,11 @@ pub fn placement_and_indexes(
                     f.span.unwrap_or(*at).span,
                     "field defined here",
                 )
-                .with_help(
-                    "shard by a required string, number, int64, boolean, id or literal field",
-                ),
+                .with_help(if t.variants.is_empty() {
+                    "shard by a required string, number, int64, boolean, id or literal field"
+                } else {
+                    "every variant of a sharded union table has the shard key, required, with the same scalar validator (string, number, int64, boolean, id or literal)"
+                }),
             ),
             Some(f) if key == ROOT_FAMILY => d.push(
                 err(
@@ -1099,6 +1246,7 @@ pub fn builtin_identities(name: &str) -> Table {
             unique: true,
         }],
         placement: Placement::Global,
+        variants: Vec::new(),
         builtin: true,
     }
 }

@@ -909,3 +909,63 @@ fn names_that_clash_in_sqlite() {
     );
     assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
 }
+
+#[test]
+fn a_union_table_is_stored_in_the_merge_of_its_variants() {
+    let schema = r#"import { defineSchema, defineTable, v } from "lunorash/server";
+export default defineSchema({
+    t: defineTable(v.union(
+        v.object({ kind: v.literal("a"), n: v.number(), s: v.string(), o: v.optional(v.int64()) }),
+        v.object({ kind: v.literal("b"), n: v.number(), s: v.union(v.number(), v.string()), x: v.bytes() }),
+        v.object({ kind: v.union(v.literal("c"), v.literal("a")), n: v.number(), o: v.int64() }),
+    )).index("by_kind", ["kind", "n"]),
+});
+"#;
+    let r = app(&[("lunora/schema.ts", schema)]);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let ir = r.ir.expect("ir");
+    let t = ir.table_by_name("t").expect("table t");
+    let lit = |s: &str| Validator::Literal(Literal::String(s.into()));
+    let opt = |v: Validator| Validator::Optional(Box::new(v));
+    let merged: Vec<(&str, &Validator)> = t
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), &f.validator))
+        .collect();
+    assert_eq!(
+        merged,
+        vec![
+            // differing validators: their union, unions flattened, duplicates dropped, first seen first
+            (
+                "kind",
+                &Validator::Union(vec![lit("a"), lit("b"), lit("c")])
+            ),
+            // one validator in every variant: kept, required
+            ("n", &Validator::Number),
+            // missing from a variant: optional; `string` already seen, so one `number` is added
+            (
+                "s",
+                &opt(Validator::Union(vec![Validator::String, Validator::Number]))
+            ),
+            // optional in one variant, required in another: optional
+            ("o", &opt(Validator::Int64)),
+            ("x", &opt(Validator::Bytes)),
+        ]
+    );
+    assert_eq!(t.variants.len(), 3);
+    assert_eq!(
+        t.variants[1]
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["kind", "n", "s", "x"]
+    );
+    // A plain table has no variants.
+    let r = app(&[("lunora/schema.ts", TUTORIAL_SCHEMA)]);
+    assert!(
+        r.ir.expect("ir")
+            .tables
+            .iter()
+            .all(|t| t.variants.is_empty())
+    );
+}

@@ -21,6 +21,7 @@ fn table(name: &str, fields: Vec<Field>, indexes: Vec<Index>, placement: Placeme
         fields,
         indexes,
         placement,
+        variants: Vec::new(),
         builtin: false,
     }
 }

@@ -24,30 +24,42 @@ fn table_info(out: &mut String, table: &Table) {
     let key = property_key(&table.name);
     let name = string_literal(&table.name);
     let _ = writeln!(out, "  {key}: {{");
-    let mut document = vec![
-        format!("_id: Id<{name}>"),
-        "_creationTime: number".to_string(),
-    ];
-    document.extend(
-        table
-            .fields
-            .iter()
-            .map(|f| ts::member(&f.name, &f.validator, IdStyle::Branded)),
-    );
-    let _ = writeln!(out, "    document: {{ {} }};", document.join("; "));
-    let insert: Vec<lunora_analyzer::ObjectField> = table
-        .fields
+    // One object type per document shape: the table's fields, or each variant of a union table.
+    let shapes: Vec<Vec<lunora_analyzer::ObjectField>> = if table.variants.is_empty() {
+        vec![
+            table
+                .fields
+                .iter()
+                .map(|f| lunora_analyzer::ObjectField {
+                    name: f.name.clone(),
+                    validator: f.validator.clone(),
+                })
+                .collect(),
+        ]
+    } else {
+        table.variants.clone()
+    };
+    let documents: Vec<String> = shapes
         .iter()
-        .map(|f| lunora_analyzer::ObjectField {
-            name: f.name.clone(),
-            validator: f.validator.clone(),
+        .map(|fields| {
+            let mut document = vec![
+                format!("_id: Id<{name}>"),
+                "_creationTime: number".to_string(),
+            ];
+            document.extend(
+                fields
+                    .iter()
+                    .map(|f| ts::member(&f.name, &f.validator, IdStyle::Branded)),
+            );
+            format!("{{ {} }}", document.join("; "))
         })
         .collect();
-    let _ = writeln!(
-        out,
-        "    insert: {};",
-        ts::object_type(&insert, IdStyle::Branded)
-    );
+    let inserts: Vec<String> = shapes
+        .iter()
+        .map(|fields| ts::object_type(fields, IdStyle::Branded))
+        .collect();
+    let _ = writeln!(out, "    document: {};", documents.join(" | "));
+    let _ = writeln!(out, "    insert: {};", inserts.join(" | "));
     if table.indexes.is_empty() {
         out.push_str("    indexes: {};\n");
     } else {

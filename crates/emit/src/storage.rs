@@ -100,6 +100,7 @@ mod tests {
                 .collect(),
             indexes: vec![],
             placement: Placement::Root,
+            variants: Vec::new(),
             builtin: false,
         }
     }

@@ -101,6 +101,7 @@ fn ir(functions: &[Vec<Function>]) -> Ir {
             }],
             indexes: vec![],
             placement: Placement::Root,
+            variants: Vec::new(),
             builtin: false,
         }],
         functions: all,

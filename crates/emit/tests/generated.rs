@@ -119,6 +119,7 @@ fn kitchen_sink_generated_files() {
                     },
                 ],
                 placement: Placement::Root,
+                variants: Vec::new(),
                 builtin: false,
             },
             Table {
@@ -127,6 +128,7 @@ fn kitchen_sink_generated_files() {
                 fields: vec![],
                 indexes: vec![],
                 placement: Placement::Root,
+                variants: Vec::new(),
                 builtin: false,
             },
         ],

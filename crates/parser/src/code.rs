@@ -198,10 +198,6 @@ codes! {
     /// `lunora/http.ts` (Convex's `httpRouter()` and `httpAction`): Lunora has no
     /// HTTP actions yet; the Worker's own fetch handler serves extra routes.
     UnsupportedHttpActions => "unsupported/http-actions",
-    /// `defineTable(v.union(...))`: a table whose documents are a union of
-    /// object shapes (Convex's discriminated-union tables). Not supported yet:
-    /// write one object with a `kind` literal field and optional variant fields.
-    UnsupportedUnionTable => "unsupported/union-table",
 
     // ---- Storage (issue 13) ------------------------------------------------
     /// An index on a field whose values have no value order in storage: bytes, null, any,

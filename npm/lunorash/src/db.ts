@@ -23,7 +23,12 @@ export type TableNamesIn<DataModel extends GenericDataModel> = keyof DataModel &
 export type DocumentOf<DataModel extends GenericDataModel, Table extends TableNamesIn<DataModel>> =
   DataModel[Table]["document"];
 
-type FieldValue<Doc, Field> = Field extends keyof Doc ? Doc[Field] : never;
+/** The type of `Field` in `Doc`; for a union table's document, its type in the variants that have it. */
+type FieldValue<Doc, Field> = Doc extends unknown ? (Field extends keyof Doc ? Doc[Field] : never) : never;
+/** Every field name of any variant of `Doc` (a union table's document is a union). */
+type FieldName<Doc> = Doc extends unknown ? keyof Doc & string : never;
+/** A field's value as a filter reads it: `undefined` too where some variant lacks the field. */
+type FilterValue<Doc, Field> = FieldValue<Doc, Field> | (Field extends keyof Doc ? never : undefined);
 type Tail<Fields extends readonly string[]> = Fields extends readonly [string, ...infer Rest extends readonly string[]]
   ? Rest
   : [];
@@ -85,7 +90,7 @@ export type ExpressionOrValue<T> = Expression<T> | T;
  * Convex's order (undefined < null < int64 < number < boolean < string < bytes < array < object).
  */
 export interface FilterBuilder<Doc> {
-  field<Field extends keyof Doc & string>(name: Field): Expression<Doc[Field]>;
+  field<Field extends FieldName<Doc>>(name: Field): Expression<FilterValue<Doc, Field>>;
   /** A nested field, `"author.name"`. */
   field(path: `${string}.${string}`): Expression<unknown>;
   eq<T>(l: ExpressionOrValue<T>, r: ExpressionOrValue<T>): Expression<boolean>;

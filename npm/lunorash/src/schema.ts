@@ -1,6 +1,14 @@
 // defineSchema / defineTable: the runtime schema object read by @lunora/runtime.
 
-import { isValidator, v, type ObjectType, type PropertyValidators, type VObject } from "./values.js";
+import {
+  isValidator,
+  v,
+  type ObjectType,
+  type PropertyValidators,
+  type Validator,
+  type VObject,
+  type VUnion,
+} from "./values.js";
 
 export type Placement = "root" | "global" | { readonly shardBy: string };
 
@@ -18,8 +26,13 @@ export interface TableDefinition<
   Indexes extends Record<string, readonly string[]> = {},
 > {
   readonly __lunora: "table";
-  /** The document's user fields as an object validator (system fields excluded). */
+  /**
+   * The document's user fields as an object validator (system fields excluded). For a union
+   * table, the merge of its variants (`mergeVariants`): the columns it is stored in.
+   */
   readonly fields: VObject<Fields>;
+  /** What a document's user fields must match: `fields` itself, or a union table's `v.union(...)`. */
+  readonly document: Validator;
   readonly placement: Placement;
   readonly indexes: readonly IndexDefinition[];
   /** Type-level only: the index map. */
@@ -49,22 +62,24 @@ export interface SchemaDefinition<Tables extends Record<string, TableDefinition<
 
 function makeTable(
   fields: VObject<PropertyValidators>,
+  document: Validator,
   placement: Placement,
   indexes: readonly IndexDefinition[],
 ): TableDefinition<any, any> {
   return Object.freeze({
     __lunora: "table" as const,
     fields,
+    document,
     placement,
     indexes,
     global() {
-      return makeTable(fields, "global", indexes);
+      return makeTable(fields, document, "global", indexes);
     },
     shardBy(field: string) {
       if (typeof field !== "string" || !Object.hasOwn(fields.fields, field)) {
         throw new TypeError(`.shardBy(${JSON.stringify(field)}): not a field of this table`);
       }
-      return makeTable(fields, Object.freeze({ shardBy: field }), indexes);
+      return makeTable(fields, document, Object.freeze({ shardBy: field }), indexes);
     },
     index(
       name: string,
@@ -85,18 +100,125 @@ function makeTable(
         fields: Object.freeze([...indexFields]),
         unique: options?.unique === true,
       });
-      return makeTable(fields, placement, Object.freeze([...indexes, index]));
+      return makeTable(fields, document, placement, Object.freeze([...indexes, index]));
     },
   });
 }
 
-/** A table: its fields (or Convex's `v.object({...})`), then `.global()` / `.shardBy(f)` and `.index(...)`. */
-export function defineTable<Fields extends PropertyValidators>(fields: Fields | VObject<Fields>): TableDefinition<Fields, {}> {
-  if (isValidator(fields)) {
-    if (fields.kind !== "object") throw new TypeError("defineTable(...) takes an object of validators or v.object({...})");
-    return makeTable(fields as VObject<Fields>, "root", Object.freeze([]));
+type Any = Validator & {
+  inner?: Any;
+  element?: Any;
+  fields?: Record<string, Any>;
+  keys?: Any;
+  values?: Any;
+  members?: readonly Any[];
+  value?: unknown;
+  tableName?: string;
+};
+
+/** Structural equality of two validators (the analyzer's `Validator` equality). */
+function sameValidator(a: Any | undefined, b: Any | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case "id":
+      return a.tableName === b.tableName;
+    case "literal":
+      return Object.is(a.value, b.value);
+    case "optional":
+      return sameValidator(a.inner, b.inner);
+    case "array":
+      return sameValidator(a.element, b.element);
+    case "record":
+      return sameValidator(a.keys, b.keys) && sameValidator(a.values, b.values);
+    case "union": {
+      const am = a.members ?? [];
+      const bm = b.members ?? [];
+      return am.length === bm.length && am.every((m, i) => sameValidator(m, bm[i]));
+    }
+    case "object": {
+      const ak = Object.keys(a.fields ?? {});
+      const bk = Object.keys(b.fields ?? {});
+      return ak.length === bk.length && ak.every((k, i) => k === bk[i] && sameValidator(a.fields![k], b.fields![k]));
+    }
+    default:
+      return true;
   }
-  return makeTable(v.object(fields as Fields), "root", Object.freeze([]));
+}
+
+/**
+ * The columns of a union table: every field of any variant, in order of first appearance. A
+ * field in every variant with one validator keeps it; differing validators become their union
+ * (members of unions flattened, duplicates dropped, first seen first); a field missing from, or
+ * optional in, any variant is optional. The analyzer computes the same (crates/analyzer/src/
+ * schema.rs `merge_variants`), so the runtime's column codecs match the migrations' columns.
+ */
+export function mergeVariants(variants: readonly VObject<PropertyValidators>[]): PropertyValidators {
+  const names: string[] = [];
+  for (const variant of variants) for (const name of Object.keys(variant.fields)) if (!names.includes(name)) names.push(name);
+  const out: PropertyValidators = {};
+  for (const name of names) {
+    let optional = false;
+    const members: Any[] = [];
+    for (const variant of variants) {
+      let field = (Object.hasOwn(variant.fields, name) ? variant.fields[name] : undefined) as Any | undefined;
+      if (field === undefined) {
+        optional = true;
+        continue;
+      }
+      if (field.kind === "optional") {
+        optional = true;
+        field = field.inner as Any;
+      }
+      if (!members.some((m) => sameValidator(m, field))) members.push(field);
+    }
+    let merged: Validator<any, false>;
+    if (members.length === 1) merged = members[0] as Validator<any, false>;
+    else {
+      const flat: Any[] = [];
+      for (const m of members) {
+        for (const part of m.kind === "union" ? (m.members ?? []) : [m]) if (!flat.some((f) => sameValidator(f, part))) flat.push(part);
+      }
+      merged = v.union(...(flat as Validator<any, false>[]));
+    }
+    out[name] = optional ? v.optional(merged) : merged;
+  }
+  return out;
+}
+
+/** Every field name of any member of a union of objects. */
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+/** A union table's fields for `shardBy`/`index` typing: every field of any variant. */
+export type UnionFields<Members extends readonly Validator<any, false>[]> = {
+  [K in KeysOfUnion<Members[number] extends VObject<infer F> ? F : never> & string]: Validator<any, boolean>;
+};
+
+/**
+ * A table: its fields (or Convex's `v.object({...})`), or Convex's union table
+ * `v.union(v.object({...}), ...)` of several document shapes; then `.global()` / `.shardBy(f)`
+ * and `.index(...)`.
+ */
+export function defineTable<const Members extends readonly VObject<any>[]>(
+  document: VUnion<Members>,
+): TableDefinition<UnionFields<Members>, {}>;
+export function defineTable<Fields extends PropertyValidators>(fields: Fields | VObject<Fields>): TableDefinition<Fields, {}>;
+export function defineTable(fields: PropertyValidators | Validator): TableDefinition<any, {}> {
+  if (isValidator(fields)) {
+    if (fields.kind === "union") {
+      const members = (fields as VUnion<readonly Validator<any, false>[]>).members;
+      if (members.length === 0 || members.some((m) => m.kind !== "object")) {
+        throw new TypeError("defineTable(v.union(...)): each member of a union table is v.object({...})");
+      }
+      const merged = v.object(mergeVariants(members as readonly VObject<PropertyValidators>[]));
+      return makeTable(merged, fields, "root", Object.freeze([]));
+    }
+    if (fields.kind !== "object") {
+      throw new TypeError("defineTable(...) takes an object of validators, v.object({...}) or v.union(v.object({...}), ...)");
+    }
+    return makeTable(fields as VObject<PropertyValidators>, fields, "root", Object.freeze([]));
+  }
+  const object = v.object(fields as PropertyValidators);
+  return makeTable(object, object, "root", Object.freeze([]));
 }
 
 /** Convex's schema options; Lunora always validates documents and types table names strictly. */

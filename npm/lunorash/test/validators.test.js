@@ -181,3 +181,45 @@ test("paginationOptsValidator accepts Convex's pagination options", async () => 
   assert.equal(paginationOptsValidator.validate({ numItems: 10, cursor: "abc" }), null);
   assert.notEqual(paginationOptsValidator.validate({ numItems: 10 }), null);
 });
+
+// The same example as crates/analyzer/src/tests.rs `a_union_table_is_stored_in_the_merge_of_its_variants`:
+// the runtime's columns of a union table must be the analyzer's (the migrations' D1 columns).
+test("a union table: fields are the merge of its variants, documents must match one variant", () => {
+  const t = defineTable(
+    v.union(
+      v.object({ kind: v.literal("a"), n: v.number(), s: v.string(), o: v.optional(v.int64()) }),
+      v.object({ kind: v.literal("b"), n: v.number(), s: v.union(v.number(), v.string()), x: v.bytes() }),
+      v.object({ kind: v.union(v.literal("c"), v.literal("a")), n: v.number(), o: v.int64() }),
+    ),
+  ).index("by_kind", ["kind", "n"]);
+  const shape = (val) => {
+    switch (val.kind) {
+      case "literal":
+        return JSON.stringify(val.value);
+      case "optional":
+        return `optional(${shape(val.inner)})`;
+      case "union":
+        return `union(${val.members.map(shape).join(", ")})`;
+      default:
+        return val.kind;
+    }
+  };
+  const merged = Object.entries(t.fields.fields).map(([name, val]) => `${name}: ${shape(val)}`);
+  assert.deepEqual(merged, [
+    'kind: union("a", "b", "c")',
+    "n: number",
+    "s: optional(union(string, number))",
+    "o: optional(int64)",
+    "x: optional(bytes)",
+  ]);
+  assert.equal(t.document.kind, "union");
+  assert.equal(t.document.validate({ kind: "a", n: 1, s: "x" }), null);
+  assert.equal(t.document.validate({ kind: "c", n: 1, o: 1n }), null);
+  // The merge would accept this; the union does not: `x` belongs to "b", whose `s` is not optional.
+  assert.equal(t.fields.validate({ kind: "b", n: 1, x: new ArrayBuffer(0) }), null);
+  assert.notEqual(t.document.validate({ kind: "b", n: 1, x: new ArrayBuffer(0) }), null);
+  assert.throws(() => defineTable(v.union(v.object({ a: v.string() }), v.string())), /each member of a union table is v\.object/);
+  // A plain table's document validator is its fields.
+  const plain = defineTable({ a: v.string() });
+  assert.equal(plain.document, plain.fields);
+});

@@ -317,7 +317,9 @@ export class Db {
   }
 
   private validateDoc(table: string, fields: Record<string, unknown>): void {
-    const validator = this.wiring.schema.tables[table]?.fields;
+    const schema = this.wiring.schema.tables[table];
+    // A union table checks its `v.union(...)`; `fields` is then only the merge it is stored in.
+    const validator = schema?.document ?? schema?.fields;
     for (const key of Object.keys(fields)) {
       if (key.startsWith("_")) throw new LunoraRuntimeError("bad_document", `field "${key}" is reserved (system fields start with "_")`);
     }

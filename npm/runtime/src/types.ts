@@ -45,7 +45,7 @@ export interface WiringTable {
 }
 
 export interface SchemaLike {
-  readonly tables: { readonly [name: string]: { readonly fields?: Validator } | undefined };
+  readonly tables: { readonly [name: string]: { readonly fields?: Validator; readonly document?: Validator } | undefined };
 }
 
 export interface Wiring {

@@ -46,6 +46,7 @@ pub fn chat_ir() -> Ir {
                 ],
                 indexes: vec![index("by_name", &["name"], true)],
                 placement: Placement::Global,
+                variants: Vec::new(),
                 builtin: false,
             },
             Table {
@@ -61,6 +62,7 @@ pub fn chat_ir() -> Ir {
                 placement: Placement::Shard {
                     key: "channelId".into(),
                 },
+                variants: Vec::new(),
                 builtin: false,
             },
             Table {
@@ -72,6 +74,7 @@ pub fn chat_ir() -> Ir {
                 ],
                 indexes: vec![index("by_subject", &["subject"], true)],
                 placement: Placement::Global,
+                variants: Vec::new(),
                 builtin: true,
             },
         ],
