@@ -84,7 +84,9 @@ export function rowKey(plan: Plan, f: FieldSql, row: Scanned): SqlKey[] {
 /** The stored encoding of a keyset position (`plan.after`, `plan.upTo`). */
 export function positionKey(plan: Plan, f: FieldSql, position: unknown[]): SqlKey[] {
   const keys = sortKey(plan);
-  return position.map((v, i) => (keys[i] === "rowid" ? (v as number) : f.key(keys[i]!, v)));
+  // An absent field is `null` in a position (a cursor is JSON): NULL, as the column holds it
+  // (null itself is never an index value: schema/unindexable-field).
+  return position.map((v, i) => (keys[i] === "rowid" ? (v as number) : v === null || v === undefined ? null : f.key(keys[i]!, v)));
 }
 
 /**
@@ -111,9 +113,42 @@ export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string
     params.push(param(f, c.field, f.key(c.field, c.value)));
   }
   const dedup = sortKey(plan);
-  const bound = (position: unknown[], cmp: string) => {
-    where.push(`(${dedup.map((k) => f.col(k)).join(", ")}) ${cmp} (${dedup.map((k) => f.placeholder(k)).join(", ")})`);
-    positionKey(plan, f, position).forEach((v, i) => params.push(param(f, dedup[i]!, v)));
+  const bound = (position: unknown[], cmp: ">" | "<" | ">=" | "<=") => {
+    const keys = positionKey(plan, f, position);
+    // SQLite's row-value comparison is NULL (false) as soon as it reaches a NULL, but an absent
+    // field (NULL) sorts before every value. It is right for `>`/`>=` bounds without NULLs (a
+    // NULL it reaches lies below the bound anyway) and keeps the index range scan; every other
+    // bound is spelled out lexicographically with NULL ordered first.
+    if ((cmp === ">" || cmp === ">=") && keys.every((k) => k !== null)) {
+      where.push(`(${dedup.map((k) => f.col(k)).join(", ")}) ${cmp} (${dedup.map((k) => f.placeholder(k)).join(", ")})`);
+      keys.forEach((v, i) => params.push(param(f, dedup[i]!, v)));
+      return;
+    }
+    const equal = (i: number) => {
+      if (keys[i] === null) return `${f.col(dedup[i]!)} IS NULL`;
+      params.push(param(f, dedup[i]!, keys[i]!));
+      return `${f.col(dedup[i]!)} = ${f.placeholder(dedup[i]!)}`;
+    };
+    const beyond = (i: number) => {
+      const col = f.col(dedup[i]!);
+      if (cmp[0] === ">") {
+        if (keys[i] === null) return `${col} IS NOT NULL`;
+        params.push(param(f, dedup[i]!, keys[i]!));
+        return `${col} > ${f.placeholder(dedup[i]!)}`;
+      }
+      if (keys[i] === null) return "0";
+      params.push(param(f, dedup[i]!, keys[i]!));
+      return `(${col} < ${f.placeholder(dedup[i]!)} OR ${col} IS NULL)`;
+    };
+    const terms: string[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const parts: string[] = [];
+      for (let j = 0; j < i; j++) parts.push(equal(j));
+      parts.push(beyond(i));
+      terms.push(parts.join(" AND "));
+    }
+    if (cmp.length === 2) terms.push(keys.map((_, j) => equal(j)).join(" AND "));
+    where.push(`(${terms.map((t) => `(${t})`).join(" OR ")})`);
   };
   if (plan.after) bound(plan.after, plan.order === "asc" ? ">" : "<");
   if (plan.upTo) bound(plan.upTo, plan.order === "asc" ? "<=" : ">=");
