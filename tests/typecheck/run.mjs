@@ -108,6 +108,18 @@ const negatives = [
     message: /Argument of type '"by_chanel"' is not assignable to parameter of type '"by_channel"'/,
   },
   {
+    file: "http-action-not-response.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2322",
+    message: /Type 'Promise<string>' is not assignable to type 'Promise<Response>'/,
+  },
+  {
+    file: "http-action-wrong-call.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2345",
+    message: /Type '"mutation"' is not assignable to type '"query"'/,
+  },
+  {
     file: "use-query-wrong-args.tsx",
     dest: "src/client/Bad.tsx",
     code: "TS2353",

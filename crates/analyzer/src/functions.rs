@@ -149,7 +149,7 @@ fn namespace_member(
 
 /// Whether `ns` is a namespace import (`import * as ns from ...`) and, if it
 /// is, whether of `_generated/server`.
-fn namespace_import(ld: &Loader<'_>, file: FileId, ns: &str) -> Option<bool> {
+pub(crate) fn namespace_import(ld: &Loader<'_>, file: FileId, ns: &str) -> Option<bool> {
     let m = ld.module(file);
     if m.binding(ns).is_some() {
         return None;
@@ -186,40 +186,27 @@ enum Found {
 
 /// Pass 1: the functions exported by one module. An export whose initializer
 /// uses a builder but is no function definition Lunora understands is
-/// reported (`functions/undiscoverable`), never dropped silently.
+/// reported (`functions/undiscoverable`), never dropped silently. Its
+/// `httpAction(...)` exports go to `http_actions` (see `crate::http`).
 pub fn discover(
     ld: &mut Loader<'_>,
     ev: &mut Eval,
     file: FileId,
     module: &Module,
     d: &mut Vec<Diagnostic>,
+    http_actions: &mut Vec<FunctionDraft>,
 ) -> Vec<FunctionDraft> {
-    match module.module.as_str() {
-        "crons" => {
-            d.push(
-                Diagnostic::error(
-                    Code::UnsupportedCrons,
-                    "`lunora/crons.ts` defines cron jobs: Lunora has no cron jobs yet",
-                )
-                .with_label(file, Span::EMPTY, "cron jobs are not supported")
-                .with_path(&module.file)
-                .with_help("remove `crons.ts`; a Cloudflare Cron Trigger in `wrangler.jsonc` with a `scheduled` handler in the Worker entry can call your functions"),
-            );
-            return Vec::new();
-        }
-        "http" => {
-            d.push(
-                Diagnostic::error(
-                    Code::UnsupportedHttpActions,
-                    "`lunora/http.ts` defines HTTP actions: Lunora has no HTTP actions yet",
-                )
-                .with_label(file, Span::EMPTY, "HTTP actions are not supported")
-                .with_path(&module.file)
-                .with_help("remove `http.ts`; serve extra routes from the Worker entry (`src/server/index.ts`) before handing the request to Lunora"),
-            );
-            return Vec::new();
-        }
-        _ => {}
+    if module.module == "crons" {
+        d.push(
+            Diagnostic::error(
+                Code::UnsupportedCrons,
+                "`lunora/crons.ts` defines cron jobs: Lunora has no cron jobs yet",
+            )
+            .with_label(file, Span::EMPTY, "cron jobs are not supported")
+            .with_path(&module.file)
+            .with_help("remove `crons.ts`; a Cloudflare Cron Trigger in `wrangler.jsonc` with a `scheduled` handler in the Worker entry can call your functions"),
+        );
+        return Vec::new();
     }
     // Shared, so the initializers are borrowed while `ld` loads imports.
     let m = ld.module_arc(file);
@@ -282,7 +269,11 @@ pub fn discover(
             Found::Function(f) => out.push(*f),
             Found::Reported => {}
             Found::NotAFunction => {
-                if let Some(found) = mentions_builder(ld, file, init, 0) {
+                if let Some(h) =
+                    crate::http::http_action_export(ld, ev, file, module, name, span, init, d)
+                {
+                    http_actions.push(h);
+                } else if let Some(found) = mentions_builder(ld, file, init, 0) {
                     d.push(undiscoverable(file, name, span, init, &found));
                 }
             }

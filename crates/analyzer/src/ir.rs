@@ -24,6 +24,84 @@ pub struct Ir {
     pub modules: Vec<Module>,
     /// How the schema was exported: `export const <name>` or `export default`.
     pub schema_export: SchemaExport,
+    /// The HTTP router of `lunora/http.ts`; `None` without that file.
+    pub http: Option<HttpRouter>,
+}
+
+/// `lunora/http.ts`'s default export: its routes in registration order, as
+/// the router registers them at run time (the runtime compares the two).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpRouter {
+    pub routes: Vec<HttpRoute>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRoute {
+    pub method: HttpMethod,
+    pub path: HttpPath,
+    pub cors: HttpCors,
+    /// The route's definition (`http.route({...})`).
+    pub span: Option<FileSpan>,
+}
+
+/// `path` (an exact match) or `pathPrefix` (every path that starts with it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HttpPath {
+    Exact(String),
+    Prefix(String),
+}
+
+impl HttpPath {
+    pub fn as_str(&self) -> &str {
+        match self {
+            HttpPath::Exact(p) | HttpPath::Prefix(p) => p,
+        }
+    }
+}
+
+/// How a route came in: `http.route`, `corsRouter(...).route`, or the
+/// `OPTIONS` preflight `corsRouter` adds once per path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpCors {
+    None,
+    Route,
+    Preflight,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+}
+
+impl HttpMethod {
+    pub const ALL: [HttpMethod; 6] = [
+        HttpMethod::Get,
+        HttpMethod::Post,
+        HttpMethod::Put,
+        HttpMethod::Patch,
+        HttpMethod::Delete,
+        HttpMethod::Options,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Options => "OPTIONS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HttpMethod> {
+        HttpMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -22,6 +22,7 @@ use lunora_parser::{Code, Diagnostic, FileId, FileSpan, SourceFile, Span, has_er
 
 use crate::eval::Eval;
 use crate::functions::{self, FunctionDraft};
+use crate::http::{self, HttpCollected};
 use crate::load::Loader;
 use crate::schema::{self, TableDraft};
 use crate::{
@@ -84,6 +85,8 @@ pub(crate) struct Unit {
 pub(crate) struct Collected {
     d: Vec<Diagnostic>,
     drafts: Vec<FunctionDraft>,
+    /// Its `httpAction`s to check in pass 4, and `http.ts`'s routes.
+    http: HttpCollected,
     /// Files its evaluation resolved or loaded, besides its own.
     pub touched: Vec<String>,
 }
@@ -420,6 +423,10 @@ pub(crate) fn evaluate(
                     tables_written,
                 });
             }
+            // Its `httpAction` handlers: bodies checked as actions' are.
+            for f in &c.http.actions {
+                functions::check_body(tables, &by_name, f, None, &mut k.d);
+            }
             unit.checked = Some(k);
         }
         if let Some(k) = &unit.checked {
@@ -460,11 +467,16 @@ pub(crate) fn build_ir(st: &mut State) -> Option<Ir> {
     }
     sort_functions(&mut functions);
     modules.sort_by(|a, b| a.module.cmp(&b.module));
+    let http = st
+        .units
+        .iter()
+        .find_map(|u| u.collected.as_ref()?.http.router.clone());
     Some(Ir {
         tables,
         functions,
         modules,
         schema_export: export,
+        http,
     })
 }
 
@@ -537,8 +549,10 @@ fn collect_all(st: &mut State, ld: &mut Loader<'_>) {
         .units
         .iter()
         .map(|u| {
+            // `http.ts`'s routes are part of `wiring.ts`'s head: never module-local.
             u.collected.as_ref().is_some_and(|c| c.touched.is_empty())
                 && !read_by_others.contains(u.rel.as_str())
+                && u.rel != http::ROUTER_FILE
         })
         .collect();
     for (unit, isolated) in st.units.iter_mut().zip(isolated) {
@@ -560,7 +574,11 @@ impl State {
             let c = unit.collected.as_ref()?;
             // A module file the schema reads (`lunora/model/*.ts` holding
             // consts) is shared only if its own pass 1 evaluated something.
-            let evaluated = !c.drafts.is_empty() || !c.d.is_empty() || !c.touched.is_empty();
+            let evaluated = !c.drafts.is_empty()
+                || !c.http.actions.is_empty()
+                || c.http.router.is_some()
+                || !c.d.is_empty()
+                || !c.touched.is_empty();
             if (evaluated && files.contains(unit.rel.as_str()))
                 || c.touched.iter().any(|t| files.contains(t.as_str()))
             {
@@ -616,14 +634,24 @@ pub(crate) fn collect_unit(ld: &mut Loader<'_>, ev: &mut Eval, unit: &Unit) -> C
         return Collected {
             d,
             drafts: Vec::new(),
+            http: HttpCollected::default(),
             touched: Vec::new(),
         };
     };
     ld.start_touches();
-    let drafts = functions::discover(ld, ev, *id, module, &mut d);
+    let mut found = HttpCollected::default();
+    let drafts = functions::discover(ld, ev, *id, module, &mut d, &mut found.actions);
+    if module.module == http::ROUTER_MODULE {
+        found.router = http::collect_router(ld, ev, *id, module, &mut found.actions, &mut d);
+    }
     let mut touched = ld.take_touches();
     touched.retain(|rel| *rel != unit.rel);
-    Collected { d, drafts, touched }
+    Collected {
+        d,
+        drafts,
+        http: found,
+        touched,
+    }
 }
 
 /// The schema's export, evaluated, and its table drafts.

@@ -440,6 +440,9 @@ fn write_wiring(
                 let _ = writeln!(out, "import {{ {name} as schema }} from \"../schema\";");
             }
         }
+        if ir.http.is_some() {
+            out.push_str(crate::http::ROUTER_IMPORT);
+        }
         for (i, module) in w.aliases.iter().enumerate() {
             let _ = writeln!(
                 out,

@@ -127,10 +127,12 @@ pub fn server() -> String {
     out.push_str(
         r#"import {
   createFunctionBuilders,
+  httpActionGeneric,
   v as baseV,
   type GenericActionCtx,
   type GenericMutationCtx,
   type GenericQueryCtx,
+  type HttpActionBuilder,
   type VBuilder,
 } from "lunorash/server";
 import type { DataModel, TableName } from "./dataModel";
@@ -151,6 +153,8 @@ export const internalQuery = builders.internalQuery;
 export const internalMutation = builders.internalMutation;
 /** An action callable only from other functions. */
 export const internalAction = builders.internalAction;
+/** `httpAction(async (ctx, request) => new Response(...))`: a handler of `lunora/http.ts`'s router. */
+export const httpAction: HttpActionBuilder<DataModel> = httpActionGeneric;
 
 /** Validators; `v.id(table)` accepts only this app's table names. */
 export const v: VBuilder<TableName> = baseV;
@@ -292,6 +296,10 @@ pub(crate) fn wiring_tables(ir: &Ir) -> String {
             out.push_str("    ],\n");
         }
     }
-    out.push_str("  },\n} as const satisfies LunoraWiring;\n");
+    out.push_str("  },\n");
+    if let Some(router) = &ir.http {
+        crate::http::wiring_http(&mut out, router);
+    }
+    out.push_str("} as const satisfies LunoraWiring;\n");
     out
 }

@@ -3,6 +3,7 @@
 
 mod emitter;
 mod generated;
+mod http;
 pub mod storage;
 pub mod ts;
 

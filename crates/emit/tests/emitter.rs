@@ -107,6 +107,7 @@ fn ir(functions: &[Vec<Function>]) -> Ir {
         functions: all,
         modules: vec![],
         schema_export: SchemaExport::Named("schema".into()),
+        http: None,
     }
 }
 

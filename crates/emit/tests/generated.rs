@@ -172,6 +172,7 @@ fn kitchen_sink_generated_files() {
         ],
         modules: vec![],
         schema_export: SchemaExport::Default,
+        http: None,
     };
     let out = emit_generated(&ir);
     let mut doc = String::new();

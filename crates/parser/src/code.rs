@@ -195,9 +195,35 @@ codes! {
     UnsupportedScheduler => "unsupported/scheduler",
     /// `lunora/crons.ts` (Convex's `cronJobs()`): Lunora has no cron jobs yet.
     UnsupportedCrons => "unsupported/crons",
-    /// `lunora/http.ts` (Convex's `httpRouter()` and `httpAction`): Lunora has no
-    /// HTTP actions yet; the Worker's own fetch handler serves extra routes.
-    UnsupportedHttpActions => "unsupported/http-actions",
+
+    // ---- HTTP actions (`lunora/http.ts`, issue 17) ---------------------------
+    /// `lunora/http.ts` has no `export default` of its router: the Worker serves
+    /// the router that the file exports by default (`export default http`).
+    HttpNoDefaultExport => "http/no-default-export",
+    /// The routes cannot be read without running the code: a router that is not
+    /// `httpRouter()` bound to a `const`, a statement other than `http.route({...})`
+    /// at the top level, a route definition that is not an object literal, a path
+    /// that is not a string literal or const. Example: `if (dev) http.route(...)`.
+    HttpNotStatic => "http/not-static",
+    /// Two routes for the same method and the same `path`, or the same
+    /// `pathPrefix` (also through `corsRouter`'s automatic `OPTIONS` preflight).
+    HttpDuplicateRoute => "http/duplicate-route",
+    /// A `path` or `pathPrefix` that does not start with `/`, or a `pathPrefix`
+    /// that does not end with `/`. Example: `path: "webhook"`.
+    HttpInvalidPath => "http/invalid-path",
+    /// A route with both `path` and `pathPrefix`, or with neither.
+    HttpPathOrPrefix => "http/path-or-prefix",
+    /// A route `method` that is not one of `GET POST PUT PATCH DELETE OPTIONS`
+    /// (HEAD requests are served by the `GET` route), or no `method`.
+    HttpUnknownMethod => "http/unknown-method",
+    /// A route `handler` that is not an `httpAction(...)` of `_generated/server`
+    /// (a query, an action, a plain function), or no handler.
+    HttpHandlerNotHttpAction => "http/handler-not-http-action",
+    /// A route option other than `path`, `pathPrefix`, `method` and `handler`.
+    HttpUnknownRouteOption => "http/unknown-route-option",
+    /// A route under `/api/`, which Lunora's own endpoints own (`/api/call`,
+    /// `/api/ws`, ...): the Worker would never hand it to the router.
+    HttpReservedPath => "http/reserved-path",
 
     // ---- Storage (issue 13) ------------------------------------------------
     /// An index on a field whose values have no value order in storage: bytes, null, any,

@@ -404,14 +404,39 @@ fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
                     });
                 }
             }
+            ast::Statement::ExpressionStatement(s) => m
+                .statements
+                .push(Statement::Expr(lower_expr(&s.expression, true))),
+            ast::Statement::EmptyStatement(_) => {}
             other => {
                 if let Some(decl) = other.as_declaration() {
                     lower_declaration(decl, false, &mut m);
+                } else {
+                    m.statements.push(Statement::Other {
+                        what: statement_kind(other),
+                        span: sp(other.span()),
+                    });
                 }
             }
         }
     }
     m
+}
+
+/// What a top-level statement that is no declaration is, for a diagnostic.
+fn statement_kind(s: &ast::Statement<'_>) -> &'static str {
+    match s {
+        ast::Statement::IfStatement(_) => "an `if` statement",
+        ast::Statement::ForStatement(_)
+        | ast::Statement::ForInStatement(_)
+        | ast::Statement::ForOfStatement(_)
+        | ast::Statement::WhileStatement(_)
+        | ast::Statement::DoWhileStatement(_) => "a loop",
+        ast::Statement::BlockStatement(_) => "a block",
+        ast::Statement::TryStatement(_) => "a `try` statement",
+        ast::Statement::SwitchStatement(_) => "a `switch` statement",
+        _ => "a statement",
+    }
 }
 
 fn export_name(n: &ast::ModuleExportName<'_>) -> String {

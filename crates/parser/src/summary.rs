@@ -19,6 +19,18 @@ pub struct ModuleSummary {
     pub reexports: Vec<ReExport>,
     /// `export default <expr>`.
     pub default_export: Option<Expr>,
+    /// Top-level statements that are no import, export or declaration, in
+    /// source order (`http.route({...})` in `lunora/http.ts`).
+    pub statements: Vec<Statement>,
+}
+
+/// A top-level statement that is no import, export or declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// An expression statement: its expression.
+    Expr(Expr),
+    /// Any other statement (`if`, `for`, a block, ...): what it is, and where.
+    Other { what: &'static str, span: Span },
 }
 
 impl ModuleSummary {

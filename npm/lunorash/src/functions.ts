@@ -2,6 +2,7 @@
 // objects, function references and the wiring manifest type.
 
 import type { Auth, GenericDatabaseReader, GenericDatabaseWriter, GenericDataModel, IdentityTable } from "./db.js";
+import type { WiringHttp } from "./http.js";
 import type { SchemaDefinition } from "./schema.js";
 import {
   isValidator,
@@ -58,6 +59,10 @@ export interface ActionCtx<UserTable extends string = "users"> {
     args: FunctionArgs<Ref>,
   ): Promise<FunctionReturnType<Ref>>;
   runMutation<Ref extends FunctionReference<"mutation", any, any, any>>(
+    ref: Ref,
+    args: FunctionArgs<Ref>,
+  ): Promise<FunctionReturnType<Ref>>;
+  runAction<Ref extends FunctionReference<"action", any, any, any>>(
     ref: Ref,
     args: FunctionArgs<Ref>,
   ): Promise<FunctionReturnType<Ref>>;
@@ -323,4 +328,6 @@ export interface LunoraWiring {
   readonly tables: { readonly [table: string]: WiringTable };
   /** Durable Object SQLite DDL (root and shard tables), idempotent statements. */
   readonly storage: { readonly [table: string]: readonly string[] };
+  /** `lunora/http.ts`'s router and its route table; absent without that file. */
+  readonly http?: WiringHttp;
 }

@@ -1,6 +1,8 @@
 // Structural views of what `lunorash/server` and the generated `wiring.ts` provide (see
 // docs/ARCHITECTURE.md "Runtime shapes"). The runtime only relies on these members.
 
+import type { WiringHttp } from "./httpRoutes.js";
+
 export interface Validator {
   readonly kind: string;
   readonly isOptional?: boolean;
@@ -54,6 +56,8 @@ export interface Wiring {
   readonly functions: { readonly [id: string]: WiringFunction };
   readonly tables: { readonly [name: string]: WiringTable };
   readonly storage: { readonly [table: string]: readonly string[] };
+  /** `lunora/http.ts`'s router and route table (absent without that file). */
+  readonly http?: WiringHttp;
 }
 
 /** Error with a wire code and HTTP status, reported to the client as `{ code, message }`. */

@@ -5,6 +5,7 @@ import type { DurableObject } from "cloudflare:workers";
 import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type Commit, type JsonValue } from "@lunora/client";
 import { authAudience, authenticate, createGuest, functionAuth, type Identity, type TokenVerifier } from "./auth.js";
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
+import { isLunoraPath, serveHttpAction } from "./httpRoutes.js";
 import { createShardClass } from "./object.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { identityTable } from "./storage/fields.js";
@@ -165,19 +166,37 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
 
   async function runAction(env: Env, fn: WiringFunction, args: Record<string, unknown>, identity: Identity | null): Promise<JsonValue> {
     if (fn.kind !== "action") throw new LunoraRuntimeError("misconfigured", "only actions run in the Worker", 500);
-    const ctx = {
+    return encodeValue(await fn.fn.handler({ ctx: actionCtx(env, identity), args }));
+  }
+
+  /** An action's ctx (also an HTTP action's): calls run as `identity`, and may reach internal functions. */
+  function actionCtx(env: Env, identity: Identity | null) {
+    return {
       auth: functionAuth(identity?.userId ?? null, async () => (identity ? { subject: identity.subject } : null)),
       runQuery: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
       runMutation: async (ref: { path: string }, a?: unknown) =>
         decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
       runAction: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
     };
-    return encodeValue(await fn.fn.handler({ ctx, args }));
+  }
+
+  /** An HTTP action's identity: its bearer token's, or anonymous (also for a token that is not Lunora's, e.g. a webhook's). */
+  async function httpIdentity(env: Env, request: Request): Promise<Identity | null> {
+    try {
+      return await authenticate(env, bearer(request), options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request), identities);
+    } catch (error) {
+      if (error instanceof LunoraRuntimeError && error.code === "unauthenticated") return null;
+      throw error;
+    }
   }
 
   const worker = {
     async fetch(request: Request, env: Env): Promise<Response> {
       const url = new URL(request.url);
+      // Lunora's own paths (every one under /api/) first, then lunora/http.ts's routes.
+      if (!isLunoraPath(url.pathname)) {
+        return serveHttpAction(wiring.http, request, async () => actionCtx(env, await httpIdentity(env, request)));
+      }
       if (request.method === "OPTIONS") {
         return new Response(null, {
           status: 204,

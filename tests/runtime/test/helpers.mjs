@@ -14,10 +14,12 @@ export const SECRET = "test-secret-0123456789abcdef";
 
 /**
  * Starts an app: by default the test app's `entry` bundled by scripts/prepare.mjs; `scriptPath`
- * and `ddl` (the D1 migration SQL) start another one (test/schemas.test.mjs).
+ * and `ddl` (the D1 migration SQL) start another one (test/schemas.test.mjs); `miniflare`: more
+ * Miniflare options (e.g. `handleRuntimeStdio`, test/http.test.mjs).
  */
-export async function startApp({ entry = "worker", bindings = {}, scriptPath, ddl } = {}) {
+export async function startApp({ entry = "worker", bindings = {}, scriptPath, ddl, miniflare = {} } = {}) {
   const mf = new Miniflare({
+    ...miniflare,
     modules: true,
     scriptPath: scriptPath ?? path.join(root, `.build/${entry}.mjs`),
     compatibilityDate: "2026-04-01",

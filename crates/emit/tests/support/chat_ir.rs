@@ -120,5 +120,6 @@ pub fn chat_ir() -> Ir {
             api_path: vec!["messages".into()],
         }],
         schema_export: SchemaExport::Named("schema".into()),
+        http: None,
     }
 }

@@ -1,0 +1,794 @@
+//! HTTP actions: the router of `lunora/http.ts`, read statically in pass 1
+//! (Convex's `httpRouter()` + `http.route({ path | pathPrefix, method,
+//! handler })`, and `corsRouter(http, {...}).route(...)`), and the
+//! `httpAction(...)` handlers, whose bodies pass 4 checks as actions'.
+//!
+//! What is read: `const http = httpRouter()` (from `lunorash/server`),
+//! `const cors = corsRouter(http, ...)`, then top-level `http.route({...})` /
+//! `cors.route({...})` statements, and `export default http`. Anything else
+//! at the top level of `http.ts` that could register routes (an `if`, a loop,
+//! another call) is `http/not-static`: the runtime compares the routes it
+//! registered with this table and refuses to serve when they differ.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use lunora_parser::summary::{
+    BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, Property, Statement,
+};
+use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
+
+use crate::eval::{Eval, Val, ValKind};
+use crate::functions::{Form, FunctionDraft, namespace_import};
+use crate::ir::*;
+use crate::load::{Loader, is_generated_server};
+use crate::suggest::did_you_mean;
+
+/// The module whose default export is the router.
+pub const ROUTER_MODULE: &str = "http";
+pub const ROUTER_FILE: &str = "lunora/http.ts";
+/// Lunora's own endpoints live under this prefix; routes may not.
+pub const RESERVED_PREFIX: &str = "/api/";
+/// The package `httpRouter` and `corsRouter` come from.
+const PACKAGE: &str = "lunorash/server";
+
+const NOT_STATIC_HELP: &str = "write `const http = httpRouter();`, then `http.route({ path: \"/hook\", method: \"POST\", handler: httpAction(async (ctx, request) => new Response()) });` at the top level, and `export default http;`";
+const ROUTE_OPTIONS: [&str; 4] = ["path", "pathPrefix", "method", "handler"];
+
+/// What pass 1 found of HTTP actions in one module.
+#[derive(Default)]
+pub struct HttpCollected {
+    /// `lunora/http.ts`'s routes, when they were read without errors.
+    pub router: Option<HttpRouter>,
+    /// Handlers whose bodies pass 4 checks: the module's `httpAction`
+    /// exports, and in `http.ts` the routes' handlers that are no export.
+    pub actions: Vec<FunctionDraft>,
+}
+
+/// `callee` names `_generated/server`'s `httpAction`: an import of it
+/// (through const aliases), or `server.httpAction` of a namespace import.
+fn names_http_action(ld: &Loader<'_>, file: FileId, callee: &Expr, depth: u32) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    match &callee.kind {
+        ExprKind::Ident(n) => {
+            let m = ld.module(file);
+            if let Some(b) = m.binding(n) {
+                return match (&b.kind, &b.init) {
+                    (
+                        BindingKind::Const,
+                        Some(
+                            init @ Expr {
+                                kind: ExprKind::Ident(_),
+                                ..
+                            },
+                        ),
+                    ) => names_http_action(ld, file, init, depth + 1),
+                    _ => false,
+                };
+            }
+            let Some((imp, spec)) = m.import_of(n) else {
+                return false;
+            };
+            matches!(&spec.kind, ImportKind::Named(i) if i == "httpAction")
+                && ld
+                    .resolve(&ld.files.get(file).path, &imp.source)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|base| is_generated_server(&base))
+        }
+        ExprKind::Member {
+            object, property, ..
+        } if property == "httpAction" => match &object.kind {
+            ExprKind::Ident(ns) => namespace_import(ld, file, ns) == Some(true),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// `name` is imported by name from `lunorash/server` as `export`.
+fn package_import(ld: &Loader<'_>, file: FileId, name: &str, export: &str) -> bool {
+    let m = ld.module(file);
+    m.binding(name).is_none()
+        && m.import_of(name).is_some_and(|(imp, spec)| {
+            imp.source == PACKAGE && matches!(&spec.kind, ImportKind::Named(i) if i == export)
+        })
+}
+
+fn action_draft(module: &Module, name: String, at: FileSpan) -> FunctionDraft {
+    FunctionDraft {
+        module: module.module.clone(),
+        file: module.file.clone(),
+        api_path: module.api_path.clone(),
+        export_name: name,
+        span: at,
+        kind: FunctionKind::Action,
+        visibility: Visibility::Internal,
+        form: Form::Object,
+        args: None,
+        returns: None,
+        handler: None,
+    }
+}
+
+/// The handler function of `httpAction(<args>)`: a function, or a const
+/// bound to one; reported when it is neither.
+fn handler_fn(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    call_span: Span,
+    args: &[Expr],
+    d: &mut Vec<Diagnostic>,
+) -> Option<(Arc<FunctionSummary>, FileId)> {
+    let not_a_function = |d: &mut Vec<Diagnostic>, span: Span| {
+        d.push(
+            Diagnostic::error(
+                Code::HttpHandlerNotHttpAction,
+                "`httpAction(...)` takes one function",
+            )
+            .with_label(file, span, "expected `async (ctx, request) => Response`")
+            .with_help("write `httpAction(async (ctx, request) => new Response(...))`"),
+        );
+    };
+    match args {
+        [
+            Expr {
+                kind: ExprKind::Function(h),
+                ..
+            },
+        ] => Some((h.clone(), file)),
+        [
+            a @ Expr {
+                kind: ExprKind::Ident(_),
+                ..
+            },
+        ] => match with_http_codes(ev, |ev| ev.eval(ld, file, a, d)) {
+            Some(Val {
+                kind: ValKind::Function(h),
+                at,
+            }) => Some((h, at.file)),
+            Some(_) => {
+                not_a_function(d, a.span);
+                None
+            }
+            None => None,
+        },
+        [a] => {
+            not_a_function(d, a.span);
+            None
+        }
+        _ => {
+            not_a_function(d, call_span);
+            None
+        }
+    }
+}
+
+/// Runs `f` with the evaluator reporting `http/not-static`.
+fn with_http_codes<T>(ev: &mut Eval, f: impl FnOnce(&mut Eval) -> T) -> T {
+    let (code, help) = (ev.not_static, ev.supported_help);
+    ev.not_static = Code::HttpNotStatic;
+    ev.supported_help = NOT_STATIC_HELP;
+    let out = f(ev);
+    ev.not_static = code;
+    ev.supported_help = help;
+    out
+}
+
+/// Pass 1, for an export `name = init` that is no query/mutation/action:
+/// `Some` when it is `httpAction(...)` (its draft has no handler when the
+/// handler was reported).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the export's parts, as `discover` holds them"
+)]
+pub fn http_action_export(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    name: &str,
+    span: Span,
+    init: &Expr,
+    d: &mut Vec<Diagnostic>,
+) -> Option<FunctionDraft> {
+    let ExprKind::Call { callee, args } = &init.kind else {
+        return None;
+    };
+    if !names_http_action(ld, file, callee, 0) {
+        return None;
+    }
+    let mut draft = action_draft(module, name.to_string(), FileSpan::new(file, span));
+    draft.handler = handler_fn(ld, ev, file, init.span, args, d);
+    Some(draft)
+}
+
+/// A route as read, before the duplicate checks.
+struct Read {
+    method: HttpMethod,
+    path: HttpPath,
+    span: Span,
+}
+
+/// Pass 1 of `lunora/http.ts`: its routes. Inline handlers (and local
+/// consts that are no export) go to `actions`, to be checked in pass 4.
+pub fn collect_router(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    actions: &mut Vec<FunctionDraft>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<HttpRouter> {
+    let m = ld.module_arc(file);
+    let errors_before = d.iter().filter(|x| x.is_error()).count();
+    // ---- the default export names the router --------------------------------
+    let default = match &m.default_export {
+        Some(Expr {
+            kind: ExprKind::Ident(n),
+            span,
+        }) => Some((n.clone(), *span)),
+        Some(e) => {
+            d.push(
+                Diagnostic::error(
+                    Code::HttpNotStatic,
+                    "the default export of `lunora/http.ts` must name its router",
+                )
+                .with_label(file, e.span, "not a `const` bound to `httpRouter()`")
+                .with_help(NOT_STATIC_HELP),
+            );
+            return None;
+        }
+        None => m
+            .export_aliases
+            .iter()
+            .find(|a| a.exported == "default")
+            .map(|a| (a.local.clone(), a.span)),
+    };
+    let Some((router, router_use)) = default else {
+        d.push(
+            Diagnostic::error(
+                Code::HttpNoDefaultExport,
+                "`lunora/http.ts` does not export its router by default",
+            )
+            .with_label(file, Span::EMPTY, "")
+            .with_path(&module.file)
+            .with_help("end the file with `export default http;` (`http` being `httpRouter()`)"),
+        );
+        return None;
+    };
+    let router_ok = m.binding(&router).is_some_and(|b| {
+        b.kind == BindingKind::Const
+            && matches!(&b.init, Some(Expr { kind: ExprKind::Call { callee, args }, .. })
+                if args.is_empty()
+                    && matches!(&callee.kind, ExprKind::Ident(c) if package_import(ld, file, c, "httpRouter")))
+    });
+    if !router_ok {
+        d.push(
+            Diagnostic::error(
+                Code::HttpNotStatic,
+                format!("`{router}`, the default export of `lunora/http.ts`, is not `httpRouter()`"),
+            )
+            .with_label(file, router_use, "exported here")
+            .with_help("declare it `const http = httpRouter();` with `httpRouter` imported from `lunorash/server`"),
+        );
+        return None;
+    }
+    // ---- `const cors = corsRouter(http, {...})` --------------------------------
+    let mut cors_routers: HashMap<String, usize> = HashMap::new();
+    for b in &m.bindings {
+        let Some(Expr {
+            kind: ExprKind::Call { callee, args },
+            span,
+        }) = &b.init
+        else {
+            continue;
+        };
+        let ExprKind::Ident(c) = &callee.kind else {
+            continue;
+        };
+        if !package_import(ld, file, c, "corsRouter") {
+            continue;
+        }
+        let wraps_router =
+            matches!(args.first(), Some(Expr { kind: ExprKind::Ident(r), .. }) if *r == router);
+        if b.kind != BindingKind::Const || !wraps_router || args.len() > 2 {
+            d.push(
+                Diagnostic::error(
+                    Code::HttpNotStatic,
+                    format!("`{}` is not `corsRouter({router}, {{ ... }})` bound to a `const`", b.name),
+                )
+                .with_label(file, *span, "the routes it adds cannot be read")
+                .with_help(format!("write `const cors = corsRouter({router}, {{ allowedOrigins: [\"https://example.com\"] }});` and then `cors.route({{ ... }})`")),
+            );
+            continue;
+        }
+        let id = cors_routers.len();
+        cors_routers.insert(b.name.clone(), id);
+    }
+    // ---- the route statements -------------------------------------------------
+    let mut routes: Vec<HttpRoute> = Vec::new();
+    // (method, path) → index in `routes`; preflights also by their router.
+    let mut seen: HashMap<(HttpMethod, HttpPath), usize> = HashMap::new();
+    let mut preflights: HashMap<HttpPath, usize> = HashMap::new();
+    for st in &m.statements {
+        let (e, target, args) = match st {
+            Statement::Expr(
+                e @ Expr {
+                    kind: ExprKind::Call { callee, args },
+                    ..
+                },
+            ) => match &callee.kind {
+                ExprKind::Member {
+                    object, property, ..
+                } if property == "route" => match &object.kind {
+                    ExprKind::Ident(r) if *r == router => (e, None, args),
+                    ExprKind::Ident(r) if cors_routers.contains_key(r) => {
+                        (e, cors_routers.get(r).copied(), args)
+                    }
+                    _ => {
+                        not_static_statement(file, e.span, &router, d);
+                        continue;
+                    }
+                },
+                _ => {
+                    not_static_statement(file, e.span, &router, d);
+                    continue;
+                }
+            },
+            Statement::Expr(e) => {
+                not_static_statement(file, e.span, &router, d);
+                continue;
+            }
+            Statement::Other { what, span } => {
+                d.push(
+                    Diagnostic::error(
+                        Code::HttpNotStatic,
+                        format!("{what} at the top level of `lunora/http.ts`"),
+                    )
+                    .with_label(
+                        file,
+                        *span,
+                        "routes registered here cannot be read without running the code",
+                    )
+                    .with_help(format!(
+                        "register every route with a top-level `{router}.route({{ ... }})`"
+                    )),
+                );
+                continue;
+            }
+        };
+        let Some(read) = read_route(ld, ev, file, module, e.span, args, actions, d) else {
+            continue;
+        };
+        let cors = if target.is_some() {
+            HttpCors::Route
+        } else {
+            HttpCors::None
+        };
+        let mut add = |read: &Read, cors: HttpCors, d: &mut Vec<Diagnostic>| -> bool {
+            let key = (read.method, read.path.clone());
+            if let Some(&first) = seen.get(&key) {
+                let what = match &read.path {
+                    HttpPath::Exact(p) => format!("path `{p}`"),
+                    HttpPath::Prefix(p) => format!("pathPrefix `{p}`"),
+                };
+                let mut diag = Diagnostic::error(
+                    Code::HttpDuplicateRoute,
+                    format!("two routes for {} {what}", read.method.as_str()),
+                )
+                .with_label(file, read.span, "registered again here");
+                if let Some(at) = routes[first].span {
+                    let label = if routes[first].cors == HttpCors::Preflight {
+                        "`corsRouter` registered an `OPTIONS` preflight here"
+                    } else {
+                        "first registered here"
+                    };
+                    diag = diag.and_label(at.file, at.span, label);
+                }
+                d.push(diag.with_help(
+                    "each method and path (or pathPrefix) has one handler: remove one route, or change its method or path",
+                ));
+                return false;
+            }
+            seen.insert(key, routes.len());
+            routes.push(HttpRoute {
+                method: read.method,
+                path: read.path.clone(),
+                cors,
+                span: Some(FileSpan::new(file, read.span)),
+            });
+            true
+        };
+        if !add(&read, cors, d) {
+            continue;
+        }
+        // `corsRouter` answers the browser's preflight: one `OPTIONS` route
+        // per path, shared by the methods its router registers there.
+        if let Some(router_id) = target {
+            match preflights.get(&read.path) {
+                Some(&owner) if owner == router_id => {}
+                _ => {
+                    let preflight = Read {
+                        method: HttpMethod::Options,
+                        path: read.path.clone(),
+                        span: read.span,
+                    };
+                    if read.method != HttpMethod::Options && add(&preflight, HttpCors::Preflight, d)
+                    {
+                        preflights.insert(read.path.clone(), router_id);
+                    }
+                }
+            }
+        }
+    }
+    let errors_after = d.iter().filter(|x| x.is_error()).count();
+    (errors_after == errors_before).then_some(HttpRouter { routes })
+}
+
+fn not_static_statement(file: FileId, span: Span, router: &str, d: &mut Vec<Diagnostic>) {
+    d.push(
+        Diagnostic::error(
+            Code::HttpNotStatic,
+            "a top-level statement in `lunora/http.ts` that is not a route",
+        )
+        .with_label(
+            file,
+            span,
+            format!("only `{router}.route({{ ... }})` calls may stand here"),
+        )
+        .with_help(format!(
+            "register every route with a top-level `{router}.route({{ path, method, handler }})`; helpers that register routes cannot be read without running them"
+        )),
+    );
+}
+
+/// One `http.route({...})`: its method and path, its handler resolved (and
+/// queued for pass 4 when it is no export). `None` when reported.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the statement's parts and the pass's outputs"
+)]
+fn read_route(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    call_span: Span,
+    args: &[Expr],
+    actions: &mut Vec<FunctionDraft>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Read> {
+    let props = match args {
+        [
+            Expr {
+                kind: ExprKind::Object(props),
+                ..
+            },
+        ] => props,
+        _ => {
+            d.push(
+                Diagnostic::error(Code::HttpNotStatic, "`route(...)` takes one object literal")
+                    .with_label(file, call_span, "expected `{ path, method, handler }`")
+                    .with_help(NOT_STATIC_HELP),
+            );
+            return None;
+        }
+    };
+    let mut ok = true;
+    let mut path: Option<(String, Span)> = None;
+    let mut prefix: Option<(String, Span)> = None;
+    let mut method: Option<HttpMethod> = None;
+    let mut method_seen = false;
+    let mut handler: Option<&Expr> = None;
+    for p in props {
+        let (key, key_span, value) = match p {
+            Property::KeyValue {
+                key,
+                key_span,
+                value,
+            } => (key, *key_span, value),
+            Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
+                d.push(
+                    Diagnostic::error(Code::HttpNotStatic, "a route definition that is not a plain object")
+                        .with_label(file, *span, "Lunora cannot read this without running it")
+                        .with_help("write `path` (or `pathPrefix`), `method` and `handler` as plain properties"),
+                );
+                ok = false;
+                continue;
+            }
+        };
+        match key.as_str() {
+            "path" | "pathPrefix" => {
+                let Some(s) = string_option(ld, ev, file, key, value, d) else {
+                    ok = false;
+                    continue;
+                };
+                if key == "path" {
+                    path = Some((s, value.span));
+                } else {
+                    prefix = Some((s, value.span));
+                }
+            }
+            "method" => {
+                method_seen = true;
+                let Some(s) = string_option(ld, ev, file, key, value, d) else {
+                    ok = false;
+                    continue;
+                };
+                match HttpMethod::parse(&s) {
+                    Some(m) => method = Some(m),
+                    None => {
+                        let names = HttpMethod::ALL.map(HttpMethod::as_str);
+                        let help = if s == "HEAD" {
+                            "HEAD requests are served by the `GET` route (without the body): route `GET`".to_string()
+                        } else {
+                            did_you_mean(&s, "", names).unwrap_or_else(|| {
+                                format!(
+                                    "the methods are {}",
+                                    names.map(|n| format!("`{n}`")).join(", ")
+                                )
+                            })
+                        };
+                        d.push(
+                            Diagnostic::error(
+                                Code::HttpUnknownMethod,
+                                format!("unknown HTTP method `{s}`"),
+                            )
+                            .with_label(file, value.span, "not a routable method")
+                            .with_help(help),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            "handler" => handler = Some(value),
+            other => {
+                d.push(
+                    Diagnostic::error(
+                        Code::HttpUnknownRouteOption,
+                        format!("unknown route option `{other}`"),
+                    )
+                    .with_label(file, key_span, "not a route option")
+                    .with_help(
+                        did_you_mean(other, "", ROUTE_OPTIONS).unwrap_or_else(|| {
+                            "the options are `path` or `pathPrefix`, `method` and `handler`"
+                                .to_string()
+                        }),
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !method_seen && ok {
+        d.push(
+            Diagnostic::error(Code::HttpUnknownMethod, "the route has no `method`")
+                .with_label(file, call_span, "`method` is missing")
+                .with_help(
+                    "add `method: \"GET\"` (or `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`)",
+                ),
+        );
+        ok = false;
+    }
+    let route_path = match (path, prefix) {
+        (Some((p, span)), None) => {
+            if !p.starts_with('/') {
+                d.push(
+                    Diagnostic::error(
+                        Code::HttpInvalidPath,
+                        format!("path `{p}` does not start with `/`"),
+                    )
+                    .with_label(file, span, "paths start with `/`")
+                    .with_help(format!("write `\"/{p}\"`")),
+                );
+                ok = false;
+            }
+            Some((HttpPath::Exact(p), span))
+        }
+        (None, Some((p, span))) => {
+            if !p.starts_with('/') || !p.ends_with('/') {
+                let fixed = format!(
+                    "{}{}{}",
+                    if p.starts_with('/') { "" } else { "/" },
+                    p,
+                    if p.ends_with('/') { "" } else { "/" }
+                );
+                d.push(
+                    Diagnostic::error(
+                        Code::HttpInvalidPath,
+                        format!("pathPrefix `{p}` must start and end with `/`"),
+                    )
+                    .with_label(file, span, "a prefix matches whole path segments")
+                    .with_help(format!(
+                        "write `\"{fixed}\"`; for one exact path use `path` instead"
+                    )),
+                );
+                ok = false;
+            }
+            Some((HttpPath::Prefix(p), span))
+        }
+        (Some((_, span)), Some(_)) => {
+            d.push(
+                Diagnostic::error(
+                    Code::HttpPathOrPrefix,
+                    "a route with both `path` and `pathPrefix`",
+                )
+                .with_label(file, span, "one of the two")
+                .with_help(
+                    "`path` matches one path exactly, `pathPrefix` every path under it: keep one",
+                ),
+            );
+            ok = false;
+            None
+        }
+        (None, None) => {
+            if ok {
+                d.push(
+                    Diagnostic::error(Code::HttpPathOrPrefix, "a route with neither `path` nor `pathPrefix`")
+                        .with_label(file, call_span, "what does it match?")
+                        .with_help("add `path: \"/hook\"` (one exact path) or `pathPrefix: \"/files/\"` (every path under it)"),
+                );
+            }
+            ok = false;
+            None
+        }
+    };
+    if let Some((p, span)) = &route_path
+        && p.as_str().starts_with(RESERVED_PREFIX)
+    {
+        d.push(
+            Diagnostic::error(
+                Code::HttpReservedPath,
+                format!("`{}` is under `{RESERVED_PREFIX}`, which Lunora's own endpoints own", p.as_str()),
+            )
+            .with_label(file, *span, "the Worker never hands this path to the router")
+            .with_help("serve it elsewhere, e.g. under `/http/`: `/api/call`, `/api/ws` and the rest of `/api/` are Lunora's"),
+        );
+        ok = false;
+    }
+    let route_name = match (&route_path, method) {
+        (Some((p, _)), Some(m)) => format!("{} {}", m.as_str(), p.as_str()),
+        _ => "the route".to_string(),
+    };
+    match handler {
+        None => {
+            if ok {
+                d.push(
+                    Diagnostic::error(Code::HttpHandlerNotHttpAction, "the route has no `handler`")
+                        .with_label(file, call_span, "`handler` is missing")
+                        .with_help(
+                            "add `handler: httpAction(async (ctx, request) => new Response(...))`",
+                        ),
+                );
+            }
+            ok = false;
+        }
+        Some(h) => {
+            if !route_handler(ld, ev, file, module, &route_name, h, actions, d) {
+                ok = false;
+            }
+        }
+    }
+    let (path, _) = route_path?;
+    let method = method?;
+    ok.then_some(Read {
+        method,
+        path,
+        span: call_span,
+    })
+}
+
+/// A string-valued route option (`path`, `pathPrefix`, `method`): a literal
+/// or a const.
+fn string_option(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    key: &str,
+    value: &Expr,
+    d: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match with_http_codes(ev, |ev| ev.eval(ld, file, value, d)) {
+        Some(Val {
+            kind: ValKind::Str(s),
+            ..
+        }) => Some(s),
+        Some(v) => {
+            d.push(
+                Diagnostic::error(Code::HttpNotStatic, format!("`{key}` must be a string"))
+                    .with_label(file, value.span, format!("{}, not a string", v.describe()))
+                    .with_help(format!(
+                        "write `{key}` as a string literal or a `const` string"
+                    )),
+            );
+            None
+        }
+        None => None,
+    }
+}
+
+/// Checks that a route's handler is an `httpAction(...)`; queues its body
+/// for pass 4 unless it is an export (discovery checks those). False when
+/// reported.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the route's parts and the pass's outputs"
+)]
+fn route_handler(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    route_name: &str,
+    h: &Expr,
+    actions: &mut Vec<FunctionDraft>,
+    d: &mut Vec<Diagnostic>,
+) -> bool {
+    // Inline: `handler: httpAction(async (ctx, request) => ...)`.
+    if let ExprKind::Call { callee, args } = &h.kind
+        && names_http_action(ld, file, callee, 0)
+    {
+        let mut draft = action_draft(module, route_name.to_string(), FileSpan::new(file, h.span));
+        draft.handler = handler_fn(ld, ev, file, h.span, args, d);
+        let ok = draft.handler.is_some();
+        actions.push(draft);
+        return ok;
+    }
+    let Some(v) = with_http_codes(ev, |ev| ev.eval(ld, file, h, d)) else {
+        return false;
+    };
+    let what = match &v.kind {
+        ValKind::Call { callee, args } if matches!(&callee.kind, ValKind::Extern { source, name } if source == "_generated/server" && name == "httpAction") =>
+        {
+            // A const bound to `httpAction(...)`: in another module it is
+            // an export (checked there); here, unless exported, check it now.
+            if v.at.file == file {
+                let m = ld.module_arc(file);
+                let exported = m.bindings.iter().any(|b| {
+                    b.init.as_ref().is_some_and(|i| i.span == v.at.span)
+                        && (b.exported || m.export_aliases.iter().any(|a| a.local == b.name))
+                });
+                if !exported {
+                    let handler = match args.as_slice() {
+                        [
+                            Val {
+                                kind: ValKind::Function(f),
+                                at,
+                            },
+                        ] => Some((f.clone(), at.file)),
+                        _ => None,
+                    };
+                    let mut draft = action_draft(module, route_name.to_string(), v.at);
+                    draft.handler = handler;
+                    actions.push(draft);
+                }
+            }
+            return true;
+        }
+        ValKind::Call { callee, .. } => match &callee.kind {
+            ValKind::Extern { name, .. } => format!("`{name}(...)`"),
+            _ => "a call".to_string(),
+        },
+        ValKind::Function(_) => "a plain function".to_string(),
+        _ => v.describe().to_string(),
+    };
+    let help = if what == "a plain function" {
+        "wrap it: `handler: httpAction(async (ctx, request) => new Response(...))`".to_string()
+    } else {
+        "routes take `httpAction(async (ctx, request) => ...)` from `./_generated/server`; to call a query, mutation or action, do it inside one with `ctx.runQuery`, `ctx.runMutation` or `ctx.runAction`".to_string()
+    };
+    let mut diag = Diagnostic::error(
+        Code::HttpHandlerNotHttpAction,
+        format!("the handler of {route_name} is {what}, not an `httpAction`"),
+    )
+    .with_label(file, h.span, "not an `httpAction(...)`");
+    if v.at != FileSpan::new(file, h.span) {
+        diag = diag.and_label(v.at.file, v.at.span, "defined here");
+    }
+    d.push(diag.with_help(help));
+    false
+}
