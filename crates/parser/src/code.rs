@@ -191,8 +191,6 @@ codes! {
     UnsupportedSearchIndex => "unsupported/search-index",
     /// `.vectorIndex(...)` on a table: Lunora has no vector indexes yet.
     UnsupportedVectorIndex => "unsupported/vector-index",
-    /// `ctx.scheduler.runAfter/runAt`: Lunora has no scheduled functions yet.
-    UnsupportedScheduler => "unsupported/scheduler",
     /// `lunora/crons.ts` (Convex's `cronJobs()`): Lunora has no cron jobs yet.
     UnsupportedCrons => "unsupported/crons",
     /// `lunora/http.ts` (Convex's `httpRouter()` and `httpAction`): Lunora has no
@@ -202,6 +200,21 @@ codes! {
     /// object shapes (Convex's discriminated-union tables). Not supported yet:
     /// write one object with a `kind` literal field and optional variant fields.
     UnsupportedUnionTable => "unsupported/union-table",
+
+    // ---- Scheduled functions (issue 17) -----------------------------------
+    /// A query uses `ctx.scheduler`: queries are read-only and cannot schedule.
+    /// Example: `query.query(async ({ ctx }) => ctx.scheduler.runAfter(0, ...))`.
+    SchedulerInQuery => "functions/scheduler-in-query",
+    /// A function reference (`api.x.y`, `internal.x.y`) that names no function
+    /// of the app. Example: `ctx.scheduler.runAfter(0, internal.jobs.rnu, {})`.
+    UnknownFunction => "functions/unknown-function",
+    /// `ctx.scheduler.runAfter/runAt` of a query: only mutations and actions
+    /// can be scheduled (as in Convex).
+    NotSchedulable => "functions/not-schedulable",
+    /// The arguments of a scheduled call do not fit the function's `.input`:
+    /// an unknown argument or a missing required one.
+    /// Example: `runAfter(0, internal.jobs.run, { nmae: "x" })`.
+    CallArgs => "functions/call-args",
 
     // ---- Storage (issue 13) ------------------------------------------------
     /// An index on a field whose values have no value order in storage: bytes, null, any,

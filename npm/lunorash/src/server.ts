@@ -5,3 +5,4 @@ export * from "./values.js";
 export * from "./schema.js";
 export * from "./db.js";
 export * from "./functions.js";
+export * from "./scheduler.js";

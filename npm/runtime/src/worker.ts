@@ -6,6 +6,7 @@ import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type Comm
 import { authAudience, authenticate, createGuest, functionAuth, type Identity, type TokenVerifier } from "./auth.js";
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { createShardClass } from "./object.js";
+import { actionScheduler } from "./scheduler.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { identityTable } from "./storage/fields.js";
 import { DEFAULT_LIMITS, LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
@@ -171,8 +172,22 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       runMutation: async (ref: { path: string }, a?: unknown) =>
         decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
       runAction: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
+      // An action's jobs live in root (docs/ARCHITECTURE.md, "Scheduled functions").
+      scheduler: actionScheduler((route, body) => rootCall(env, route, body)),
     };
     return encodeValue(await fn.fn.handler({ ctx, args }));
+  }
+
+  /** A call to one of root's internal routes (`/schedule`, `/cancel`). */
+  async function rootCall(env: Env, route: string, body: unknown): Promise<JsonValue> {
+    const res = await stub(env, ROOT).fetch(`https://lunora.internal${route}`, {
+      method: "POST",
+      headers: { "x-lunora-object": ROOT, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const reply = (await res.json()) as CallReply;
+    if (!reply.ok) throw new LunoraRuntimeError(reply.error.code, reply.error.message, res.status);
+    return reply.value;
   }
 
   const worker = {
@@ -238,5 +253,15 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     },
   };
 
-  return { worker, Shard: createShardClass(wiring, { shardBinding, d1Binding, testHooks: options.testHooks === true, limits }) };
+  return {
+    worker,
+    Shard: createShardClass(wiring, {
+      shardBinding,
+      d1Binding,
+      testHooks: options.testHooks === true,
+      limits,
+      // A scheduled action runs in the object that owns its job, without a user (as in Convex).
+      runAction: (env, fn, args) => runAction(env, fn, args, null),
+    }),
+  };
 }
