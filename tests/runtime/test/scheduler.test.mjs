@@ -196,3 +196,19 @@ test("a live query over _scheduled_functions updates when a job runs", async () 
   await until(() => seen.at(-1)?.some((j) => j._id === id && j.state.kind === "success"), 8000, "the live result to show success");
   stop?.();
 });
+
+for (const fault of ["d1-lose-reply", "abort-after-d1"]) {
+  test(`a scheduled mutation that writes D1 (${fault}): its D1 commit, local writes and success mark apply once`, async () => {
+    const name = `t-${fault}`;
+    const instance = (await app.debug("root")).instance;
+    const id = await call("jobs:tallyLater", { name, delayMs: 300 });
+    await app.fault("root", { [fault]: 1 });
+    const done = await settled(id);
+    assert.equal(done.state.kind, "success");
+    if (fault === "abort-after-d1") assert.notEqual((await app.debug("root")).instance, instance, "the fault restarted root");
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await call("jobs:tallyOf", { name }), 1);
+    assert.equal(count(await logs(), `tally ${name}`), 1);
+    assert.equal((await app.debug("root")).intents, 0);
+  });
+}
