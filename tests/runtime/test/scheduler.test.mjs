@@ -212,3 +212,17 @@ for (const fault of ["d1-lose-reply", "abort-after-d1"]) {
     assert.equal((await app.debug("root")).intents, 0);
   });
 }
+
+test("a job id stored in a document (v.id(\"_scheduled_functions\")) cancels the job later", async () => {
+  const reminder = await call("jobs:remind", { text: "reminder", delayMs: 800 });
+  await call("jobs:forget", { id: reminder });
+  const jobs = await call("jobs:scheduled", {});
+  const j = jobs.find((x) => x.args[0]?.text === "reminder");
+  assert.equal(j.state.kind, "canceled");
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(count(await logs(), "reminder"), 0);
+  // The args validator refuses an id of another table.
+  const res = await app.call("jobs:cancel", { id: reminder });
+  assert.equal(res.status, 400);
+  assert.equal(res.body.error.code, "bad_args");
+});
