@@ -57,11 +57,17 @@ fn check_call(
             Code::SchedulerInQuery,
             format!("query `{}` uses `ctx.scheduler`", f.export_name),
         )
-        .with_label(file, call.scheduler_span, "queries cannot schedule functions");
+        .with_label(
+            file,
+            call.scheduler_span,
+            "queries cannot schedule functions",
+        );
         if let Some(s) = f.span {
             diag = diag.and_label(s.file, s.span, "declared as a query here");
         }
-        d.push(diag.with_help("schedule from a `mutation` (part of its transaction) or an `action`"));
+        d.push(
+            diag.with_help("schedule from a `mutation` (part of its transaction) or an `action`"),
+        );
         return;
     }
     if !matches!(call.method.as_str(), "runAfter" | "runAt") {
@@ -111,7 +117,9 @@ fn check_call(
         if let Some(s) = target.span {
             diag = diag.and_label(s.file, s.span, "declared as a query here");
         }
-        d.push(diag.with_help("schedule a mutation that does the work, or read the data in the scheduled function"));
+        d.push(diag.with_help(
+            "schedule a mutation that does the work, or read the data in the scheduled function",
+        ));
         return;
     }
     check_args(&path, target, call, file, d);
@@ -135,7 +143,13 @@ fn ref_path(e: &Expr) -> Option<String> {
 
 /// The call's args (third argument) against the target's `.input(...)`: unknown
 /// and missing required fields, when the args are an object literal.
-fn check_args(path: &str, target: &Function, call: &SchedulerCall, file: FileId, d: &mut Vec<Diagnostic>) {
+fn check_args(
+    path: &str,
+    target: &Function,
+    call: &SchedulerCall,
+    file: FileId,
+    d: &mut Vec<Diagnostic>,
+) {
     let empty: Vec<ObjectField> = Vec::new();
     let params = target.args.as_ref().unwrap_or(&empty);
     let (given, span) = match call.args.get(2) {
@@ -145,7 +159,9 @@ fn check_args(path: &str, target: &Function, call: &SchedulerCall, file: FileId,
                 let mut keys = Vec::new();
                 for p in props {
                     match p {
-                        Property::KeyValue { key, key_span, .. } => keys.push((key.as_str(), *key_span)),
+                        Property::KeyValue { key, key_span, .. } => {
+                            keys.push((key.as_str(), *key_span))
+                        }
                         // A spread or computed key: the runtime checks.
                         _ => return,
                     }
@@ -157,16 +173,21 @@ fn check_args(path: &str, target: &Function, call: &SchedulerCall, file: FileId,
     };
     for (key, key_span) in &given {
         if !params.iter().any(|p| p.name == *key) {
-            let help = did_you_mean(key, "", params.iter().map(|p| p.name.as_str())).unwrap_or_else(|| {
-                if params.is_empty() {
-                    format!("`{path}` takes no arguments")
-                } else {
-                    format!(
-                        "`{path}` takes {}",
-                        params.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")
-                    )
-                }
-            });
+            let help = did_you_mean(key, "", params.iter().map(|p| p.name.as_str()))
+                .unwrap_or_else(|| {
+                    if params.is_empty() {
+                        format!("`{path}` takes no arguments")
+                    } else {
+                        format!(
+                            "`{path}` takes {}",
+                            params
+                                .iter()
+                                .map(|p| format!("`{}`", p.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                });
             d.push(
                 Diagnostic::error(Code::CallArgs, format!("`{path}` has no argument `{key}`"))
                     .with_label(file, *key_span, "unknown argument")
@@ -175,11 +196,16 @@ fn check_args(path: &str, target: &Function, call: &SchedulerCall, file: FileId,
         }
     }
     for p in params {
-        if !matches!(p.validator, Validator::Optional(_)) && !given.iter().any(|(k, _)| *k == p.name) {
+        if !matches!(p.validator, Validator::Optional(_))
+            && !given.iter().any(|(k, _)| *k == p.name)
+        {
             d.push(
-                Diagnostic::error(Code::CallArgs, format!("`{path}` needs the argument `{}`", p.name))
-                    .with_label(file, span, format!("`{}` is missing", p.name))
-                    .with_help(format!("pass `{}` as `{path}` declares it", p.name)),
+                Diagnostic::error(
+                    Code::CallArgs,
+                    format!("`{path}` needs the argument `{}`", p.name),
+                )
+                .with_label(file, span, format!("`{}` is missing", p.name))
+                .with_help(format!("pass `{}` as `{path}` declares it", p.name)),
             );
         }
     }

@@ -761,7 +761,11 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
     if collect {
         let mut c = DbCollector::default();
         c.visit_arrow_function_body(&f.body);
-        (summary.db_calls, summary.unsupported_ctx, summary.scheduler_calls) = c.finish();
+        (
+            summary.db_calls,
+            summary.unsupported_ctx,
+            summary.scheduler_calls,
+        ) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -778,7 +782,11 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
     if collect && let Some(body) = &f.body {
         let mut c = DbCollector::default();
         c.visit_function_body(body);
-        (summary.db_calls, summary.unsupported_ctx, summary.scheduler_calls) = c.finish();
+        (
+            summary.db_calls,
+            summary.unsupported_ctx,
+            summary.scheduler_calls,
+        ) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -812,7 +820,8 @@ impl DbCollector {
         }
         self.calls.sort_by_key(|c| (c.span.start, c.span.end));
         self.unsupported_ctx.sort_by_key(|(_, s)| (s.start, s.end));
-        self.scheduler_calls.sort_by_key(|c| (c.span.start, c.span.end));
+        self.scheduler_calls
+            .sort_by_key(|c| (c.span.start, c.span.end));
         (self.calls, self.unsupported_ctx, self.scheduler_calls)
     }
 }

@@ -28,6 +28,7 @@ import {
   mutationScheduler,
   newJob,
   nextDue,
+  pruneJobs,
   retryJob,
   SCHEDULED_DDL,
   systemReader,
@@ -375,6 +376,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
      * of other objects sent there with the job's mutation id until they answer; actions at most once.
      */
     private async runDueJobs(): Promise<void> {
+      await this.idle();
+      pruneJobs(this.rawSql);
       for (let round = 0; round < 10; round++) {
         const jobs = dueJobs(this.rawSql, Date.now());
         if (jobs.length === 0) return;

@@ -290,6 +290,13 @@ export function jobFunction(wiring: Wiring, job: DueJob): { fn: WiringFunction; 
   }
 }
 
+/** Finished jobs are kept this long (as Convex keeps them), then pruned from the alarm. */
+export const FINISHED_JOB_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export function pruneJobs(sql: SqlStorage, now = Date.now()): void {
+  sql.exec(`DELETE FROM _lunora_scheduled WHERE state IN ('success', 'failed', 'canceled') AND completed < ?`, now - FINISHED_JOB_TTL_MS);
+}
+
 /** Marks actions that a previous instance left running as failed (they run at most once). */
 export function failInterruptedActions(sql: SqlStorage): boolean {
   const n = sql.exec(`SELECT count(*) AS n FROM _lunora_scheduled WHERE state = 'inProgress'`).toArray()[0]?.["n"];
