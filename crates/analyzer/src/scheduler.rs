@@ -21,6 +21,13 @@ pub type Caller<'a> = (&'a Function, Option<(&'a FunctionSummary, FileId)>);
 
 /// Checks every `ctx.scheduler` call of `callers` against the functions in it.
 pub fn check(callers: &[Caller<'_>], d: &mut Vec<Diagnostic>) {
+    // Most apps (and most watch-mode runs) have no scheduler call: no map to build.
+    if !callers
+        .iter()
+        .any(|(_, body)| body.is_some_and(|(s, _)| !s.scheduler_calls.is_empty()))
+    {
+        return;
+    }
     // `api.a.b.f` / `internal.a.b.f` → the function, as `api.ts` nests them.
     let mut by_ref: HashMap<String, &Function> = HashMap::new();
     for (f, _) in callers {
