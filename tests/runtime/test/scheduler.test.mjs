@@ -226,3 +226,23 @@ test("a job id stored in a document (v.id(\"_scheduled_functions\")) cancels the
   assert.equal(res.status, 400);
   assert.equal(res.body.error.code, "bad_args");
 });
+
+test("a mutation sent twice with one mutation id schedules once (the copy gets the first job id)", async () => {
+  const send = async () => {
+    const res = await fetch(`${app.url}/api/call`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ path: "jobs:logLater", args: { text: "sent-twice", delayMs: 0 }, mutationId: "schedtest:1" }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    return body.value;
+  };
+  const first = await send();
+  const second = await send();
+  assert.equal(second, first);
+  assert.equal((await settled(first)).state.kind, "success");
+  const jobs = (await call("jobs:scheduled", {})).filter((j) => j.args[0]?.text === "sent-twice");
+  assert.equal(jobs.length, 1);
+  assert.equal(count(await logs(), "sent-twice"), 1);
+});
