@@ -88,6 +88,31 @@ fn check_call(
     };
     let Some(target) = by_ref.get(&path) else {
         let root = path.split('.').next().unwrap_or("");
+        // `internal.x.f` of a public function (or the reverse): say which one it is.
+        let other = match root {
+            "api" => Some("internal"),
+            "internal" => Some("api"),
+            _ => None,
+        }
+        .map(|o| format!("{o}{}", &path[root.len()..]))
+        .filter(|o| by_ref.contains_key(o));
+        if let Some(other) = other {
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownFunction,
+                    format!(
+                        "`{path}` is no {} function",
+                        if root == "api" { "public" } else { "internal" }
+                    ),
+                )
+                .with_label(file, target_expr.span, "no such function")
+                .with_help(format!(
+                    "the function is {}: use `{other}`",
+                    if root == "api" { "internal" } else { "public" }
+                )),
+            );
+            return;
+        }
         let known: Vec<&str> = by_ref
             .keys()
             .filter(|k| k.split('.').next() == Some(root))
