@@ -381,7 +381,15 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       for (let round = 0; round < 10; round++) {
         const jobs = dueJobs(this.rawSql, Date.now());
         if (jobs.length === 0) return;
-        await Promise.all(jobs.map((job) => this.runJob(job)));
+        await Promise.all(
+          jobs.map((job) =>
+            this.runJob(job).catch(async (error) => {
+              // Not the function's failure (that is recorded in runJob): e.g. no object for its args.
+              await this.idle();
+              this.jobWrite(() => finishJob(this.rawSql, job.id, "failed", String((error as Error)?.message ?? error)));
+            }),
+          ),
+        );
       }
     }
 
@@ -396,23 +404,25 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       if (fn.kind === "action") {
         await this.idle();
         if (this.rawSql.exec(`SELECT 1 FROM _lunora_scheduled WHERE id = ? AND state = 'pending'`, job.id).toArray().length === 0) return;
-        this.rawSql.exec(`UPDATE _lunora_scheduled SET state = 'inProgress' WHERE id = ?`, job.id);
-        this.scheduleLive(jobsChanged());
+        this.jobWrite(() => this.rawSql.exec(`UPDATE _lunora_scheduled SET state = 'inProgress' WHERE id = ?`, job.id));
+        let error: string | null = null;
         try {
           if (!config.runAction) throw new Error("scheduled actions need createWorker's action runner");
           await config.runAction(this.envRecord, fn, args);
-          await this.idle();
-          this.rawSql.exec(`UPDATE _lunora_scheduled SET state = 'success', completed = ? WHERE id = ? AND state = 'inProgress'`, Date.now(), job.id);
-        } catch (error) {
-          await this.idle();
+        } catch (e) {
+          error = String((e as Error)?.message ?? e);
+        }
+        await this.idle();
+        // (A cancel while it ran keeps `canceled`.)
+        this.jobWrite(() =>
           this.rawSql.exec(
-            `UPDATE _lunora_scheduled SET state = 'failed', error = ?, completed = ? WHERE id = ? AND state = 'inProgress'`,
-            String((error as Error)?.message ?? error),
+            `UPDATE _lunora_scheduled SET state = ?, error = ?, completed = ? WHERE id = ? AND state = 'inProgress'`,
+            error === null ? "success" : "failed",
+            error,
             Date.now(),
             job.id,
-          );
-        }
-        this.scheduleLive(jobsChanged());
+          ),
+        );
         return;
       }
       const target = objectName(fn.route, args);
@@ -451,8 +461,13 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     }
 
     private finishJobNow(id: string, state: "success" | "failed", error: string | null = null): void {
+      this.jobWrite(() => finishJob(this.rawSql, id, state, error));
+    }
+
+    /** A change of job rows outside a mutation: a commit of its own (live queries over them re-run). */
+    private jobWrite(write: () => void): void {
       this.ctx.storage.transactionSync(() => {
-        finishJob(this.rawSql, id, state, error);
+        write();
         this.version++;
         this.setMeta("version", this.version);
       });
