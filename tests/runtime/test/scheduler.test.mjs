@@ -246,3 +246,15 @@ test("a mutation sent twice with one mutation id schedules once (the copy gets t
   assert.equal(jobs.length, 1);
   assert.equal(count(await logs(), "sent-twice"), 1);
 });
+
+test("a scheduled action runs at most once: restarted while it runs, it is failed and not run again", async () => {
+  const id = await call("jobs:slowLater", { text: "slow", ms: 3000 });
+  await until(async () => (await job(id)).state.kind === "inProgress", 8000, "the action to start");
+  await app.restart("root");
+  const done = await settled(id);
+  assert.equal(done.state.kind, "failed");
+  assert.match(done.state.error, /restarted while the action ran/);
+  await new Promise((r) => setTimeout(r, 3500));
+  assert.equal(count(await logs(), "slow"), 0);
+  assert.equal((await job(id)).state.kind, "failed");
+});
