@@ -120,6 +120,18 @@ const negatives = [
     message: /Type '"mutation"' is not assignable to type '"query"'/,
   },
   {
+    file: "scheduler-wrong-args.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2322",
+    message: /bad\.ts\(6,72\): error TS2322: Type 'number' is not assignable to type 'string'\./,
+  },
+  {
+    file: "scheduler-in-query.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2339",
+    message: /Property 'scheduler' does not exist on type 'GenericQueryCtx<DataModel>'/,
+  },
+  {
     file: "use-query-wrong-args.tsx",
     dest: "src/client/Bad.tsx",
     code: "TS2353",
@@ -148,9 +160,9 @@ for (const { file, dest, code, message } of negatives) {
   });
 }
 
-// Convex-style apps (fixtures/valid/convex-*): each, with its generated code, passes tsc --strict.
+// Convex-style apps (fixtures/valid/convex-*, and the scheduler app): each, with its generated code, passes tsc --strict.
 const convexApps = readdirSync(join(repo, "fixtures", "valid"))
-  .filter((name) => name.startsWith("convex-"))
+  .filter((name) => name.startsWith("convex-") || name === "scheduler")
   .sort();
 for (const name of convexApps) {
   test(`fixtures/valid/${name} and its generated code pass tsc --strict`, () => {

@@ -940,22 +940,15 @@ pub fn check_body(
     if let Some((h, hfile)) = &f.handler {
         let file = *hfile;
         let env = ArgEnv::new(h, f.form);
-        for (member, span) in &h.unsupported_ctx {
-            d.push(if member == "storage" {
+        for (_, span) in &h.unsupported_ctx {
+            d.push(
                 Diagnostic::error(
                     Code::UnsupportedFileStorage,
                     format!("`{}` uses `ctx.storage`: Lunora has no file storage yet", f.export_name),
                 )
                 .with_label(file, *span, "file storage is not supported")
-                .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys in a `v.string()` field")
-            } else {
-                Diagnostic::error(
-                    Code::UnsupportedScheduler,
-                    format!("`{}` uses `ctx.scheduler`: Lunora has no scheduled functions yet", f.export_name),
-                )
-                .with_label(file, *span, "scheduled functions are not supported")
-                .with_help("call the function directly (`ctx.runMutation(...)` in an action), or use a Cloudflare Queue or Cron Trigger from the Worker")
-            });
+                .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys in a `v.string()` field"),
+            );
         }
         for call in &h.db_calls {
             let is_write = WRITES.contains(&call.method.as_str());

@@ -11,6 +11,9 @@ pub const AUTH_TABLE: &str = "users";
 /// any placement): guests and verified subjects live here, and
 /// `ctx.auth.userId` is one of its ids. Same fields as the built-in `users`.
 pub const IDENTITY_TABLE: &str = "_identities";
+/// The system table of scheduled functions (`v.id("_scheduled_functions")` holds
+/// what `ctx.scheduler.runAfter` returns); each object keeps its own jobs.
+pub const SCHEDULED_TABLE: &str = "_scheduled_functions";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ir {

@@ -9,6 +9,7 @@ pub mod ir;
 mod load;
 mod par;
 mod passes;
+mod scheduler;
 mod schema;
 mod session;
 pub mod suggest;

@@ -24,6 +24,7 @@ use crate::eval::Eval;
 use crate::functions::{self, FunctionDraft};
 use crate::http::{self, HttpCollected};
 use crate::load::Loader;
+use crate::scheduler;
 use crate::schema::{self, TableDraft};
 use crate::{
     AUTH_TABLE, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, SCHEMA_PATH,
@@ -434,6 +435,23 @@ pub(crate) fn evaluate(
         }
     }
     t.lap("bodies");
+
+    // ---- pass 5: `ctx.scheduler` calls --------------------------------------
+    // A call names a function of any module, so this pass is never kept per
+    // module: it runs over every function each time (it only reads summaries).
+    let callers: Vec<scheduler::Caller<'_>> = st
+        .units
+        .iter()
+        .filter_map(|u| Some((u.collected.as_ref()?, u.checked.as_ref()?)))
+        .flat_map(|(c, k)| {
+            c.drafts
+                .iter()
+                .zip(&k.functions)
+                .map(|(draft, f)| (f, draft.handler.as_ref().map(|(h, file)| (&**h, *file))))
+        })
+        .collect();
+    scheduler::check(&callers, d);
+    t.lap("scheduler");
     if has_errors(d) {
         return None;
     }

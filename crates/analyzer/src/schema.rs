@@ -830,7 +830,8 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 );
                 return None;
             }
-            if !tables.contains(t) && t != AUTH_TABLE && t != IDENTITY_TABLE {
+            if !tables.contains(t) && t != AUTH_TABLE && t != IDENTITY_TABLE && t != SCHEDULED_TABLE
+            {
                 let help = did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE]))
                     .unwrap_or_else(|| {
                         format!(

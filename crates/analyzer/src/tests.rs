@@ -969,3 +969,59 @@ export default defineSchema({
             .all(|t| t.variants.is_empty())
     );
 }
+
+/// `ctx.scheduler` calls name functions of other modules: after an edit of the
+/// callee's module alone (the module-local path of watch mode), the caller's
+/// diagnostics follow, as a cold run would give them.
+#[test]
+fn scheduler_references_follow_an_edit_of_the_callee_module() {
+    let schema = r#"import { defineSchema, defineTable, v } from "lunorash/server";
+export default defineSchema({ log: defineTable({ text: v.string() }) });
+"#;
+    let callee = |name: &str| {
+        format!(
+            r#"import {{ v }} from "lunorash/server";
+import {{ internalMutation }} from "./_generated/server";
+export const {name} = internalMutation({{
+  args: {{ text: v.string() }},
+  handler: async (ctx, {{ text }}) => {{ await ctx.db.insert("log", {{ text }}); }},
+}});
+"#
+        )
+    };
+    let caller = r#"import { internal } from "./_generated/api";
+import { mutation } from "./_generated/server";
+export const later = mutation({
+  args: {},
+  handler: async (ctx) => { await ctx.scheduler.runAfter(0, internal.log.write, { text: "x" }); },
+});
+"#;
+    let root = Path::new("/app");
+    let mut fs = MemFs::new();
+    fs.insert("/app/lunora/schema.ts", schema.as_bytes().to_vec());
+    fs.insert("/app/lunora/log.ts", callee("write").into_bytes());
+    fs.insert("/app/lunora/later.ts", caller.as_bytes().to_vec());
+    let mut session = crate::Session::new();
+    let first = session.analyze(root, &fs);
+    assert!(first.diagnostics.is_empty(), "{:#?}", first.diagnostics);
+    let (mut files, mut ir) = (first.files, first.ir);
+    for (name, expected) in [
+        ("wirte", vec!["functions/unknown-function"]),
+        ("write", vec![]),
+    ] {
+        fs.insert("/app/lunora/log.ts", callee(name).into_bytes());
+        let re = session
+            .reanalyze(
+                root,
+                &fs,
+                &mut files,
+                &mut ir,
+                &["lunora/log.ts".to_string()],
+            )
+            .expect("an edit of an isolated module is local");
+        let got: Vec<&str> = re.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(got, expected);
+        let cold = analyze(root, &fs);
+        assert_eq!(codes(&cold), expected);
+    }
+}

@@ -191,8 +191,6 @@ codes! {
     UnsupportedSearchIndex => "unsupported/search-index",
     /// `.vectorIndex(...)` on a table: Lunora has no vector indexes yet.
     UnsupportedVectorIndex => "unsupported/vector-index",
-    /// `ctx.scheduler.runAfter/runAt`: Lunora has no scheduled functions yet.
-    UnsupportedScheduler => "unsupported/scheduler",
     /// `lunora/crons.ts` (Convex's `cronJobs()`): Lunora has no cron jobs yet.
     UnsupportedCrons => "unsupported/crons",
 
@@ -224,6 +222,21 @@ codes! {
     /// A route under `/api/`, which Lunora's own endpoints own (`/api/call`,
     /// `/api/ws`, ...): the Worker would never hand it to the router.
     HttpReservedPath => "http/reserved-path",
+
+    // ---- Scheduled functions (issue 17) -----------------------------------
+    /// A query uses `ctx.scheduler`: queries are read-only and cannot schedule.
+    /// Example: `query.query(async ({ ctx }) => ctx.scheduler.runAfter(0, ...))`.
+    SchedulerInQuery => "functions/scheduler-in-query",
+    /// A function reference (`api.x.y`, `internal.x.y`) that names no function
+    /// of the app. Example: `ctx.scheduler.runAfter(0, internal.jobs.rnu, {})`.
+    UnknownFunction => "functions/unknown-function",
+    /// `ctx.scheduler.runAfter/runAt` of a query: only mutations and actions
+    /// can be scheduled (as in Convex).
+    NotSchedulable => "functions/not-schedulable",
+    /// The arguments of a scheduled call do not fit the function's `.input`:
+    /// an unknown argument or a missing required one.
+    /// Example: `runAfter(0, internal.jobs.run, { nmae: "x" })`.
+    CallArgs => "functions/call-args",
 
     // ---- Storage (issue 13) ------------------------------------------------
     /// An index on a field whose values have no value order in storage: bytes, null, any,

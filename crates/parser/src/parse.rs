@@ -781,11 +781,16 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
         params: lower_params(&f.params),
         db_calls: Vec::new(),
         unsupported_ctx: Vec::new(),
+        scheduler_calls: Vec::new(),
     };
     if collect {
         let mut c = DbCollector::default();
         c.visit_arrow_function_body(&f.body);
-        (summary.db_calls, summary.unsupported_ctx) = c.finish();
+        (
+            summary.db_calls,
+            summary.unsupported_ctx,
+            summary.scheduler_calls,
+        ) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -797,11 +802,16 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
         params: lower_params(&f.params),
         db_calls: Vec::new(),
         unsupported_ctx: Vec::new(),
+        scheduler_calls: Vec::new(),
     };
     if collect && let Some(body) = &f.body {
         let mut c = DbCollector::default();
         c.visit_function_body(body);
-        (summary.db_calls, summary.unsupported_ctx) = c.finish();
+        (
+            summary.db_calls,
+            summary.unsupported_ctx,
+            summary.scheduler_calls,
+        ) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -816,12 +826,14 @@ struct DbCollector {
     indexes: Vec<(Span, IndexUse)>,
     /// Current expression depth (the walk stops below [`MAX_EXPR_DEPTH`]).
     depth: u32,
-    /// `<x>.storage.<m>` / `<x>.scheduler.<m>`: Convex ctx members Lunora lacks.
+    /// `<x>.storage.<m>`: Convex ctx members Lunora lacks.
     unsupported_ctx: Vec<(String, Span)>,
+    /// `<x>.scheduler.<m>(...)` calls.
+    scheduler_calls: Vec<SchedulerCall>,
 }
 
 impl DbCollector {
-    fn finish(mut self) -> (Vec<DbCall>, Vec<(String, Span)>) {
+    fn finish(mut self) -> (Vec<DbCall>, Vec<(String, Span)>, Vec<SchedulerCall>) {
         for (query_span, index) in self.indexes {
             if let Some(call) = self
                 .calls
@@ -833,8 +845,28 @@ impl DbCollector {
         }
         self.calls.sort_by_key(|c| (c.span.start, c.span.end));
         self.unsupported_ctx.sort_by_key(|(_, s)| (s.start, s.end));
-        (self.calls, self.unsupported_ctx)
+        self.scheduler_calls
+            .sort_by_key(|c| (c.span.start, c.span.end));
+        (self.calls, self.unsupported_ctx, self.scheduler_calls)
     }
+}
+
+/// `<ident>.scheduler.<method>` → the `scheduler` member's span and the method.
+fn scheduler_method<'b>(
+    callee: &'b ast::Expression<'_>,
+) -> Option<(Span, &'b ast::IdentifierName<'b>)> {
+    let ast::Expression::StaticMemberExpression(m) = callee.without_parentheses() else {
+        return None;
+    };
+    let ast::Expression::StaticMemberExpression(s) = m.object.without_parentheses() else {
+        return None;
+    };
+    (s.property.name == "scheduler"
+        && matches!(
+            s.object.without_parentheses(),
+            ast::Expression::Identifier(_)
+        ))
+    .then(|| (sp(s.property.span), &m.property))
 }
 
 /// `<expr>.db.<method>` → method name and span.
@@ -850,10 +882,10 @@ fn db_method<'b>(callee: &'b ast::Expression<'_>) -> Option<&'b ast::IdentifierN
 
 impl<'a> Visit<'a> for DbCollector {
     fn visit_static_member_expression(&mut self, it: &ast::StaticMemberExpression<'a>) {
-        // `ctx.storage.getUrl(..)`, `ctx.scheduler.runAfter(..)`: the member of a
-        // member, so a local `storage` variable or `x.storage` alone is not one.
+        // `ctx.storage.getUrl(..)`: the member of a member, so a local `storage`
+        // variable or `x.storage` alone is not one.
         if let ast::Expression::StaticMemberExpression(inner) = it.object.without_parentheses()
-            && matches!(inner.property.name.as_str(), "storage" | "scheduler")
+            && inner.property.name == "storage"
             && matches!(
                 inner.object.without_parentheses(),
                 ast::Expression::Identifier(_)
@@ -875,6 +907,22 @@ impl<'a> Visit<'a> for DbCollector {
     }
 
     fn visit_call_expression(&mut self, it: &ast::CallExpression<'a>) {
+        if let Some((scheduler, method)) = scheduler_method(&it.callee) {
+            self.scheduler_calls.push(SchedulerCall {
+                method: own(&method.name),
+                method_span: sp(method.span),
+                scheduler_span: scheduler,
+                span: sp(it.span),
+                args: it
+                    .arguments
+                    .iter()
+                    .map(|a| match a.as_expression() {
+                        Some(e) => lower_expr(e, false),
+                        None => unsupported("a spread argument", a.span()),
+                    })
+                    .collect(),
+            });
+        }
         if let Some(method) = db_method(&it.callee) {
             let args = it
                 .arguments

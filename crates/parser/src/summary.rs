@@ -203,9 +203,23 @@ pub struct FunctionSummary {
     pub params: Vec<Pattern>,
     /// Every `<expr>.db.<method>(...)` call in the body, in source order.
     pub db_calls: Vec<DbCall>,
-    /// Uses of `ctx` members Lunora does not have (`<expr>.storage`,
-    /// `<expr>.scheduler`): the member name and its span, in source order.
+    /// Uses of `ctx` members Lunora does not have (`<expr>.storage`): the
+    /// member name and its span, in source order.
     pub unsupported_ctx: Vec<(String, Span)>,
+    /// Every `<expr>.scheduler.<method>(...)` call in the body, in source order.
+    pub scheduler_calls: Vec<SchedulerCall>,
+}
+
+/// One `ctx.scheduler.<method>(...)` call (`runAfter`, `runAt`, `cancel`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulerCall {
+    pub method: String,
+    pub method_span: Span,
+    /// The `scheduler` member.
+    pub scheduler_span: Span,
+    /// The whole call.
+    pub span: Span,
+    pub args: Vec<Expr>,
 }
 
 /// A binding pattern of a parameter.

@@ -4,6 +4,7 @@
 import type { Auth, GenericDatabaseReader, GenericDatabaseWriter, GenericDataModel, IdentityTable } from "./db.js";
 import type { WiringHttp } from "./http.js";
 import type { SchemaDefinition } from "./schema.js";
+import type { Scheduler, SystemReader } from "./scheduler.js";
 import {
   isValidator,
   v,
@@ -43,17 +44,21 @@ export type FunctionArgs<Ref> = Ref extends FunctionReference<any, infer Args, a
 export type FunctionReturnType<Ref> = Ref extends FunctionReference<any, any, infer Returns, any> ? Returns : never;
 
 export interface GenericQueryCtx<DataModel extends GenericDataModel> {
-  db: GenericDatabaseReader<DataModel>;
+  db: GenericDatabaseReader<DataModel> & { system: SystemReader };
   auth: Auth<IdentityTable<DataModel>>;
 }
 
 export interface GenericMutationCtx<DataModel extends GenericDataModel> {
-  db: GenericDatabaseWriter<DataModel>;
+  db: GenericDatabaseWriter<DataModel> & { system: SystemReader };
   auth: Auth<IdentityTable<DataModel>>;
+  /** Schedules mutations and actions, in this mutation's transaction. */
+  scheduler: Scheduler;
 }
 
 export interface ActionCtx<UserTable extends string = "users"> {
   auth: Auth<UserTable>;
+  /** Schedules mutations and actions (the jobs live in the root object). */
+  scheduler: Scheduler;
   runQuery<Ref extends FunctionReference<"query", any, any, any>>(
     ref: Ref,
     args: FunctionArgs<Ref>,

@@ -6,3 +6,4 @@ export * from "./schema.js";
 export * from "./db.js";
 export * from "./functions.js";
 export * from "./http.js";
+export * from "./scheduler.js";

@@ -15,12 +15,33 @@ import { closeIfExpired, LIVE_DDL, LiveQueries, type SocketAttachment } from "./
 import { mergeWrites, unknownWrites, type WriteSet } from "./readset.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
+import {
+  cancelJob,
+  dueJobs,
+  failInterruptedActions,
+  finishJob,
+  insertJob,
+  isTransient,
+  jobFunction,
+  jobMutationId,
+  jobsChanged,
+  mutationScheduler,
+  newJob,
+  nextDue,
+  pruneJobs,
+  retryJob,
+  SCHEDULED_DDL,
+  systemReader,
+  type DueJob,
+} from "./scheduler.js";
 
 type Env = Record<string, unknown>;
 
 /** What the object needs from `createWorker`'s options. */
 export interface ObjectConfig {
   shardBinding: string;
+  /** Runs a scheduled action (in this object, with the Worker's `ctx.runQuery/runMutation`). */
+  runAction?: (env: Record<string, unknown>, fn: WiringFunction, args: Record<string, unknown>) => Promise<unknown>;
   d1Binding: string;
   /** Serve `/debug`, `/debug/abort` and `/debug/fault` (tests only). */
   testHooks: boolean;
@@ -129,6 +150,11 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         if (this.rawSql.exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents LIMIT 1`).toArray().length > 0) {
           await state.storage.setAlarm(Date.now());
         }
+        // Scheduled functions: actions a previous instance left running failed (at most once);
+        // the alarm is set for the earliest pending job (it survives restarts; this is a safety net).
+        if (failInterruptedActions(this.rawSql)) this.scheduleLive(jobsChanged());
+        const due = nextDue(this.rawSql);
+        if (due !== null) await this.armAlarm(due);
         const name = this.meta("name");
         this.name = name === null ? null : String(name);
         this.watchSeq = Number(this.meta("watch_seq") ?? 0);
@@ -145,6 +171,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`);
       this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_intents (id TEXT PRIMARY KEY, ops TEXT NOT NULL, at INTEGER NOT NULL)`);
       this.rawSql.exec(LIVE_DDL);
+      for (const s of SCHEDULED_DDL) this.rawSql.exec(s);
       for (const statements of Object.values(wiring.storage)) for (const s of statements) this.rawSql.exec(s);
       this.ready = true;
     }
@@ -286,7 +313,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               }
             }),
           );
-          if (retryIn !== null) await this.ctx.storage.setAlarm(Date.now() + retryIn);
+          if (retryIn !== null) await this.armAlarm(Date.now() + retryIn);
         } while (this.drainAgain);
       } finally {
         this.draining = false;
@@ -313,11 +340,20 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       }
     }
 
+    /**
+     * The object has one alarm for all its deferred work (outbox, intents, scheduled functions):
+     * it is moved earlier, never later, so each kind of work only asks for its own time.
+     */
+    private async armAlarm(at: number): Promise<void> {
+      const current = await this.ctx.storage.getAlarm();
+      if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    }
+
     /** Starts delivering the outbox now; a safety alarm covers an eviction before it finishes. */
     private kickOutbox(): void {
       this.ctx.waitUntil(
         (async () => {
-          if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 10_000);
+          await this.armAlarm(Date.now() + 10_000);
           await this.drainOutbox();
         })().catch((error) => console.error(`lunora: outbox: ${String(error)}`)),
       );
@@ -327,8 +363,115 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       if (!this.ready) return;
       await this.serial(() => this.resolveIntents()).catch((error) => console.error(`lunora: resolving commits: ${String(error)}`));
       await this.drainOutbox();
+      await this.runDueJobs().catch((error) => console.error(`lunora: scheduled functions: ${String(error)}`));
       const left = this.rawSql.exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents LIMIT 1`).toArray().length > 0;
-      if (left && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 1000);
+      if (left) await this.armAlarm(Date.now() + 1000);
+      const due = nextDue(this.rawSql);
+      if (due !== null) await this.armAlarm(due);
+    }
+
+    /**
+     * Runs the scheduled functions that are due (docs/ARCHITECTURE.md, "Scheduled functions"):
+     * local mutations in the serial queue with their `success` mark in their own commit; mutations
+     * of other objects sent there with the job's mutation id until they answer; actions at most once.
+     */
+    private async runDueJobs(): Promise<void> {
+      await this.idle();
+      pruneJobs(this.rawSql);
+      for (let round = 0; round < 10; round++) {
+        const jobs = dueJobs(this.rawSql, Date.now());
+        if (jobs.length === 0) return;
+        await Promise.all(
+          jobs.map((job) =>
+            this.runJob(job).catch(async (error) => {
+              // Not the function's failure (that is recorded in runJob): e.g. no object for its args.
+              await this.idle();
+              this.jobWrite(() => finishJob(this.rawSql, job.id, "failed", String((error as Error)?.message ?? error)));
+            }),
+          ),
+        );
+      }
+    }
+
+    private async runJob(job: DueJob): Promise<void> {
+      const found = jobFunction(wiring, job);
+      if ("error" in found) {
+        await this.idle();
+        this.finishJobNow(job.id, "failed", found.error);
+        return;
+      }
+      const { fn, args } = found;
+      if (fn.kind === "action") {
+        await this.idle();
+        if (this.rawSql.exec(`SELECT 1 FROM _lunora_scheduled WHERE id = ? AND state = 'pending'`, job.id).toArray().length === 0) return;
+        this.jobWrite(() => this.rawSql.exec(`UPDATE _lunora_scheduled SET state = 'inProgress' WHERE id = ?`, job.id));
+        let error: string | null = null;
+        try {
+          if (!config.runAction) throw new Error("scheduled actions need createWorker's action runner");
+          await config.runAction(this.envRecord, fn, args);
+        } catch (e) {
+          error = String((e as Error)?.message ?? e);
+        }
+        await this.idle();
+        // (A cancel while it ran keeps `canceled`.)
+        this.jobWrite(() =>
+          this.rawSql.exec(
+            `UPDATE _lunora_scheduled SET state = ?, error = ?, completed = ? WHERE id = ? AND state = 'inProgress'`,
+            error === null ? "success" : "failed",
+            error,
+            Date.now(),
+            job.id,
+          ),
+        );
+        return;
+      }
+      const target = objectName(fn.route, args);
+      if (target === this.name) {
+        await this.serial(async () => {
+          // Canceled (or already run) since it was picked?
+          if (this.rawSql.exec(`SELECT 1 FROM _lunora_scheduled WHERE id = ? AND state = 'pending'`, job.id).toArray().length === 0) return;
+          this.ensureStorage();
+          try {
+            await this.runMutation(fn, args, null, undefined, job.id);
+          } catch (error) {
+            if (isTransient(error)) retryJob(this.rawSql, job.id, job.attempts);
+            else this.finishJobNow(job.id, "failed", String((error as Error)?.message ?? error));
+          }
+        });
+        return;
+      }
+      // Another object runs it: delivered like the outbox (retried until answered), applied
+      // there once (the job's mutation id).
+      try {
+        const res = await stub(this.envRecord, target!).fetch("https://lunora.internal/call", {
+          method: "POST",
+          headers: { "x-lunora-object": target!, "content-type": "application/json" },
+          body: JSON.stringify({ path: job.name, args: job.rawArgs, uid: null, internal: true, mutationId: jobMutationId(job.id) }),
+        });
+        const reply = (await res.json()) as CallReply;
+        await this.idle();
+        if (reply.ok) this.finishJobNow(job.id, "success");
+        else if (isTransient(reply.error)) retryJob(this.rawSql, job.id, job.attempts);
+        else this.finishJobNow(job.id, "failed", reply.error.message);
+      } catch (error) {
+        console.error(`lunora: scheduled ${job.name} on ${target}: no answer (attempt ${job.attempts + 1}), will retry: ${String(error)}`);
+        await this.idle();
+        retryJob(this.rawSql, job.id, job.attempts);
+      }
+    }
+
+    private finishJobNow(id: string, state: "success" | "failed", error: string | null = null): void {
+      this.jobWrite(() => finishJob(this.rawSql, id, state, error));
+    }
+
+    /** A change of job rows outside a mutation: a commit of its own (live queries over them re-run). */
+    private jobWrite(write: () => void): void {
+      this.ctx.storage.transactionSync(() => {
+        write();
+        this.version++;
+        this.setMeta("version", this.version);
+      });
+      this.scheduleLive(jobsChanged());
     }
 
     /** Consumes one armed fault (test hooks only). */
@@ -367,7 +510,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
 
     private async runQuery(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
       const db = this.newDb(false);
-      const value = encodeValue(await fn.fn.handler({ ctx: { db: db.reader(), auth: functionAuth(uid, (id) => db.user(id)) }, args }));
+      const reader = { ...db.reader(), system: systemReader(this.ready ? this.rawSql : null, db) };
+      const value = encodeValue(await fn.fn.handler({ ctx: { db: reader, auth: functionAuth(uid, (id) => db.user(id)) }, args }));
       return { value, tables: db.readTables, reads: db.readSet };
     }
 
@@ -375,7 +519,13 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
      * Runs a mutation exactly once per mutation id: a retry of the client's last mutation here gets
      * the first run's result. Runs again (up to MAX_ATTEMPTS) when its D1 commit meets a conflict.
      */
-    private async runMutation(fn: WiringFunction, args: Record<string, unknown>, uid: string | null, mutationId: unknown): Promise<JsonValue> {
+    private async runMutation(
+      fn: WiringFunction,
+      args: Record<string, unknown>,
+      uid: string | null,
+      mutationId: unknown,
+      job: string | null = null,
+    ): Promise<JsonValue> {
       const client = parseMutationId(mutationId);
       await this.resolveIntents();
       if (client) {
@@ -387,7 +537,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attemptMutation(fn, args, uid, client);
+          return await this.attemptMutation(fn, args, uid, client, job);
         } catch (error) {
           if (!(error instanceof Conflict)) throw error;
           if (attempt >= MAX_ATTEMPTS) {
@@ -410,8 +560,12 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       args: Record<string, unknown>,
       uid: string | null,
       client: { client: string; seq: number } | null,
+      job: string | null = null,
     ): Promise<JsonValue> {
       const db = this.newDb(true);
+      // Jobs it schedules or cancels are written in its transaction (recorded with its other writes).
+      const jobWrites: WriteSet = new Map();
+      const scheduler = mutationScheduler(wiring, { sql: this.sql, scheduled: (at) => this.armAlarm(at) }, jobWrites);
       const versionBefore = this.version;
       const commitId = crypto.randomUUID();
       let value: JsonValue = null;
@@ -422,10 +576,16 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       try {
         await this.ctx.storage.transaction(async () => {
           this.recording = [];
-          value = encodeValue(await fn.fn.handler({ ctx: { db: db.writer(), auth: functionAuth(uid, (id) => db.user(id)) }, args }));
+          const writer = { ...db.writer(), system: systemReader(this.rawSql, db) };
+          value = encodeValue(await fn.fn.handler({ ctx: { db: writer, auth: functionAuth(uid, (id) => db.user(id)), scheduler }, args }));
           await db.validateReadOnly();
           if (this.fault("abort-before-commit")) this.restartNow();
-          if (db.writtenTables.size > 0) {
+          // A scheduled mutation's job is done in the same commit as its writes: exactly once.
+          if (job) {
+            finishJob(this.sql, job, "success");
+            jobWrites.set("_scheduled_functions", null);
+          }
+          if (db.writtenTables.size > 0 || jobWrites.size > 0) {
             this.version++;
             this.setMeta("version", this.version);
             this.queueNotifications(db.globalWrites(), this.name);
@@ -465,9 +625,14 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         }
       }
       if (this.fault("abort-after-commit")) this.restartNow();
-      if (db.writtenTables.size > 0) {
-        this.scheduleLive(db.writeSet);
+      if (db.writtenTables.size > 0 || jobWrites.size > 0) {
+        this.scheduleLive(new Map([...db.writeSet, ...jobWrites]));
         if (db.globalWrites().length > 0) this.kickOutbox();
+      }
+      if (jobWrites.size > 0) {
+        // (Also armed inside the transaction; a D1 commit replays the rows after rolling it back.)
+        const due = nextDue(this.rawSql);
+        if (due !== null) await this.armAlarm(due);
       }
       return value;
     }
@@ -530,8 +695,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       this.intentsResolved = true;
       if (applied) {
         this.version = Number(this.meta("version") ?? 0);
-        this.scheduleLive(unknownWrites(Object.keys(wiring.tables)));
+        this.scheduleLive(unknownWrites([...Object.keys(wiring.tables), "_scheduled_functions"]));
         this.kickOutbox();
+        const due = nextDue(this.rawSql);
+        if (due !== null) await this.armAlarm(due);
       }
     }
 
@@ -611,6 +778,29 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           });
           if (name === ROOT) this.kickOutbox();
           return json({ ok: true, value: { watching } });
+        }
+        if (url.pathname === "/schedule" || url.pathname === "/cancel") {
+          // An action's `ctx.scheduler`: its jobs live in root (documented owner).
+          if (name !== ROOT) throw new LunoraRuntimeError("wrong_object", "actions schedule in root", 400);
+          const body = (await request.json()) as { path?: unknown; args?: unknown; at?: unknown; id?: unknown };
+          const value = await this.serial(async () => {
+            this.ensureStorage();
+            let id: string | null = null;
+            const job = url.pathname === "/schedule" ? newJob(wiring, body.path, decodeValue((body.args ?? {}) as JsonValue), Number(body.at)) : null;
+            this.ctx.storage.transactionSync(() => {
+              if (job) {
+                insertJob(this.rawSql, job);
+                id = job.id;
+              } else cancelJob(this.rawSql, body.id);
+              this.version++;
+              this.setMeta("version", this.version);
+            });
+            this.scheduleLive(jobsChanged());
+            const due = nextDue(this.rawSql);
+            if (due !== null) await this.armAlarm(due);
+            return id;
+          });
+          return json({ ok: true, value });
         }
         if (url.pathname === "/watch") {
           // A shard object's live queries read these global tables: invalidate it on their writes.
@@ -702,9 +892,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           }));
           const outbox = count("_lunora_outbox");
           const intents = count("_lunora_intents");
+          const alarm = await this.ctx.storage.getAlarm();
           return json({
             ok: true,
-            value: { name: this.name, version: this.version, instance: this.instance, counts, plans, outbox, intents, tables, liveRuns: this.live.runs } as unknown as JsonValue,
+            value: { name: this.name, version: this.version, instance: this.instance, counts, plans, outbox, intents, tables, alarm, liveRuns: this.live.runs } as unknown as JsonValue,
           });
         }
         if (url.pathname === "/debug/abort") {

@@ -7,6 +7,7 @@ import { authAudience, authenticate, createGuest, functionAuth, type Identity, t
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { isLunoraPath, serveHttpAction } from "./httpRoutes.js";
 import { createShardClass } from "./object.js";
+import { actionScheduler } from "./scheduler.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { identityTable } from "./storage/fields.js";
 import { DEFAULT_LIMITS, LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
@@ -177,6 +178,8 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       runMutation: async (ref: { path: string }, a?: unknown) =>
         decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
       runAction: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
+      // An action's jobs live in root (docs/ARCHITECTURE.md, "Scheduled functions").
+      scheduler: actionScheduler((route, body) => rootCall(env, route, body)),
     };
   }
 
@@ -188,6 +191,18 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       if (error instanceof LunoraRuntimeError && error.code === "unauthenticated") return null;
       throw error;
     }
+  }
+
+  /** A call to one of root's internal routes (`/schedule`, `/cancel`). */
+  async function rootCall(env: Env, route: string, body: unknown): Promise<JsonValue> {
+    const res = await stub(env, ROOT).fetch(`https://lunora.internal${route}`, {
+      method: "POST",
+      headers: { "x-lunora-object": ROOT, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const reply = (await res.json()) as CallReply;
+    if (!reply.ok) throw new LunoraRuntimeError(reply.error.code, reply.error.message, res.status);
+    return reply.value;
   }
 
   const worker = {
@@ -257,5 +272,15 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     },
   };
 
-  return { worker, Shard: createShardClass(wiring, { shardBinding, d1Binding, testHooks: options.testHooks === true, limits }) };
+  return {
+    worker,
+    Shard: createShardClass(wiring, {
+      shardBinding,
+      d1Binding,
+      testHooks: options.testHooks === true,
+      limits,
+      // A scheduled action runs in the object that owns its job, without a user (as in Convex).
+      runAction: (env, fn, args) => runAction(env, fn, args, null),
+    }),
+  };
 }

@@ -1,0 +1,244 @@
+//! Pass 5: `ctx.scheduler` calls (docs/ARCHITECTURE.md, "Scheduled functions").
+//!
+//! Runs over every function after their bodies were checked, since a call
+//! names another module's function: `ctx.scheduler.runAfter(ms, ref, args)`
+//! and `runAt(time, ref, args)` must name a mutation or an action that exists
+//! (`internal.jobs.run`, `api.messages.send`) with arguments it accepts, as a
+//! direct call would; a query may not schedule. A `ref` or `args` that is not
+//! written literally is left to the runtime, which checks both when the job is
+//! scheduled.
+
+use std::collections::HashMap;
+
+use lunora_parser::summary::{Expr, ExprKind, FunctionSummary, Property, SchedulerCall};
+use lunora_parser::{Code, Diagnostic, FileId};
+
+use crate::ir::{Function, FunctionKind, ObjectField, Validator, Visibility};
+use crate::suggest::did_you_mean;
+
+/// A function and, when it has a handler body, its summary and file.
+pub type Caller<'a> = (&'a Function, Option<(&'a FunctionSummary, FileId)>);
+
+/// Checks every `ctx.scheduler` call of `callers` against the functions in it.
+pub fn check(callers: &[Caller<'_>], d: &mut Vec<Diagnostic>) {
+    // Most apps (and most watch-mode runs) have no scheduler call: no map to build.
+    if !callers
+        .iter()
+        .any(|(_, body)| body.is_some_and(|(s, _)| !s.scheduler_calls.is_empty()))
+    {
+        return;
+    }
+    // `api.a.b.f` / `internal.a.b.f` → the function, as `api.ts` nests them.
+    let mut by_ref: HashMap<String, &Function> = HashMap::new();
+    for (f, _) in callers {
+        let root = match f.visibility {
+            Visibility::Public => "api",
+            Visibility::Internal => "internal",
+        };
+        let mut key = String::from(root);
+        for seg in f.api_path.iter().chain(std::iter::once(&f.export_name)) {
+            key.push('.');
+            key.push_str(seg);
+        }
+        by_ref.entry(key).or_insert(f);
+    }
+    for (f, body) in callers {
+        let Some((summary, file)) = body else {
+            continue;
+        };
+        for call in &summary.scheduler_calls {
+            check_call(f, call, *file, &by_ref, d);
+        }
+    }
+}
+
+fn check_call(
+    f: &Function,
+    call: &SchedulerCall,
+    file: FileId,
+    by_ref: &HashMap<String, &Function>,
+    d: &mut Vec<Diagnostic>,
+) {
+    if f.kind == FunctionKind::Query {
+        let mut diag = Diagnostic::error(
+            Code::SchedulerInQuery,
+            format!("query `{}` uses `ctx.scheduler`", f.export_name),
+        )
+        .with_label(
+            file,
+            call.scheduler_span,
+            "queries cannot schedule functions",
+        );
+        if let Some(s) = f.span {
+            diag = diag.and_label(s.file, s.span, "declared as a query here");
+        }
+        d.push(
+            diag.with_help("schedule from a `mutation` (part of its transaction) or an `action`"),
+        );
+        return;
+    }
+    if !matches!(call.method.as_str(), "runAfter" | "runAt") {
+        return;
+    }
+    let Some(target_expr) = call.args.get(1) else {
+        return;
+    };
+    let Some(path) = ref_path(target_expr) else {
+        return;
+    };
+    let Some(target) = by_ref.get(&path) else {
+        let root = path.split('.').next().unwrap_or("");
+        // `internal.x.f` of a public function (or the reverse): say which one it is.
+        let other = match root {
+            "api" => Some("internal"),
+            "internal" => Some("api"),
+            _ => None,
+        }
+        .map(|o| format!("{o}{}", &path[root.len()..]))
+        .filter(|o| by_ref.contains_key(o));
+        if let Some(other) = other {
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownFunction,
+                    format!(
+                        "`{path}` is no {} function",
+                        if root == "api" { "public" } else { "internal" }
+                    ),
+                )
+                .with_label(file, target_expr.span, "no such function")
+                .with_help(format!(
+                    "the function is {}: use `{other}`",
+                    if root == "api" { "internal" } else { "public" }
+                )),
+            );
+            return;
+        }
+        let known: Vec<&str> = by_ref
+            .keys()
+            .filter(|k| k.split('.').next() == Some(root))
+            .map(String::as_str)
+            .collect();
+        let mut sorted = known.clone();
+        sorted.sort_unstable();
+        d.push(
+            Diagnostic::error(Code::UnknownFunction, format!("`{path}` is no function of this app"))
+                .with_label(file, target_expr.span, "no such function")
+                .with_help(did_you_mean(&path, "", known.iter().copied()).unwrap_or_else(|| {
+                    if root == "api" || root == "internal" {
+                        format!(
+                            "`{root}` has {}",
+                            if sorted.is_empty() {
+                                "no functions".to_string()
+                            } else {
+                                sorted.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                            }
+                        )
+                    } else {
+                        "name the function as `api.<module>.<export>` or `internal.<module>.<export>`".to_string()
+                    }
+                })),
+        );
+        return;
+    };
+    if target.kind == FunctionKind::Query {
+        let mut diag = Diagnostic::error(
+            Code::NotSchedulable,
+            format!("`{path}` is a query: only mutations and actions can be scheduled"),
+        )
+        .with_label(file, target_expr.span, "a query");
+        if let Some(s) = target.span {
+            diag = diag.and_label(s.file, s.span, "declared as a query here");
+        }
+        d.push(diag.with_help(
+            "schedule a mutation that does the work, or read the data in the scheduled function",
+        ));
+        return;
+    }
+    check_args(&path, target, call, file, d);
+}
+
+/// `api.a.f` written as a member chain rooted at `api` or `internal`.
+fn ref_path(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Ident(name) if name == "api" || name == "internal" => Some(name.clone()),
+        ExprKind::Member {
+            object, property, ..
+        } => {
+            let mut base = ref_path(object)?;
+            base.push('.');
+            base.push_str(property);
+            Some(base)
+        }
+        _ => None,
+    }
+}
+
+/// The call's args (third argument) against the target's `.input(...)`: unknown
+/// and missing required fields, when the args are an object literal.
+fn check_args(
+    path: &str,
+    target: &Function,
+    call: &SchedulerCall,
+    file: FileId,
+    d: &mut Vec<Diagnostic>,
+) {
+    let empty: Vec<ObjectField> = Vec::new();
+    let params = target.args.as_ref().unwrap_or(&empty);
+    let (given, span) = match call.args.get(2) {
+        None => (Vec::new(), call.span),
+        Some(e) => match &e.kind {
+            ExprKind::Object(props) => {
+                let mut keys = Vec::new();
+                for p in props {
+                    match p {
+                        Property::KeyValue { key, key_span, .. } => {
+                            keys.push((key.as_str(), *key_span))
+                        }
+                        // A spread or computed key: the runtime checks.
+                        _ => return,
+                    }
+                }
+                (keys, e.span)
+            }
+            _ => return,
+        },
+    };
+    for (key, key_span) in &given {
+        if !params.iter().any(|p| p.name == *key) {
+            let help = did_you_mean(key, "", params.iter().map(|p| p.name.as_str()))
+                .unwrap_or_else(|| {
+                    if params.is_empty() {
+                        format!("`{path}` takes no arguments")
+                    } else {
+                        format!(
+                            "`{path}` takes {}",
+                            params
+                                .iter()
+                                .map(|p| format!("`{}`", p.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                });
+            d.push(
+                Diagnostic::error(Code::CallArgs, format!("`{path}` has no argument `{key}`"))
+                    .with_label(file, *key_span, "unknown argument")
+                    .with_help(help),
+            );
+        }
+    }
+    for p in params {
+        if !matches!(p.validator, Validator::Optional(_))
+            && !given.iter().any(|(k, _)| *k == p.name)
+        {
+            d.push(
+                Diagnostic::error(
+                    Code::CallArgs,
+                    format!("`{path}` needs the argument `{}`", p.name),
+                )
+                .with_label(file, span, format!("`{}` is missing", p.name))
+                .with_help(format!("pass `{}` as `{path}` declares it", p.name)),
+            );
+        }
+    }
+}
