@@ -72,6 +72,20 @@ function toTime(when: unknown): number {
   return t;
 }
 
+/** `ctx.scheduler` over how a job is scheduled and cancelled (by a mutation, or by an action through root). */
+function scheduler(schedule: (at: number, ref: unknown, args: unknown) => Promise<string>, cancel: (id: unknown) => Promise<void>) {
+  return {
+    runAfter: (delayMs: number, ref: unknown, args?: unknown) => {
+      if (typeof delayMs !== "number" || !Number.isFinite(delayMs)) {
+        throw new LunoraRuntimeError("bad_args", "ctx.scheduler.runAfter: the delay must be a number of milliseconds");
+      }
+      return schedule(Date.now() + Math.max(0, delayMs), ref, args);
+    },
+    runAt: (when: number | Date, ref: unknown, args?: unknown) => schedule(toTime(when), ref, args),
+    cancel,
+  };
+}
+
 /** What the scheduler of one function run writes with (a mutation: its transaction's `sql`). */
 export interface JobStore {
   sql: SqlStorage;
@@ -97,37 +111,19 @@ export function mutationScheduler(wiring: Wiring, store: JobStore, written: Writ
     await store.scheduled(job.at);
     return job.id;
   };
-  return {
-    runAfter: (delayMs: number, ref: unknown, args?: unknown) => {
-      if (typeof delayMs !== "number" || !Number.isFinite(delayMs)) {
-        throw new LunoraRuntimeError("bad_args", "ctx.scheduler.runAfter: the delay must be a number of milliseconds");
-      }
-      return schedule(Date.now() + Math.max(0, delayMs), ref, args);
-    },
-    runAt: (when: number | Date, ref: unknown, args?: unknown) => schedule(toTime(when), ref, args),
-    cancel: async (id: unknown) => {
-      cancelJob(store.sql, id);
-      written.set(SCHEDULED_TABLE, null);
-    },
-  };
+  return scheduler(schedule, async (id) => {
+    cancelJob(store.sql, id);
+    written.set(SCHEDULED_TABLE, null);
+  });
 }
 
 /** `ctx.scheduler` for an action: its jobs are written by root (`/schedule`, `/cancel`). */
 export function actionScheduler(call: (route: string, body: unknown) => Promise<JsonValue>) {
   const schedule = async (at: number, ref: unknown, args: unknown) =>
     String(await call("/schedule", { path: refPath(ref), args: encodeValue(args ?? {}), at }));
-  return {
-    runAfter: (delayMs: number, ref: unknown, args?: unknown) => {
-      if (typeof delayMs !== "number" || !Number.isFinite(delayMs)) {
-        throw new LunoraRuntimeError("bad_args", "ctx.scheduler.runAfter: the delay must be a number of milliseconds");
-      }
-      return schedule(Date.now() + Math.max(0, delayMs), ref, args);
-    },
-    runAt: (when: number | Date, ref: unknown, args?: unknown) => schedule(toTime(when), ref, args),
-    cancel: async (id: unknown) => {
-      await call("/cancel", { id });
-    },
-  };
+  return scheduler(schedule, async (id) => {
+    await call("/cancel", { id });
+  });
 }
 
 /**
