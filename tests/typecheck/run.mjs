@@ -3,7 +3,7 @@
 // negative/ fails to compile with the expected TypeScript error.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -136,25 +136,5 @@ for (const { file, dest, code, message } of negatives) {
   });
 }
 
-// Convex-style apps (fixtures/valid/convex-*): each, with its generated code, passes tsc --strict.
-const convexApps = readdirSync(join(repo, "fixtures", "valid"))
-  .filter((name) => name.startsWith("convex-"))
-  .sort();
-for (const name of convexApps) {
-  test(`fixtures/valid/${name} and its generated code pass tsc --strict`, () => {
-    const dir = mkdtempSync(join(here, ".work", `${name}-`));
-    try {
-      cpSync(join(repo, "fixtures", "valid", name), dir, { recursive: true });
-      cpSync(join(here, "app", "tsconfig.json"), join(dir, "tsconfig.json"));
-      cargo(["-p", "lunora_cli", "--", "codegen", "--root", dir]);
-      assert.ok(existsSync(join(dir, "lunora", "_generated", "api.ts")), "codegen wrote api.ts");
-      const run = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json"), "--pretty", "false"], {
-        cwd: dir,
-        encoding: "utf8",
-      });
-      assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}
+// The Convex-style apps (fixtures/valid/convex-*) are type-checked with their generated code by
+// tests/runtime/test/corpus.test.mjs, in one tsc program, before they run on workerd.

@@ -61,6 +61,11 @@ export interface ActionCtx<UserTable extends string = "users"> {
     ref: Ref,
     args: FunctionArgs<Ref>,
   ): Promise<FunctionReturnType<Ref>>;
+  /** Another action (Convex's `ctx.runAction`, e.g. an `internalAction`), run in this Worker. */
+  runAction<Ref extends FunctionReference<"action", any, any, any>>(
+    ref: Ref,
+    args: FunctionArgs<Ref>,
+  ): Promise<FunctionReturnType<Ref>>;
 }
 export type GenericActionCtx<DataModel extends GenericDataModel = GenericDataModel> = ActionCtx<IdentityTable<DataModel>>;
 
