@@ -137,6 +137,12 @@ action.action(async ({ ctx }) => {
   assertType<Equal<typeof approved, boolean>>(true);
   // @ts-expect-error a query is not an action
   await ctx.runAction(listRef, { channelId: "x" });
+  // Convex's ctx.runQuery(ref): args may be left out when the function takes none, not otherwise
+  const countRef = { __lunora: "ref", path: "m:count", kind: "query" } as FunctionReference<"query", Record<string, never>, number, "internal">;
+  const n: number = await ctx.runQuery(countRef);
+  void n;
+  // @ts-expect-error channelId is required
+  await ctx.runQuery(listRef);
 });
 
 // Convex's object form: same registered function and API types as the builder form.
