@@ -55,17 +55,25 @@ export interface GenericMutationCtx<DataModel extends GenericDataModel> {
   scheduler: Scheduler;
 }
 
+/** The args of a call: optional when the function takes none (Convex's `ctx.runQuery(ref)`). */
+export type OptionalArgs<Ref> = {} extends FunctionArgs<Ref> ? [args?: FunctionArgs<Ref>] : [args: FunctionArgs<Ref>];
+
 export interface ActionCtx<UserTable extends string = "users"> {
   auth: Auth<UserTable>;
   /** Schedules mutations and actions (the jobs live in the root object). */
   scheduler: Scheduler;
   runQuery<Ref extends FunctionReference<"query", any, any, any>>(
     ref: Ref,
-    args: FunctionArgs<Ref>,
+    ...args: OptionalArgs<Ref>
   ): Promise<FunctionReturnType<Ref>>;
   runMutation<Ref extends FunctionReference<"mutation", any, any, any>>(
     ref: Ref,
-    args: FunctionArgs<Ref>,
+    ...args: OptionalArgs<Ref>
+  ): Promise<FunctionReturnType<Ref>>;
+  /** Another action (Convex's `ctx.runAction`, e.g. an `internalAction`), run in this Worker. */
+  runAction<Ref extends FunctionReference<"action", any, any, any>>(
+    ref: Ref,
+    ...args: OptionalArgs<Ref>
   ): Promise<FunctionReturnType<Ref>>;
   runAction<Ref extends FunctionReference<"action", any, any, any>>(
     ref: Ref,

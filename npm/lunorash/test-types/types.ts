@@ -131,6 +131,18 @@ action.action(async ({ ctx }) => {
   await ctx.runQuery(listRef, { channel: "x" });
   // @ts-expect-error a query is not a mutation
   await ctx.runMutation(listRef, { channelId: "x" });
+  // Convex's ctx.runAction: another action, typed by its reference
+  const chargeRef = { __lunora: "ref", path: "m:charge", kind: "action" } as FunctionReference<"action", { cents: number }, boolean, "internal">;
+  const approved = await ctx.runAction(chargeRef, { cents: 5 });
+  assertType<Equal<typeof approved, boolean>>(true);
+  // @ts-expect-error a query is not an action
+  await ctx.runAction(listRef, { channelId: "x" });
+  // Convex's ctx.runQuery(ref): args may be left out when the function takes none, not otherwise
+  const countRef = { __lunora: "ref", path: "m:count", kind: "query" } as FunctionReference<"query", Record<string, never>, number, "internal">;
+  const n: number = await ctx.runQuery(countRef);
+  void n;
+  // @ts-expect-error channelId is required
+  await ctx.runQuery(listRef);
 });
 
 // Convex's object form: same registered function and API types as the builder form.
