@@ -39,6 +39,9 @@ pub struct FunctionDraft {
     /// The `returns` validator as written (resolved in pass 2).
     pub returns: Option<Val>,
     pub handler: Option<(Arc<FunctionSummary>, FileId)>,
+    /// The helpers the handler hands its `ctx` to (`getUser(ctx, id)`), and theirs
+    /// in turn: the tables their `ctx.db` calls name are the function's (route).
+    pub helpers: Vec<(Arc<FunctionSummary>, FileId)>,
 }
 
 /// Is `rel` (root-relative) a function module?
@@ -266,7 +269,10 @@ pub fn discover(
     let mut out = Vec::new();
     for (name, span, init) in exports {
         match discover_one(ld, ev, file, module, name, span, init, d) {
-            Found::Function(f) => out.push(*f),
+            Found::Function(mut f) => {
+                f.helpers = crate::helpers::helpers_of(ld, &f);
+                out.push(*f)
+            }
             Found::Reported => {}
             Found::NotAFunction => {
                 if let Some(h) =
@@ -542,6 +548,7 @@ fn discover_one(
         args: None,
         returns: None,
         handler: None,
+        helpers: Vec::new(),
     };
     if let Some((call_args, call_span)) = direct {
         f.form = Form::Object;
@@ -1007,6 +1014,22 @@ pub fn check_body(
             }
             if call.method == "insert" {
                 check_insert(t, call, file, &env, &mut bindings, d);
+            }
+        }
+    }
+    // The tables the helpers it hands `ctx` to name (their own mistakes are not
+    // reported once per caller: only the tables count, for the route).
+    let no_args = ArgEnv::default();
+    for (h, _) in &f.helpers {
+        for call in &h.db_calls {
+            if let Some((tname, _)) = table_of(call, &no_args, None)
+                && let Some(t) = by_name.get(tname.as_str()).map(|&i| &tables[i])
+            {
+                if WRITES.contains(&call.method.as_str()) {
+                    written.insert(t.name.clone());
+                } else {
+                    read.insert(t.name.clone());
+                }
             }
         }
     }

@@ -110,6 +110,7 @@ fn action_draft(module: &Module, name: String, at: FileSpan) -> FunctionDraft {
         args: None,
         returns: None,
         handler: None,
+        helpers: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod eval;
 mod functions;
+mod helpers;
 mod http;
 pub mod ir;
 mod load;

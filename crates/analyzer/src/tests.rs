@@ -1025,3 +1025,85 @@ export const later = mutation({
         assert_eq!(codes(&cold), expected);
     }
 }
+
+/// A function's route follows the tables of the helpers it hands `ctx` to, in
+/// other modules too; an edit of the helper's module alone re-routes the caller
+/// as a cold run does.
+#[test]
+fn routes_follow_helpers_and_an_edit_of_the_helper_module() {
+    let schema = r#"import { defineSchema, defineTable, v } from "lunorash/server";
+export default defineSchema({
+  notes: defineTable({ text: v.string() }),
+  messages: defineTable({ channelId: v.string(), text: v.string() }).shardBy("channelId"),
+});
+"#;
+    let helper = |table: &str| {
+        format!(
+            r#"import type {{ MutationCtx }} from "../_generated/server";
+export async function save(ctx: MutationCtx, channelId: string, text: string) {{
+  await record(ctx, {{ channelId, text }});
+}}
+const record = async (c: MutationCtx, doc: {{ channelId: string; text: string }}) => {{
+  await c.db.insert("{table}", doc);
+}};
+"#
+        )
+    };
+    let caller = r#"import { v } from "lunorash/server";
+import { mutation } from "./_generated/server";
+import * as Model from "./model/save";
+export const send = mutation({
+  args: { channelId: v.string(), text: v.string() },
+  handler: async (ctx, args) => { await Model.save(ctx, args.channelId, args.text); },
+});
+"#;
+    let root = Path::new("/app");
+    let mut fs = MemFs::new();
+    fs.insert("/app/lunora/schema.ts", schema.as_bytes().to_vec());
+    fs.insert("/app/lunora/model/save.ts", helper("messages").into_bytes());
+    fs.insert("/app/lunora/send.ts", caller.as_bytes().to_vec());
+    let route_of = |ir: &Option<Ir>| {
+        let ir = ir.as_ref().expect("ir");
+        let f = ir
+            .functions
+            .iter()
+            .find(|f| f.export_name == "send")
+            .expect("send");
+        (f.route.clone(), f.tables_written.clone())
+    };
+    let mut session = crate::Session::new();
+    let first = session.analyze(root, &fs);
+    assert!(first.diagnostics.is_empty(), "{:#?}", first.diagnostics);
+    let shard = Route::Shard {
+        key: "channelId".into(),
+        arg: "channelId".into(),
+    };
+    assert_eq!(
+        route_of(&first.ir),
+        (shard.clone(), vec!["messages".to_string()])
+    );
+    let (mut files, mut ir) = (first.files, first.ir);
+    for (table, expected) in [
+        ("notes", (Route::Root, vec!["notes".to_string()])),
+        ("messages", (shard, vec!["messages".to_string()])),
+    ] {
+        fs.insert("/app/lunora/model/save.ts", helper(table).into_bytes());
+        let cold = analyze(root, &fs);
+        assert_eq!(route_of(&cold.ir), expected);
+        match session.reanalyze(
+            root,
+            &fs,
+            &mut files,
+            &mut ir,
+            &["lunora/model/save.ts".to_string()],
+        ) {
+            Some(re) => assert!(re.diagnostics.is_empty(), "{:#?}", re.diagnostics),
+            None => ir = session.analyze(root, &fs).ir,
+        }
+        assert_eq!(
+            route_of(&ir),
+            expected,
+            "after an edit of the helper to `{table}`"
+        );
+    }
+}

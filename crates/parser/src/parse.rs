@@ -487,7 +487,11 @@ fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut Module
                     name: own(&id.name),
                     span: sp(id.span),
                     kind: BindingKind::Function,
-                    init: None,
+                    // Its summary: a helper's `ctx.db` calls count for the functions calling it.
+                    init: Some(Expr {
+                        kind: lower_function(f, true),
+                        span: sp(f.span),
+                    }),
                     exported,
                 });
             }
@@ -782,6 +786,7 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
         db_calls: Vec::new(),
         unsupported_ctx: Vec::new(),
         scheduler_calls: Vec::new(),
+        helper_calls: Vec::new(),
     };
     if collect {
         let mut c = DbCollector::default();
@@ -790,6 +795,7 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
             summary.db_calls,
             summary.unsupported_ctx,
             summary.scheduler_calls,
+            summary.helper_calls,
         ) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
@@ -803,6 +809,7 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
         db_calls: Vec::new(),
         unsupported_ctx: Vec::new(),
         scheduler_calls: Vec::new(),
+        helper_calls: Vec::new(),
     };
     if collect && let Some(body) = &f.body {
         let mut c = DbCollector::default();
@@ -811,6 +818,7 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
             summary.db_calls,
             summary.unsupported_ctx,
             summary.scheduler_calls,
+            summary.helper_calls,
         ) = c.finish();
     }
     ExprKind::Function(Arc::new(summary))
@@ -830,10 +838,19 @@ struct DbCollector {
     unsupported_ctx: Vec<(String, Span)>,
     /// `<x>.scheduler.<m>(...)` calls.
     scheduler_calls: Vec<SchedulerCall>,
+    /// `f(ctx, ...)`: calls that may hand `ctx` to a helper.
+    helper_calls: Vec<HelperCall>,
 }
 
+type Collected = (
+    Vec<DbCall>,
+    Vec<(String, Span)>,
+    Vec<SchedulerCall>,
+    Vec<HelperCall>,
+);
+
 impl DbCollector {
-    fn finish(mut self) -> (Vec<DbCall>, Vec<(String, Span)>, Vec<SchedulerCall>) {
+    fn finish(mut self) -> Collected {
         for (query_span, index) in self.indexes {
             if let Some(call) = self
                 .calls
@@ -847,7 +864,14 @@ impl DbCollector {
         self.unsupported_ctx.sort_by_key(|(_, s)| (s.start, s.end));
         self.scheduler_calls
             .sort_by_key(|c| (c.span.start, c.span.end));
-        (self.calls, self.unsupported_ctx, self.scheduler_calls)
+        self.helper_calls
+            .sort_by_key(|c| (c.span.start, c.span.end));
+        (
+            self.calls,
+            self.unsupported_ctx,
+            self.scheduler_calls,
+            self.helper_calls,
+        )
     }
 }
 
@@ -907,6 +931,35 @@ impl<'a> Visit<'a> for DbCollector {
     }
 
     fn visit_call_expression(&mut self, it: &ast::CallExpression<'a>) {
+        let plain_callee = match it.callee.without_parentheses() {
+            ast::Expression::Identifier(_) => true,
+            ast::Expression::StaticMemberExpression(m) => {
+                matches!(
+                    m.object.without_parentheses(),
+                    ast::Expression::Identifier(_)
+                )
+            }
+            _ => false,
+        };
+        if plain_callee {
+            let args: Vec<Option<String>> = it
+                .arguments
+                .iter()
+                .map(
+                    |a| match a.as_expression().map(|e| e.without_parentheses()) {
+                        Some(ast::Expression::Identifier(id)) => Some(own(&id.name)),
+                        _ => None,
+                    },
+                )
+                .collect();
+            if args.iter().any(Option::is_some) {
+                self.helper_calls.push(HelperCall {
+                    callee: lower_expr(&it.callee, false),
+                    args,
+                    span: sp(it.span),
+                });
+            }
+        }
         if let Some((scheduler, method)) = scheduler_method(&it.callee) {
             self.scheduler_calls.push(SchedulerCall {
                 method: own(&method.name),

@@ -208,6 +208,20 @@ pub struct FunctionSummary {
     pub unsupported_ctx: Vec<(String, Span)>,
     /// Every `<expr>.scheduler.<method>(...)` call in the body, in source order.
     pub scheduler_calls: Vec<SchedulerCall>,
+    /// Calls of a plain function (`f(...)`, `ns.f(...)`) with a bare identifier
+    /// among their arguments, in source order: the helpers a function may hand
+    /// its `ctx` to (`getUser(ctx, id)`), whose `ctx.db` calls are the caller's.
+    pub helper_calls: Vec<HelperCall>,
+}
+
+/// One call `f(a, b)` / `ns.f(a, b)` (see [`FunctionSummary::helper_calls`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelperCall {
+    /// `f` or `ns.f`.
+    pub callee: Expr,
+    /// Per argument, its name when it is a bare identifier.
+    pub args: Vec<Option<String>>,
+    pub span: Span,
 }
 
 /// One `ctx.scheduler.<method>(...)` call (`runAfter`, `runAt`, `cancel`).
