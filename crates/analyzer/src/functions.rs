@@ -1161,7 +1161,7 @@ fn check_index(
     d: &mut Vec<Diagnostic>,
 ) {
     let Some(name) = &idx.name else { return };
-    let Some(index) = t.indexes.iter().find(|i| i.name == *name) else {
+    let Some(index) = t.index(name) else {
         d.push(
             Diagnostic::error(
                 Code::UnknownIndex,

@@ -151,9 +151,32 @@ pub struct Table {
     pub builtin: bool,
 }
 
+/// Convex's indexes of every table, by name and field: `by_creation_time`
+/// (`_creationTime`) and `by_id` (`_id`). Not in [`Table::indexes`] (no DDL:
+/// the storage orders by those columns itself); [`Table::index`] finds them.
+pub const BUILTIN_INDEXES: [(&str, &str); 2] =
+    [("by_creation_time", "_creationTime"), ("by_id", "_id")];
+
 impl Table {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The index named `name`: one of the schema's, or a built-in one
+    /// ([`BUILTIN_INDEXES`]).
+    pub fn index(&self, name: &str) -> Option<Index> {
+        if let Some(i) = self.indexes.iter().find(|i| i.name == name) {
+            return Some(i.clone());
+        }
+        BUILTIN_INDEXES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, field)| Index {
+                name: n.to_string(),
+                span: None,
+                fields: vec![field.to_string()],
+                unique: *field == "_id",
+            })
     }
 }
 

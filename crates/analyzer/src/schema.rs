@@ -1088,6 +1088,18 @@ pub fn placement_and_indexes(
         }
         seen.insert(&i.name, i.name_at);
         let mut ok = check_name("index", &i.name, i.name_at, d);
+        if ok && BUILTIN_INDEXES.iter().any(|(n, _)| *n == i.name) {
+            d.push(
+                err(
+                    Code::ReservedName,
+                    format!("index name `{}` is reserved", i.name),
+                    i.name_at,
+                    "every table has this index already",
+                )
+                .with_help("`by_creation_time` (`_creationTime`) and `by_id` (`_id`) are built in, as in Convex: use them without defining them, or name yours differently"),
+            );
+            ok = false;
+        }
         if i.fields.is_empty() {
             d.push(
                 err(

@@ -60,24 +60,28 @@ fn table_info(out: &mut String, table: &Table) {
         .collect();
     let _ = writeln!(out, "    document: {};", documents.join(" | "));
     let _ = writeln!(out, "    insert: {};", inserts.join(" | "));
-    if table.indexes.is_empty() {
-        out.push_str("    indexes: {};\n");
-    } else {
-        out.push_str("    indexes: {\n");
-        for index in &table.indexes {
-            let fields: Vec<String> = typed_index_fields(&index.fields)
-                .iter()
-                .map(|f| string_literal(f))
-                .collect();
-            let _ = writeln!(
-                out,
-                "      {}: [{}];",
-                property_key(&index.name),
-                fields.join(", ")
-            );
-        }
-        out.push_str("    };\n");
+    out.push_str("    indexes: {\n");
+    for index in &table.indexes {
+        let fields: Vec<String> = typed_index_fields(&index.fields)
+            .iter()
+            .map(|f| string_literal(f))
+            .collect();
+        let _ = writeln!(
+            out,
+            "      {}: [{}];",
+            property_key(&index.name),
+            fields.join(", ")
+        );
     }
+    // Convex's built-in indexes of every table.
+    for (name, field) in lunora_analyzer::BUILTIN_INDEXES {
+        let fields: Vec<String> = typed_index_fields(&[field.to_string()])
+            .iter()
+            .map(|f| string_literal(f))
+            .collect();
+        let _ = writeln!(out, "      {name}: [{}];", fields.join(", "));
+    }
+    out.push_str("    };\n");
     out.push_str("  };\n");
 }
 

@@ -45,6 +45,15 @@ function decodeCursor(cursor: string): unknown[] {
   throw new LunoraRuntimeError("bad_args", "invalid pagination cursor");
 }
 
+/**
+ * Convex's indexes of every table (the analyzer's `BUILTIN_INDEXES`): no DDL, the storage orders
+ * by these columns itself (`_creationTime`, then rowid; `_id` is the primary key).
+ */
+const BUILTIN_INDEXES: readonly IndexSpec[] = [
+  { name: "by_creation_time", fields: ["_creationTime"], unique: false },
+  { name: "by_id", fields: ["_id"], unique: true },
+];
+
 export class QueryBuilder {
   private plan: Plan;
   private filters: ((doc: any) => boolean)[] = [];
@@ -264,7 +273,7 @@ export class Db {
   }
 
   indexSpec(table: string, name: string): IndexSpec {
-    const spec = this.tableInfo(table).indexes.find((i) => i.name === name);
+    const spec = this.tableInfo(table).indexes.find((i) => i.name === name) ?? BUILTIN_INDEXES.find((i) => i.name === name);
     if (!spec) throw new LunoraRuntimeError("bad_query", `unknown index "${name}" on table "${table}"`);
     return spec;
   }
