@@ -793,3 +793,151 @@ fn route_handler(
     d.push(diag.with_help(help));
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use lunora_parser::MemFs;
+
+    use crate::{AnalyzeReturn, HttpCors, HttpMethod, HttpPath, analyze};
+
+    const SCHEMA: &str = r#"import { defineSchema, defineTable, v } from "lunorash/server";
+export default defineSchema({ messages: defineTable({ body: v.string() }) });
+"#;
+
+    fn app(http: &str, extra: &[(&str, &str)]) -> AnalyzeReturn {
+        let mut fs = MemFs::new();
+        fs.insert("/app/lunora/schema.ts", SCHEMA.as_bytes().to_vec());
+        fs.insert("/app/lunora/http.ts", http.as_bytes().to_vec());
+        for (p, t) in extra {
+            fs.insert(format!("/app/{p}"), t.as_bytes().to_vec());
+        }
+        analyze(Path::new("/app"), &fs)
+    }
+
+    fn codes(r: &AnalyzeReturn) -> Vec<&'static str> {
+        r.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn routes_in_registration_order_with_preflights() {
+        let r = app(
+            r#"import { corsRouter, httpRouter } from "lunorash/server";
+import * as server from "./_generated/server";
+import { hook } from "./hooks";
+const PATH = "/const";
+const http = httpRouter();
+const local = server.httpAction(async () => new Response());
+http.route({ path: PATH, method: "GET", handler: local });
+http.route({ pathPrefix: "/files/", method: "GET", handler: hook });
+const cors = corsRouter(http, {});
+cors.route({ path: "/x", method: "POST", handler: hook });
+cors.route({ path: "/x", method: "PUT", handler: hook });
+export default http;
+"#,
+            &[(
+                "lunora/hooks.ts",
+                r#"import { httpAction } from "./_generated/server";
+export const hook = httpAction(async () => new Response());
+"#,
+            )],
+        );
+        assert_eq!(codes(&r), Vec::<&str>::new());
+        let ir = r.ir.expect("ir");
+        let routes: Vec<(HttpMethod, HttpPath, HttpCors)> = ir
+            .http
+            .expect("router")
+            .routes
+            .into_iter()
+            .map(|r| (r.method, r.path, r.cors))
+            .collect();
+        assert_eq!(
+            routes,
+            vec![
+                (
+                    HttpMethod::Get,
+                    HttpPath::Exact("/const".into()),
+                    HttpCors::None
+                ),
+                (
+                    HttpMethod::Get,
+                    HttpPath::Prefix("/files/".into()),
+                    HttpCors::None
+                ),
+                (
+                    HttpMethod::Post,
+                    HttpPath::Exact("/x".into()),
+                    HttpCors::Route
+                ),
+                (
+                    HttpMethod::Options,
+                    HttpPath::Exact("/x".into()),
+                    HttpCors::Preflight
+                ),
+                (
+                    HttpMethod::Put,
+                    HttpPath::Exact("/x".into()),
+                    HttpCors::Route
+                ),
+            ]
+        );
+        // httpAction exports are no functions of the API.
+        assert!(ir.functions.is_empty());
+    }
+
+    #[test]
+    fn handler_bodies_are_checked_like_actions() {
+        let inline = app(
+            r#"import { httpRouter } from "lunorash/server";
+import { httpAction } from "./_generated/server";
+const http = httpRouter();
+http.route({ path: "/a", method: "GET", handler: httpAction(async (ctx) => { await ctx.db.query("nope").collect(); return new Response(); }) });
+export default http;
+"#,
+            &[],
+        );
+        assert_eq!(codes(&inline), vec!["functions/unknown-table"]);
+        let exported = app(
+            r#"import { httpRouter } from "lunorash/server";
+const http = httpRouter();
+export default http;
+"#,
+            &[(
+                "lunora/hooks.ts",
+                r#"import { httpAction } from "./_generated/server";
+export const hook = httpAction(async (ctx) => { await ctx.db.insert("nope", {}); return new Response(); });
+"#,
+            )],
+        );
+        assert_eq!(codes(&exported), vec!["functions/unknown-table"]);
+    }
+
+    /// Bad inputs give diagnostics, never a panic.
+    #[test]
+    fn hostile_routers_give_diagnostics() {
+        let header = "import { corsRouter, httpRouter } from \"lunorash/server\";\nimport { httpAction } from \"./_generated/server\";\n";
+        let cases = [
+            "export default httpRouter();",
+            "let http = httpRouter();\nexport default http;",
+            "const http = httpRouter();\nhttp.route();\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ ...{} });\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ path: 1, method: 2, handler: 3 });\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ path: `/${1}`, method: \"GET\", handler: httpAction(async () => new Response()) });\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ path: \"/a\", method: \"HEAD\", handler: httpAction() });\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ path: \"/a\", method: \"GET\", handler: httpAction(1, 2) });\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ path: \"/a\", method: \"GET\", handler: nope });\nexport default http;",
+            "const http = httpRouter();\nconst cors = corsRouter(other, {});\nexport default http;",
+            "const http = httpRouter();\nfor (;;) {}\nhttp.other();\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ path: \"\", pathPrefix: \"\", method: \"GET\", handler: httpAction(async () => new Response()) });\nexport default http;",
+            "const http = httpRouter();\nhttp.route({ pathPrefix: \"/api/\", method: \"GET\", handler: httpAction(async () => new Response()) });\nexport default http;",
+        ];
+        for case in cases {
+            let r = app(&format!("{header}{case}\n"), &[]);
+            assert!(
+                r.diagnostics.iter().any(|d| d.is_error()),
+                "no error for:\n{case}"
+            );
+        }
+    }
+}
