@@ -1,5 +1,5 @@
-//! `migrate generate` file writing, driven with hand-built IR values (the
-//! analyzer is not wired yet).
+//! `migrate generate` file writing, driven with hand-built IR values and,
+//! for union tables, with the analyzer's IR of a schema.
 
 use lunora_analyzer::{Field, Index, Ir, Placement, Table, Validator};
 use lunora_cli::Exit;
@@ -317,5 +317,51 @@ fn check_catches_each_kind_of_drift() {
     assert!(
         codes.contains(&"migrate/replay-mismatch".to_owned()),
         "{codes:?}"
+    );
+}
+
+/// A union table's D1 columns are the merge of its variants (docs/ARCHITECTURE.md, "Union
+/// tables"), analyzed from source: a new variant adds its fields as nullable columns, and one
+/// lacking a field every variant had makes that column nullable (a rebuild keeping the rows).
+#[test]
+fn a_union_table_migrates_as_its_merged_fields() {
+    let ir_of = |variants: &str| {
+        let schema = format!(
+            "import {{ defineSchema, defineTable, v }} from \"lunorash/server\";\nexport default defineSchema({{\n  events: defineTable(v.union({variants})).global(),\n}});\n"
+        );
+        let mut fs = lunora_parser::MemFs::new();
+        fs.insert("/app/lunora/schema.ts", schema.into_bytes());
+        let r = lunora_analyzer::analyze(std::path::Path::new("/app"), &fs);
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        r.ir.expect("ir")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let two = r#"v.object({ type: v.literal("signup"), email: v.string(), at: v.number() }), v.object({ type: v.literal("buy"), amount: v.int64(), at: v.number() })"#;
+    let (exit, _, err) = run(root, &ir_of(two), "20260101000000_init", false);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    let init =
+        std::fs::read_to_string(root.join("lunora/migrations/20260101000000_init.sql")).unwrap();
+    for column in [
+        "\"type\" TEXT NOT NULL",
+        "\"email\" TEXT,",
+        "\"at\" REAL NOT NULL",
+        "\"amount\" INTEGER\n",
+    ] {
+        assert!(init.contains(column), "{column} in\n{init}");
+    }
+    let three = format!(r#"{two}, v.object({{ type: v.literal("note"), text: v.string() }})"#);
+    let (exit, _, err) = run(root, &ir_of(&three), "20260102000000_note", false);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    let next =
+        std::fs::read_to_string(root.join("lunora/migrations/20260102000000_note.sql")).unwrap();
+    assert!(
+        next.contains("rebuild table `events`: `at` REAL NOT NULL → REAL NULL"),
+        "{next}"
+    );
+    assert!(next.contains("\"text\" TEXT\n"), "{next}");
+    assert!(
+        next.contains("SELECT \"_id\", \"_creationTime\", \"type\", \"email\", \"at\", \"amount\" FROM \"events\""),
+        "the rows are kept: {next}"
     );
 }
