@@ -176,6 +176,9 @@ codes! {
     /// The D1 `database_id` is the template's placeholder (an error for a
     /// real deploy, a warning for `--dry-run`).
     ConfigPlaceholderDatabaseId => "config/placeholder-database-id",
+    /// `triggers.crons` does not list every Cron Trigger expression the jobs of
+    /// `lunora/crons.ts` need.
+    ConfigCrons => "config/crons",
 
     // ---- Convex compatibility (issue 15) -----------------------------------
     /// An export of a function module that uses a builder (`query`, `mutation`,

@@ -194,9 +194,11 @@ fn checks(
     }
 
     let d1 = needs_d1(&ir);
+    let crons = cron_expressions(&ir);
     let expect = Expect {
         needs_d1: d1,
         remote: !dry_run,
+        crons: &crons,
     };
     let config = check_config(root, expect, &mut files);
     if !has_errors(&config) {
@@ -221,9 +223,20 @@ fn checks(
     (exit, d1)
 }
 
+/// The Cron Trigger expressions the app's cron jobs need, each once, in job order.
+pub fn cron_expressions(ir: &lunora_analyzer::Ir) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for job in ir.crons.iter().flat_map(|c| &c.jobs) {
+        if !out.contains(&job.cron) {
+            out.push(job.cron.clone());
+        }
+    }
+    out
+}
+
 /// Reads and validates `<root>/wrangler.jsonc`.
 /// (added to `files`, which the diagnostics point into).
-pub fn check_config(root: &Path, expect: Expect, files: &mut Files) -> Vec<Diagnostic> {
+pub fn check_config(root: &Path, expect: Expect<'_>, files: &mut Files) -> Vec<Diagnostic> {
     match std::fs::read_to_string(root.join(WRANGLER_FILE)) {
         Ok(text) => wrangler_config::validate(root, &text, files, expect),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![

@@ -12,10 +12,12 @@ const TEMPLATE: &str = include_str!("../../template/wrangler.jsonc");
 const DRY_RUN: Expect = Expect {
     needs_d1: true,
     remote: false,
+    crons: &[],
 };
 const REMOTE: Expect = Expect {
     needs_d1: true,
     remote: true,
+    crons: &[],
 };
 
 fn app() -> tempfile::TempDir {
@@ -35,7 +37,7 @@ fn edit(from: &str, to: &str) -> String {
     base.replace(from, to)
 }
 
-fn check(text: &str, expect: Expect) -> (Vec<Diagnostic>, String) {
+fn check(text: &str, expect: Expect<'_>) -> (Vec<Diagnostic>, String) {
     let tmp = app();
     let mut files = Files::default();
     let diagnostics = validate(tmp.path(), text, &mut files, expect);
@@ -69,10 +71,57 @@ fn no_global_tables_needs_no_d1() {
     let no_d1 = Expect {
         needs_d1: false,
         remote: true,
+        crons: &[],
     };
     assert!(check(&text, no_d1).0.is_empty());
     let (diagnostics, _) = check(&text, REMOTE);
     assert_eq!(codes(&diagnostics), ["config/d1-binding"]);
+}
+
+#[test]
+fn crons_need_every_expression_in_triggers() {
+    let needed = ["*/5 * * * *".to_string(), "0 9 * * MON".to_string()];
+    let expect = Expect {
+        crons: &needed,
+        ..REMOTE
+    };
+    let text = edit(REAL_ID, REAL_ID);
+    // The template has no `triggers`: the jobs would never run.
+    let (diagnostics, _) = check(&text, expect);
+    assert_eq!(codes(&diagnostics), ["config/crons"]);
+    assert!(
+        diagnostics[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains(r#""crons": ["*/5 * * * *", "0 9 * * MON"]"#)
+    );
+    // One of two listed: the other is reported, pointing into the array.
+    let one = text.replacen(
+        '{',
+        "{\n  \"triggers\": { \"crons\": [\"*/5 * * * *\"] },",
+        1,
+    );
+    let (diagnostics, rendered) = check(&one, expect);
+    assert_eq!(codes(&diagnostics), ["config/crons"], "{rendered}");
+    assert!(
+        diagnostics[0].message.contains(r#""0 9 * * MON""#),
+        "{rendered}"
+    );
+    assert!(!diagnostics[0].message.contains("*/5"), "{rendered}");
+    assert!(
+        rendered.contains(r#"["*/5 * * * *"]"#) || rendered.contains("crons"),
+        "{rendered}"
+    );
+    // Both listed (and a comment): valid.
+    let both = text.replacen(
+        '{',
+        "{\n  // Cron Triggers of lunora/crons.ts\n  \"triggers\": { \"crons\": [\"*/5 * * * *\", \"0 9 * * MON\"] },",
+        1,
+    );
+    assert!(check(&both, expect).0.is_empty());
+    // An app without crons needs no triggers.
+    assert!(check(&text, REMOTE).0.is_empty());
 }
 
 macro_rules! broken {
