@@ -144,7 +144,7 @@ pub fn schedulable<'a>(
         d.push(
             Diagnostic::error(Code::UnknownFunction, format!("`{path}` is no function of this app"))
                 .with_label(file, target_expr.span, "no such function")
-                .with_help(did_you_mean(&path, "", known.iter().copied()).unwrap_or_else(|| {
+                .with_help(did_you_mean(path, "", known.iter().copied()).unwrap_or_else(|| {
                     if root == "api" || root == "internal" {
                         format!(
                             "`{root}` has {}",

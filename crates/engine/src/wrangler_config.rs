@@ -111,6 +111,83 @@ pub fn validate(root: &Path, text: &str, files: &mut Files, expect: Expect<'_>) 
     v.out
 }
 
+/// `text` with the expressions of `needed` that `triggers.crons` lacks added
+/// to it (creating `triggers` or `crons` when absent), everything else kept
+/// byte for byte (comments included). `None` when nothing is missing or the
+/// file is not an object whose `triggers` (and `triggers.crons`) can take them
+/// (`validate` reports why).
+pub fn with_crons(text: &str, needed: &[String]) -> Option<String> {
+    let parsed = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()).ok()?;
+    let Some(Value::Object(config)) = &parsed.value else {
+        return None;
+    };
+    // Cron expressions hold no quote or backslash (the analyzer validated them).
+    let list = |items: &[&String]| {
+        items
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all: Vec<&String> = needed.iter().collect();
+    let (at, insert) = match config.get("triggers") {
+        None => {
+            let comma = if config.properties.is_empty() {
+                ""
+            } else {
+                ","
+            };
+            (
+                config.range.start + 1,
+                format!("\n  \"triggers\": {{ \"crons\": [{}] }}{comma}", list(&all)),
+            )
+        }
+        Some(prop) => {
+            let Value::Object(t) = &prop.value else {
+                return None;
+            };
+            match t.get("crons") {
+                None => {
+                    let comma = if t.properties.is_empty() { " " } else { "," };
+                    (
+                        t.range.start + 1,
+                        format!(" \"crons\": [{}]{comma}", list(&all)),
+                    )
+                }
+                Some(cp) => {
+                    let Value::Array(a) = &cp.value else {
+                        return None;
+                    };
+                    let listed: Vec<&str> = a
+                        .elements
+                        .iter()
+                        .filter_map(|e| match e {
+                            Value::StringLit(s) => Some(s.value.as_ref()),
+                            _ => None,
+                        })
+                        .collect();
+                    let missing: Vec<&String> = needed
+                        .iter()
+                        .filter(|c| !listed.contains(&c.as_str()))
+                        .collect();
+                    if missing.is_empty() {
+                        return None;
+                    }
+                    match a.elements.last() {
+                        None => (a.range.start + 1, list(&missing)),
+                        Some(last) => (last.range().end, format!(", {}", list(&missing))),
+                    }
+                }
+            }
+        }
+    };
+    let mut out = String::with_capacity(text.len() + insert.len());
+    out.push_str(&text[..at]);
+    out.push_str(&insert);
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
 /// `triggers.crons` lists every expression the app's cron jobs need: the
 /// Worker's `scheduled` handler only runs for the triggers Cloudflare has.
 fn check_crons(v: &mut Validator, config: &Object<'_>, top: Span, needed: &[String]) {

@@ -41,7 +41,15 @@ pub fn run(
         Err(exit) => return exit,
     };
     let color = super::stderr_color(global.format);
-    deploy(&root, args.dry_run, global.format, color, stdout, stderr)
+    deploy(
+        &root,
+        args.dry_run,
+        args.write_crons,
+        global.format,
+        color,
+        stdout,
+        stderr,
+    )
 }
 
 /// Whether the schema has tables in D1 (the built-in `users` table counts).
@@ -56,6 +64,7 @@ fn step(stderr: &mut dyn Write, what: &str) {
 pub fn deploy(
     root: &Path,
     dry_run: bool,
+    write_crons: bool,
     format: Format,
     color: Color,
     stdout: &mut dyn Write,
@@ -65,7 +74,7 @@ pub fn deploy(
     let _ = writeln!(stderr, "lunora deploy{mode}: {}", root.display());
     // Every check's diagnostics are rendered together, as one document in
     // `--format json`.
-    let (exit, d1) = checks(root, dry_run, format, color, stdout, stderr);
+    let (exit, d1) = checks(root, dry_run, write_crons, format, color, stdout, stderr);
     if exit != Exit::Ok {
         return exit;
     }
@@ -132,6 +141,7 @@ pub fn deploy(
 fn checks(
     root: &Path,
     dry_run: bool,
+    write_crons: bool,
     format: Format,
     color: Color,
     stdout: &mut dyn Write,
@@ -195,6 +205,26 @@ fn checks(
 
     let d1 = needs_d1(&ir);
     let crons = cron_expressions(&ir);
+    if write_crons && !crons.is_empty() {
+        let path = root.join(WRANGLER_FILE);
+        if let Some(text) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| wrangler_config::with_crons(&t, &crons))
+        {
+            match lunora_engine::writer::write_atomic(&path, text.as_bytes()) {
+                Ok(()) => {
+                    let _ = writeln!(
+                        stderr,
+                        "added the cron jobs' triggers to `triggers.crons` in {WRANGLER_FILE}"
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: cannot write {WRANGLER_FILE}: {e}");
+                    exit = Exit::Failure;
+                }
+            }
+        }
+    }
     let expect = Expect {
         needs_d1: d1,
         remote: !dry_run,

@@ -124,6 +124,57 @@ fn crons_need_every_expression_in_triggers() {
     assert!(check(&text, REMOTE).0.is_empty());
 }
 
+#[test]
+fn write_crons_adds_what_is_missing_and_keeps_the_rest() {
+    let needed = ["*/5 * * * *".to_string(), "0 9 * * MON".to_string()];
+    let expect = Expect {
+        crons: &needed,
+        ..REMOTE
+    };
+    let text = edit(REAL_ID, REAL_ID);
+    // No `triggers`: created; every other byte (comments included) kept.
+    let written = with_crons(&text, &needed).expect("added");
+    assert!(check(&written, expect).0.is_empty(), "{written}");
+    assert_eq!(
+        written.len(),
+        text.len()
+            + r#"
+  "triggers": { "crons": ["*/5 * * * *", "0 9 * * MON"] },"#
+                .len()
+    );
+    assert!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("//"))
+            .all(|l| written.contains(l))
+    );
+    // Nothing missing: nothing to write.
+    assert_eq!(with_crons(&written, &needed), None);
+    // A partial array gets the missing expression appended; an empty one, all.
+    let partial = text.replacen(
+        '{',
+        "{\n  \"triggers\": { \"crons\": [\"*/5 * * * *\"] },",
+        1,
+    );
+    let fixed = with_crons(&partial, &needed).expect("added");
+    assert!(
+        fixed.contains(r#""crons": ["*/5 * * * *", "0 9 * * MON"]"#),
+        "{fixed}"
+    );
+    let empty = text.replacen('{', "{\n  \"triggers\": { \"crons\": [] },", 1);
+    assert!(
+        check(&with_crons(&empty, &needed).expect("added"), expect)
+            .0
+            .is_empty()
+    );
+    // `triggers` without `crons`.
+    let bare = text.replacen('{', "{\n  \"triggers\": {},", 1);
+    assert!(
+        check(&with_crons(&bare, &needed).expect("added"), expect)
+            .0
+            .is_empty()
+    );
+}
+
 macro_rules! broken {
     ($name:ident, $text:expr, $expect:expr, [$($code:literal),*]) => {
         #[test]
