@@ -126,6 +126,12 @@ const negatives = [
     message: /bad\.ts\(6,72\): error TS2322: Type 'number' is not assignable to type 'string'\./,
   },
   {
+    file: "crons-wrong-args.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2322",
+    message: /bad\.ts\(7,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\./,
+  },
+  {
     file: "scheduler-in-query.ts",
     dest: "lunora/bad.ts",
     code: "TS2339",

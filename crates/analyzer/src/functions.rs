@@ -199,18 +199,6 @@ pub fn discover(
     d: &mut Vec<Diagnostic>,
     http_actions: &mut Vec<FunctionDraft>,
 ) -> Vec<FunctionDraft> {
-    if module.module == "crons" {
-        d.push(
-            Diagnostic::error(
-                Code::UnsupportedCrons,
-                "`lunora/crons.ts` defines cron jobs: Lunora has no cron jobs yet",
-            )
-            .with_label(file, Span::EMPTY, "cron jobs are not supported")
-            .with_path(&module.file)
-            .with_help("remove `crons.ts`; a Cloudflare Cron Trigger in `wrangler.jsonc` with a `scheduled` handler in the Worker entry can call your functions"),
-        );
-        return Vec::new();
-    }
     // Shared, so the initializers are borrowed while `ld` loads imports.
     let m = ld.module_arc(file);
     // (export name, span of the name, initializer)

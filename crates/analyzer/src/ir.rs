@@ -29,6 +29,27 @@ pub struct Ir {
     pub schema_export: SchemaExport,
     /// The HTTP router of `lunora/http.ts`; `None` without that file.
     pub http: Option<HttpRouter>,
+    /// The cron jobs of `lunora/crons.ts`; `None` without that file.
+    pub crons: Option<Crons>,
+}
+
+/// `lunora/crons.ts`'s default export: its jobs in registration order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Crons {
+    pub jobs: Vec<CronJob>,
+}
+
+/// One cron job: its schedule as the Cloudflare Cron Trigger expression
+/// that fires it (UTC, minute granularity), and the function it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronJob {
+    pub name: String,
+    /// Five fields: minute hour day-of-month month day-of-week (`MON`..`SUN`).
+    pub cron: String,
+    /// The function's id in `wiring.ts`, `<module>:<export>`.
+    pub function: String,
+    pub kind: FunctionKind,
+    pub span: Option<FileSpan>,
 }
 
 /// `lunora/http.ts`'s default export: its routes in registration order, as

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use lunora_parser::summary::{BindingKind, ExprKind, ModuleSummary};
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, SourceFile, Span, has_errors};
 
+use crate::crons::{self, CronDraft};
 use crate::eval::Eval;
 use crate::functions::{self, FunctionDraft};
 use crate::http::{self, HttpCollected};
@@ -62,6 +63,8 @@ pub(crate) struct State {
     pub units: Vec<Unit>,
     tables_validated: Option<TablesValidated>,
     tables_placed: Option<TablesPlaced>,
+    /// Pass 5's cron jobs (`lunora/crons.ts`), when the app has that file.
+    crons: Option<crate::Crons>,
 }
 
 /// One function module, in path order, and what each pass found in it.
@@ -88,6 +91,8 @@ pub(crate) struct Collected {
     drafts: Vec<FunctionDraft>,
     /// Its `httpAction`s to check in pass 4, and `http.ts`'s routes.
     http: HttpCollected,
+    /// `crons.ts`'s jobs, when read without errors.
+    crons: Option<Vec<CronDraft>>,
     /// Files its evaluation resolved or loaded, besides its own.
     pub touched: Vec<String>,
 }
@@ -200,6 +205,7 @@ pub(crate) fn start(ld: &mut Loader<'_>, t: &mut Timings, retain: bool) -> State
         units: function_files.into_iter().map(Unit::new).collect(),
         tables_validated: None,
         tables_placed: None,
+        crons: None,
     }
 }
 
@@ -451,6 +457,15 @@ pub(crate) fn evaluate(
         })
         .collect();
     scheduler::check(&callers, d);
+    // ---- and `lunora/crons.ts`'s jobs, which name functions of any module.
+    st.crons = st
+        .units
+        .iter()
+        .find_map(|u| u.collected.as_ref()?.crons.as_ref())
+        .and_then(|drafts| {
+            let functions: Vec<&Function> = callers.iter().map(|(f, _)| *f).collect();
+            crons::check(drafts, &functions, d)
+        });
     t.lap("scheduler");
     if has_errors(d) {
         return None;
@@ -495,6 +510,7 @@ pub(crate) fn build_ir(st: &mut State) -> Option<Ir> {
         modules,
         schema_export: export,
         http,
+        crons: st.crons.clone(),
     })
 }
 
@@ -571,6 +587,7 @@ fn collect_all(st: &mut State, ld: &mut Loader<'_>) {
             u.collected.as_ref().is_some_and(|c| c.touched.is_empty())
                 && !read_by_others.contains(u.rel.as_str())
                 && u.rel != http::ROUTER_FILE
+                && u.rel != crons::CRONS_FILE
         })
         .collect();
     for (unit, isolated) in st.units.iter_mut().zip(isolated) {
@@ -595,6 +612,7 @@ impl State {
             let evaluated = !c.drafts.is_empty()
                 || !c.http.actions.is_empty()
                 || c.http.router.is_some()
+                || c.crons.is_some()
                 || !c.d.is_empty()
                 || !c.touched.is_empty();
             if (evaluated && files.contains(unit.rel.as_str()))
@@ -653,6 +671,7 @@ pub(crate) fn collect_unit(ld: &mut Loader<'_>, ev: &mut Eval, unit: &Unit) -> C
             d,
             drafts: Vec::new(),
             http: HttpCollected::default(),
+            crons: None,
             touched: Vec::new(),
         };
     };
@@ -662,12 +681,16 @@ pub(crate) fn collect_unit(ld: &mut Loader<'_>, ev: &mut Eval, unit: &Unit) -> C
     if module.module == http::ROUTER_MODULE {
         found.router = http::collect_router(ld, ev, *id, module, &mut found.actions, &mut d);
     }
+    let crons = (module.module == crons::CRONS_MODULE)
+        .then(|| crons::collect(ld, ev, *id, module, &mut d))
+        .flatten();
     let mut touched = ld.take_touches();
     touched.retain(|rel| *rel != unit.rel);
     Collected {
         d,
         drafts,
         http: found,
+        crons,
         touched,
     }
 }

@@ -19,18 +19,10 @@ use crate::suggest::did_you_mean;
 /// A function and, when it has a handler body, its summary and file.
 pub type Caller<'a> = (&'a Function, Option<(&'a FunctionSummary, FileId)>);
 
-/// Checks every `ctx.scheduler` call of `callers` against the functions in it.
-pub fn check(callers: &[Caller<'_>], d: &mut Vec<Diagnostic>) {
-    // Most apps (and most watch-mode runs) have no scheduler call: no map to build.
-    if !callers
-        .iter()
-        .any(|(_, body)| body.is_some_and(|(s, _)| !s.scheduler_calls.is_empty()))
-    {
-        return;
-    }
-    // `api.a.b.f` / `internal.a.b.f` → the function, as `api.ts` nests them.
+/// `api.a.b.f` / `internal.a.b.f` → the function, as `api.ts` nests them.
+pub fn refs<'a>(functions: impl Iterator<Item = &'a Function>) -> HashMap<String, &'a Function> {
     let mut by_ref: HashMap<String, &Function> = HashMap::new();
-    for (f, _) in callers {
+    for f in functions {
         let root = match f.visibility {
             Visibility::Public => "api",
             Visibility::Internal => "internal",
@@ -42,6 +34,19 @@ pub fn check(callers: &[Caller<'_>], d: &mut Vec<Diagnostic>) {
         }
         by_ref.entry(key).or_insert(f);
     }
+    by_ref
+}
+
+/// Checks every `ctx.scheduler` call of `callers` against the functions in it.
+pub fn check(callers: &[Caller<'_>], d: &mut Vec<Diagnostic>) {
+    // Most apps (and most watch-mode runs) have no scheduler call: no map to build.
+    if !callers
+        .iter()
+        .any(|(_, body)| body.is_some_and(|(s, _)| !s.scheduler_calls.is_empty()))
+    {
+        return;
+    }
+    let by_ref = refs(callers.iter().map(|(f, _)| *f));
     for (f, body) in callers {
         let Some((summary, file)) = body else {
             continue;
@@ -86,7 +91,23 @@ fn check_call(
     let Some(path) = ref_path(target_expr) else {
         return;
     };
-    let Some(target) = by_ref.get(&path) else {
+    let Some(target) = schedulable(&path, target_expr, file, by_ref, d) else {
+        return;
+    };
+    check_args(&path, target, call.args.get(2), call.span, file, d);
+}
+
+/// The mutation or action `path` names (written at `target_expr`), or `None`
+/// when it names none (reported: `functions/unknown-function`, or
+/// `functions/not-schedulable` for a query).
+pub fn schedulable<'a>(
+    path: &str,
+    target_expr: &Expr,
+    file: FileId,
+    by_ref: &HashMap<String, &'a Function>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<&'a Function> {
+    let Some(target) = by_ref.get(path).copied() else {
         let root = path.split('.').next().unwrap_or("");
         // `internal.x.f` of a public function (or the reverse): say which one it is.
         let other = match root {
@@ -111,7 +132,7 @@ fn check_call(
                     if root == "api" { "internal" } else { "public" }
                 )),
             );
-            return;
+            return None;
         }
         let known: Vec<&str> = by_ref
             .keys()
@@ -123,7 +144,7 @@ fn check_call(
         d.push(
             Diagnostic::error(Code::UnknownFunction, format!("`{path}` is no function of this app"))
                 .with_label(file, target_expr.span, "no such function")
-                .with_help(did_you_mean(&path, "", known.iter().copied()).unwrap_or_else(|| {
+                .with_help(did_you_mean(path, "", known.iter().copied()).unwrap_or_else(|| {
                     if root == "api" || root == "internal" {
                         format!(
                             "`{root}` has {}",
@@ -138,7 +159,7 @@ fn check_call(
                     }
                 })),
         );
-        return;
+        return None;
     };
     if target.kind == FunctionKind::Query {
         let mut diag = Diagnostic::error(
@@ -152,13 +173,13 @@ fn check_call(
         d.push(diag.with_help(
             "schedule a mutation that does the work, or read the data in the scheduled function",
         ));
-        return;
+        return None;
     }
-    check_args(&path, target, call, file, d);
+    Some(target)
 }
 
 /// `api.a.f` written as a member chain rooted at `api` or `internal`.
-fn ref_path(e: &Expr) -> Option<String> {
+pub fn ref_path(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Ident(name) if name == "api" || name == "internal" => Some(name.clone()),
         ExprKind::Member {
@@ -173,19 +194,21 @@ fn ref_path(e: &Expr) -> Option<String> {
     }
 }
 
-/// The call's args (third argument) against the target's `.input(...)`: unknown
-/// and missing required fields, when the args are an object literal.
-fn check_args(
+/// A call's args (`args`, written in a call at `call_span`) against the
+/// target's `.input(...)`: unknown and missing required fields, when the args
+/// are an object literal (or absent).
+pub fn check_args(
     path: &str,
     target: &Function,
-    call: &SchedulerCall,
+    args: Option<&Expr>,
+    call_span: lunora_parser::Span,
     file: FileId,
     d: &mut Vec<Diagnostic>,
 ) {
     let empty: Vec<ObjectField> = Vec::new();
     let params = target.args.as_ref().unwrap_or(&empty);
-    let (given, span) = match call.args.get(2) {
-        None => (Vec::new(), call.span),
+    let (given, span) = match args {
+        None => (Vec::new(), call_span),
         Some(e) => match &e.kind {
             ExprKind::Object(props) => {
                 let mut keys = Vec::new();

@@ -131,6 +131,10 @@ pub struct DeployArgs {
     /// Do everything that needs no Cloudflare account, and say what would be applied
     #[arg(long)]
     pub dry_run: bool,
+    /// Add the Cron Trigger expressions `lunora/crons.ts` needs to `triggers.crons` in
+    /// `wrangler.jsonc` (the rest of the file, comments included, is kept)
+    #[arg(long)]
+    pub write_crons: bool,
 }
 
 #[derive(Debug, Clone, Args)]

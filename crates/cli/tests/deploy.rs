@@ -297,3 +297,68 @@ fn a_dry_run_lists_only_the_migrations_the_remote_database_has_not_applied() {
         calls(root)
     );
 }
+
+#[test]
+fn cron_triggers_are_checked_and_written_with_write_crons() {
+    let tmp = app();
+    let root = tmp.path();
+    std::fs::write(
+        root.join("lunora/jobs.ts"),
+        "import { internalMutation } from \"./_generated/server\";\nexport const tick = internalMutation({ handler: async () => {} });\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("lunora/crons.ts"),
+        "import { cronJobs } from \"lunorash/server\";\nimport { internal } from \"./_generated/api\";\nconst crons = cronJobs();\ncrons.daily(\"nightly\", { hourUTC: 3, minuteUTC: 0 }, internal.jobs.tick);\ncrons.weekly(\"weekly\", { dayOfWeek: \"monday\", hourUTC: 9, minuteUTC: 0 }, internal.jobs.tick);\nexport default crons;\n",
+    )
+    .expect("write");
+    generate_init(root);
+    let before = std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read");
+
+    // The template has no `triggers`: the jobs would never run.
+    let out = lunora(root, &["deploy", "--dry-run"]);
+    let log = show(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("config/crons"),
+        "{log}"
+    );
+    assert_eq!(calls(root), "");
+    assert_eq!(
+        std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read"),
+        before
+    );
+
+    // With consent, the expressions are written and the deploy goes on.
+    let out = lunora(root, &["deploy", "--dry-run", "--write-crons"]);
+    let log = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let after = std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read");
+    assert!(
+        after.contains(r#""triggers": { "crons": ["0 3 * * *", "0 9 * * MON"] },"#),
+        "{after}"
+    );
+    assert_eq!(
+        after.replace(
+            "\n  \"triggers\": { \"crons\": [\"0 3 * * *\", \"0 9 * * MON\"] },",
+            ""
+        ),
+        before
+    );
+    assert_eq!(
+        calls(root),
+        "deploy --dry-run --outdir .wrangler/lunora-dry-run\n"
+    );
+    // The wiring has the jobs; written again, nothing changes.
+    let wiring = std::fs::read_to_string(root.join("lunora/_generated/wiring.ts")).expect("read");
+    assert!(
+        wiring.contains(r#"{ name: "weekly", cron: "0 9 * * MON", function: "jobs:tick" }"#),
+        "{wiring}"
+    );
+    let out = lunora(root, &["deploy", "--dry-run", "--write-crons"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        std::fs::read_to_string(root.join("wrangler.jsonc")).expect("read"),
+        after
+    );
+}

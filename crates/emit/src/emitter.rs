@@ -443,6 +443,9 @@ fn write_wiring(
         if ir.http.is_some() {
             out.push_str(crate::http::ROUTER_IMPORT);
         }
+        if ir.crons.is_some() {
+            out.push_str(crate::crons::CRONS_IMPORT);
+        }
         for (i, module) in w.aliases.iter().enumerate() {
             let _ = writeln!(
                 out,

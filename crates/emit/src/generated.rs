@@ -304,6 +304,9 @@ pub(crate) fn wiring_tables(ir: &Ir) -> String {
     if let Some(router) = &ir.http {
         crate::http::wiring_http(&mut out, router);
     }
+    if let Some(crons) = &ir.crons {
+        crate::crons::wiring_crons(&mut out, crons);
+    }
     out.push_str("} as const satisfies LunoraWiring;\n");
     out
 }

@@ -1,6 +1,7 @@
 //! `lunora_emit`: pure functions from the IR to file contents. No file system
 //! access here; the CLI writes (atomically) what these return.
 
+mod crons;
 mod emitter;
 mod generated;
 mod http;

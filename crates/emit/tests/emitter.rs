@@ -108,6 +108,7 @@ fn ir(functions: &[Vec<Function>]) -> Ir {
         modules: vec![],
         schema_export: SchemaExport::Named("schema".into()),
         http: None,
+        crons: None,
     }
 }
 

@@ -173,6 +173,7 @@ fn kitchen_sink_generated_files() {
         modules: vec![],
         schema_export: SchemaExport::Default,
         http: None,
+        crons: None,
     };
     let out = emit_generated(&ir);
     let mut doc = String::new();

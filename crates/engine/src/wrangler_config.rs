@@ -25,16 +25,19 @@ pub const PLACEHOLDER_DATABASE_ID: &str = "00000000-0000-4000-8000-000000000000"
 
 /// What the config must provide.
 #[derive(Debug, Clone, Copy)]
-pub struct Expect {
+pub struct Expect<'a> {
     /// The schema has global tables, so a D1 binding is required.
     pub needs_d1: bool,
     /// A real deploy (not `--dry-run`): the placeholder database id is an error.
     pub remote: bool,
+    /// The Cron Trigger expressions `lunora/crons.ts` needs (each once):
+    /// `triggers.crons` must list every one.
+    pub crons: &'a [String],
 }
 
 /// Validates `text` (the contents of `wrangler.jsonc` at `root`). The file is
 /// added to `files`; the diagnostics point into it.
-pub fn validate(root: &Path, text: &str, files: &mut Files, expect: Expect) -> Vec<Diagnostic> {
+pub fn validate(root: &Path, text: &str, files: &mut Files, expect: Expect<'_>) -> Vec<Diagnostic> {
     let file = files.add(WRANGLER_FILE, text);
     let mut v = Validator {
         file,
@@ -102,7 +105,157 @@ pub fn validate(root: &Path, text: &str, files: &mut Files, expect: Expect) -> V
     if expect.needs_d1 {
         check_d1(&mut v, config, top, expect.remote);
     }
+    if !expect.crons.is_empty() {
+        check_crons(&mut v, config, top, expect.crons);
+    }
     v.out
+}
+
+/// `text` with the expressions of `needed` that `triggers.crons` lacks added
+/// to it (creating `triggers` or `crons` when absent), everything else kept
+/// byte for byte (comments included). `None` when nothing is missing or the
+/// file is not an object whose `triggers` (and `triggers.crons`) can take them
+/// (`validate` reports why).
+pub fn with_crons(text: &str, needed: &[String]) -> Option<String> {
+    let parsed = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()).ok()?;
+    let Some(Value::Object(config)) = &parsed.value else {
+        return None;
+    };
+    // Cron expressions hold no quote or backslash (the analyzer validated them).
+    let list = |items: &[&String]| {
+        items
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all: Vec<&String> = needed.iter().collect();
+    let (at, insert) = match config.get("triggers") {
+        None => {
+            let comma = if config.properties.is_empty() {
+                ""
+            } else {
+                ","
+            };
+            (
+                config.range.start + 1,
+                format!("\n  \"triggers\": {{ \"crons\": [{}] }}{comma}", list(&all)),
+            )
+        }
+        Some(prop) => {
+            let Value::Object(t) = &prop.value else {
+                return None;
+            };
+            match t.get("crons") {
+                None => {
+                    let comma = if t.properties.is_empty() { " " } else { "," };
+                    (
+                        t.range.start + 1,
+                        format!(" \"crons\": [{}]{comma}", list(&all)),
+                    )
+                }
+                Some(cp) => {
+                    let Value::Array(a) = &cp.value else {
+                        return None;
+                    };
+                    let listed: Vec<&str> = a
+                        .elements
+                        .iter()
+                        .filter_map(|e| match e {
+                            Value::StringLit(s) => Some(s.value.as_ref()),
+                            _ => None,
+                        })
+                        .collect();
+                    let missing: Vec<&String> = needed
+                        .iter()
+                        .filter(|c| !listed.contains(&c.as_str()))
+                        .collect();
+                    if missing.is_empty() {
+                        return None;
+                    }
+                    match a.elements.last() {
+                        None => (a.range.start + 1, list(&missing)),
+                        Some(last) => (last.range().end, format!(", {}", list(&missing))),
+                    }
+                }
+            }
+        }
+    };
+    let mut out = String::with_capacity(text.len() + insert.len());
+    out.push_str(&text[..at]);
+    out.push_str(&insert);
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// `triggers.crons` lists every expression the app's cron jobs need: the
+/// Worker's `scheduled` handler only runs for the triggers Cloudflare has.
+fn check_crons(v: &mut Validator, config: &Object<'_>, top: Span, needed: &[String]) {
+    let all = needed
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(triggers) = config.get("triggers") else {
+        v.error(
+            Code::ConfigCrons,
+            "no `triggers`: the cron jobs of `lunora/crons.ts` would never run",
+            top,
+            "this object needs `triggers.crons`",
+            format!("add `\"triggers\": {{ \"crons\": [{all}] }}`"),
+        );
+        return;
+    };
+    let Value::Object(t) = &triggers.value else {
+        v.error(
+            Code::ConfigCrons,
+            "`triggers` must be an object",
+            value_span(&triggers.value),
+            "not an object",
+            format!("write `\"triggers\": {{ \"crons\": [{all}] }}`"),
+        );
+        return;
+    };
+    let Some(crons) = t.get_array("crons") else {
+        let at = t.get("crons").map_or(prop_span(triggers), prop_span);
+        v.error(
+            Code::ConfigCrons,
+            "no `triggers.crons` array: the cron jobs of `lunora/crons.ts` would never run",
+            at,
+            "expected a `crons` array",
+            format!("add `\"crons\": [{all}]`"),
+        );
+        return;
+    };
+    let listed: Vec<&str> = crons
+        .elements
+        .iter()
+        .filter_map(|e| match e {
+            Value::StringLit(s) => Some(s.value.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let missing: Vec<&String> = needed
+        .iter()
+        .filter(|c| !listed.contains(&c.as_str()))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let shown = missing
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    v.error(
+        Code::ConfigCrons,
+        format!(
+            "`triggers.crons` lacks {shown}, which `lunora/crons.ts` needs",
+            ),
+        range_span(&crons.range),
+        format!("{} missing", if missing.len() == 1 { "one expression" } else { "expressions" }),
+        format!("add {shown} to `triggers.crons`, written exactly so: the Worker runs the jobs whose expression is the trigger's"),
+    );
 }
 
 /// Parses `text`; `None` (with a diagnostic) unless it holds one object.

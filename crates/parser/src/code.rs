@@ -176,6 +176,9 @@ codes! {
     /// The D1 `database_id` is the template's placeholder (an error for a
     /// real deploy, a warning for `--dry-run`).
     ConfigPlaceholderDatabaseId => "config/placeholder-database-id",
+    /// `triggers.crons` does not list every Cron Trigger expression the jobs of
+    /// `lunora/crons.ts` need.
+    ConfigCrons => "config/crons",
 
     // ---- Convex compatibility (issue 15) -----------------------------------
     /// An export of a function module that uses a builder (`query`, `mutation`,
@@ -191,8 +194,6 @@ codes! {
     UnsupportedSearchIndex => "unsupported/search-index",
     /// `.vectorIndex(...)` on a table: Lunora has no vector indexes yet.
     UnsupportedVectorIndex => "unsupported/vector-index",
-    /// `lunora/crons.ts` (Convex's `cronJobs()`): Lunora has no cron jobs yet.
-    UnsupportedCrons => "unsupported/crons",
 
     // ---- HTTP actions (`lunora/http.ts`, issue 17) ---------------------------
     /// `lunora/http.ts` has no `export default` of its router: the Worker serves
@@ -222,6 +223,22 @@ codes! {
     /// A route under `/api/`, which Lunora's own endpoints own (`/api/call`,
     /// `/api/ws`, ...): the Worker would never hand it to the router.
     HttpReservedPath => "http/reserved-path",
+
+    // ---- Cron jobs (`lunora/crons.ts`, issue 17) -----------------------------
+    /// `lunora/crons.ts` has no `export default` of its `cronJobs()`: the Worker
+    /// runs the jobs of the object the file exports by default (`export default crons`).
+    CronsNoDefaultExport => "crons/no-default-export",
+    /// The jobs cannot be read without running the code: a statement other than
+    /// `crons.interval/hourly/daily/weekly/monthly/cron(...)` at the top level, a
+    /// name or schedule that is not a literal or const. Example: `if (dev) crons.daily(...)`.
+    CronsNotStatic => "crons/not-static",
+    /// A schedule Cloudflare Cron Triggers cannot express (minute granularity,
+    /// wall-clock UTC): an interval that does not divide the hour or the day, a
+    /// field out of range, a cron expression that is not 5 valid fields.
+    /// Example: `crons.interval("x", { minutes: 7 }, ...)`.
+    CronsInvalidSchedule => "crons/invalid-schedule",
+    /// Two cron jobs with the same name (as in Convex, names are unique).
+    CronsDuplicateName => "crons/duplicate-name",
 
     // ---- Scheduled functions (issue 17) -----------------------------------
     /// A query uses `ctx.scheduler`: queries are read-only and cannot schedule.

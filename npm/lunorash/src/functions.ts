@@ -3,6 +3,7 @@
 
 import type { Auth, GenericDatabaseReader, GenericDatabaseWriter, GenericDataModel, IdentityTable } from "./db.js";
 import type { WiringHttp } from "./http.js";
+import type { WiringCrons } from "./crons.js";
 import type { SchemaDefinition } from "./schema.js";
 import type { Scheduler, SystemReader } from "./scheduler.js";
 import {
@@ -343,4 +344,6 @@ export interface LunoraWiring {
   readonly storage: { readonly [table: string]: readonly string[] };
   /** `lunora/http.ts`'s router and its route table; absent without that file. */
   readonly http?: WiringHttp;
+  /** `lunora/crons.ts`'s jobs and their Cron Trigger expressions; absent without that file. */
+  readonly crons?: WiringCrons;
 }

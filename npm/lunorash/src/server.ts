@@ -7,3 +7,4 @@ export * from "./db.js";
 export * from "./functions.js";
 export * from "./http.js";
 export * from "./scheduler.js";
+export * from "./crons.js";

@@ -1,6 +1,7 @@
 // Structural views of what `lunorash/server` and the generated `wiring.ts` provide (see
 // docs/ARCHITECTURE.md "Runtime shapes"). The runtime only relies on these members.
 
+import type { WiringCrons } from "./crons.js";
 import type { WiringHttp } from "./httpRoutes.js";
 
 export interface Validator {
@@ -58,6 +59,8 @@ export interface Wiring {
   readonly storage: { readonly [table: string]: readonly string[] };
   /** `lunora/http.ts`'s router and route table (absent without that file). */
   readonly http?: WiringHttp;
+  /** `lunora/crons.ts`'s jobs and their Cron Trigger expressions (absent without that file). */
+  readonly crons?: WiringCrons;
 }
 
 /** Error with a wire code and HTTP status, reported to the client as `{ code, message }`. */

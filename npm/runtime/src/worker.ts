@@ -4,6 +4,7 @@
 import type { DurableObject } from "cloudflare:workers";
 import { decodeValue, encodeValue, tokenFromProtocols, type CallReply, type Commit, type JsonValue } from "@lunora/client";
 import { authAudience, authenticate, createGuest, functionAuth, type Identity, type TokenVerifier } from "./auth.js";
+import { runCrons } from "./crons.js";
 import { bearer, errorResponse, json, readCallBody } from "./http.js";
 import { isLunoraPath, serveHttpAction } from "./httpRoutes.js";
 import { createShardClass } from "./object.js";
@@ -46,7 +47,11 @@ type Env = Record<string, unknown>;
 
 /** What `createWorker` returns: export `worker` as default and `Shard` as the DO class. */
 export interface LunoraWorker {
-  worker: { fetch(request: Request, env: any): Promise<Response> };
+  worker: {
+    fetch(request: Request, env: any): Promise<Response>;
+    /** Cloudflare Cron Triggers: runs `lunora/crons.ts`'s jobs for `controller.cron`. */
+    scheduled(controller: { readonly cron: string; readonly scheduledTime: number }, env: any, ctx?: unknown): Promise<void>;
+  };
   Shard: new (state: DurableObjectState, env: any) => DurableObject;
 }
 
@@ -206,6 +211,12 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
   }
 
   const worker = {
+    /** A Cron Trigger fired: its jobs run as internal calls without a user, as actions' calls do. */
+    async scheduled(controller: { readonly cron: string; readonly scheduledTime: number }, env: Env): Promise<void> {
+      await runCrons(wiring.crons, controller.cron, controller.scheduledTime, (path, args, mutationId) =>
+        dispatch(env, path, encodeValue(args), null, true, mutationId),
+      );
+    },
     async fetch(request: Request, env: Env): Promise<Response> {
       const url = new URL(request.url);
       // Lunora's own paths (every one under /api/) first, then lunora/http.ts's routes.

@@ -41,7 +41,15 @@ pub fn run(
         Err(exit) => return exit,
     };
     let color = super::stderr_color(global.format);
-    deploy(&root, args.dry_run, global.format, color, stdout, stderr)
+    deploy(
+        &root,
+        args.dry_run,
+        args.write_crons,
+        global.format,
+        color,
+        stdout,
+        stderr,
+    )
 }
 
 /// Whether the schema has tables in D1 (the built-in `users` table counts).
@@ -56,6 +64,7 @@ fn step(stderr: &mut dyn Write, what: &str) {
 pub fn deploy(
     root: &Path,
     dry_run: bool,
+    write_crons: bool,
     format: Format,
     color: Color,
     stdout: &mut dyn Write,
@@ -65,7 +74,7 @@ pub fn deploy(
     let _ = writeln!(stderr, "lunora deploy{mode}: {}", root.display());
     // Every check's diagnostics are rendered together, as one document in
     // `--format json`.
-    let (exit, d1) = checks(root, dry_run, format, color, stdout, stderr);
+    let (exit, d1) = checks(root, dry_run, write_crons, format, color, stdout, stderr);
     if exit != Exit::Ok {
         return exit;
     }
@@ -132,6 +141,7 @@ pub fn deploy(
 fn checks(
     root: &Path,
     dry_run: bool,
+    write_crons: bool,
     format: Format,
     color: Color,
     stdout: &mut dyn Write,
@@ -194,9 +204,31 @@ fn checks(
     }
 
     let d1 = needs_d1(&ir);
+    let crons = cron_expressions(&ir);
+    if write_crons && !crons.is_empty() {
+        let path = root.join(WRANGLER_FILE);
+        if let Some(text) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| wrangler_config::with_crons(&t, &crons))
+        {
+            match lunora_engine::writer::write_atomic(&path, text.as_bytes()) {
+                Ok(()) => {
+                    let _ = writeln!(
+                        stderr,
+                        "added the cron jobs' triggers to `triggers.crons` in {WRANGLER_FILE}"
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: cannot write {WRANGLER_FILE}: {e}");
+                    exit = Exit::Failure;
+                }
+            }
+        }
+    }
     let expect = Expect {
         needs_d1: d1,
         remote: !dry_run,
+        crons: &crons,
     };
     let config = check_config(root, expect, &mut files);
     if !has_errors(&config) {
@@ -221,9 +253,20 @@ fn checks(
     (exit, d1)
 }
 
+/// The Cron Trigger expressions the app's cron jobs need, each once, in job order.
+pub fn cron_expressions(ir: &lunora_analyzer::Ir) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for job in ir.crons.iter().flat_map(|c| &c.jobs) {
+        if !out.contains(&job.cron) {
+            out.push(job.cron.clone());
+        }
+    }
+    out
+}
+
 /// Reads and validates `<root>/wrangler.jsonc`.
 /// (added to `files`, which the diagnostics point into).
-pub fn check_config(root: &Path, expect: Expect, files: &mut Files) -> Vec<Diagnostic> {
+pub fn check_config(root: &Path, expect: Expect<'_>, files: &mut Files) -> Vec<Diagnostic> {
     match std::fs::read_to_string(root.join(WRANGLER_FILE)) {
         Ok(text) => wrangler_config::validate(root, &text, files, expect),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![

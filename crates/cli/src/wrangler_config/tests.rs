@@ -12,10 +12,12 @@ const TEMPLATE: &str = include_str!("../../template/wrangler.jsonc");
 const DRY_RUN: Expect = Expect {
     needs_d1: true,
     remote: false,
+    crons: &[],
 };
 const REMOTE: Expect = Expect {
     needs_d1: true,
     remote: true,
+    crons: &[],
 };
 
 fn app() -> tempfile::TempDir {
@@ -35,7 +37,7 @@ fn edit(from: &str, to: &str) -> String {
     base.replace(from, to)
 }
 
-fn check(text: &str, expect: Expect) -> (Vec<Diagnostic>, String) {
+fn check(text: &str, expect: Expect<'_>) -> (Vec<Diagnostic>, String) {
     let tmp = app();
     let mut files = Files::default();
     let diagnostics = validate(tmp.path(), text, &mut files, expect);
@@ -69,10 +71,108 @@ fn no_global_tables_needs_no_d1() {
     let no_d1 = Expect {
         needs_d1: false,
         remote: true,
+        crons: &[],
     };
     assert!(check(&text, no_d1).0.is_empty());
     let (diagnostics, _) = check(&text, REMOTE);
     assert_eq!(codes(&diagnostics), ["config/d1-binding"]);
+}
+
+#[test]
+fn crons_need_every_expression_in_triggers() {
+    let needed = ["*/5 * * * *".to_string(), "0 9 * * MON".to_string()];
+    let expect = Expect {
+        crons: &needed,
+        ..REMOTE
+    };
+    let text = edit(REAL_ID, REAL_ID);
+    // The template has no `triggers`: the jobs would never run.
+    let (diagnostics, _) = check(&text, expect);
+    assert_eq!(codes(&diagnostics), ["config/crons"]);
+    assert!(
+        diagnostics[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains(r#""crons": ["*/5 * * * *", "0 9 * * MON"]"#)
+    );
+    // One of two listed: the other is reported, pointing into the array.
+    let one = text.replacen(
+        '{',
+        "{\n  \"triggers\": { \"crons\": [\"*/5 * * * *\"] },",
+        1,
+    );
+    let (diagnostics, rendered) = check(&one, expect);
+    assert_eq!(codes(&diagnostics), ["config/crons"], "{rendered}");
+    assert!(
+        diagnostics[0].message.contains(r#""0 9 * * MON""#),
+        "{rendered}"
+    );
+    assert!(!diagnostics[0].message.contains("*/5"), "{rendered}");
+    assert!(
+        rendered.contains(r#"["*/5 * * * *"]"#) || rendered.contains("crons"),
+        "{rendered}"
+    );
+    // Both listed (and a comment): valid.
+    let both = text.replacen(
+        '{',
+        "{\n  // Cron Triggers of lunora/crons.ts\n  \"triggers\": { \"crons\": [\"*/5 * * * *\", \"0 9 * * MON\"] },",
+        1,
+    );
+    assert!(check(&both, expect).0.is_empty());
+    // An app without crons needs no triggers.
+    assert!(check(&text, REMOTE).0.is_empty());
+}
+
+#[test]
+fn write_crons_adds_what_is_missing_and_keeps_the_rest() {
+    let needed = ["*/5 * * * *".to_string(), "0 9 * * MON".to_string()];
+    let expect = Expect {
+        crons: &needed,
+        ..REMOTE
+    };
+    let text = edit(REAL_ID, REAL_ID);
+    // No `triggers`: created; every other byte (comments included) kept.
+    let written = with_crons(&text, &needed).expect("added");
+    assert!(check(&written, expect).0.is_empty(), "{written}");
+    assert_eq!(
+        written.len(),
+        text.len()
+            + r#"
+  "triggers": { "crons": ["*/5 * * * *", "0 9 * * MON"] },"#
+                .len()
+    );
+    assert!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("//"))
+            .all(|l| written.contains(l))
+    );
+    // Nothing missing: nothing to write.
+    assert_eq!(with_crons(&written, &needed), None);
+    // A partial array gets the missing expression appended; an empty one, all.
+    let partial = text.replacen(
+        '{',
+        "{\n  \"triggers\": { \"crons\": [\"*/5 * * * *\"] },",
+        1,
+    );
+    let fixed = with_crons(&partial, &needed).expect("added");
+    assert!(
+        fixed.contains(r#""crons": ["*/5 * * * *", "0 9 * * MON"]"#),
+        "{fixed}"
+    );
+    let empty = text.replacen('{', "{\n  \"triggers\": { \"crons\": [] },", 1);
+    assert!(
+        check(&with_crons(&empty, &needed).expect("added"), expect)
+            .0
+            .is_empty()
+    );
+    // `triggers` without `crons`.
+    let bare = text.replacen('{', "{\n  \"triggers\": {},", 1);
+    assert!(
+        check(&with_crons(&bare, &needed).expect("added"), expect)
+            .0
+            .is_empty()
+    );
 }
 
 macro_rules! broken {

@@ -121,5 +121,6 @@ pub fn chat_ir() -> Ir {
         }],
         schema_export: SchemaExport::Named("schema".into()),
         http: None,
+        crons: None,
     }
 }

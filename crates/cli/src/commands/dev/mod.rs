@@ -138,9 +138,16 @@ pub fn run(
     let specs: [(&str, Command); 2] = [
         ("wrangler", {
             let mut cmd = super::app_tool(&root, "wrangler");
-            cmd.args(["dev", "--ip", "127.0.0.1", "--persist-to"])
-                .arg(root.join(".wrangler").join("state"))
-                .current_dir(root.join(SHADOW_DIR));
+            // `--test-scheduled`: `/__scheduled?cron=...` fires a Cron Trigger (lunora/crons.ts).
+            cmd.args([
+                "dev",
+                "--ip",
+                "127.0.0.1",
+                "--test-scheduled",
+                "--persist-to",
+            ])
+            .arg(root.join(".wrangler").join("state"))
+            .current_dir(root.join(SHADOW_DIR));
             cmd
         }),
         ("vite", {
