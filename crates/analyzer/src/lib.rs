@@ -11,6 +11,7 @@ mod par;
 mod passes;
 mod scheduler;
 mod schema;
+mod search;
 mod session;
 pub mod suggest;
 

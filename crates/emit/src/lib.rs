@@ -4,6 +4,7 @@
 mod emitter;
 mod generated;
 mod http;
+pub mod search;
 pub mod storage;
 pub mod ts;
 
