@@ -63,6 +63,28 @@ pub fn fts_statements(
     out
 }
 
+/// A D1 migration's statements creating a search index over `column` of `table`.
+pub fn d1_statements(table: &str, index: &str, column: &str) -> Vec<String> {
+    let t = Table {
+        name: table.to_string(),
+        span: None,
+        fields: Vec::new(),
+        variants: Vec::new(),
+        indexes: Vec::new(),
+        search_indexes: Vec::new(),
+        placement: lunora_analyzer::Placement::Global,
+        builtin: false,
+    };
+    let i = SearchIndex {
+        name: index.to_string(),
+        span: None,
+        search_field: column.to_string(),
+        filter_fields: Vec::new(),
+    };
+    let col = quote_ident(column);
+    fts_statements(&t, &i, &|row| format!("{row}.{col}"), false)
+}
+
 /// The statements that drop a search index (D1 migrations): its triggers, then its table.
 pub fn drop_statements(table: &str, index: &str) -> Vec<String> {
     let mut out: Vec<String> = ["insert", "update", "delete"]

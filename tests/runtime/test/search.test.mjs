@@ -1,5 +1,6 @@
-// Text search on workerd (docs/ARCHITECTURE.md "Text search"): a search index on a root table and
-// on a sharded table (SQLite FTS5 in Durable Object storage, kept in sync by triggers), relevance
+// Text search on workerd (docs/ARCHITECTURE.md "Text search"): a search index on a D1 table, a root
+// table and a sharded table (SQLite FTS5 in D1 and in Durable Object storage, kept in sync by
+// triggers; D1's from the real `lunora migrate generate`), relevance
 // order, the last term as a prefix, filter fields, an empty index, patch/replace/delete keeping the
 // index in sync, a live subscription, and fixtures/valid/search built as written.
 import { test, after, before } from "node:test";
@@ -39,6 +40,7 @@ async function build(name, files) {
 const SCHEMA = `import { defineSchema, defineTable, v } from "lunorash/server";
 const doc = { shard: v.string(), body: v.optional(v.string()), author: v.string(), n: v.int64() };
 export default defineSchema({
+  sGlobal: defineTable(doc).global().searchIndex("by_body", { searchField: "body", filterFields: ["author", "n"] }),
   sRoot: defineTable(doc).searchIndex("by_body", { searchField: "body", filterFields: ["author", "n"] }),
   sShard: defineTable(doc).shardBy("shard").searchIndex("by_body", { searchField: "body", filterFields: ["author", "n"] }),
 });
@@ -73,9 +75,10 @@ export const page${table} = query({
 
 const FUNCTIONS = `import { v } from "lunorash/server";
 import { mutation, query } from "./_generated/server";
-${module("sRoot", false)}${module("sShard", true)}`;
+${module("sGlobal", false)}${module("sRoot", false)}${module("sShard", true)}`;
 
 const PLACEMENTS = [
+  { table: "sGlobal", args: {}, shard: "root" },
   { table: "sRoot", args: {}, shard: "root" },
   { table: "sShard", args: { shard: "s1" }, shard: "s1" },
 ];

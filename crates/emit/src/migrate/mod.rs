@@ -8,7 +8,7 @@ pub mod summary;
 
 pub use diff::{ColumnChange, DataLoss, DiffReturn, Pair, Refusal, Renames, Step, diff};
 pub use snapshot::{
-    Column, IndexDef, MigrationRecord, SNAPSHOT_VERSION, Snapshot, SqlType, TableDef, Tables,
+    Column, IndexDef, SearchIndexDef, MigrationRecord, SNAPSHOT_VERSION, Snapshot, SqlType, TableDef, Tables,
     sha256_hex, tables_of,
 };
 pub use sql::render_sql;
