@@ -40,7 +40,8 @@ fn migrate(db: &rusqlite::Connection, previous: &Tables, next: &Tables) -> (Vec<
     let out = diff(Pair { previous, next }, &Renames::default());
     assert!(out.refusals.is_empty(), "{:?}", out.refusals);
     let sql = render_sql(&out.steps);
-    db.execute_batch(&sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+    db.execute_batch(&sql)
+        .unwrap_or_else(|e| panic!("{e}\n{sql}"));
     assert_eq!(&introspect(db).unwrap(), next, "replay of\n{sql}");
     (out.steps, sql)
 }
@@ -73,7 +74,10 @@ fn search_index_migrations_on_sqlite() {
     // Added to a table with rows: it finds them.
     let v2 = notes(false, true);
     let (steps, add_sql) = migrate(&db, &v1, &v2);
-    assert!(matches!(steps.as_slice(), [Step::CreateSearchIndex { .. }]), "{steps:?}");
+    assert!(
+        matches!(steps.as_slice(), [Step::CreateSearchIndex { .. }]),
+        "{steps:?}"
+    );
     assert_eq!(search(&db, "hello"), ["notes:a"]);
     assert_eq!(search(&db, "good*"), ["notes:b"]);
     insta::assert_snapshot!("add_search_index", add_sql);
@@ -90,7 +94,17 @@ fn search_index_migrations_on_sqlite() {
     assert_eq!(hits, ["notes:c", "notes:d"]);
 
     // No change: no step.
-    assert!(diff(Pair { previous: &v2, next: &v2 }, &Renames::default()).steps.is_empty());
+    assert!(
+        diff(
+            Pair {
+                previous: &v2,
+                next: &v2
+            },
+            &Renames::default()
+        )
+        .steps
+        .is_empty()
+    );
 
     // A rebuild (author becomes optional) drops and recreates the index around it.
     let v3 = notes(true, true);
@@ -98,7 +112,11 @@ fn search_index_migrations_on_sqlite() {
     assert!(
         matches!(
             steps.as_slice(),
-            [Step::DropSearchIndex { .. }, Step::RebuildTable { .. }, Step::CreateSearchIndex { .. }]
+            [
+                Step::DropSearchIndex { .. },
+                Step::RebuildTable { .. },
+                Step::CreateSearchIndex { .. }
+            ]
         ),
         "{steps:?}"
     );
@@ -110,7 +128,10 @@ fn search_index_migrations_on_sqlite() {
     // Dropped: its FTS5 table, shadow tables and triggers go.
     let v4 = notes(true, false);
     let (steps, drop_sql) = migrate(&db, &v3, &v4);
-    assert!(matches!(steps.as_slice(), [Step::DropSearchIndex { .. }]), "{steps:?}");
+    assert!(
+        matches!(steps.as_slice(), [Step::DropSearchIndex { .. }]),
+        "{steps:?}"
+    );
     let left: i64 = db
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name LIKE 'notes\\_\\_%' ESCAPE '\\'",

@@ -211,7 +211,11 @@ fn search_steps(pair: Pair<'_>, renames: &Renames, steps: &mut Vec<Step>) {
         for (index, s) in &def.search_indexes {
             let kept = to == name
                 && !touched.contains(name.as_str())
-                && pair.next.get(name).and_then(|n| n.search_indexes.get(index)) == Some(s);
+                && pair
+                    .next
+                    .get(name)
+                    .and_then(|n| n.search_indexes.get(index))
+                    == Some(s);
             if !kept {
                 drops.push(Step::DropSearchIndex {
                     table: name.clone(),
@@ -223,7 +227,11 @@ fn search_steps(pair: Pair<'_>, renames: &Renames, steps: &mut Vec<Step>) {
     for (name, def) in pair.next {
         for (index, s) in &def.search_indexes {
             let kept = !touched.contains(name.as_str())
-                && pair.previous.get(name).and_then(|p| p.search_indexes.get(index)) == Some(s);
+                && pair
+                    .previous
+                    .get(name)
+                    .and_then(|p| p.search_indexes.get(index))
+                    == Some(s);
             if !kept {
                 creates.push(Step::CreateSearchIndex {
                     table: name.clone(),

@@ -48,7 +48,9 @@ pub fn describe(step: &Step) -> String {
             table,
             index,
             column,
-        } => format!("create search index `{table}.{index}` on {column} (filled from the existing rows)"),
+        } => format!(
+            "create search index `{table}.{index}` on {column} (filled from the existing rows)"
+        ),
     }
 }
 

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use lunora_emit::migrate::{
-    Column, IndexDef, SearchIndexDef, Pair, Renames, Snapshot, SqlType, TableDef, Tables, describe, diff,
-    sha256_hex,
+    Column, IndexDef, Pair, Renames, SearchIndexDef, Snapshot, SqlType, TableDef, Tables, describe,
+    diff, sha256_hex,
 };
 use lunora_parser::{Code, Diagnostic};
 
@@ -210,7 +210,9 @@ pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
         // A search index: its insert trigger `<t>__<i>__insert` (crates/emit/src/search.rs)
         // over the FTS5 table `<t>__<i>`, the column read from the trigger's `new."<col>"`.
         let triggers: Vec<(String, String)> = db
-            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1")?
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1",
+            )?
             .query_map([&name], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         for (trigger, sql) in triggers {
@@ -226,7 +228,10 @@ pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
             let Some(col) = sql
                 .split_once("VALUES (new.rowid, new.")
                 .and_then(|(_, rest)| rest.strip_prefix('"'))
-                .and_then(|rest| rest.split_once("\"); END").map(|(c, _)| c.replace("\"\"", "\"")))
+                .and_then(|rest| {
+                    rest.split_once("\"); END")
+                        .map(|(c, _)| c.replace("\"\"", "\""))
+                })
             else {
                 continue;
             };
