@@ -170,7 +170,7 @@ for (const { file, dest, code, message } of negatives) {
 // The Convex-style apps (fixtures/valid/convex-*) are type-checked with their generated code by
 // tests/runtime/test/corpus.test.mjs, in one tsc program, before they run on workerd. Other
 // feature apps are type-checked here.
-for (const name of ["scheduler"]) {
+for (const name of ["scheduler", "search"]) {
   test(`fixtures/valid/${name} and its generated code pass tsc --strict`, () => {
     const dir = mkdtempSync(join(here, ".work", `${name}-`));
     try {
@@ -188,6 +188,25 @@ for (const name of ["scheduler"]) {
     }
   });
 }
+
+// Text search (fixtures/valid/search): `q.search` takes only the search index's searchField.
+test("negative/search-wrong-field.ts fails with TS2345 against fixtures/valid/search", () => {
+  const dir = mkdtempSync(join(here, ".work", "search-"));
+  try {
+    cpSync(join(repo, "fixtures", "valid", "search"), dir, { recursive: true });
+    cpSync(join(here, "app", "tsconfig.json"), join(dir, "tsconfig.json"));
+    cargo(["-p", "lunora_cli", "--", "codegen", "--root", dir]);
+    cpSync(join(here, "negative", "search-wrong-field.ts"), join(dir, "lunora", "bad.ts"));
+    const run = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json"), "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+    const output = `${run.stdout}${run.stderr}`;
+    assert.notEqual(run.status, 0, "tsc accepted a search on a field that is not the searchField");
+    const errors = output.split("\n").filter((line) => line.includes("error TS"));
+    assert.equal(errors.length, 1, output);
+    assert.match(errors[0], /^lunora\/bad\.ts\(\d+,\d+\): error TS2345: .*"title".*"body"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 // A union table (fixtures/valid/convex-union-table): an insert must be one of its variants.
 test("negative/union-wrong-variant.ts fails with TS2353 against fixtures/valid/convex-union-table", () => {

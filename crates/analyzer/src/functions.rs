@@ -998,7 +998,21 @@ pub fn check_body(
                 read.insert(t.name.clone());
             }
             if let Some(idx) = &call.index {
-                check_index(t, idx, file, &env, &mut bindings, d);
+                if idx.search {
+                    crate::search::check_search_use(
+                        t,
+                        idx,
+                        file,
+                        |key, v| {
+                            if let Some(arg) = env.arg_of(v) {
+                                bindings.push((key.to_string(), arg));
+                            }
+                        },
+                        d,
+                    );
+                } else {
+                    check_index(t, idx, file, &env, &mut bindings, d);
+                }
             }
             if call.method == "insert" {
                 check_insert(t, call, file, &env, &mut bindings, d);

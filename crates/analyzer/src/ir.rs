@@ -167,6 +167,9 @@ pub struct Table {
     /// first); one missing from, or optional in, any member is optional.
     pub variants: Vec<Vec<ObjectField>>,
     pub indexes: Vec<Index>,
+    /// Text search indexes (`.searchIndex(name, { searchField, filterFields })`), in
+    /// declaration order; their names share the namespace of [`Table::indexes`].
+    pub search_indexes: Vec<SearchIndex>,
     pub placement: Placement,
     /// True for the built-in auth table that Lunora adds.
     pub builtin: bool,
@@ -267,6 +270,19 @@ pub struct Index {
     /// Field names in index order; may include `_creationTime`.
     pub fields: Vec<String>,
     pub unique: bool,
+}
+
+/// `.searchIndex(name, { searchField, filterFields })`: an SQLite FTS5 table
+/// `"<table>__<name>"` over the string field `search_field`, kept in sync by
+/// triggers on the document table (docs/ARCHITECTURE.md "Text search").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchIndex {
+    pub name: String,
+    pub span: Option<FileSpan>,
+    /// A string field (optional allowed).
+    pub search_field: String,
+    /// Indexable fields a search may filter by equality, in declaration order.
+    pub filter_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

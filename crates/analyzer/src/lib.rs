@@ -13,6 +13,7 @@ mod par;
 mod passes;
 mod scheduler;
 mod schema;
+mod search;
 mod session;
 pub mod suggest;
 

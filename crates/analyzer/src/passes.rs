@@ -756,11 +756,24 @@ fn place_tables(ok: &SchemaOk, shapes: &[schema::Shape]) -> TablesPlaced {
     let mut tables = Vec::new();
     for (t, shape) in ok.drafts.iter().zip(shapes) {
         let (placement, indexes) = schema::placement_and_indexes(t, &shape.fields, &mut d);
+        let index_names = t
+            .indexes
+            .iter()
+            .map(|i| (i.name.as_str(), i.name_at))
+            .collect();
+        let search_indexes = crate::search::search_indexes(
+            &t.name,
+            &t.search_indexes,
+            &index_names,
+            &shape.fields,
+            &mut d,
+        );
         tables.push(Table {
             name: t.name.clone(),
             span: Some(t.at),
             fields: shape.fields.clone(),
             indexes,
+            search_indexes,
             placement,
             variants: shape.variants.clone(),
             builtin: false,

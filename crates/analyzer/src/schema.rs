@@ -12,7 +12,7 @@ pub const VALIDATORS: &[&str] = &[
     "string", "number", "boolean", "null", "int64", "bytes", "any", "id", "literal", "optional",
     "array", "object", "record", "union", "float64", "nullable",
 ];
-pub const TABLE_METHODS: &[&str] = &["global", "shardBy", "index"];
+pub const TABLE_METHODS: &[&str] = &["global", "shardBy", "index", "searchIndex"];
 
 /// A table as written, before its validators are resolved.
 pub struct TableDraft {
@@ -26,6 +26,7 @@ pub struct TableDraft {
     /// (field, span of the argument, span of the method name)
     pub shards: Vec<(String, FileSpan, FileSpan)>,
     pub indexes: Vec<IndexDraft>,
+    pub search_indexes: Vec<crate::search::SearchIndexDraft>,
 }
 
 pub struct IndexDraft {
@@ -54,7 +55,12 @@ impl<'a> TableNames<'a> {
     }
 }
 
-fn err(code: Code, msg: impl Into<String>, at: FileSpan, label: impl Into<String>) -> Diagnostic {
+pub(crate) fn err(
+    code: Code,
+    msg: impl Into<String>,
+    at: FileSpan,
+    label: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::error(code, msg).with_label(at.file, at.span, label)
 }
 
@@ -258,6 +264,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
         globals: Vec::new(),
         shards: Vec::new(),
         indexes: Vec::new(),
+        search_indexes: Vec::new(),
     };
     for (name, name_at, args, call_at) in methods {
         match name {
@@ -289,23 +296,19 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                     t.indexes.push(i);
                 }
             }
-            "searchIndex" => d.push(
-                err(
-                    Code::UnsupportedSearchIndex,
-                    format!("table `{}` has a search index: Lunora has no full-text search yet", t.name),
-                    name_at,
-                    "search indexes are not supported",
-                )
-                .with_help("remove `.searchIndex(...)` and filter with `.withIndex(...)` or `.filter(...)`; full-text search is not available in Lunora yet"),
-            ),
+            "searchIndex" => {
+                if let Some(i) = crate::search::search_index_draft(args, call_at, d) {
+                    t.search_indexes.push(i);
+                }
+            }
             "vectorIndex" => d.push(
                 err(
                     Code::UnsupportedVectorIndex,
-                    format!("table `{}` has a vector index: Lunora has no vector search yet", t.name),
+                    format!("table `{}` has a vector index: vector search is out of Lunora's scope", t.name),
                     name_at,
                     "vector indexes are not supported",
                 )
-                .with_help("remove `.vectorIndex(...)`; store embeddings in a vector database (e.g. Cloudflare Vectorize) and keep their ids in a field"),
+                .with_help("remove `.vectorIndex(...)`; store embeddings in a vector database (e.g. Cloudflare Vectorize) and keep their ids in a field; for text search use `.searchIndex(name, { searchField, filterFields })`"),
             ),
             other => {
                 let mut diag = err(
@@ -316,7 +319,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                 );
                 diag = diag.with_help(
                     did_you_mean(other, ".", TABLE_METHODS.iter().copied()).unwrap_or_else(|| {
-                        "table methods are `.global()`, `.shardBy(field)` and `.index(name, fields, { unique? })`".to_string()
+                        "table methods are `.global()`, `.shardBy(field)`, `.index(name, fields, { unique? })` and `.searchIndex(name, { searchField, filterFields? })`".to_string()
                     }),
                 );
                 d.push(diag);
@@ -391,7 +394,7 @@ fn object_entries(val: &Val) -> Option<&Vec<Entry>> {
     }
 }
 
-fn bad_method_args(at: FileSpan, msg: &str, help: &str) -> Diagnostic {
+pub(crate) fn bad_method_args(at: FileSpan, msg: &str, help: &str) -> Diagnostic {
     err(Code::InvalidTableMethodArgs, msg, at, "invalid argument").with_help(help)
 }
 
@@ -1258,6 +1261,7 @@ pub fn builtin_identities(name: &str) -> Table {
             fields: vec!["subject".into()],
             unique: true,
         }],
+        search_indexes: Vec::new(),
         placement: Placement::Global,
         variants: Vec::new(),
         builtin: true,
@@ -1313,6 +1317,17 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
                 format!("{}__{}", t.name, i.name),
                 SqlName {
                     what: format!("index `{}` of `{}`", i.name, t.name),
+                    at: i.span,
+                    is_index: true,
+                },
+            ));
+        }
+        // A search index is the FTS5 table `<table>__<name>` (docs/ARCHITECTURE.md "Text search").
+        for i in &t.search_indexes {
+            names.push((
+                format!("{}__{}", t.name, i.name),
+                SqlName {
+                    what: format!("search index `{}` of `{}`", i.name, t.name),
                     at: i.span,
                     is_index: true,
                 },

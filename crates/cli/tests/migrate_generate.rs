@@ -20,6 +20,7 @@ fn table(name: &str, fields: Vec<Field>, indexes: Vec<Index>, placement: Placeme
         span: None,
         fields,
         indexes,
+        search_indexes: Vec::new(),
         placement,
         variants: Vec::new(),
         builtin: false,

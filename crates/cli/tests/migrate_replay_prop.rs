@@ -48,7 +48,11 @@ fn table_def() -> impl Strategy<Value = TableDef> {
                     },
                 );
             }
-            TableDef { columns, indexes }
+            TableDef {
+                columns,
+                indexes,
+                search_indexes: Default::default(),
+            }
         })
 }
 

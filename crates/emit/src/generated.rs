@@ -82,6 +82,29 @@ fn table_info(out: &mut String, table: &Table) {
         let _ = writeln!(out, "      {name}: [{}];", fields.join(", "));
     }
     out.push_str("    };\n");
+    // Only tables with search indexes carry the map (`GenericTableInfo.searchIndexes?`).
+    if !table.search_indexes.is_empty() {
+        out.push_str("    searchIndexes: {\n");
+        for index in &table.search_indexes {
+            let filters: Vec<String> = index
+                .filter_fields
+                .iter()
+                .map(|f| string_literal(f))
+                .collect();
+            let _ = writeln!(
+                out,
+                "      {}: {{ searchField: {}; filterFields: {} }};",
+                property_key(&index.name),
+                string_literal(&index.search_field),
+                if filters.is_empty() {
+                    "never".to_string()
+                } else {
+                    filters.join(" | ")
+                }
+            );
+        }
+        out.push_str("    };\n");
+    }
     out.push_str("  };\n");
 }
 
@@ -284,6 +307,24 @@ pub(crate) fn wiring_tables(ir: &Ir) -> String {
                     string_literal(&index.name),
                     fields.join(", "),
                     index.unique
+                );
+            }
+            out.push_str("      ],\n");
+        }
+        if !table.search_indexes.is_empty() {
+            out.push_str("      searchIndexes: [\n");
+            for index in &table.search_indexes {
+                let filters: Vec<String> = index
+                    .filter_fields
+                    .iter()
+                    .map(|f| string_literal(f))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "        {{ name: {}, searchField: {}, filterFields: [{}] }},",
+                    string_literal(&index.name),
+                    string_literal(&index.search_field),
+                    filters.join(", ")
                 );
             }
             out.push_str("      ],\n");

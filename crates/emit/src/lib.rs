@@ -5,6 +5,7 @@ mod crons;
 mod emitter;
 mod generated;
 mod http;
+pub mod search;
 pub mod storage;
 pub mod ts;
 

@@ -78,6 +78,16 @@ pub fn table_statements(table: &Table) -> Option<Vec<String>> {
         quote_ident(&table.name)
     )];
     statements.extend(table.indexes.iter().map(|i| index_statement(table, i)));
+    for index in &table.search_indexes {
+        let text = |row: &str| {
+            field_expr(&index.search_field, None).replacen(
+                "json_extract(doc,",
+                &format!("json_extract({row}.doc,"),
+                1,
+            )
+        };
+        statements.extend(crate::search::fts_statements(table, index, &text, true));
+    }
     Some(statements)
 }
 
@@ -99,6 +109,7 @@ mod tests {
                 })
                 .collect(),
             indexes: vec![],
+            search_indexes: Vec::new(),
             placement: Placement::Root,
             variants: Vec::new(),
             builtin: false,

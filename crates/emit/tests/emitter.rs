@@ -100,6 +100,7 @@ fn ir(functions: &[Vec<Function>]) -> Ir {
                 validator: Validator::String,
             }],
             indexes: vec![],
+            search_indexes: Vec::new(),
             placement: Placement::Root,
             variants: Vec::new(),
             builtin: false,

@@ -15,6 +15,7 @@ fn col(name: &str, t: SqlType, nullable: bool) -> Column {
 fn table(cols: Vec<Column>, idx: Vec<(&str, Vec<&str>, bool)>) -> TableDef {
     TableDef {
         columns: cols,
+        search_indexes: Default::default(),
         indexes: idx
             .into_iter()
             .map(|(n, c, u)| {

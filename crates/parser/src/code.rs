@@ -93,8 +93,14 @@ codes! {
     // ---- functions ------------------------------------------------------
     /// `ctx.db.query("nope")` / `insert("nope", ..)` — a table the schema does not have.
     UnknownTable => "functions/unknown-table",
-    /// `.withIndex("nope", ..)` — an index the table does not have.
+    /// `.withIndex("nope", ..)` — an index the table does not have (or
+    /// `.withSearchIndex("nope", ..)` — a search index it does not have).
     UnknownIndex => "functions/unknown-index",
+    /// `.withSearchIndex(name, q => ...)` conditions that do not fit the search
+    /// index: `q.search` on a field other than its `searchField`, no `q.search`
+    /// first, or `q.eq` on a field that is not one of its `filterFields`.
+    /// Example: `q.search("title", t)` on an index whose searchField is `body`.
+    BadSearchQuery => "functions/bad-search-query",
     /// Range conditions out of the index's field order (`q.gt("b")` before `q.eq("a")`).
     IndexRangeOrder => "functions/index-range-order",
     /// `insert("t", { nope: 1 })` — a field the table does not have.
@@ -190,9 +196,8 @@ codes! {
     /// Convex's file storage (`v.id("_storage")`, `ctx.storage`): Lunora has no
     /// file storage yet. Store files elsewhere (e.g. R2) and keep their keys as strings.
     UnsupportedFileStorage => "unsupported/file-storage",
-    /// `.searchIndex(...)` on a table: Lunora has no full-text search indexes yet.
-    UnsupportedSearchIndex => "unsupported/search-index",
-    /// `.vectorIndex(...)` on a table: Lunora has no vector indexes yet.
+    /// `.vectorIndex(...)` on a table: vector search is out of Lunora's scope
+    /// (text search, `.searchIndex(...)`, is supported).
     UnsupportedVectorIndex => "unsupported/vector-index",
 
     // ---- HTTP actions (`lunora/http.ts`, issue 17) ---------------------------
@@ -259,6 +264,14 @@ codes! {
     /// An index on a field whose values have no value order in storage: bytes, null, any,
     /// array, object, record, or a union that is not only strings/ids/string literals.
     UnindexableField => "schema/unindexable-field",
+    // ---- Text search (issue 17) ---------------------------------------------
+    /// A search index's `searchField` is not a string field (`v.string()`, optionally
+    /// `v.optional(...)`): only text is tokenized. Example: `searchField: "count"` on a number.
+    SearchFieldNotString => "schema/search-field-not-string",
+    /// A search index's filter field cannot be filtered by equality: a system field, a
+    /// field with no value order (bytes, object, ...; see `schema/unindexable-field`), the
+    /// searchField itself, or listed twice. Example: `filterFields: ["tags"]` on an array.
+    BadFilterField => "schema/bad-filter-field",
 }
 
 impl std::fmt::Display for Code {

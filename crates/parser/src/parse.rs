@@ -993,11 +993,12 @@ impl<'a> Visit<'a> for DbCollector {
                 index: None,
             });
         } else if let ast::Expression::StaticMemberExpression(m) = it.callee.without_parentheses()
-            && m.property.name == "withIndex"
+            && (m.property.name == "withIndex" || m.property.name == "withSearchIndex")
             && let Some(query_span) = find_db_query(&m.object)
         {
-            self.indexes
-                .push((query_span, lower_index_use(it, sp(m.property.span))));
+            let mut used = lower_index_use(it, sp(m.property.span));
+            used.search = m.property.name == "withSearchIndex";
+            self.indexes.push((query_span, used));
         }
         walk::walk_call_expression(self, it);
     }
@@ -1066,6 +1067,7 @@ fn lower_index_use(call: &ast::CallExpression<'_>, method_span: Span) -> IndexUs
         }
     }
     IndexUse {
+        search: false,
         name,
         name_span,
         conditions,

@@ -279,6 +279,8 @@ impl DbCall {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexUse {
+    /// True for `.withSearchIndex(...)` (conditions `search` then `eq`), false for `.withIndex(...)`.
+    pub search: bool,
     /// The index name when it is a string literal.
     pub name: Option<String>,
     /// Span of the first argument (or of `withIndex` when it has none).

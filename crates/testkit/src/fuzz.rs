@@ -114,7 +114,9 @@ fn check_storage(ir: &lunora_analyzer::Ir) -> Result<(), String> {
         let Some(statements) = lunora_emit::storage::table_statements(table) else {
             continue;
         };
-        expected += 1 + table.indexes.len();
+        // A search index is an FTS5 table with 5 shadow tables (`_data`, `_idx`,
+        // `_content`, `_docsize`, `_config`).
+        expected += 1 + table.indexes.len() + 6 * table.search_indexes.len();
         for sql in statements {
             db.execute_batch(&sql)
                 .map_err(|e| format!("storage DDL failed: {e}\n{sql}"))?;

@@ -14,6 +14,8 @@ export interface GenericTableInfo {
   insert: GenericDocument;
   /** Index name → field names in index order (ending with `_creationTime`). */
   indexes: Record<string, readonly string[]>;
+  /** Search index name → its search field and filter fields (a union of names); absent: none. */
+  searchIndexes?: Record<string, { searchField: string; filterFields: string }>;
 }
 
 /** The generated `DataModel`: table name → table info. */
@@ -132,6 +134,43 @@ export interface QueryInitializer<TableInfo extends GenericTableInfo> extends Qu
     indexName: IndexName,
     range?: (q: IndexRangeBuilder<TableInfo["document"], TableInfo["indexes"][IndexName]>) => IndexRange,
   ): Query<TableInfo>;
+  /** Text search (docs/ARCHITECTURE.md "Text search"): results in relevance order, at most 1024. */
+  withSearchIndex<IndexName extends keyof SearchIndexesOf<TableInfo> & string>(
+    indexName: IndexName,
+    search: (q: SearchFilterStart<TableInfo["document"], SearchIndexesOf<TableInfo>[IndexName]>) => SearchFilter,
+  ): SearchQuery<TableInfo>;
+}
+
+/** After `q.search(...)`: equalities on the search index's filter fields. */
+export interface SearchFilterBuilder<Doc, FilterFields extends string> extends SearchFilter {
+  eq<Field extends FilterFields>(field: Field, value: FieldValue<Doc, Field>): SearchFilterBuilder<Doc, FilterFields>;
+}
+
+/** The value returned from a `withSearchIndex` callback. */
+export interface SearchFilter {
+  /** Type-level only. */
+  readonly __searchFilter?: true;
+}
+
+/** `q` in `withSearchIndex(name, q => q.search(searchField, text).eq(...))`. */
+export interface SearchFilterStart<Doc, Index> {
+  search(
+    field: Index extends { searchField: infer F } ? F : never,
+    text: string,
+  ): SearchFilterBuilder<Doc, Index extends { filterFields: infer F extends string } ? F : never>;
+}
+
+type SearchIndexesOf<TableInfo extends GenericTableInfo> = TableInfo["searchIndexes"] extends Record<string, { searchField: string; filterFields: string }>
+  ? TableInfo["searchIndexes"]
+  : Record<never, { searchField: string; filterFields: string }>;
+
+/** A search query: relevance order, so no `.order(...)` (and no `.unique()`). */
+export interface SearchQuery<TableInfo extends GenericTableInfo> {
+  filter(predicate: (q: FilterBuilder<TableInfo["document"]> & TableInfo["document"]) => ExpressionOrValue<boolean>): SearchQuery<TableInfo>;
+  collect(): Promise<TableInfo["document"][]>;
+  take(n: number): Promise<TableInfo["document"][]>;
+  first(): Promise<TableInfo["document"] | null>;
+  paginate(options: PaginationOptions): Promise<PaginationResult<TableInfo["document"]>>;
 }
 
 export interface GenericDatabaseReader<DataModel extends GenericDataModel> {

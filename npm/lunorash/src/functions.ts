@@ -330,6 +330,7 @@ export interface WiringTable {
   readonly placement: "root" | "global" | { readonly shardBy: string };
   readonly builtin?: boolean;
   readonly indexes: readonly { readonly name: string; readonly fields: readonly string[]; readonly unique: boolean }[];
+  readonly searchIndexes?: readonly { readonly name: string; readonly searchField: string; readonly filterFields: readonly string[] }[];
 }
 
 /** The generated `wiring.ts` manifest read by `createWorker`. */

@@ -35,6 +35,7 @@ export interface TableDefinition<
   readonly document: Validator;
   readonly placement: Placement;
   readonly indexes: readonly IndexDefinition[];
+  readonly searchIndexes: readonly SearchIndexDefinition[];
   /** Type-level only: the index map. */
   readonly __indexes?: Indexes;
   /** Type-level only: the document type without system fields. */
@@ -48,6 +49,14 @@ export interface TableDefinition<
     fields: IndexFields,
     options?: { unique?: boolean },
   ): TableDefinition<Fields, Indexes & Record<Name, IndexFields>>;
+  /**
+   * A text search index (Convex's): `searchField` is a string field, `filterFields` fields a
+   * search may filter by equality (`withSearchIndex(name, q => q.search(f, text).eq(g, x))`).
+   */
+  searchIndex<const Name extends string, const SearchField extends keyof Fields & string, const FilterFields extends keyof Fields & string = never>(
+    name: Name,
+    config: { searchField: SearchField; filterFields?: readonly FilterFields[]; staged?: boolean },
+  ): TableDefinition<Fields, Indexes>;
   /** Convex's form: `.index(name, { fields, staged? })` (a staged index is a plain index here). */
   index<const Name extends string, const IndexFields extends readonly IndexableField<Fields>[]>(
     name: Name,
@@ -60,11 +69,18 @@ export interface SchemaDefinition<Tables extends Record<string, TableDefinition<
   readonly tables: Tables;
 }
 
+export interface SearchIndexDefinition {
+  readonly name: string;
+  readonly searchField: string;
+  readonly filterFields: readonly string[];
+}
+
 function makeTable(
   fields: VObject<PropertyValidators>,
   document: Validator,
   placement: Placement,
   indexes: readonly IndexDefinition[],
+  searchIndexes: readonly SearchIndexDefinition[] = Object.freeze([]),
 ): TableDefinition<any, any> {
   return Object.freeze({
     __lunora: "table" as const,
@@ -72,14 +88,29 @@ function makeTable(
     document,
     placement,
     indexes,
+    searchIndexes,
     global() {
-      return makeTable(fields, document, "global", indexes);
+      return makeTable(fields, document, "global", indexes, searchIndexes);
+    },
+    searchIndex(name: string, config: { searchField: string; filterFields?: readonly string[] }) {
+      if (typeof config?.searchField !== "string" || !Object.hasOwn(fields.fields, config.searchField)) {
+        throw new TypeError(`.searchIndex(${JSON.stringify(name)}): searchField must name a field of this table`);
+      }
+      if (indexes.some((i) => i.name === name) || searchIndexes.some((i) => i.name === name)) {
+        throw new TypeError(`.searchIndex(${JSON.stringify(name)}): duplicate index name`);
+      }
+      const index: SearchIndexDefinition = Object.freeze({
+        name,
+        searchField: config.searchField,
+        filterFields: Object.freeze([...(config.filterFields ?? [])]),
+      });
+      return makeTable(fields, document, placement, indexes, Object.freeze([...searchIndexes, index]));
     },
     shardBy(field: string) {
       if (typeof field !== "string" || !Object.hasOwn(fields.fields, field)) {
         throw new TypeError(`.shardBy(${JSON.stringify(field)}): not a field of this table`);
       }
-      return makeTable(fields, document, Object.freeze({ shardBy: field }), indexes);
+      return makeTable(fields, document, Object.freeze({ shardBy: field }), indexes, searchIndexes);
     },
     index(
       name: string,
@@ -100,7 +131,7 @@ function makeTable(
         fields: Object.freeze([...indexFields]),
         unique: options?.unique === true,
       });
-      return makeTable(fields, document, placement, Object.freeze([...indexes, index]));
+      return makeTable(fields, document, placement, Object.freeze([...indexes, index]), searchIndexes);
     },
   });
 }

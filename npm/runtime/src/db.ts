@@ -11,6 +11,7 @@ import { fieldsOf } from "./storage/fields.js";
 import { compareKeys, matches, rowKey, sortKey, withinPositions, type FieldSql, type Plan, type RangeCond, type Scanned, type SqlValue } from "./storage/plan.js";
 import { bumpStmt, commitRecordStmts, Conflict, guardStmt, readVersion, readVersions } from "./commit.js";
 import { shardObject } from "./routing.js";
+import { MAX_SEARCH_RESULTS, searchPlanOf, type SearchIndexSpec, type SearchPlan } from "./search.js";
 import type { ReadSet, WriteSet } from "./readset.js";
 import { LunoraRuntimeError, type Doc, type IndexSpec, type Validator, type Wiring } from "./types.js";
 
@@ -57,6 +58,8 @@ const BUILTIN_INDEXES: readonly IndexSpec[] = [
 export class QueryBuilder {
   private plan: Plan;
   private filters: ((doc: any) => boolean)[] = [];
+  /** Set by `withSearchIndex`: results in relevance order (search.ts). */
+  private search: SearchPlan | null = null;
 
   constructor(
     private readonly db: Db,
@@ -106,7 +109,15 @@ export class QueryBuilder {
     return this;
   }
 
+  /** Convex's `withSearchIndex(name, (q) => q.search(field, text).eq(filterField, value))`. */
+  withSearchIndex(name: string, build?: (q: any) => unknown): this {
+    if (this.plan.index !== null || this.search !== null) throw new LunoraRuntimeError("bad_query", `withSearchIndex("${name}"): one index per query`);
+    this.search = searchPlanOf(this.plan.table, this.db.searchIndexSpec(this.plan.table, name), build);
+    return this;
+  }
+
   order(order: "asc" | "desc"): this {
+    if (this.search !== null) throw new LunoraRuntimeError("bad_query", "a search query is in relevance order: it takes no .order(...)");
     if (order !== "asc" && order !== "desc") throw new LunoraRuntimeError("bad_query", `order must be "asc" or "desc"`);
     this.plan.order = order;
     return this;
@@ -128,7 +139,19 @@ export class QueryBuilder {
     return this.db.backendFor(this.plan.table).planSql(this.plan);
   }
 
+  private async searched(limit: number | null, offset = 0): Promise<Scanned[]> {
+    const rows = await this.db.searchScan(this.plan.table, this.search!, this.filters.length === 0 ? limit : null, offset);
+    const out: Scanned[] = [];
+    for (const row of rows) {
+      if (limit !== null && out.length >= limit) break;
+      this.db.countRead(1);
+      if (this.filters.every((f) => f(row.doc))) out.push(row);
+    }
+    return out;
+  }
+
   private async scanned(limit: number | null): Promise<Scanned[]> {
+    if (this.search !== null) return this.searched(limit);
     await this.db.beforeRead(this.plan.table);
     const plan = { ...this.plan, limit: this.filters.length === 0 ? limit : null };
     const backend = this.db.backendFor(this.plan.table);
@@ -173,6 +196,29 @@ export class QueryBuilder {
   }> {
     const n = opts.numItems;
     if (!Number.isInteger(n) || n < 1) throw new LunoraRuntimeError("bad_query", `paginate: numItems must be a positive integer`);
+    if (this.search !== null) {
+      // A search page's cursor is its offset in relevance order (within the first
+      // MAX_SEARCH_RESULTS results); `endCursor` pins a live page's end.
+      const offsetOf = (c: string | null | undefined) => {
+        if (!c) return 0;
+        const p = decodeCursor(c);
+        if (p.length !== 2 || p[0] !== "search" || !Number.isInteger(p[1]) || (p[1] as number) < 0) {
+          throw new LunoraRuntimeError("bad_args", "invalid pagination cursor (not one this query returned)");
+        }
+        return p[1] as number;
+      };
+      const start = offsetOf(opts.cursor);
+      const end = opts.endCursor ? offsetOf(opts.endCursor) : null;
+      const want = end !== null ? Math.max(0, end - start) : n;
+      const rows = this.filters.length === 0 ? await this.searched(want + 1, start) : (await this.searched(null)).slice(start, start + want + 1);
+      const page = rows.slice(0, want);
+      const next = end ?? start + page.length;
+      return {
+        page: page.map((r) => r.doc),
+        isDone: end === null && (rows.length <= want || next >= MAX_SEARCH_RESULTS),
+        continueCursor: encodeCursor(["search", next]),
+      };
+    }
     if (opts.cursor !== null && opts.cursor !== undefined && typeof opts.cursor !== "string") {
       throw new LunoraRuntimeError("bad_args", "paginate: cursor must be a string or null");
     }
@@ -276,6 +322,39 @@ export class Db {
     const spec = this.tableInfo(table).indexes.find((i) => i.name === name) ?? BUILTIN_INDEXES.find((i) => i.name === name);
     if (!spec) throw new LunoraRuntimeError("bad_query", `unknown index "${name}" on table "${table}"`);
     return spec;
+  }
+
+  searchIndexSpec(table: string, name: string): SearchIndexSpec {
+    const spec = (this.tableInfo(table).searchIndexes ?? []).find((i) => i.name === name);
+    if (!spec) throw new LunoraRuntimeError("bad_query", `unknown search index "${name}" on table "${table}"`);
+    return spec;
+  }
+
+  /**
+   * The documents of a search, in relevance order, at most MAX_SEARCH_RESULTS in all. Its read is
+   * recorded as the table filtered by the filter fields' equalities (the search text is not
+   * considered): a write of any document that passes them re-runs a live search. In a mutation, a
+   * D1 search sees the mutation's own patches and deletes, not its inserts (D1 has them only at commit).
+   */
+  async searchScan(table: string, plan: SearchPlan, limit: number | null, offset: number): Promise<Scanned[]> {
+    await this.beforeRead(table);
+    const backend = this.backendFor(table);
+    const fields = this.fieldValidators(table);
+    const f = backend instanceof D1Backend ? backend.fieldSql(table, fields) : backend.fieldSql(table, fields);
+    this.noteRange({ table, fields, index: null, conds: [...plan.filters], order: "asc", after: null, upTo: null, limit: null }, f);
+    const cap = Math.max(0, Math.min(limit ?? MAX_SEARCH_RESULTS, MAX_SEARCH_RESULTS - offset));
+    if (cap === 0) return [];
+    const rows = await backend.searchRows(table, fields, plan, cap, offset);
+    if (!(backend instanceof D1Backend) || this.d1Overlay.size === 0) return rows;
+    const out: Scanned[] = [];
+    for (const row of rows) {
+      if (!this.d1Overlay.has(row.doc._id)) out.push(row);
+      else {
+        const doc = this.d1Overlay.get(row.doc._id);
+        if (doc && matches({ table, fields, index: null, conds: plan.filters, order: "asc", after: null, upTo: null, limit: null }, f, doc)) out.push({ doc, rowid: row.rowid });
+      }
+    }
+    return out;
   }
 
   backendFor(table: string): DoBackend | D1Backend {

@@ -45,6 +45,8 @@ export interface WiringTable {
   readonly placement: Placement;
   readonly builtin?: boolean;
   readonly indexes: readonly IndexSpec[];
+  /** Text search indexes (absent: none). */
+  readonly searchIndexes?: readonly { readonly name: string; readonly searchField: string; readonly filterFields: readonly string[] }[];
 }
 
 export interface SchemaLike {

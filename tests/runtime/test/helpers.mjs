@@ -34,7 +34,7 @@ export async function startApp({ entry = "worker", bindings = {}, scriptPath, dd
   const db = await mf.getD1Database("DB");
   // Written by scripts/prepare.mjs with the real `lunora migrate generate`.
   const statements = (ddl ?? readFileSync(path.join(root, ".build/d1.sql"), "utf8"))
-    .split(";")
+    .split(/;[ \t]*(?:\n|$)/) // statement ends (a trigger body has `; ` inside)
     .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
     .filter(Boolean);
   if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s)));

@@ -110,6 +110,18 @@ pub enum Step {
         index: String,
         def: IndexDef,
     },
+    /// Drops a search index's triggers and FTS5 table (before any other step).
+    DropSearchIndex {
+        table: String,
+        index: String,
+    },
+    /// Creates a search index's FTS5 table and triggers and fills it from the
+    /// table's rows (after every other step).
+    CreateSearchIndex {
+        table: String,
+        index: String,
+        column: String,
+    },
 }
 
 /// What a step would destroy; refused without `--allow-data-loss`.
@@ -163,6 +175,78 @@ pub fn index_sql_name(table: &str, index: &str) -> String {
 /// per existing table in name order: column renames, drops, adds or one
 /// rebuild; finally index creates.
 pub fn diff(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
+    let mut out = diff_tables(pair, renames);
+    if out.refusals.is_empty() {
+        search_steps(pair, renames, &mut out.steps);
+    }
+    out
+}
+
+/// Search indexes (docs/ARCHITECTURE.md "Text search"): one that goes away or
+/// changes, or whose table any other step touches (a rebuild drops its
+/// triggers and renumbers rowids, a rename renames the table under it), is
+/// dropped before every other step and, when still in the schema, created
+/// (and filled from the rows) after them.
+fn search_steps(pair: Pair<'_>, renames: &Renames, steps: &mut Vec<Step>) {
+    let touched: BTreeSet<&str> = steps
+        .iter()
+        .flat_map(|s| match s {
+            Step::RenameTable { from, to } => vec![from.as_str(), to.as_str()],
+            Step::DropIndex { table, .. }
+            | Step::DropTable { table }
+            | Step::CreateTable { table, .. }
+            | Step::RenameColumn { table, .. }
+            | Step::DropColumn { table, .. }
+            | Step::AddColumn { table, .. }
+            | Step::RebuildTable { table, .. }
+            | Step::CreateIndex { table, .. }
+            | Step::DropSearchIndex { table, .. }
+            | Step::CreateSearchIndex { table, .. } => vec![table.as_str()],
+        })
+        .collect();
+    let mut drops = Vec::new();
+    let mut creates = Vec::new();
+    for (name, def) in pair.previous {
+        let to = renames.tables.get(name).unwrap_or(name);
+        for (index, s) in &def.search_indexes {
+            let kept = to == name
+                && !touched.contains(name.as_str())
+                && pair
+                    .next
+                    .get(name)
+                    .and_then(|n| n.search_indexes.get(index))
+                    == Some(s);
+            if !kept {
+                drops.push(Step::DropSearchIndex {
+                    table: name.clone(),
+                    index: index.clone(),
+                });
+            }
+        }
+    }
+    for (name, def) in pair.next {
+        for (index, s) in &def.search_indexes {
+            let kept = !touched.contains(name.as_str())
+                && pair
+                    .previous
+                    .get(name)
+                    .and_then(|p| p.search_indexes.get(index))
+                    == Some(s);
+            if !kept {
+                creates.push(Step::CreateSearchIndex {
+                    table: name.clone(),
+                    index: index.clone(),
+                    column: s.column.clone(),
+                });
+            }
+        }
+    }
+    drops.append(steps);
+    drops.extend(creates);
+    *steps = drops;
+}
+
+fn diff_tables(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
     let mut out = DiffReturn::default();
     let (prev, next) = (pair.previous, pair.next);
 
@@ -420,6 +504,7 @@ pub fn diff(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
                 }
             }
             let before = TableDef {
+                search_indexes: BTreeMap::new(),
                 columns: current.columns.clone(),
                 indexes: if renamed_table {
                     BTreeMap::new()

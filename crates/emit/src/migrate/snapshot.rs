@@ -97,6 +97,21 @@ pub struct TableDef {
     pub columns: Vec<Column>,
     /// By Lunora index name; the SQLite index is `"<table>__<name>"`.
     pub indexes: BTreeMap<String, IndexDef>,
+    /// Text search indexes by name: the FTS5 table `"<table>__<name>"` over
+    /// `column` (crates/emit/src/search.rs). Absent from the JSON when empty, so
+    /// snapshots written before search indexes existed keep their bytes.
+    #[serde(
+        default,
+        rename = "searchIndexes",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub search_indexes: BTreeMap<String, SearchIndexDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchIndexDef {
+    /// The search field's column.
+    pub column: String,
 }
 
 impl TableDef {
@@ -134,7 +149,26 @@ pub fn tables_of(ir: &Ir) -> Tables {
                     )
                 })
                 .collect();
-            (t.name.clone(), TableDef { columns, indexes })
+            let search_indexes = t
+                .search_indexes
+                .iter()
+                .map(|i| {
+                    (
+                        i.name.clone(),
+                        SearchIndexDef {
+                            column: i.search_field.clone(),
+                        },
+                    )
+                })
+                .collect();
+            (
+                t.name.clone(),
+                TableDef {
+                    columns,
+                    indexes,
+                    search_indexes,
+                },
+            )
         })
         .collect()
 }

@@ -144,6 +144,18 @@ pub fn step_sql(step: &Step) -> String {
             out
         }
         Step::CreateIndex { table, index, def } => create_index_sql(table, index, def),
+        Step::DropSearchIndex { table, index } => crate::search::drop_statements(table, index)
+            .into_iter()
+            .map(|s| format!("{s};\n"))
+            .collect(),
+        Step::CreateSearchIndex {
+            table,
+            index,
+            column,
+        } => crate::search::d1_statements(table, index, column)
+            .into_iter()
+            .map(|s| format!("{s};\n"))
+            .collect(),
     }
 }
 

@@ -43,6 +43,14 @@ pub fn describe(step: &Step) -> String {
             if def.unique { "unique " } else { "" },
             def.columns.join(", ")
         ),
+        Step::DropSearchIndex { table, index } => format!("drop search index `{table}.{index}`"),
+        Step::CreateSearchIndex {
+            table,
+            index,
+            column,
+        } => format!(
+            "create search index `{table}.{index}` on {column} (filled from the existing rows)"
+        ),
     }
 }
 

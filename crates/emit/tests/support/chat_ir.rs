@@ -45,6 +45,7 @@ pub fn chat_ir() -> Ir {
                     field("topic", Validator::Optional(Box::new(Validator::String))),
                 ],
                 indexes: vec![index("by_name", &["name"], true)],
+                search_indexes: Vec::new(),
                 placement: Placement::Global,
                 variants: Vec::new(),
                 builtin: false,
@@ -59,6 +60,7 @@ pub fn chat_ir() -> Ir {
                     field("createdAt", Validator::Number),
                 ],
                 indexes: vec![index("by_channel", &["channelId", "createdAt"], false)],
+                search_indexes: Vec::new(),
                 placement: Placement::Shard {
                     key: "channelId".into(),
                 },
@@ -73,6 +75,7 @@ pub fn chat_ir() -> Ir {
                     field("subject", Validator::String),
                 ],
                 indexes: vec![index("by_subject", &["subject"], true)],
+                search_indexes: Vec::new(),
                 placement: Placement::Global,
                 variants: Vec::new(),
                 builtin: true,

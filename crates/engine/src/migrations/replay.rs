@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use lunora_emit::migrate::{
-    Column, IndexDef, Pair, Renames, Snapshot, SqlType, TableDef, Tables, describe, diff,
-    sha256_hex,
+    Column, IndexDef, Pair, Renames, SearchIndexDef, Snapshot, SqlType, TableDef, Tables, describe,
+    diff, sha256_hex,
 };
 use lunora_parser::{Code, Diagnostic};
 
@@ -152,11 +152,27 @@ pub fn replay(sqls: &[String]) -> Result<Tables, String> {
 /// (the built-in `_identities` is the app's).
 pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
     let mut tables = Tables::new();
+    // Search indexes' FTS5 tables and their shadow tables are not app tables.
+    let fts: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     let names: Vec<String> = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_lunora\\_%' ESCAPE '\\' ORDER BY name")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    let is_fts = |name: &str| {
+        fts.iter().any(|f| {
+            name == f
+                || ["_data", "_idx", "_content", "_docsize", "_config"]
+                    .iter()
+                    .any(|suffix| name.strip_prefix(f.as_str()) == Some(*suffix))
+        })
+    };
     for name in names {
+        if is_fts(&name) {
+            continue;
+        }
         let mut def = TableDef::default();
         let cols: Vec<(String, String, bool)> = db
             .prepare("SELECT name, type, \"notnull\" FROM pragma_table_info(?1) ORDER BY cid")?
@@ -190,6 +206,37 @@ pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
                 .map(str::to_owned)
                 .unwrap_or(index);
             def.indexes.insert(key, IndexDef { columns, unique });
+        }
+        // A search index: its insert trigger `<t>__<i>__insert` (crates/emit/src/search.rs)
+        // over the FTS5 table `<t>__<i>`, the column read from the trigger's `new."<col>"`.
+        let triggers: Vec<(String, String)> = db
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1",
+            )?
+            .query_map([&name], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (trigger, sql) in triggers {
+            let Some(index) = trigger
+                .strip_prefix(&format!("{name}__"))
+                .and_then(|t| t.strip_suffix("__insert"))
+            else {
+                continue;
+            };
+            if !fts.contains(&format!("{name}__{index}")) {
+                continue;
+            }
+            let Some(col) = sql
+                .split_once("VALUES (new.rowid, new.")
+                .and_then(|(_, rest)| rest.strip_prefix('"'))
+                .and_then(|rest| {
+                    rest.split_once("\"); END")
+                        .map(|(c, _)| c.replace("\"\"", "\""))
+                })
+            else {
+                continue;
+            };
+            def.search_indexes
+                .insert(index.to_string(), SearchIndexDef { column: col });
         }
         tables.insert(name, def);
     }

@@ -7,6 +7,7 @@ import type { Doc } from "../types.js";
 import { quoteIdent } from "../ids.js";
 import { LunoraRuntimeError, type Validator, type Wiring } from "../types.js";
 import { asBadDocument, columnCodec, fieldsOf, type ColumnCodec } from "./fields.js";
+import { searchSql, type SearchPlan } from "../search.js";
 import { bindable, buildSql, type Backend, type FieldSql, type Plan, type Scanned, type SqlKey, type SqlValue } from "./plan.js";
 
 type Row = Record<string, unknown>;
@@ -186,6 +187,14 @@ export class D1Backend implements Backend {
     const { sql, params } = this.planSql(plan);
     const res = await this.d1.prepare(sql).bind(...params).all<Row>();
     return res.results.map((row) => ({ doc: this.decode(plan.table, row), rowid: Number(row["_rowid"]) }));
+  }
+
+  /** A search's rows (search.ts). */
+  async searchRows(table: string, fields: Record<string, Validator>, plan: SearchPlan, limit: number, offset: number): Promise<Scanned[]> {
+    const q = searchSql(table, plan, this.fieldSql(table, fields), `${this.selectList(table)}, ${quoteIdent(table)}.rowid AS _rowid`, limit, offset);
+    if (q === null) return [];
+    const res = await this.d1.prepare(q.sql).bind(...q.params).all<Row>();
+    return res.results.map((row) => ({ doc: this.decode(table, row), rowid: Number(row["_rowid"]) }));
   }
 
   /** Statement (not yet run) inserting a document. */

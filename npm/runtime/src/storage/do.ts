@@ -7,6 +7,7 @@ import { decodeValue, encodeStored, parse, stringify, type JsonValue } from "@lu
 import type { Doc, Validator } from "../types.js";
 import { quoteIdent } from "../ids.js";
 import { asBadDocument, isInt64, required } from "./fields.js";
+import { searchSql, type SearchPlan } from "../search.js";
 import { bindable, buildSql, type Backend, type FieldSql, type Plan, type Scanned, type SqlKey, type SqlValue } from "./plan.js";
 
 type Row = Record<string, unknown>;
@@ -126,6 +127,17 @@ export class DoBackend implements Backend {
     return (function* () {
       for (const row of cursor) yield { doc: decode(row), rowid: Number(row["_rowid"]) };
     })();
+  }
+
+  /** A search's rows (search.ts); none before the object's tables exist. */
+  async searchRows(table: string, fields: Record<string, Validator>, plan: SearchPlan, limit: number, offset: number): Promise<Scanned[]> {
+    if (!this.ready()) return [];
+    const t = quoteIdent(table);
+    const q = searchSql(table, plan, this.fieldSql(table, fields), `${t}._id, ${t}._creationTime, ${t}.doc, ${t}.rowid AS _rowid`, limit, offset);
+    if (q === null) return [];
+    this.recent.push(q);
+    if (this.recent.length > 20) this.recent.shift();
+    return this.sql.exec(q.sql, ...q.params).toArray().map((row) => ({ doc: this.decode(row), rowid: Number(row["_rowid"]) }));
   }
 
   insert(table: string, doc: Doc): void {
