@@ -420,3 +420,34 @@ test("no D1 binding in wrangler.jsonc: a diagnostic pointing into the file", () 
   );
   assert.deepEqual(readdirSync(app).includes(".wrangler"), false, "no database was touched");
 });
+
+// A search index (SQLite FTS5 with triggers: `CREATE TRIGGER ... BEGIN ...; END`) added by a
+// migration to a D1 table that has rows, applied through wrangler's `--file`: the rows are found,
+// and the triggers keep the index in sync with later writes.
+test("a migration adding a search index applies through wrangler --file and indexes existing rows", () => {
+  const app = makeApp();
+  generateInit(app);
+  let r = run(app, ["migrate", "apply", "--local"]);
+  assert.equal(r.code, 0, r.stderr);
+  sql(app, "INSERT INTO channels (_id, _creationTime, name) VALUES ('channels:a', 1, 'general chat')");
+  const schema = readFileSync(tutorialSchema, "utf8").replace(
+    '.index("by_name", ["name"], { unique: true })',
+    '.index("by_name", ["name"], { unique: true })\n        .searchIndex("search_name", { searchField: "name" })',
+  );
+  assert.notEqual(schema, readFileSync(tutorialSchema, "utf8"), "the tutorial schema has the by_name index");
+  writeFileSync(join(app, "lunora", "schema.ts"), schema);
+  r = run(app, ["migrate", "generate", "search"], { LUNORA_MIGRATION_TIMESTAMP: "20260502000000" });
+  assert.equal(r.code, 0, r.stderr);
+  const text = readFileSync(join(app, "lunora", "migrations", "20260502000000_search.sql"), "utf8");
+  assert.match(text, /CREATE TRIGGER/);
+  r = run(app, ["migrate", "apply", "--local"]);
+  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  const found = (term) =>
+    sql(app, `SELECT c."_id" AS id FROM "channels__search_name" s JOIN channels c ON c.rowid = s.rowid WHERE "channels__search_name" MATCH '${term}' ORDER BY id`)[0].map((row) => row.id);
+  assert.deepEqual(found("general"), ["channels:a"]);
+  sql(app, "INSERT INTO channels (_id, _creationTime, name) VALUES ('channels:b', 2, 'random general')");
+  assert.deepEqual(found("general"), ["channels:a", "channels:b"]);
+  sql(app, "UPDATE channels SET name = 'off topic' WHERE _id = 'channels:a'");
+  assert.deepEqual(found("general"), ["channels:b"]);
+  assert.deepEqual(found("topic"), ["channels:a"]);
+});
