@@ -180,6 +180,7 @@ fn table(u: &mut Unstructured<'_>) -> Result<TableDef> {
     let mut def = TableDef {
         columns,
         indexes: BTreeMap::new(),
+        search_indexes: BTreeMap::new(),
     };
     for name in INDEXES {
         if u.arbitrary()? {
