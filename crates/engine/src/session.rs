@@ -192,6 +192,13 @@ impl Session {
             .session
             .reanalyze(&self.root, fs, &mut files, &mut ir, rels)
         else {
+            // Not local: `files` and `ir` may be half-updated, and the trace
+            // may still hold (the texts on disk equal what it recorded), which
+            // would hand back `self.last` stripped of them. Forget the trace:
+            // the caller's full run rebuilds everything.
+            self.last.files = files;
+            self.last.ir = ir;
+            self.trace = None;
             return false;
         };
         self.updates += 1;
