@@ -55,6 +55,30 @@ impl<'a> TableNames<'a> {
     }
 }
 
+/// `index-unknown-field`: `{subject} `f``, which `table` does not have (an
+/// index's field, a search index's search or filter field); the help
+/// suggests a near name, else adding the field or `{verb}`-ing an existing one.
+pub(crate) fn unknown_index_field(
+    subject: String,
+    table: &str,
+    f: &str,
+    at: FileSpan,
+    fields: &[Field],
+    verb: &str,
+) -> Diagnostic {
+    err(
+        Code::IndexUnknownField,
+        format!("{subject} `{f}`, which `{table}` does not have"),
+        at,
+        "no such field",
+    )
+    .with_help(
+        did_you_mean(f, "", fields.iter().map(|f| f.name.as_str())).unwrap_or_else(|| {
+            format!("add a field `{f}` to `{table}` or {verb} an existing field")
+        }),
+    )
+}
+
 pub(crate) fn err(
     code: Code,
     msg: impl Into<String>,
@@ -1151,27 +1175,14 @@ pub fn placement_and_indexes(
                 );
                 ok = false;
             } else if !fields.iter().any(|x| x.name == *f) {
-                d.push(
-                    err(
-                        Code::IndexUnknownField,
-                        format!(
-                            "index `{}` is on `{f}`, which `{}` does not have",
-                            i.name, t.name
-                        ),
-                        *at,
-                        "no such field",
-                    )
-                    .with_help(
-                        did_you_mean(f, "", fields.iter().map(|f| f.name.as_str())).unwrap_or_else(
-                            || {
-                                format!(
-                                    "add a field `{f}` to `{}` or index an existing field",
-                                    t.name
-                                )
-                            },
-                        ),
-                    ),
-                );
+                d.push(unknown_index_field(
+                    format!("index `{}` is on", i.name),
+                    &t.name,
+                    f,
+                    *at,
+                    fields,
+                    "index",
+                ));
                 ok = false;
             } else if let Some(field) = fields.iter().find(|x| x.name == *f)
                 && let Some(kind) = unindexable(&field.validator)
