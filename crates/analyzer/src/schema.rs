@@ -724,27 +724,33 @@ fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
     err(Code::InvalidValidatorArgs, msg, at, "invalid arguments").with_help(help)
 }
 
-/// Pass 2: one validator expression.
-pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
-    // Convex's `paginationOptsValidator` (exported by `lunorash/server`):
-    // `{ numItems, cursor, endCursor? }` (`endCursor` pins a live page's end).
-    if val.extern_name() == Some("paginationOptsValidator") {
-        let cursor = || Validator::Union(vec![Validator::String, Validator::Null]);
-        return Some(Validator::Object(vec![
-            ObjectField {
-                name: "numItems".into(),
-                validator: Validator::Number,
-            },
-            ObjectField {
-                name: "cursor".into(),
-                validator: cursor(),
-            },
-            ObjectField {
-                name: "endCursor".into(),
-                validator: Validator::Optional(Box::new(cursor())),
-            },
-        ]));
-    }
+/// Convex's `paginationOptsValidator` (exported by `lunorash/server`):
+/// `{ numItems, cursor, endCursor? }` (`endCursor` pins a live page's end).
+fn pagination_opts_validator() -> Validator {
+    let cursor = || Validator::Union(vec![Validator::String, Validator::Null]);
+    Validator::Object(vec![
+        ObjectField {
+            name: "numItems".into(),
+            validator: Validator::Number,
+        },
+        ObjectField {
+            name: "cursor".into(),
+            validator: cursor(),
+        },
+        ObjectField {
+            name: "endCursor".into(),
+            validator: Validator::Optional(Box::new(cursor())),
+        },
+    ])
+}
+
+/// `v.<name>(args)` (or an uncalled `v.<name>`, reported unless it names no
+/// validator): the name, the arguments and the call's span.
+/// `None` when reported.
+fn validator_call<'v>(
+    val: &'v Val,
+    d: &mut Vec<Diagnostic>,
+) -> Option<(&'v str, &'v [Val], FileSpan)> {
     let (name, name_at, args, call_at) = match &val.kind {
         ValKind::Call { callee, args } => match &callee.kind {
             ValKind::Member {
@@ -754,7 +760,10 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             } if object.extern_name() == Some("v") => {
                 (property.as_str(), *property_at, args.as_slice(), val.at)
             }
-            _ => return not_validator(val, d),
+            _ => {
+                not_validator(val, d);
+                return None;
+            }
         },
         ValKind::Member {
             object,
@@ -775,7 +784,10 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             }
             (property.as_str(), *property_at, &[][..], val.at)
         }
-        _ => return not_validator(val, d),
+        _ => {
+            not_validator(val, d);
+            return None;
+        }
     };
     if !VALIDATORS.contains(&name) {
         d.push(
@@ -800,6 +812,15 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
         );
         return None;
     }
+    Some((name, args, call_at))
+}
+
+/// Pass 2: one validator expression.
+pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
+    if val.extern_name() == Some("paginationOptsValidator") {
+        return Some(pagination_opts_validator());
+    }
+    let (name, args, call_at) = validator_call(val, d)?;
     let count = |n: usize, d: &mut Vec<Diagnostic>, usage: &str| -> bool {
         if args.len() == n {
             true
@@ -888,19 +909,7 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             if !count(1, d, "write `v.literal(\"value\")`") {
                 return None;
             }
-            Validator::Literal(match &args[0].kind {
-                ValKind::Str(s) => Literal::String(s.clone()),
-                ValKind::Num(n) => Literal::Number(n.clone()),
-                ValKind::Bool(b) => Literal::Boolean(*b),
-                _ => {
-                    d.push(bad_args(
-                        args[0].at,
-                        "`v.literal` takes a string, number or boolean".into(),
-                        "write `v.literal(\"value\")`",
-                    ));
-                    return None;
-                }
-            })
+            Validator::Literal(literal(&args[0], d)?)
         }
         "optional" | "array" | "nullable" => {
             if !count(1, d, &format!("write `v.{name}(v.string())`")) {
@@ -941,31 +950,56 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             let x = validator(&args[1], tables, d);
             Validator::Record(Box::new(k?), Box::new(x?))
         }
-        _ => {
-            // union
-            if args.is_empty() {
-                d.push(bad_args(
-                    call_at,
-                    "`v.union` needs at least one validator".into(),
-                    "write `v.union(v.string(), v.number())`",
-                ));
-                return None;
-            }
-            let mut out = Vec::new();
-            let mut ok = true;
-            for a in args {
-                match validator(a, tables, d) {
-                    Some(v) => out.push(v),
-                    None => ok = false,
-                }
-            }
-            if !ok {
-                return None;
-            }
-            Validator::Union(out)
-        }
+        // union
+        _ => union(args, call_at, tables, d)?,
     };
     Some(v)
+}
+
+/// The value of `v.literal(value)`: a string, number or boolean.
+fn literal(arg: &Val, d: &mut Vec<Diagnostic>) -> Option<Literal> {
+    Some(match &arg.kind {
+        ValKind::Str(s) => Literal::String(s.clone()),
+        ValKind::Num(n) => Literal::Number(n.clone()),
+        ValKind::Bool(b) => Literal::Boolean(*b),
+        _ => {
+            d.push(bad_args(
+                arg.at,
+                "`v.literal` takes a string, number or boolean".into(),
+                "write `v.literal(\"value\")`",
+            ));
+            return None;
+        }
+    })
+}
+
+/// `v.union(a, b, ...)`: at least one validator, each checked.
+fn union(
+    args: &[Val],
+    call_at: FileSpan,
+    tables: &TableNames<'_>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Validator> {
+    if args.is_empty() {
+        d.push(bad_args(
+            call_at,
+            "`v.union` needs at least one validator".into(),
+            "write `v.union(v.string(), v.number())`",
+        ));
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for a in args {
+        match validator(a, tables, d) {
+            Some(v) => out.push(v),
+            None => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(Validator::Union(out))
 }
 
 fn not_validator(val: &Val, d: &mut Vec<Diagnostic>) -> Option<Validator> {
