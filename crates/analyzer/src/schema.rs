@@ -1037,6 +1037,12 @@ pub fn placement_and_indexes(
     fields: &[Field],
     d: &mut Vec<Diagnostic>,
 ) -> (Placement, Vec<Index>) {
+    let placement = placement(t, fields, d);
+    (placement, indexes(t, fields, d))
+}
+
+/// `.global()` or `.shardBy(key)` (at most one, once), the key a required scalar field.
+fn placement(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Placement {
     for dup in t.globals.iter().skip(1) {
         d.push(
             err(
@@ -1131,6 +1137,11 @@ pub fn placement_and_indexes(
             Some(_) => placement = Placement::Shard { key: key.clone() },
         }
     }
+    placement
+}
+
+/// The table's `.index(...)`s, each named once and on fields it can order by.
+fn indexes(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Vec<Index> {
     let mut indexes: Vec<Index> = Vec::new();
     let mut seen: HashMap<&str, FileSpan> = HashMap::new();
     for i in &t.indexes {
@@ -1148,98 +1159,7 @@ pub fn placement_and_indexes(
             continue;
         }
         seen.insert(&i.name, i.name_at);
-        let mut ok = check_name("index", &i.name, i.name_at, d);
-        if ok && BUILTIN_INDEXES.iter().any(|(n, _)| *n == i.name) {
-            d.push(
-                err(
-                    Code::ReservedName,
-                    format!("index name `{}` is reserved", i.name),
-                    i.name_at,
-                    "every table has this index already",
-                )
-                .with_help("`by_creation_time` (`_creationTime`) and `by_id` (`_id`) are built in, as in Convex: use them without defining them, or name yours differently"),
-            );
-            ok = false;
-        }
-        if i.fields.is_empty() {
-            d.push(
-                err(
-                    Code::InvalidIndexFields,
-                    format!("index `{}` has no fields", i.name),
-                    i.fields_at,
-                    "empty list",
-                )
-                .with_help("list at least one field: `[\"field\"]`"),
-            );
-            ok = false;
-        }
-        let mut seen_fields: HashMap<&str, FileSpan> = HashMap::new();
-        for (f, at) in &i.fields {
-            if let Some(first) = seen_fields.get(f.as_str()) {
-                d.push(
-                    err(
-                        Code::InvalidIndexFields,
-                        format!("index `{}` lists `{f}` twice", i.name),
-                        *at,
-                        "listed again here",
-                    )
-                    .and_label(first.file, first.span, "first listed here")
-                    .with_help("list each field once"),
-                );
-                ok = false;
-                continue;
-            }
-            seen_fields.insert(f, *at);
-            if f == "_creationTime" {
-                continue;
-            }
-            if f.starts_with('_') {
-                d.push(
-                    err(
-                        Code::IndexSystemField,
-                        format!("index `{}` is on system field `{f}`", i.name),
-                        *at,
-                        "system field",
-                    )
-                    .with_help(if f == "_id" {
-                        "`_id` is already the primary key: remove it from the index"
-                    } else {
-                        "only `_creationTime` may be indexed among system fields"
-                    }),
-                );
-                ok = false;
-            } else if !fields.iter().any(|x| x.name == *f) {
-                d.push(unknown_index_field(
-                    format!("index `{}` is on", i.name),
-                    &t.name,
-                    f,
-                    *at,
-                    fields,
-                    "index",
-                ));
-                ok = false;
-            } else if let Some(field) = fields.iter().find(|x| x.name == *f)
-                && let Some(kind) = unindexable(&field.validator)
-            {
-                d.push(
-                    err(
-                        Code::UnindexableField,
-                        format!(
-                            "index `{}` is on `{f}`, a {kind} field, which has no value order in storage",
-                            i.name
-                        ),
-                        *at,
-                        "not indexable",
-                    )
-                    .with_help(
-                        "index a string, id, number, boolean, int64 or literal field (optional allowed), \
-                         or a union of strings/ids/string literals; for a nullable value use \
-                         `v.optional(...)` instead of a union with `v.null()`",
-                    ),
-                );
-                ok = false;
-            }
-        }
+        let ok = index_ok(t, i, fields, d);
         if ok {
             indexes.push(Index {
                 name: i.name.clone(),
@@ -1249,7 +1169,104 @@ pub fn placement_and_indexes(
             });
         }
     }
-    (placement, indexes)
+    indexes
+}
+
+/// One index's name and fields (the duplicate-name check aside).
+fn index_ok(t: &TableDraft, i: &IndexDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> bool {
+    let mut ok = check_name("index", &i.name, i.name_at, d);
+    if ok && BUILTIN_INDEXES.iter().any(|(n, _)| *n == i.name) {
+        d.push(
+            err(
+                Code::ReservedName,
+                format!("index name `{}` is reserved", i.name),
+                i.name_at,
+                "every table has this index already",
+            )
+            .with_help("`by_creation_time` (`_creationTime`) and `by_id` (`_id`) are built in, as in Convex: use them without defining them, or name yours differently"),
+        );
+        ok = false;
+    }
+    if i.fields.is_empty() {
+        d.push(
+            err(
+                Code::InvalidIndexFields,
+                format!("index `{}` has no fields", i.name),
+                i.fields_at,
+                "empty list",
+            )
+            .with_help("list at least one field: `[\"field\"]`"),
+        );
+        ok = false;
+    }
+    let mut seen_fields: HashMap<&str, FileSpan> = HashMap::new();
+    for (f, at) in &i.fields {
+        if let Some(first) = seen_fields.get(f.as_str()) {
+            d.push(
+                err(
+                    Code::InvalidIndexFields,
+                    format!("index `{}` lists `{f}` twice", i.name),
+                    *at,
+                    "listed again here",
+                )
+                .and_label(first.file, first.span, "first listed here")
+                .with_help("list each field once"),
+            );
+            ok = false;
+            continue;
+        }
+        seen_fields.insert(f, *at);
+        if f == "_creationTime" {
+            continue;
+        }
+        if f.starts_with('_') {
+            d.push(
+                err(
+                    Code::IndexSystemField,
+                    format!("index `{}` is on system field `{f}`", i.name),
+                    *at,
+                    "system field",
+                )
+                .with_help(if f == "_id" {
+                    "`_id` is already the primary key: remove it from the index"
+                } else {
+                    "only `_creationTime` may be indexed among system fields"
+                }),
+            );
+            ok = false;
+        } else if !fields.iter().any(|x| x.name == *f) {
+            d.push(unknown_index_field(
+                format!("index `{}` is on", i.name),
+                &t.name,
+                f,
+                *at,
+                fields,
+                "index",
+            ));
+            ok = false;
+        } else if let Some(field) = fields.iter().find(|x| x.name == *f)
+            && let Some(kind) = unindexable(&field.validator)
+        {
+            d.push(
+                err(
+                    Code::UnindexableField,
+                    format!(
+                        "index `{}` is on `{f}`, a {kind} field, which has no value order in storage",
+                        i.name
+                    ),
+                    *at,
+                    "not indexable",
+                )
+                .with_help(
+                    "index a string, id, number, boolean, int64 or literal field (optional allowed), \
+                     or a union of strings/ids/string literals; for a nullable value use \
+                     `v.optional(...)` instead of a union with `v.null()`",
+                ),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Why a field cannot be indexed (its kind), or `None` when its values order by value in both
