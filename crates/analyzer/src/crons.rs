@@ -14,7 +14,7 @@ use lunora_parser::summary::Expr;
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
 use crate::builder::{NotBuilder, TopStatement, default_builder_binding, top_statement};
-use crate::eval::{Eval, Val, ValKind};
+use crate::eval::{Eval, Mode, Val, ValKind};
 use crate::ir::{CronJob, Crons, Function, Module};
 use crate::load::Loader;
 use crate::scheduler;
@@ -61,16 +61,11 @@ fn not_static(file: FileId, span: Span, message: String, label: &str, help: Stri
         .with_help(help)
 }
 
-/// Runs `f` with the evaluator reporting `crons/not-static`.
-fn with_crons_codes<T>(ev: &mut Eval, f: impl FnOnce(&mut Eval) -> T) -> T {
-    let (code, help) = (ev.not_static, ev.supported_help);
-    ev.not_static = Code::CronsNotStatic;
-    ev.supported_help = NOT_STATIC_HELP;
-    let out = f(ev);
-    ev.not_static = code;
-    ev.supported_help = help;
-    out
-}
+/// The evaluator reports `crons/not-static` in `crons.ts`.
+const MODE: Mode = Mode {
+    code: Code::CronsNotStatic,
+    help: NOT_STATIC_HELP,
+};
 
 /// Pass 1 of `lunora/crons.ts`: its jobs, `None` when any was reported.
 pub fn collect(
@@ -226,7 +221,7 @@ fn read_job(
         ));
         return None;
     }
-    let name = match with_crons_codes(ev, |ev| ev.eval(ld, file, &args[0], d))? {
+    let name = match ev.eval(ld, file, &args[0], MODE, d)? {
         Val {
             kind: ValKind::Str(s),
             ..
@@ -242,7 +237,7 @@ fn read_job(
             return None;
         }
     };
-    let schedule = with_crons_codes(ev, |ev| ev.eval(ld, file, &args[1], d))?;
+    let schedule = ev.eval(ld, file, &args[1], MODE, d)?;
     let cron = schedule_expression(method, &schedule, usage, d)?;
     let target = &args[2];
     let Some(path) = scheduler::ref_path(target) else {

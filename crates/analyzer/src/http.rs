@@ -19,7 +19,7 @@ use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 use crate::builder::{
     NotBuilder, TopStatement, default_builder_binding, package_import, top_statement,
 };
-use crate::eval::{Eval, Val, ValKind};
+use crate::eval::{Eval, Mode, Val, ValKind};
 use crate::functions::{Form, FunctionDraft, namespace_import};
 use crate::ir::*;
 use crate::load::{Loader, is_generated_server};
@@ -136,7 +136,7 @@ fn handler_fn(
                 kind: ExprKind::Ident(_),
                 ..
             },
-        ] => match with_http_codes(ev, |ev| ev.eval(ld, file, a, d)) {
+        ] => match ev.eval(ld, file, a, MODE, d) {
             Some(Val {
                 kind: ValKind::Function(h),
                 at,
@@ -158,16 +158,11 @@ fn handler_fn(
     }
 }
 
-/// Runs `f` with the evaluator reporting `http/not-static`.
-fn with_http_codes<T>(ev: &mut Eval, f: impl FnOnce(&mut Eval) -> T) -> T {
-    let (code, help) = (ev.not_static, ev.supported_help);
-    ev.not_static = Code::HttpNotStatic;
-    ev.supported_help = NOT_STATIC_HELP;
-    let out = f(ev);
-    ev.not_static = code;
-    ev.supported_help = help;
-    out
-}
+/// The evaluator reports `http/not-static` in `http.ts`.
+const MODE: Mode = Mode {
+    code: Code::HttpNotStatic,
+    help: NOT_STATIC_HELP,
+};
 
 /// Pass 1, for an export `name = init` that is no query/mutation/action:
 /// `Some` when it is `httpAction(...)` (its draft has no handler when the
@@ -666,7 +661,7 @@ fn string_option(
     value: &Expr,
     d: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    match with_http_codes(ev, |ev| ev.eval(ld, file, value, d)) {
+    match ev.eval(ld, file, value, MODE, d) {
         Some(Val {
             kind: ValKind::Str(s),
             ..
@@ -712,7 +707,7 @@ fn route_handler(
         actions.push(draft);
         return ok;
     }
-    let Some(v) = with_http_codes(ev, |ev| ev.eval(ld, file, h, d)) else {
+    let Some(v) = ev.eval(ld, file, h, MODE, d) else {
         return false;
     };
     let what = match &v.kind {
