@@ -319,14 +319,9 @@ impl Eval {
             let base = match ld.resolve(&from, &source) {
                 Ok(Some(base)) => base,
                 Ok(None) => {
-                    let imported = match kind {
-                        ImportKind::Named(n) => n,
-                        ImportKind::Default => "default".to_string(),
-                        ImportKind::Namespace => "*".to_string(),
-                    };
                     let kind = ValKind::Extern {
                         source,
-                        name: imported,
+                        name: import_name(kind),
                     };
                     self.remember_extern(file, name, &kind);
                     return Some(Val {
@@ -340,14 +335,9 @@ impl Eval {
                 }
             };
             if is_generated_server(&base) || base.starts_with("lunora/_generated/") {
-                let imported = match kind {
-                    ImportKind::Named(n) => n,
-                    ImportKind::Default => "default".to_string(),
-                    ImportKind::Namespace => "*".to_string(),
-                };
                 let kind = ValKind::Extern {
                     source: "_generated/server".to_string(),
-                    name: imported,
+                    name: import_name(kind),
                 };
                 self.remember_extern(file, name, &kind);
                 return Some(Val {
@@ -534,6 +524,15 @@ fn unresolved(file: FileId, span: Span, source: &str) -> Diagnostic {
     )
     .with_label(file, span, "no such module")
     .with_help("relative imports must point to a `.ts` file or a folder with an `index.ts`")
+}
+
+/// What an import specifier imports: a name, `default` or `*`.
+fn import_name(kind: ImportKind) -> String {
+    match kind {
+        ImportKind::Named(n) => n,
+        ImportKind::Default => "default".to_string(),
+        ImportKind::Namespace => "*".to_string(),
+    }
 }
 
 fn capitalize(s: &str) -> String {
