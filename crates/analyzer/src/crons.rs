@@ -10,10 +10,11 @@
 
 use std::collections::HashMap;
 
-use lunora_parser::summary::{BindingKind, Expr, ExprKind, ImportKind, Statement};
+use lunora_parser::summary::Expr;
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
-use crate::eval::{Eval, Val, ValKind};
+use crate::builder::{NotBuilder, TopStatement, default_builder_binding, top_statement};
+use crate::eval::{Eval, Mode, Val, ValKind};
 use crate::ir::{CronJob, Crons, Function, Module};
 use crate::load::Loader;
 use crate::scheduler;
@@ -22,7 +23,6 @@ use crate::suggest::did_you_mean;
 /// The module whose default export is the `cronJobs()` object.
 pub const CRONS_MODULE: &str = "crons";
 pub const CRONS_FILE: &str = "lunora/crons.ts";
-const PACKAGE: &str = "lunorash/server";
 
 const NOT_STATIC_HELP: &str = "write `const crons = cronJobs();`, then `crons.daily(\"cleanup\", { hourUTC: 3, minuteUTC: 0 }, internal.jobs.cleanup);` at the top level, and `export default crons;`";
 const METHODS: [&str; 6] = ["interval", "hourly", "daily", "weekly", "monthly", "cron"];
@@ -55,31 +55,17 @@ pub struct CronDraft {
     pub args: Option<Expr>,
 }
 
-/// `name` is imported by name from `lunorash/server` as `export`.
-fn package_import(ld: &Loader<'_>, file: FileId, name: &str, export: &str) -> bool {
-    let m = ld.module(file);
-    m.binding(name).is_none()
-        && m.import_of(name).is_some_and(|(imp, spec)| {
-            imp.source == PACKAGE && matches!(&spec.kind, ImportKind::Named(i) if i == export)
-        })
-}
-
 fn not_static(file: FileId, span: Span, message: String, label: &str, help: String) -> Diagnostic {
     Diagnostic::error(Code::CronsNotStatic, message)
         .with_label(file, span, label)
         .with_help(help)
 }
 
-/// Runs `f` with the evaluator reporting `crons/not-static`.
-fn with_crons_codes<T>(ev: &mut Eval, f: impl FnOnce(&mut Eval) -> T) -> T {
-    let (code, help) = (ev.not_static, ev.supported_help);
-    ev.not_static = Code::CronsNotStatic;
-    ev.supported_help = NOT_STATIC_HELP;
-    let out = f(ev);
-    ev.not_static = code;
-    ev.supported_help = help;
-    out
-}
+/// The evaluator reports `crons/not-static` in `crons.ts`.
+const MODE: Mode = Mode {
+    code: Code::CronsNotStatic,
+    help: NOT_STATIC_HELP,
+};
 
 /// Pass 1 of `lunora/crons.ts`: its jobs, `None` when any was reported.
 pub fn collect(
@@ -91,83 +77,65 @@ pub fn collect(
 ) -> Option<Vec<CronDraft>> {
     let m = ld.module_arc(file);
     let errors_before = d.iter().filter(|x| x.is_error()).count();
-    let default = match &m.default_export {
-        Some(Expr {
-            kind: ExprKind::Ident(n),
-            span,
-        }) => Some((n.clone(), *span)),
-        Some(e) => {
+    let crons = match default_builder_binding(ld, file, "cronJobs") {
+        Ok((crons, _)) => crons,
+        Err(NotBuilder::NotAName(span)) => {
             d.push(not_static(
                 file,
-                e.span,
+                span,
                 "the default export of `lunora/crons.ts` must name its `cronJobs()`".into(),
                 "not a `const` bound to `cronJobs()`",
                 NOT_STATIC_HELP.into(),
             ));
             return None;
         }
-        None => m
-            .export_aliases
-            .iter()
-            .find(|a| a.exported == "default")
-            .map(|a| (a.local.clone(), a.span)),
+        Err(NotBuilder::NoDefault) => {
+            d.push(
+                Diagnostic::error(
+                    Code::CronsNoDefaultExport,
+                    "`lunora/crons.ts` does not export its cron jobs by default",
+                )
+                .with_label(file, Span::EMPTY, "")
+                .with_path(&module.file)
+                .with_help(
+                    "end the file with `export default crons;` (`crons` being `cronJobs()`)",
+                ),
+            );
+            return None;
+        }
+        Err(NotBuilder::NotBound(crons, crons_use)) => {
+            d.push(not_static(
+                file,
+                crons_use,
+                format!("`{crons}`, the default export of `lunora/crons.ts`, is not `cronJobs()`"),
+                "exported here",
+                "declare it `const crons = cronJobs();` with `cronJobs` imported from `lunorash/server`".into(),
+            ));
+            return None;
+        }
     };
-    let Some((crons, crons_use)) = default else {
-        d.push(
-            Diagnostic::error(
-                Code::CronsNoDefaultExport,
-                "`lunora/crons.ts` does not export its cron jobs by default",
-            )
-            .with_label(file, Span::EMPTY, "")
-            .with_path(&module.file)
-            .with_help("end the file with `export default crons;` (`crons` being `cronJobs()`)"),
-        );
-        return None;
-    };
-    let crons_ok = m.binding(&crons).is_some_and(|b| {
-        b.kind == BindingKind::Const
-            && matches!(&b.init, Some(Expr { kind: ExprKind::Call { callee, args }, .. })
-                if args.is_empty()
-                    && matches!(&callee.kind, ExprKind::Ident(c) if package_import(ld, file, c, "cronJobs")))
-    });
-    if !crons_ok {
-        d.push(not_static(
-            file,
-            crons_use,
-            format!("`{crons}`, the default export of `lunora/crons.ts`, is not `cronJobs()`"),
-            "exported here",
-            "declare it `const crons = cronJobs();` with `cronJobs` imported from `lunorash/server`".into(),
-        ));
-        return None;
-    }
     let mut jobs: Vec<CronDraft> = Vec::new();
     let mut seen: HashMap<String, Span> = HashMap::new();
     for st in &m.statements {
-        let (e, method, args) = match st {
-            Statement::Expr(
-                e @ Expr {
-                    kind: ExprKind::Call { callee, args },
-                    ..
-                },
-            ) => match &callee.kind {
-                ExprKind::Member {
-                    object, property, ..
-                } if matches!(&object.kind, ExprKind::Ident(o) if *o == crons) => {
-                    (e, property.as_str(), args)
-                }
-                _ => {
-                    not_static_statement(file, e.span, &crons, d);
-                    continue;
-                }
-            },
-            Statement::Expr(e) => {
-                not_static_statement(file, e.span, &crons, d);
+        let (e, method, args) = match top_statement(st) {
+            TopStatement::MethodCall {
+                call,
+                object,
+                method,
+                args,
+            } if object == crons => (call, method, args),
+            TopStatement::MethodCall { call, .. } => {
+                not_static_statement(file, call.span, &crons, d);
                 continue;
             }
-            Statement::Other { what, span } => {
+            TopStatement::OtherExpr(span) => {
+                not_static_statement(file, span, &crons, d);
+                continue;
+            }
+            TopStatement::Other { what, span } => {
                 d.push(not_static(
                     file,
-                    *span,
+                    span,
                     format!("{what} at the top level of `lunora/crons.ts`"),
                     "jobs registered here cannot be read without running the code",
                     format!("register every job with a top-level `{crons}.daily(...)`, `{crons}.interval(...)`, ..."),
@@ -253,7 +221,7 @@ fn read_job(
         ));
         return None;
     }
-    let name = match with_crons_codes(ev, |ev| ev.eval(ld, file, &args[0], d))? {
+    let name = match ev.eval(ld, file, &args[0], MODE, d)? {
         Val {
             kind: ValKind::Str(s),
             ..
@@ -269,7 +237,7 @@ fn read_job(
             return None;
         }
     };
-    let schedule = with_crons_codes(ev, |ev| ev.eval(ld, file, &args[1], d))?;
+    let schedule = ev.eval(ld, file, &args[1], MODE, d)?;
     let cron = schedule_expression(method, &schedule, usage, d)?;
     let target = &args[2];
     let Some(path) = scheduler::ref_path(target) else {

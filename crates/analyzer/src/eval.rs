@@ -84,9 +84,33 @@ pub struct Eval {
     /// resolves `v`, so this skips path normalization for all but the first.
     externs: HashMap<FileId, HashMap<String, ValKind>>,
     stack: Vec<(FileId, String, Span)>,
-    /// The code used for "not statically analyzable" (schema vs function args).
-    pub not_static: Code,
-    pub supported_help: &'static str,
+}
+
+/// What the evaluator reports a value it cannot read statically as: the code
+/// and the help, per caller (the schema, function args, `crons.ts`, `http.ts`).
+#[derive(Debug, Clone, Copy)]
+pub struct Mode {
+    pub code: Code,
+    pub help: &'static str,
+}
+
+impl Mode {
+    /// The schema (`not-static`).
+    pub const SCHEMA: Mode = Mode {
+        code: Code::NotStatic,
+        help: SCHEMA_HELP,
+    };
+    /// Function args and `returns` validators (`args/not-static`).
+    pub const ARGS: Mode = Mode {
+        code: Code::ArgsNotStatic,
+        help: ARGS_HELP,
+    };
+
+    fn not_static(self, file: FileId, span: Span, what: &str) -> Diagnostic {
+        Diagnostic::error(self.code, format!("{what} is not statically analyzable"))
+            .with_label(file, span, "Lunora cannot evaluate this without running it")
+            .with_help(self.help)
+    }
 }
 
 pub const SCHEMA_HELP: &str = "the schema may only use literals, `const` bindings (also imported from relative modules), object spreads of them, and calls of `defineSchema`, `defineTable` and `v.*` validators";
@@ -98,18 +122,7 @@ impl Eval {
             memo: HashMap::new(),
             externs: HashMap::new(),
             stack: Vec::new(),
-            not_static: Code::NotStatic,
-            supported_help: SCHEMA_HELP,
         }
-    }
-
-    fn not_static(&self, file: FileId, span: Span, what: &str) -> Diagnostic {
-        Diagnostic::error(
-            self.not_static,
-            format!("{what} is not statically analyzable"),
-        )
-        .with_label(file, span, "Lunora cannot evaluate this without running it")
-        .with_help(self.supported_help)
     }
 
     pub fn eval(
@@ -117,6 +130,7 @@ impl Eval {
         ld: &mut Loader<'_>,
         file: FileId,
         e: &Expr,
+        mode: Mode,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
         let at = FileSpan::new(file, e.span);
@@ -126,7 +140,7 @@ impl Eval {
             ExprKind::Boolean(b) => ValKind::Bool(*b),
             ExprKind::Null => ValKind::Null,
             ExprKind::Ident(name) => {
-                let mut v = self.ident(ld, file, name, e.span, d)?;
+                let mut v = self.ident(ld, file, name, e.span, mode, d)?;
                 // Keep the original position for literals, where they were used
                 // is more useful; for composite values keep the definition.
                 if matches!(v.kind, ValKind::Extern { .. } | ValKind::Function(_)) {
@@ -139,7 +153,7 @@ impl Eval {
                 property,
                 property_span,
             } => {
-                let obj = self.eval(ld, file, object, d)?;
+                let obj = self.eval(ld, file, object, mode, d)?;
                 match obj.kind {
                     ValKind::Extern { source, name } if name == "*" => ValKind::Extern {
                         source,
@@ -149,7 +163,7 @@ impl Eval {
                         match entries.iter().rev().find(|en| en.key == *property) {
                             Some(en) => return Some(en.value.clone()),
                             None => {
-                                d.push(self.not_static(
+                                d.push(mode.not_static(
                                     file,
                                     *property_span,
                                     &format!(
@@ -168,11 +182,11 @@ impl Eval {
                 }
             }
             ExprKind::Call { callee, args } => {
-                let callee = self.eval(ld, file, callee, d);
+                let callee = self.eval(ld, file, callee, mode, d);
                 let mut out = Vec::with_capacity(args.len());
                 let mut ok = true;
                 for a in args {
-                    match self.eval(ld, file, a, d) {
+                    match self.eval(ld, file, a, mode, d) {
                         Some(v) => out.push(v),
                         None => ok = false,
                     }
@@ -182,7 +196,7 @@ impl Eval {
                     return None;
                 }
                 if !matches!(callee.kind, ValKind::Extern { .. } | ValKind::Member { .. }) {
-                    d.push(self.not_static(file, e.span, "a call of a local value"));
+                    d.push(mode.not_static(file, e.span, "a call of a local value"));
                     return None;
                 }
                 ValKind::Call {
@@ -199,7 +213,7 @@ impl Eval {
                             key,
                             key_span,
                             value,
-                        } => match self.eval(ld, file, value, d) {
+                        } => match self.eval(ld, file, value, mode, d) {
                             Some(v) => entries.push(Entry {
                                 key: key.clone(),
                                 key_at: FileSpan::new(file, *key_span),
@@ -207,13 +221,14 @@ impl Eval {
                             }),
                             None => ok = false,
                         },
-                        Property::Spread { expr, span } => match self.eval(ld, file, expr, d) {
+                        Property::Spread { expr, span } => match self.eval(ld, file, expr, mode, d)
+                        {
                             Some(Val {
                                 kind: ValKind::Object(inner),
                                 ..
                             }) => entries.extend(inner),
                             Some(v) => {
-                                d.push(self.not_static(
+                                d.push(mode.not_static(
                                     file,
                                     *span,
                                     &format!("a spread of {}", v.describe()),
@@ -223,7 +238,7 @@ impl Eval {
                             None => ok = false,
                         },
                         Property::Unsupported { what, span } => {
-                            d.push(self.not_static(file, *span, &capitalize(what)));
+                            d.push(mode.not_static(file, *span, &capitalize(what)));
                             ok = false;
                         }
                     }
@@ -237,7 +252,7 @@ impl Eval {
                 let mut out = Vec::with_capacity(items.len());
                 let mut ok = true;
                 for i in items {
-                    match self.eval(ld, file, i, d) {
+                    match self.eval(ld, file, i, mode, d) {
                         Some(v) => out.push(v),
                         None => ok = false,
                     }
@@ -249,7 +264,7 @@ impl Eval {
             }
             ExprKind::Function(f) => ValKind::Function(f.clone()),
             ExprKind::Unsupported { what } => {
-                d.push(self.not_static(file, e.span, &capitalize(what)));
+                d.push(mode.not_static(file, e.span, &capitalize(what)));
                 return None;
             }
         };
@@ -263,6 +278,7 @@ impl Eval {
         file: FileId,
         name: &str,
         span: Span,
+        mode: Mode,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
         if let Some(kind) = self.externs.get(&file).and_then(|m| m.get(name)) {
@@ -277,11 +293,11 @@ impl Eval {
             let (kind, bspan, init) = (b.kind, b.span, b.init.as_ref());
             return match (kind, init) {
                 (BindingKind::Const, Some(init)) => {
-                    self.konst(ld, file, name, bspan, span, init, d)
+                    self.konst(ld, file, name, bspan, span, init, mode, d)
                 }
                 _ => {
                     d.push(
-                        self.not_static(
+                        mode.not_static(
                             file,
                             span,
                             &format!("`{name}`, a `{}` binding,", kind.as_str()),
@@ -303,14 +319,9 @@ impl Eval {
             let base = match ld.resolve(&from, &source) {
                 Ok(Some(base)) => base,
                 Ok(None) => {
-                    let imported = match kind {
-                        ImportKind::Named(n) => n,
-                        ImportKind::Default => "default".to_string(),
-                        ImportKind::Namespace => "*".to_string(),
-                    };
                     let kind = ValKind::Extern {
                         source,
-                        name: imported,
+                        name: import_name(kind),
                     };
                     self.remember_extern(file, name, &kind);
                     return Some(Val {
@@ -324,14 +335,9 @@ impl Eval {
                 }
             };
             if is_generated_server(&base) || base.starts_with("lunora/_generated/") {
-                let imported = match kind {
-                    ImportKind::Named(n) => n,
-                    ImportKind::Default => "default".to_string(),
-                    ImportKind::Namespace => "*".to_string(),
-                };
                 let kind = ValKind::Extern {
                     source: "_generated/server".to_string(),
-                    name: imported,
+                    name: import_name(kind),
                 };
                 self.remember_extern(file, name, &kind);
                 return Some(Val {
@@ -345,10 +351,10 @@ impl Eval {
             };
             let target = ld.load(&target_path, d)?;
             return match kind {
-                ImportKind::Named(n) => self.export(ld, target, &n, file, spec_span, d),
-                ImportKind::Default => self.export(ld, target, "default", file, spec_span, d),
+                ImportKind::Named(n) => self.export(ld, target, &n, file, spec_span, mode, d),
+                ImportKind::Default => self.export(ld, target, "default", file, spec_span, mode, d),
                 ImportKind::Namespace => {
-                    d.push(self.not_static(
+                    d.push(mode.not_static(
                         file,
                         spec_span,
                         "A namespace import of a local module",
@@ -358,14 +364,14 @@ impl Eval {
             };
         }
         d.push(
-            self.not_static(
+            mode.not_static(
                 file,
                 span,
                 &format!("`{name}`, which is not declared in this file,"),
             )
             .with_help(format!(
                 "declare `{name}` as a `const` in this file or import it; {}",
-                self.supported_help
+                mode.help
             )),
         );
         None
@@ -380,6 +386,10 @@ impl Eval {
 
     /// The value of export `name` of module `target`; `use_file/use_span` is
     /// the import specifier that asked for it.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "(target, name) and (use_file, use_span) are one export and one use; a struct would only rename them"
+    )]
     fn export(
         &mut self,
         ld: &mut Loader<'_>,
@@ -387,6 +397,7 @@ impl Eval {
         name: &str,
         use_file: FileId,
         use_span: Span,
+        mode: Mode,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
         let module = ld.module_arc(target);
@@ -396,7 +407,7 @@ impl Eval {
                 if let Some(v) = self.memo.get(&key) {
                     return v.clone();
                 }
-                let v = self.eval(ld, target, e, d);
+                let v = self.eval(ld, target, e, mode, d);
                 self.memo.insert(key, v.clone());
                 return v;
             }
@@ -406,10 +417,10 @@ impl Eval {
             .find(|b| b.exported && b.name == name)
         {
             let span = b.span;
-            return self.ident(ld, target, name, span, d);
+            return self.ident(ld, target, name, span, mode, d);
         } else if let Some(a) = module.export_aliases.iter().find(|a| a.exported == name) {
             let (local, span) = (a.local.clone(), a.span);
-            return self.ident(ld, target, &local, span, d);
+            return self.ident(ld, target, &local, span, mode, d);
         } else if let Some(r) = module
             .reexports
             .iter()
@@ -435,7 +446,7 @@ impl Eval {
             }
             self.stack
                 .push((target, format!("export {name}"), source_span));
-            let v = self.export(ld, next, &imported, target, source_span, d);
+            let v = self.export(ld, next, &imported, target, source_span, mode, d);
             self.stack.pop();
             return v;
         }
@@ -463,6 +474,7 @@ impl Eval {
         decl_span: Span,
         use_span: Span,
         init: &Expr,
+        mode: Mode,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
         let key = (file, name.to_string());
@@ -499,7 +511,7 @@ impl Eval {
             return None;
         }
         self.stack.push((file, name.to_string(), decl_span));
-        let v = self.eval(ld, file, init, d);
+        let v = self.eval(ld, file, init, mode, d);
         self.stack.pop();
         self.memo.entry(key).or_insert(v).clone()
     }
@@ -512,6 +524,15 @@ fn unresolved(file: FileId, span: Span, source: &str) -> Diagnostic {
     )
     .with_label(file, span, "no such module")
     .with_help("relative imports must point to a `.ts` file or a folder with an `index.ts`")
+}
+
+/// What an import specifier imports: a name, `default` or `*`.
+fn import_name(kind: ImportKind) -> String {
+    match kind {
+        ImportKind::Named(n) => n,
+        ImportKind::Default => "default".to_string(),
+        ImportKind::Namespace => "*".to_string(),
+    }
 }
 
 fn capitalize(s: &str) -> String {

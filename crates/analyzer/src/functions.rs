@@ -9,7 +9,7 @@ use lunora_parser::summary::{
 };
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
-use crate::eval::{Entry, Eval, Val, ValKind};
+use crate::eval::{Entry, Eval, Mode, Val, ValKind};
 use crate::ir::*;
 use crate::load::{Loader, is_generated_server};
 use crate::schema::is_identifier;
@@ -374,11 +374,7 @@ fn eval_args(
     (msg, usage): (&str, &str),
     d: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Entry>> {
-    ev.not_static = Code::ArgsNotStatic;
-    ev.supported_help = crate::eval::ARGS_HELP;
-    let v = ev.eval(ld, file, e, d);
-    ev.not_static = Code::NotStatic;
-    ev.supported_help = crate::eval::SCHEMA_HELP;
+    let v = ev.eval(ld, file, e, Mode::ARGS, d);
     match v?.kind {
         ValKind::Object(entries) => Some(entries),
         ValKind::Call { callee, mut args }
@@ -411,12 +407,7 @@ fn eval_returns(
     e: &Expr,
     d: &mut Vec<Diagnostic>,
 ) -> Option<Val> {
-    ev.not_static = Code::ArgsNotStatic;
-    ev.supported_help = crate::eval::ARGS_HELP;
-    let v = ev.eval(ld, file, e, d);
-    ev.not_static = Code::NotStatic;
-    ev.supported_help = crate::eval::SCHEMA_HELP;
-    v
+    ev.eval(ld, file, e, Mode::ARGS, d)
 }
 
 /// The handler expression of a function: a function, or a const bound to one.
@@ -433,7 +424,7 @@ fn handler_of(
     match &e.kind {
         ExprKind::Function(h) => Ok(Some((h.clone(), file))),
         ExprKind::Ident(_) => {
-            if let Some(v) = ev.eval(ld, file, e, d)
+            if let Some(v) = ev.eval(ld, file, e, Mode::SCHEMA, d)
                 && let ValKind::Function(h) = v.kind
             {
                 Ok(Some((h, v.at.file)))

@@ -13,12 +13,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lunora_parser::summary::{
-    BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, Property, Statement,
-};
+use lunora_parser::summary::{BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, Property};
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
-use crate::eval::{Eval, Val, ValKind};
+use crate::builder::{
+    NotBuilder, TopStatement, default_builder_binding, package_import, top_statement,
+};
+use crate::eval::{Eval, Mode, Val, ValKind};
 use crate::functions::{Form, FunctionDraft, namespace_import};
 use crate::ir::*;
 use crate::load::{Loader, is_generated_server};
@@ -29,8 +30,6 @@ pub const ROUTER_MODULE: &str = "http";
 pub const ROUTER_FILE: &str = "lunora/http.ts";
 /// Lunora's own endpoints live under this prefix; routes may not.
 pub const RESERVED_PREFIX: &str = "/api/";
-/// The package `httpRouter` and `corsRouter` come from.
-const PACKAGE: &str = "lunorash/server";
 
 const NOT_STATIC_HELP: &str = "write `const http = httpRouter();`, then `http.route({ path: \"/hook\", method: \"POST\", handler: httpAction(async (ctx, request) => new Response()) });` at the top level, and `export default http;`";
 const ROUTE_OPTIONS: [&str; 4] = ["path", "pathPrefix", "method", "handler"];
@@ -88,15 +87,6 @@ fn names_http_action(ld: &Loader<'_>, file: FileId, callee: &Expr, depth: u32) -
     }
 }
 
-/// `name` is imported by name from `lunorash/server` as `export`.
-fn package_import(ld: &Loader<'_>, file: FileId, name: &str, export: &str) -> bool {
-    let m = ld.module(file);
-    m.binding(name).is_none()
-        && m.import_of(name).is_some_and(|(imp, spec)| {
-            imp.source == PACKAGE && matches!(&spec.kind, ImportKind::Named(i) if i == export)
-        })
-}
-
 fn action_draft(module: &Module, name: String, at: FileSpan) -> FunctionDraft {
     FunctionDraft {
         module: module.module.clone(),
@@ -146,7 +136,7 @@ fn handler_fn(
                 kind: ExprKind::Ident(_),
                 ..
             },
-        ] => match with_http_codes(ev, |ev| ev.eval(ld, file, a, d)) {
+        ] => match ev.eval(ld, file, a, MODE, d) {
             Some(Val {
                 kind: ValKind::Function(h),
                 at,
@@ -168,16 +158,11 @@ fn handler_fn(
     }
 }
 
-/// Runs `f` with the evaluator reporting `http/not-static`.
-fn with_http_codes<T>(ev: &mut Eval, f: impl FnOnce(&mut Eval) -> T) -> T {
-    let (code, help) = (ev.not_static, ev.supported_help);
-    ev.not_static = Code::HttpNotStatic;
-    ev.supported_help = NOT_STATIC_HELP;
-    let out = f(ev);
-    ev.not_static = code;
-    ev.supported_help = help;
-    out
-}
+/// The evaluator reports `http/not-static` in `http.ts`.
+const MODE: Mode = Mode {
+    code: Code::HttpNotStatic,
+    help: NOT_STATIC_HELP,
+};
 
 /// Pass 1, for an export `name = init` that is no query/mutation/action:
 /// `Some` when it is `httpAction(...)` (its draft has no handler when the
@@ -227,57 +212,45 @@ pub fn collect_router(
     let m = ld.module_arc(file);
     let errors_before = d.iter().filter(|x| x.is_error()).count();
     // ---- the default export names the router --------------------------------
-    let default = match &m.default_export {
-        Some(Expr {
-            kind: ExprKind::Ident(n),
-            span,
-        }) => Some((n.clone(), *span)),
-        Some(e) => {
+    let router = match default_builder_binding(ld, file, "httpRouter") {
+        Ok((router, _)) => router,
+        Err(NotBuilder::NotAName(span)) => {
             d.push(
                 Diagnostic::error(
                     Code::HttpNotStatic,
                     "the default export of `lunora/http.ts` must name its router",
                 )
-                .with_label(file, e.span, "not a `const` bound to `httpRouter()`")
+                .with_label(file, span, "not a `const` bound to `httpRouter()`")
                 .with_help(NOT_STATIC_HELP),
             );
             return None;
         }
-        None => m
-            .export_aliases
-            .iter()
-            .find(|a| a.exported == "default")
-            .map(|a| (a.local.clone(), a.span)),
+        Err(NotBuilder::NoDefault) => {
+            d.push(
+                Diagnostic::error(
+                    Code::HttpNoDefaultExport,
+                    "`lunora/http.ts` does not export its router by default",
+                )
+                .with_label(file, Span::EMPTY, "")
+                .with_path(&module.file)
+                .with_help(
+                    "end the file with `export default http;` (`http` being `httpRouter()`)",
+                ),
+            );
+            return None;
+        }
+        Err(NotBuilder::NotBound(router, router_use)) => {
+            d.push(
+                Diagnostic::error(
+                    Code::HttpNotStatic,
+                    format!("`{router}`, the default export of `lunora/http.ts`, is not `httpRouter()`"),
+                )
+                .with_label(file, router_use, "exported here")
+                .with_help("declare it `const http = httpRouter();` with `httpRouter` imported from `lunorash/server`"),
+            );
+            return None;
+        }
     };
-    let Some((router, router_use)) = default else {
-        d.push(
-            Diagnostic::error(
-                Code::HttpNoDefaultExport,
-                "`lunora/http.ts` does not export its router by default",
-            )
-            .with_label(file, Span::EMPTY, "")
-            .with_path(&module.file)
-            .with_help("end the file with `export default http;` (`http` being `httpRouter()`)"),
-        );
-        return None;
-    };
-    let router_ok = m.binding(&router).is_some_and(|b| {
-        b.kind == BindingKind::Const
-            && matches!(&b.init, Some(Expr { kind: ExprKind::Call { callee, args }, .. })
-                if args.is_empty()
-                    && matches!(&callee.kind, ExprKind::Ident(c) if package_import(ld, file, c, "httpRouter")))
-    });
-    if !router_ok {
-        d.push(
-            Diagnostic::error(
-                Code::HttpNotStatic,
-                format!("`{router}`, the default export of `lunora/http.ts`, is not `httpRouter()`"),
-            )
-            .with_label(file, router_use, "exported here")
-            .with_help("declare it `const http = httpRouter();` with `httpRouter` imported from `lunorash/server`"),
-        );
-        return None;
-    }
     // ---- `const cors = corsRouter(http, {...})` --------------------------------
     let mut cors_routers: HashMap<String, usize> = HashMap::new();
     for b in &m.bindings {
@@ -316,35 +289,30 @@ pub fn collect_router(
     let mut seen: HashMap<(HttpMethod, HttpPath), usize> = HashMap::new();
     let mut preflights: HashMap<HttpPath, usize> = HashMap::new();
     for st in &m.statements {
-        let (e, target, args) = match st {
-            Statement::Expr(
-                e @ Expr {
-                    kind: ExprKind::Call { callee, args },
-                    ..
-                },
-            ) => match &callee.kind {
-                ExprKind::Member {
-                    object, property, ..
-                } if property == "route" => match &object.kind {
-                    ExprKind::Ident(r) if *r == router => (e, None, args),
-                    ExprKind::Ident(r) if cors_routers.contains_key(r) => {
-                        (e, cors_routers.get(r).copied(), args)
-                    }
-                    _ => {
-                        not_static_statement(file, e.span, &router, d);
-                        continue;
-                    }
-                },
-                _ => {
-                    not_static_statement(file, e.span, &router, d);
-                    continue;
-                }
-            },
-            Statement::Expr(e) => {
-                not_static_statement(file, e.span, &router, d);
+        let (e, target, args) = match top_statement(st) {
+            TopStatement::MethodCall {
+                call,
+                object,
+                method: "route",
+                args,
+            } if object == router => (call, None, args),
+            TopStatement::MethodCall {
+                call,
+                object,
+                method: "route",
+                args,
+            } if cors_routers.contains_key(object) => {
+                (call, cors_routers.get(object).copied(), args)
+            }
+            TopStatement::MethodCall { call, .. } => {
+                not_static_statement(file, call.span, &router, d);
                 continue;
             }
-            Statement::Other { what, span } => {
+            TopStatement::OtherExpr(span) => {
+                not_static_statement(file, span, &router, d);
+                continue;
+            }
+            TopStatement::Other { what, span } => {
                 d.push(
                     Diagnostic::error(
                         Code::HttpNotStatic,
@@ -352,7 +320,7 @@ pub fn collect_router(
                     )
                     .with_label(
                         file,
-                        *span,
+                        span,
                         "routes registered here cannot be read without running the code",
                     )
                     .with_help(format!(
@@ -693,7 +661,7 @@ fn string_option(
     value: &Expr,
     d: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    match with_http_codes(ev, |ev| ev.eval(ld, file, value, d)) {
+    match ev.eval(ld, file, value, MODE, d) {
         Some(Val {
             kind: ValKind::Str(s),
             ..
@@ -739,7 +707,7 @@ fn route_handler(
         actions.push(draft);
         return ok;
     }
-    let Some(v) = with_http_codes(ev, |ev| ev.eval(ld, file, h, d)) else {
+    let Some(v) = ev.eval(ld, file, h, MODE, d) else {
         return false;
     };
     let what = match &v.kind {

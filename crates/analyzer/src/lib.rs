@@ -2,6 +2,7 @@
 //! every semantic check. The passes are in `passes`; [`Session`] keeps their
 //! results per function module between runs (watch mode).
 
+mod builder;
 mod crons;
 mod eval;
 mod functions;

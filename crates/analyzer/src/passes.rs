@@ -21,7 +21,7 @@ use lunora_parser::summary::{BindingKind, ExprKind, ModuleSummary};
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, SourceFile, Span, has_errors};
 
 use crate::crons::{self, CronDraft};
-use crate::eval::Eval;
+use crate::eval::{Eval, Mode};
 use crate::functions::{self, FunctionDraft};
 use crate::http::{self, HttpCollected};
 use crate::load::Loader;
@@ -731,7 +731,7 @@ fn collect_schema(ld: &mut Loader<'_>, ev: &mut Eval, d: &mut Vec<Diagnostic>) -
         );
         return None;
     };
-    let schema_val = ev.eval(ld, schema_id, expr, d);
+    let schema_val = ev.eval(ld, schema_id, expr, Mode::SCHEMA, d);
     let drafts: Vec<TableDraft> = match &schema_val {
         Some(v) => schema::collect_tables(v, d),
         None => Vec::new(),

@@ -55,6 +55,30 @@ impl<'a> TableNames<'a> {
     }
 }
 
+/// `index-unknown-field`: `{subject} `f``, which `table` does not have (an
+/// index's field, a search index's search or filter field); the help
+/// suggests a near name, else adding the field or `{verb}`-ing an existing one.
+pub(crate) fn unknown_index_field(
+    subject: String,
+    table: &str,
+    f: &str,
+    at: FileSpan,
+    fields: &[Field],
+    verb: &str,
+) -> Diagnostic {
+    err(
+        Code::IndexUnknownField,
+        format!("{subject} `{f}`, which `{table}` does not have"),
+        at,
+        "no such field",
+    )
+    .with_help(
+        did_you_mean(f, "", fields.iter().map(|f| f.name.as_str())).unwrap_or_else(|| {
+            format!("add a field `{f}` to `{table}` or {verb} an existing field")
+        }),
+    )
+}
+
 pub(crate) fn err(
     code: Code,
     msg: impl Into<String>,
@@ -700,27 +724,33 @@ fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
     err(Code::InvalidValidatorArgs, msg, at, "invalid arguments").with_help(help)
 }
 
-/// Pass 2: one validator expression.
-pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
-    // Convex's `paginationOptsValidator` (exported by `lunorash/server`):
-    // `{ numItems, cursor, endCursor? }` (`endCursor` pins a live page's end).
-    if val.extern_name() == Some("paginationOptsValidator") {
-        let cursor = || Validator::Union(vec![Validator::String, Validator::Null]);
-        return Some(Validator::Object(vec![
-            ObjectField {
-                name: "numItems".into(),
-                validator: Validator::Number,
-            },
-            ObjectField {
-                name: "cursor".into(),
-                validator: cursor(),
-            },
-            ObjectField {
-                name: "endCursor".into(),
-                validator: Validator::Optional(Box::new(cursor())),
-            },
-        ]));
-    }
+/// Convex's `paginationOptsValidator` (exported by `lunorash/server`):
+/// `{ numItems, cursor, endCursor? }` (`endCursor` pins a live page's end).
+fn pagination_opts_validator() -> Validator {
+    let cursor = || Validator::Union(vec![Validator::String, Validator::Null]);
+    Validator::Object(vec![
+        ObjectField {
+            name: "numItems".into(),
+            validator: Validator::Number,
+        },
+        ObjectField {
+            name: "cursor".into(),
+            validator: cursor(),
+        },
+        ObjectField {
+            name: "endCursor".into(),
+            validator: Validator::Optional(Box::new(cursor())),
+        },
+    ])
+}
+
+/// `v.<name>(args)` (or an uncalled `v.<name>`, reported unless it names no
+/// validator): the name, the arguments and the call's span.
+/// `None` when reported.
+fn validator_call<'v>(
+    val: &'v Val,
+    d: &mut Vec<Diagnostic>,
+) -> Option<(&'v str, &'v [Val], FileSpan)> {
     let (name, name_at, args, call_at) = match &val.kind {
         ValKind::Call { callee, args } => match &callee.kind {
             ValKind::Member {
@@ -730,7 +760,10 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             } if object.extern_name() == Some("v") => {
                 (property.as_str(), *property_at, args.as_slice(), val.at)
             }
-            _ => return not_validator(val, d),
+            _ => {
+                not_validator(val, d);
+                return None;
+            }
         },
         ValKind::Member {
             object,
@@ -751,7 +784,10 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             }
             (property.as_str(), *property_at, &[][..], val.at)
         }
-        _ => return not_validator(val, d),
+        _ => {
+            not_validator(val, d);
+            return None;
+        }
     };
     if !VALIDATORS.contains(&name) {
         d.push(
@@ -776,6 +812,15 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
         );
         return None;
     }
+    Some((name, args, call_at))
+}
+
+/// Pass 2: one validator expression.
+pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
+    if val.extern_name() == Some("paginationOptsValidator") {
+        return Some(pagination_opts_validator());
+    }
+    let (name, args, call_at) = validator_call(val, d)?;
     let count = |n: usize, d: &mut Vec<Diagnostic>, usage: &str| -> bool {
         if args.len() == n {
             true
@@ -864,19 +909,7 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             if !count(1, d, "write `v.literal(\"value\")`") {
                 return None;
             }
-            Validator::Literal(match &args[0].kind {
-                ValKind::Str(s) => Literal::String(s.clone()),
-                ValKind::Num(n) => Literal::Number(n.clone()),
-                ValKind::Bool(b) => Literal::Boolean(*b),
-                _ => {
-                    d.push(bad_args(
-                        args[0].at,
-                        "`v.literal` takes a string, number or boolean".into(),
-                        "write `v.literal(\"value\")`",
-                    ));
-                    return None;
-                }
-            })
+            Validator::Literal(literal(&args[0], d)?)
         }
         "optional" | "array" | "nullable" => {
             if !count(1, d, &format!("write `v.{name}(v.string())`")) {
@@ -917,31 +950,56 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             let x = validator(&args[1], tables, d);
             Validator::Record(Box::new(k?), Box::new(x?))
         }
-        _ => {
-            // union
-            if args.is_empty() {
-                d.push(bad_args(
-                    call_at,
-                    "`v.union` needs at least one validator".into(),
-                    "write `v.union(v.string(), v.number())`",
-                ));
-                return None;
-            }
-            let mut out = Vec::new();
-            let mut ok = true;
-            for a in args {
-                match validator(a, tables, d) {
-                    Some(v) => out.push(v),
-                    None => ok = false,
-                }
-            }
-            if !ok {
-                return None;
-            }
-            Validator::Union(out)
-        }
+        // union
+        _ => union(args, call_at, tables, d)?,
     };
     Some(v)
+}
+
+/// The value of `v.literal(value)`: a string, number or boolean.
+fn literal(arg: &Val, d: &mut Vec<Diagnostic>) -> Option<Literal> {
+    Some(match &arg.kind {
+        ValKind::Str(s) => Literal::String(s.clone()),
+        ValKind::Num(n) => Literal::Number(n.clone()),
+        ValKind::Bool(b) => Literal::Boolean(*b),
+        _ => {
+            d.push(bad_args(
+                arg.at,
+                "`v.literal` takes a string, number or boolean".into(),
+                "write `v.literal(\"value\")`",
+            ));
+            return None;
+        }
+    })
+}
+
+/// `v.union(a, b, ...)`: at least one validator, each checked.
+fn union(
+    args: &[Val],
+    call_at: FileSpan,
+    tables: &TableNames<'_>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Validator> {
+    if args.is_empty() {
+        d.push(bad_args(
+            call_at,
+            "`v.union` needs at least one validator".into(),
+            "write `v.union(v.string(), v.number())`",
+        ));
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for a in args {
+        match validator(a, tables, d) {
+            Some(v) => out.push(v),
+            None => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(Validator::Union(out))
 }
 
 fn not_validator(val: &Val, d: &mut Vec<Diagnostic>) -> Option<Validator> {
@@ -979,6 +1037,12 @@ pub fn placement_and_indexes(
     fields: &[Field],
     d: &mut Vec<Diagnostic>,
 ) -> (Placement, Vec<Index>) {
+    let placement = placement(t, fields, d);
+    (placement, indexes(t, fields, d))
+}
+
+/// `.global()` or `.shardBy(key)` (at most one, once), the key a required scalar field.
+fn placement(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Placement {
     for dup in t.globals.iter().skip(1) {
         d.push(
             err(
@@ -1073,6 +1137,11 @@ pub fn placement_and_indexes(
             Some(_) => placement = Placement::Shard { key: key.clone() },
         }
     }
+    placement
+}
+
+/// The table's `.index(...)`s, each named once and on fields it can order by.
+fn indexes(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Vec<Index> {
     let mut indexes: Vec<Index> = Vec::new();
     let mut seen: HashMap<&str, FileSpan> = HashMap::new();
     for i in &t.indexes {
@@ -1090,111 +1159,7 @@ pub fn placement_and_indexes(
             continue;
         }
         seen.insert(&i.name, i.name_at);
-        let mut ok = check_name("index", &i.name, i.name_at, d);
-        if ok && BUILTIN_INDEXES.iter().any(|(n, _)| *n == i.name) {
-            d.push(
-                err(
-                    Code::ReservedName,
-                    format!("index name `{}` is reserved", i.name),
-                    i.name_at,
-                    "every table has this index already",
-                )
-                .with_help("`by_creation_time` (`_creationTime`) and `by_id` (`_id`) are built in, as in Convex: use them without defining them, or name yours differently"),
-            );
-            ok = false;
-        }
-        if i.fields.is_empty() {
-            d.push(
-                err(
-                    Code::InvalidIndexFields,
-                    format!("index `{}` has no fields", i.name),
-                    i.fields_at,
-                    "empty list",
-                )
-                .with_help("list at least one field: `[\"field\"]`"),
-            );
-            ok = false;
-        }
-        let mut seen_fields: HashMap<&str, FileSpan> = HashMap::new();
-        for (f, at) in &i.fields {
-            if let Some(first) = seen_fields.get(f.as_str()) {
-                d.push(
-                    err(
-                        Code::InvalidIndexFields,
-                        format!("index `{}` lists `{f}` twice", i.name),
-                        *at,
-                        "listed again here",
-                    )
-                    .and_label(first.file, first.span, "first listed here")
-                    .with_help("list each field once"),
-                );
-                ok = false;
-                continue;
-            }
-            seen_fields.insert(f, *at);
-            if f == "_creationTime" {
-                continue;
-            }
-            if f.starts_with('_') {
-                d.push(
-                    err(
-                        Code::IndexSystemField,
-                        format!("index `{}` is on system field `{f}`", i.name),
-                        *at,
-                        "system field",
-                    )
-                    .with_help(if f == "_id" {
-                        "`_id` is already the primary key: remove it from the index"
-                    } else {
-                        "only `_creationTime` may be indexed among system fields"
-                    }),
-                );
-                ok = false;
-            } else if !fields.iter().any(|x| x.name == *f) {
-                d.push(
-                    err(
-                        Code::IndexUnknownField,
-                        format!(
-                            "index `{}` is on `{f}`, which `{}` does not have",
-                            i.name, t.name
-                        ),
-                        *at,
-                        "no such field",
-                    )
-                    .with_help(
-                        did_you_mean(f, "", fields.iter().map(|f| f.name.as_str())).unwrap_or_else(
-                            || {
-                                format!(
-                                    "add a field `{f}` to `{}` or index an existing field",
-                                    t.name
-                                )
-                            },
-                        ),
-                    ),
-                );
-                ok = false;
-            } else if let Some(field) = fields.iter().find(|x| x.name == *f)
-                && let Some(kind) = unindexable(&field.validator)
-            {
-                d.push(
-                    err(
-                        Code::UnindexableField,
-                        format!(
-                            "index `{}` is on `{f}`, a {kind} field, which has no value order in storage",
-                            i.name
-                        ),
-                        *at,
-                        "not indexable",
-                    )
-                    .with_help(
-                        "index a string, id, number, boolean, int64 or literal field (optional allowed), \
-                         or a union of strings/ids/string literals; for a nullable value use \
-                         `v.optional(...)` instead of a union with `v.null()`",
-                    ),
-                );
-                ok = false;
-            }
-        }
+        let ok = index_ok(t, i, fields, d);
         if ok {
             indexes.push(Index {
                 name: i.name.clone(),
@@ -1204,7 +1169,104 @@ pub fn placement_and_indexes(
             });
         }
     }
-    (placement, indexes)
+    indexes
+}
+
+/// One index's name and fields (the duplicate-name check aside).
+fn index_ok(t: &TableDraft, i: &IndexDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> bool {
+    let mut ok = check_name("index", &i.name, i.name_at, d);
+    if ok && BUILTIN_INDEXES.iter().any(|(n, _)| *n == i.name) {
+        d.push(
+            err(
+                Code::ReservedName,
+                format!("index name `{}` is reserved", i.name),
+                i.name_at,
+                "every table has this index already",
+            )
+            .with_help("`by_creation_time` (`_creationTime`) and `by_id` (`_id`) are built in, as in Convex: use them without defining them, or name yours differently"),
+        );
+        ok = false;
+    }
+    if i.fields.is_empty() {
+        d.push(
+            err(
+                Code::InvalidIndexFields,
+                format!("index `{}` has no fields", i.name),
+                i.fields_at,
+                "empty list",
+            )
+            .with_help("list at least one field: `[\"field\"]`"),
+        );
+        ok = false;
+    }
+    let mut seen_fields: HashMap<&str, FileSpan> = HashMap::new();
+    for (f, at) in &i.fields {
+        if let Some(first) = seen_fields.get(f.as_str()) {
+            d.push(
+                err(
+                    Code::InvalidIndexFields,
+                    format!("index `{}` lists `{f}` twice", i.name),
+                    *at,
+                    "listed again here",
+                )
+                .and_label(first.file, first.span, "first listed here")
+                .with_help("list each field once"),
+            );
+            ok = false;
+            continue;
+        }
+        seen_fields.insert(f, *at);
+        if f == "_creationTime" {
+            continue;
+        }
+        if f.starts_with('_') {
+            d.push(
+                err(
+                    Code::IndexSystemField,
+                    format!("index `{}` is on system field `{f}`", i.name),
+                    *at,
+                    "system field",
+                )
+                .with_help(if f == "_id" {
+                    "`_id` is already the primary key: remove it from the index"
+                } else {
+                    "only `_creationTime` may be indexed among system fields"
+                }),
+            );
+            ok = false;
+        } else if !fields.iter().any(|x| x.name == *f) {
+            d.push(unknown_index_field(
+                format!("index `{}` is on", i.name),
+                &t.name,
+                f,
+                *at,
+                fields,
+                "index",
+            ));
+            ok = false;
+        } else if let Some(field) = fields.iter().find(|x| x.name == *f)
+            && let Some(kind) = unindexable(&field.validator)
+        {
+            d.push(
+                err(
+                    Code::UnindexableField,
+                    format!(
+                        "index `{}` is on `{f}`, a {kind} field, which has no value order in storage",
+                        i.name
+                    ),
+                    *at,
+                    "not indexable",
+                )
+                .with_help(
+                    "index a string, id, number, boolean, int64 or literal field (optional allowed), \
+                     or a union of strings/ids/string literals; for a nullable value use \
+                     `v.optional(...)` instead of a union with `v.null()`",
+                ),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Why a field cannot be indexed (its kind), or `None` when its values order by value in both

@@ -9,7 +9,7 @@ use lunora_parser::{Code, Diagnostic, FileId, FileSpan};
 
 use crate::eval::{Val, ValKind};
 use crate::ir::{Field, Placement, SearchIndex, Table, Validator};
-use crate::schema::{bad_method_args, check_name, err, unindexable};
+use crate::schema::{bad_method_args, check_name, err, unindexable, unknown_index_field};
 use crate::suggest::did_you_mean;
 
 /// Convex's limit on filter fields per search index.
@@ -140,26 +140,6 @@ fn is_text(v: &Validator) -> bool {
     }
 }
 
-fn unknown_field(
-    what: &str,
-    index: &str,
-    table: &str,
-    f: &str,
-    at: FileSpan,
-    fields: &[Field],
-) -> Diagnostic {
-    err(
-        Code::IndexUnknownField,
-        format!("search index `{index}` {what} `{f}`, which `{table}` does not have"),
-        at,
-        "no such field",
-    )
-    .with_help(
-        did_you_mean(f, "", fields.iter().map(|f| f.name.as_str()))
-            .unwrap_or_else(|| format!("add a field `{f}` to `{table}` or name an existing field")),
-    )
-}
-
 /// Pass 3: a table's search indexes, checked against its fields. `index_names`
 /// holds the table's `.index(...)` names (one namespace with search indexes).
 pub fn search_indexes(
@@ -205,8 +185,13 @@ pub fn search_indexes(
                 ok = false;
             }
             None => {
-                d.push(unknown_field(
-                    "searches", &s.name, table, sf, *sf_at, fields,
+                d.push(unknown_index_field(
+                    format!("search index `{}` searches", s.name),
+                    table,
+                    sf,
+                    *sf_at,
+                    fields,
+                    "name",
                 ));
                 ok = false;
             }
@@ -276,7 +261,14 @@ pub fn search_indexes(
             }
             match fields.iter().find(|x| x.name == *f) {
                 None => {
-                    d.push(unknown_field("filters by", &s.name, table, f, *at, fields));
+                    d.push(unknown_index_field(
+                        format!("search index `{}` filters by", s.name),
+                        table,
+                        f,
+                        *at,
+                        fields,
+                        "name",
+                    ));
                     ok = false;
                 }
                 Some(field) => {

@@ -248,10 +248,52 @@ fn search_steps(pair: Pair<'_>, renames: &Renames, steps: &mut Vec<Step>) {
 
 fn diff_tables(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
     let mut out = DiffReturn::default();
-    let (prev, next) = (pair.previous, pair.next);
+    let next = pair.next;
+    let Some(table_renames) = check_table_renames(pair, renames, &mut out.refusals) else {
+        return out;
+    };
+    let renamed = push_table_renames(pair.previous, renames, &table_renames, &mut out.steps);
+    let renamed_tables: BTreeSet<&str> = table_renames.iter().map(|(_, t)| t.as_str()).collect();
+    check_column_renames(&renamed, next, renames, &mut out.refusals);
+    if !out.refusals.is_empty() {
+        out.steps.clear();
+        return out;
+    }
 
-    // --- validate table renames, build the previous schema under new names.
-    let mut renamed: Tables = BTreeMap::new();
+    // --- the tables that stay: index drops first, then their column steps,
+    // then index creates (after the table creates).
+    let mut kept = KeptSteps::default();
+    for (name, n) in next {
+        let Some(p) = renamed.get(name) else { continue };
+        diff_kept_table(
+            name,
+            p,
+            n,
+            renames,
+            renamed_tables.contains(name.as_str()),
+            &mut kept,
+            &mut out,
+        );
+    }
+
+    out.steps.extend(kept.index_drops);
+    push_table_drops_and_creates(&renamed, next, &mut out);
+    out.steps.extend(kept.table_steps);
+    out.steps.extend(kept.index_creates);
+    if !out.refusals.is_empty() {
+        out.steps.clear();
+    }
+    out
+}
+
+/// The `--rename old=new` of tables that fit the pair, or `None` when any is
+/// refused (each refusal pushed).
+fn check_table_renames(
+    pair: Pair<'_>,
+    renames: &Renames,
+    refusals: &mut Vec<Refusal>,
+) -> Option<Vec<(String, String)>> {
+    let (prev, next) = (pair.previous, pair.next);
     let mut table_renames: Vec<(String, String)> = Vec::new();
     let mut taken: BTreeSet<&str> = BTreeSet::new();
     for (from, to) in &renames.tables {
@@ -260,17 +302,16 @@ fn diff_tables(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
             reason,
         };
         if !prev.contains_key(from) {
-            out.refusals.push(bad(format!(
+            refusals.push(bad(format!(
                 "the previous snapshot has no global table `{from}`"
             )));
         } else if !next.contains_key(to) {
-            out.refusals
-                .push(bad(format!("the schema has no global table `{to}`")));
+            refusals.push(bad(format!("the schema has no global table `{to}`")));
         } else if let Some(existing) = prev.keys().find(|k| {
             // SQLite ignores case: `b` blocks a rename to `B` (found by fuzzing).
             k.eq_ignore_ascii_case(to) && *k != from && !renames.tables.contains_key(*k)
         }) {
-            out.refusals.push(bad(format!(
+            refusals.push(bad(format!(
                 "table `{existing}` already exists in the previous snapshot"
             )));
         } else if let Some((table, index)) = prev
@@ -281,51 +322,66 @@ fn diff_tables(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
         {
             // Renames run before other indexes and tables are dropped, and
             // SQLite tables and indexes share one namespace (found by fuzzing).
-            out.refusals.push(bad(format!(
+            refusals.push(bad(format!(
                 "index `{index}` of `{table}` is stored as `{}`; drop it in an earlier migration",
                 index_sql_name(table, index)
             )));
         } else if !taken.insert(to) || from == to {
-            out.refusals
-                .push(bad(format!("table `{to}` is the target of another rename")));
+            refusals.push(bad(format!("table `{to}` is the target of another rename")));
         } else {
             table_renames.push((from.clone(), to.clone()));
         }
     }
     if !renames.tables.is_empty() && table_renames.len() != renames.tables.len() {
-        return out;
+        return None;
     }
     // Swapping names (a=b, b=a) would need a temporary name; refuse instead.
     for (from, to) in &table_renames {
         if renames.tables.contains_key(to) {
-            out.refusals.push(Refusal::BadRename {
+            refusals.push(Refusal::BadRename {
                 rename: format!("{from}={to}"),
                 reason: format!("`{to}` is itself renamed; rename in two migrations"),
             });
         }
     }
-    if !out.refusals.is_empty() {
-        return out;
-    }
+    refusals.is_empty().then_some(table_renames)
+}
+
+/// Pushes the table renames (each renamed table's indexes dropped first);
+/// returns the previous schema under the new names.
+fn push_table_renames(
+    prev: &Tables,
+    renames: &Renames,
+    table_renames: &[(String, String)],
+    steps: &mut Vec<Step>,
+) -> Tables {
+    let mut renamed: Tables = BTreeMap::new();
     for (name, def) in prev {
         let new_name = renames.tables.get(name).unwrap_or(name);
         renamed.insert(new_name.clone(), def.clone());
     }
-    for (from, to) in &table_renames {
+    for (from, to) in table_renames {
         for index in prev[from].indexes.keys() {
-            out.steps.push(Step::DropIndex {
+            steps.push(Step::DropIndex {
                 table: from.clone(),
                 index: index.clone(),
             });
         }
-        out.steps.push(Step::RenameTable {
+        steps.push(Step::RenameTable {
             from: from.clone(),
             to: to.clone(),
         });
     }
-    let renamed_tables: BTreeSet<&str> = table_renames.iter().map(|(_, t)| t.as_str()).collect();
+    renamed
+}
 
-    // --- validate column renames.
+/// Refuses the `--rename table.old=new` of columns that do not fit the pair.
+fn check_column_renames(
+    renamed: &Tables,
+    next: &Tables,
+    renames: &Renames,
+    refusals: &mut Vec<Refusal>,
+) {
     for ((table, old), new) in &renames.columns {
         let spec = format!("{table}.{old}={new}");
         let bad = |reason: String| Refusal::BadRename {
@@ -333,24 +389,22 @@ fn diff_tables(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
             reason,
         };
         let (Some(p), Some(n)) = (renamed.get(table), next.get(table)) else {
-            out.refusals.push(bad(format!(
+            refusals.push(bad(format!(
                 "`{table}` is not a global table in both the previous snapshot and the schema"
             )));
             continue;
         };
         if p.column(old).is_none() {
-            out.refusals
-                .push(bad(format!("the previous `{table}` has no column `{old}`")));
+            refusals.push(bad(format!("the previous `{table}` has no column `{old}`")));
         } else if n.column(new).is_none() {
-            out.refusals
-                .push(bad(format!("the schema's `{table}` has no field `{new}`")));
+            refusals.push(bad(format!("the schema's `{table}` has no field `{new}`")));
         } else if let Some(existing) = p
             .columns
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(new) && c.name != *old)
         {
             // SQLite ignores case: a column `x` blocks a rename to `X` (found by fuzzing).
-            out.refusals.push(bad(format!(
+            refusals.push(bad(format!(
                 "the previous `{table}` already has a column `{}`",
                 existing.name
             )));
@@ -361,174 +415,226 @@ fn diff_tables(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
             .count()
             > 1
         {
-            out.refusals
-                .push(bad(format!("two renames target `{table}.{new}`")));
+            refusals.push(bad(format!("two renames target `{table}.{new}`")));
         }
     }
-    if !out.refusals.is_empty() {
-        out.steps.clear();
-        return out;
-    }
+}
 
-    // --- index drops on tables that stay (and are not rebuilt: decided below).
-    let mut table_steps: Vec<Step> = Vec::new();
-    let mut index_drops: Vec<Step> = Vec::new();
-    let mut index_creates: Vec<Step> = Vec::new();
-    let mut rebuilt: BTreeSet<&str> = BTreeSet::new();
+/// The steps of the tables that stay, in three runs (see [`diff`]).
+#[derive(Default)]
+struct KeptSteps {
+    index_drops: Vec<Step>,
+    table_steps: Vec<Step>,
+    index_creates: Vec<Step>,
+}
 
-    for (name, n) in next {
-        let Some(p) = renamed.get(name) else { continue };
-        // Apply column renames to the previous definition.
-        let mut current = p.clone();
-        for col in &mut current.columns {
-            if let Some(new) = renames.columns.get(&(name.clone(), col.name.clone())) {
-                table_steps.push(Step::RenameColumn {
-                    table: name.clone(),
-                    from: col.name.clone(),
-                    to: new.clone(),
-                });
-                col.name = new.clone();
-            }
-        }
-        // Rename follows into index definitions (SQLite does this too).
-        for def in current.indexes.values_mut() {
-            for c in &mut def.columns {
-                if let Some(new) = renames.columns.get(&(name.clone(), c.clone())) {
-                    *c = new.clone();
-                }
-            }
-        }
-        // Dropped columns.
-        for col in &p.columns {
-            let now = renames
-                .columns
-                .get(&(name.clone(), col.name.clone()))
-                .unwrap_or(&col.name);
-            if n.column(now).is_none() {
-                out.data_loss.push(DataLoss::Column {
-                    table: name.clone(),
-                    column: now.clone(),
-                });
-            }
-        }
-        let mut changes = Vec::new();
-        for to in &n.columns {
-            match current.column(&to.name) {
-                Some(from) if from != to => {
-                    if !from.sql_type.widens_to(to.sql_type) {
-                        out.data_loss.push(DataLoss::Narrowing {
-                            table: name.clone(),
-                            column: to.name.clone(),
-                            from: from.sql_type,
-                            to: to.sql_type,
-                        });
-                    }
-                    if from.nullable && !to.nullable {
-                        out.data_loss.push(DataLoss::NullRows {
-                            table: name.clone(),
-                            column: to.name.clone(),
-                        });
-                    }
-                    changes.push(ColumnChange {
-                        column: to.name.clone(),
-                        from: from.clone(),
-                        to: to.clone(),
-                    });
-                }
-                Some(_) => {}
-                None if !to.nullable => out.refusals.push(Refusal::RequiredColumn {
-                    table: name.clone(),
-                    column: to.name.clone(),
-                }),
-                None => {}
-            }
-        }
-        let stays_indexed = |def: &IndexDef| {
-            def.columns
-                .iter()
-                .all(|c| n.column(c).is_some() || c == "_creationTime")
-        };
-        let renamed_table = renamed_tables.contains(name.as_str());
-        if changes.is_empty() {
-            // Drop indexes that go away or change (and every index touching a
-            // dropped column, which SQLite requires before DROP COLUMN).
-            if !renamed_table {
-                for (index, def) in &current.indexes {
-                    if n.indexes.get(index) != Some(def) || !stays_indexed(def) {
-                        index_drops.push(Step::DropIndex {
-                            table: name.clone(),
-                            index: index.clone(),
-                        });
-                    }
-                }
-            }
-            for col in &current.columns {
-                if n.column(&col.name).is_none() {
-                    table_steps.push(Step::DropColumn {
-                        table: name.clone(),
-                        column: col.name.clone(),
-                    });
-                }
-            }
-            for col in &n.columns {
-                if current.column(&col.name).is_none() && col.nullable {
-                    table_steps.push(Step::AddColumn {
-                        table: name.clone(),
-                        column: col.clone(),
-                    });
-                }
-            }
-            for (index, def) in &n.indexes {
-                if renamed_table || current.indexes.get(index) != Some(def) {
-                    index_creates.push(Step::CreateIndex {
-                        table: name.clone(),
-                        index: index.clone(),
-                        def: def.clone(),
-                    });
-                }
-            }
-        } else {
-            rebuilt.insert(name.as_str());
-            // The rebuild's DROP TABLE drops every old index, but only after
-            // the table creates: an index that goes away is dropped up front,
-            // so that a new table may take its SQLite name (`a` loses index
-            // `b` while table `a__b` is created; found by fuzzing).
-            if !renamed_table {
-                for (index, def) in &current.indexes {
-                    if n.indexes.get(index) != Some(def) {
-                        index_drops.push(Step::DropIndex {
-                            table: name.clone(),
-                            index: index.clone(),
-                        });
-                    }
-                }
-            }
-            let before = TableDef {
-                search_indexes: BTreeMap::new(),
-                columns: current.columns.clone(),
-                indexes: if renamed_table {
-                    BTreeMap::new()
-                } else {
-                    current.indexes.clone()
-                },
-            };
-            table_steps.push(Step::RebuildTable {
-                table: name.clone(),
-                previous: before,
-                next: n.clone(),
-                changes,
+/// One table of both schemas (`p` under its new name): column renames, then
+/// drops and adds in place, or one rebuild when a column changes.
+fn diff_kept_table(
+    name: &str,
+    p: &TableDef,
+    n: &TableDef,
+    renames: &Renames,
+    renamed_table: bool,
+    kept: &mut KeptSteps,
+    out: &mut DiffReturn,
+) {
+    let current = push_column_renames(name, p, renames, &mut kept.table_steps);
+    // Dropped columns.
+    for col in &p.columns {
+        let now = renames
+            .columns
+            .get(&(name.to_owned(), col.name.to_owned()))
+            .unwrap_or(&col.name);
+        if n.column(now).is_none() {
+            out.data_loss.push(DataLoss::Column {
+                table: name.to_owned(),
+                column: now.clone(),
             });
-            for (index, def) in &n.indexes {
-                index_creates.push(Step::CreateIndex {
-                    table: name.clone(),
+        }
+    }
+    let changes = column_changes(name, &current, n, out);
+    if changes.is_empty() {
+        push_in_place(name, &current, n, renamed_table, kept);
+    } else {
+        push_rebuild(name, &current, n, renamed_table, changes, kept);
+    }
+}
+
+/// `p` with its column renames applied (they follow into index definitions,
+/// as in SQLite), each pushed as a step.
+fn push_column_renames(
+    name: &str,
+    p: &TableDef,
+    renames: &Renames,
+    table_steps: &mut Vec<Step>,
+) -> TableDef {
+    let mut current = p.clone();
+    for col in &mut current.columns {
+        if let Some(new) = renames.columns.get(&(name.to_owned(), col.name.to_owned())) {
+            table_steps.push(Step::RenameColumn {
+                table: name.to_owned(),
+                from: col.name.to_owned(),
+                to: new.clone(),
+            });
+            col.name = new.clone();
+        }
+    }
+    for def in current.indexes.values_mut() {
+        for c in &mut def.columns {
+            if let Some(new) = renames.columns.get(&(name.to_owned(), c.clone())) {
+                *c = new.clone();
+            }
+        }
+    }
+    current
+}
+
+/// The columns of `n` whose type or nullability differs in `current`, with
+/// the data they lose; a required column that is new is refused.
+fn column_changes(
+    name: &str,
+    current: &TableDef,
+    n: &TableDef,
+    out: &mut DiffReturn,
+) -> Vec<ColumnChange> {
+    let mut changes = Vec::new();
+    for to in &n.columns {
+        match current.column(&to.name) {
+            Some(from) if from != to => {
+                if !from.sql_type.widens_to(to.sql_type) {
+                    out.data_loss.push(DataLoss::Narrowing {
+                        table: name.to_owned(),
+                        column: to.name.to_owned(),
+                        from: from.sql_type,
+                        to: to.sql_type,
+                    });
+                }
+                if from.nullable && !to.nullable {
+                    out.data_loss.push(DataLoss::NullRows {
+                        table: name.to_owned(),
+                        column: to.name.to_owned(),
+                    });
+                }
+                changes.push(ColumnChange {
+                    column: to.name.to_owned(),
+                    from: from.clone(),
+                    to: to.clone(),
+                });
+            }
+            Some(_) => {}
+            None if !to.nullable => out.refusals.push(Refusal::RequiredColumn {
+                table: name.to_owned(),
+                column: to.name.to_owned(),
+            }),
+            None => {}
+        }
+    }
+    changes
+}
+
+/// A table whose columns keep their types: index drops, column drops and
+/// adds, index creates.
+fn push_in_place(
+    name: &str,
+    current: &TableDef,
+    n: &TableDef,
+    renamed_table: bool,
+    kept: &mut KeptSteps,
+) {
+    let stays_indexed = |def: &IndexDef| {
+        def.columns
+            .iter()
+            .all(|c| n.column(c).is_some() || c == "_creationTime")
+    };
+    // Drop indexes that go away or change (and every index touching a
+    // dropped column, which SQLite requires before DROP COLUMN).
+    if !renamed_table {
+        for (index, def) in &current.indexes {
+            if n.indexes.get(index) != Some(def) || !stays_indexed(def) {
+                kept.index_drops.push(Step::DropIndex {
+                    table: name.to_owned(),
                     index: index.clone(),
-                    def: def.clone(),
                 });
             }
         }
     }
+    for col in &current.columns {
+        if n.column(&col.name).is_none() {
+            kept.table_steps.push(Step::DropColumn {
+                table: name.to_owned(),
+                column: col.name.to_owned(),
+            });
+        }
+    }
+    for col in &n.columns {
+        if current.column(&col.name).is_none() && col.nullable {
+            kept.table_steps.push(Step::AddColumn {
+                table: name.to_owned(),
+                column: col.clone(),
+            });
+        }
+    }
+    for (index, def) in &n.indexes {
+        if renamed_table || current.indexes.get(index) != Some(def) {
+            kept.index_creates.push(Step::CreateIndex {
+                table: name.to_owned(),
+                index: index.clone(),
+                def: def.clone(),
+            });
+        }
+    }
+}
 
-    out.steps.extend(index_drops);
+/// A table with a changed column: one rebuild, its indexes recreated.
+fn push_rebuild(
+    name: &str,
+    current: &TableDef,
+    n: &TableDef,
+    renamed_table: bool,
+    changes: Vec<ColumnChange>,
+    kept: &mut KeptSteps,
+) {
+    // The rebuild's DROP TABLE drops every old index, but only after
+    // the table creates: an index that goes away is dropped up front,
+    // so that a new table may take its SQLite name (`a` loses index
+    // `b` while table `a__b` is created; found by fuzzing).
+    if !renamed_table {
+        for (index, def) in &current.indexes {
+            if n.indexes.get(index) != Some(def) {
+                kept.index_drops.push(Step::DropIndex {
+                    table: name.to_owned(),
+                    index: index.clone(),
+                });
+            }
+        }
+    }
+    let before = TableDef {
+        search_indexes: BTreeMap::new(),
+        columns: current.columns.clone(),
+        indexes: if renamed_table {
+            BTreeMap::new()
+        } else {
+            current.indexes.clone()
+        },
+    };
+    kept.table_steps.push(Step::RebuildTable {
+        table: name.to_owned(),
+        previous: before,
+        next: n.clone(),
+        changes,
+    });
+    for (index, def) in &n.indexes {
+        kept.index_creates.push(Step::CreateIndex {
+            table: name.to_owned(),
+            index: index.clone(),
+            def: def.clone(),
+        });
+    }
+}
+
+/// Drops the tables that go away, then creates the new ones with their indexes.
+fn push_table_drops_and_creates(renamed: &Tables, next: &Tables, out: &mut DiffReturn) {
     for name in renamed.keys() {
         if !next.contains_key(name) {
             out.data_loss.push(DataLoss::Table {
@@ -554,10 +660,4 @@ fn diff_tables(pair: Pair<'_>, renames: &Renames) -> DiffReturn {
             }
         }
     }
-    out.steps.extend(table_steps);
-    out.steps.extend(index_creates);
-    if !out.refusals.is_empty() {
-        out.steps.clear();
-    }
-    out
 }
