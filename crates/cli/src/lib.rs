@@ -6,7 +6,6 @@ pub mod args;
 pub mod commands;
 pub mod render;
 pub mod watch;
-mod wrangler_config;
 
 use std::io::Write;
 

@@ -11,22 +11,7 @@ use serde_json::json;
 use crate::args::Format;
 use crate::render::{self, Color};
 use lunora_engine::pipeline::Analysis;
-
-/// What one watch run did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunReport {
-    /// 1 for the initial run.
-    pub run: u64,
-    /// Root-relative paths whose change started this run (empty for the first).
-    pub trigger: Vec<String>,
-    /// Generated files whose content changed.
-    pub written: Vec<String>,
-    /// Stale generated files deleted.
-    pub removed: Vec<String>,
-    /// Errors: the previous `_generated/` was left untouched.
-    pub kept_last_good: bool,
-    pub write_error: Option<String>,
-}
+use lunora_engine::watch::RunReport;
 
 /// Prints one run. JSON: one line, the diagnostics document `--format json`
 /// prints ([`render::json`]) plus a `watch` object. Human and GitHub: the

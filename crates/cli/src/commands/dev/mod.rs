@@ -17,6 +17,7 @@
 //! - `vite` (port 5173, proxying `/api` HTTP and WebSocket to the Worker,
 //!   from the template's `vite.config.ts`).
 //!
+//! The process machinery is the `lunora_dev` crate (crates/devserver).
 //! Each child runs in its own process group, its output is forwarded line by
 //! line with a `[wrangler]` / `[vite]` prefix, and shutdown signals the whole
 //! group (SIGTERM, then SIGKILL after a grace period), so grandchildren such
@@ -25,19 +26,18 @@
 //! Exit codes: 0 stopped by a signal (Ctrl-C); 1 the app has errors and no
 //! earlier `_generated/` to run; 2 a child died or could not start.
 
-mod children;
-mod prefixed;
-mod reaper;
-mod shadow;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
 
+use lunora_dev::children::{Running, shutdown, spawn};
+use lunora_dev::reaper::spawn_reaper;
+use lunora_dev::shadow::{SHADOW_DIR, ShadowSync, prepare_shadow};
+use lunora_dev::supervisor::{self, Stopped};
+use lunora_dev::{Prefixed, SharedWriter};
 use lunora_engine::Session;
 use lunora_engine::layout::GENERATED_DIR;
 
@@ -47,30 +47,60 @@ use crate::watch::source::{NotifySource, Stoppable};
 use crate::watch::{Options, Timing, watch_loop_with};
 use crate::{Exit, Format};
 
-use children::{POLL, Running, shutdown, spawn};
-use prefixed::Prefixed;
-pub use reaper::reap;
-use reaper::spawn_reaper;
-pub use shadow::SHADOW_DIR;
-use shadow::{ShadowSync, prepare_shadow};
-
 /// The port vite serves the app on (the template's `vite.config.ts` agrees).
 pub const VITE_PORT: u16 = 5173;
 
+/// `lunora dev` on the process's stdout and stderr (the threads it starts
+/// write there too, so the injected writers of [`crate::run`] are not used).
 pub fn run(
     global: &GlobalArgs,
-    _args: DevArgs,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
+    args: DevArgs,
+    _stdout: &mut dyn Write,
+    _stderr: &mut dyn Write,
 ) -> Exit {
-    let root = match super::app_root(global, stderr) {
+    let io = DevIo {
+        stdout: SharedWriter::stdout(),
+        stderr: SharedWriter::stderr(),
+        reaper: std::env::current_exe().ok(),
+    };
+    run_with(global, args, io)
+}
+
+/// Where `lunora dev` writes and which binary reaps its children.
+pub struct DevIo {
+    /// Its reports and the children's stdout (their stderr with `--format json`).
+    pub stdout: SharedWriter,
+    /// Progress lines, diagnostics and the children's stderr.
+    pub stderr: SharedWriter,
+    /// The `lunora` binary whose `__reap` stops the children if this process
+    /// is killed; `None` runs without a reaper.
+    pub reaper: Option<PathBuf>,
+}
+
+/// `lunora __reap <groups>` ([`lunora_dev::reaper::reap`]).
+pub fn reap(groups: &[i32]) -> Exit {
+    lunora_dev::reaper::reap(groups);
+    Exit::Ok
+}
+
+/// `lunora dev` writing everything (its own lines, the watcher's reports,
+/// the children's output) to `io`: tests run it in-process over
+/// [`SharedWriter::capture`].
+pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
+    let DevIo {
+        stdout,
+        stderr,
+        reaper,
+    } = io;
+    let (mut out, mut err) = (stdout.clone(), stderr.clone());
+    let root = match super::app_root(global, &mut err) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
     let color = super::stderr_color(global.format);
 
     let json = global.format == Format::Json;
-    let _ = writeln!(stderr, "[lunora] codegen");
+    let _ = writeln!(err, "[lunora] codegen");
     // With `--format json` the first codegen's document is held back: the
     // watcher's first run reports the same state as one JSON line, so stdout
     // carries exactly one line per run.
@@ -80,20 +110,20 @@ pub fn run(
         global.format,
         color,
         false,
-        if json { &mut first } else { &mut *stdout },
-        stderr,
+        if json { &mut first } else { &mut out },
+        &mut err,
     );
     if exit != Exit::Ok {
         if root.join(GENERATED_DIR).join("wiring.ts").is_file() {
             let _ = writeln!(
-                stderr,
+                err,
                 "[lunora] running the last good {GENERATED_DIR}/ until the errors above are fixed"
             );
         } else {
             // No watcher will run: this document is the only report.
-            write_json_line(&first, stdout, stderr);
+            write_json_line(&first, &mut out, &mut err);
             let _ = writeln!(
-                stderr,
+                err,
                 "[lunora] fix the errors above, then run `lunora dev` again"
             );
             return exit;
@@ -103,36 +133,29 @@ pub fn run(
     let clean = exit == Exit::Ok;
     if let Err(e) = prepare_shadow(&root, clean) {
         let _ = writeln!(
-            stderr,
+            err,
             "error: cannot prepare {SHADOW_DIR}/ (the copy wrangler dev runs): {e}"
         );
         return Exit::Failure;
     }
 
-    let exit = super::migrations::apply_local(&root, stderr);
+    let exit = super::migrations::apply_local(&root, &mut err);
     if exit != Exit::Ok {
         return exit;
     }
 
     let stop = Arc::new(AtomicBool::new(false));
-    #[cfg(unix)]
-    for signal in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
-            let _ = writeln!(stderr, "error: cannot handle signal {signal}: {e}");
-            return Exit::Failure;
-        }
+    if let Err((signal, e)) = supervisor::stop_on_signals(&stop) {
+        let _ = writeln!(err, "error: cannot handle signal {signal}: {e}");
+        return Exit::Failure;
     }
 
     let _ = writeln!(
-        stderr,
+        err,
         "[lunora] starting wrangler dev and vite; open http://localhost:{VITE_PORT} (Ctrl-C stops everything)"
     );
-    let _ = stdout.flush();
-    let _ = stderr.flush();
+    let _ = out.flush();
+    let _ = err.flush();
 
     let mut children: Vec<Running> = Vec::new();
     let specs: [(&str, Command); 2] = [
@@ -158,7 +181,10 @@ pub fn run(
     ];
     let mut reason = None;
     for (name, cmd) in specs {
-        match spawn(name, cmd, &root, json) {
+        // With `--format json` the children's stdout goes to our stderr too,
+        // so stdout holds only JSON lines.
+        let child_out = if json { stderr.clone() } else { stdout.clone() };
+        match spawn(name, cmd, &root, child_out, stderr.clone()) {
             Ok(child) => children.push(child),
             Err(e) => {
                 reason = Some(format!("cannot start {name}: {e}"));
@@ -169,14 +195,22 @@ pub fn run(
 
     // If we are killed (SIGKILL: no handler runs), the reaper stops the
     // children's groups; it learns we are gone when its stdin closes.
-    let mut reaper = if reason.is_none() {
-        spawn_reaper(&children, stderr)
-    } else {
-        None
+    let mut reaper = match reaper.filter(|_| reason.is_none()) {
+        Some(exe) => match spawn_reaper(&exe, &children) {
+            Ok(reaper) => Some(reaper),
+            Err(e) => {
+                let _ = writeln!(
+                    err,
+                    "[lunora] warning: cannot start the reaper ({e}); if this process is killed, stop wrangler and vite yourself"
+                );
+                None
+            }
+        },
+        None => None,
     };
 
     let watcher = if reason.is_none() {
-        match spawn_watch(&root, global.format, Arc::clone(&stop)) {
+        match spawn_watch(&root, global.format, Arc::clone(&stop), &stdout, &stderr) {
             Ok(handle) => Some(handle),
             Err(e) => {
                 reason = Some(e);
@@ -188,44 +222,32 @@ pub fn run(
     };
 
     let mut died = reason.is_some();
-    while reason.is_none() {
-        if stop.load(Ordering::Relaxed) {
-            reason = Some("stopping".to_owned());
-            break;
-        }
-        for child in &mut children {
-            if let Ok(Some(status)) = child.child.try_wait() {
-                reason = Some(format!("{} exited ({status}); stopping", child.name));
-                died = true;
-                break;
-            }
-        }
-        if watcher.as_ref().is_some_and(|w| w.is_finished()) {
-            reason = Some("the codegen watcher stopped; stopping".to_owned());
-            died = true;
-        }
-        thread::sleep(POLL);
+    if reason.is_none() {
+        let watcher_done = || watcher.as_ref().is_some_and(|w| w.is_finished());
+        reason = Some(
+            match supervisor::wait(&mut children, &stop, &watcher_done) {
+                Stopped::Asked => "stopping".to_owned(),
+                Stopped::Exited { name, status } => {
+                    died = true;
+                    format!("{name} exited ({status}); stopping")
+                }
+                Stopped::Watcher => {
+                    died = true;
+                    "the codegen watcher stopped; stopping".to_owned()
+                }
+            },
+        );
     }
-    let _ = writeln!(stderr, "[lunora] {}", reason.unwrap_or_default());
+    let _ = writeln!(err, "[lunora] {}", reason.unwrap_or_default());
     stop.store(true, Ordering::Relaxed);
-    shutdown(&mut children, stderr);
+    shutdown(&mut children, &mut err);
     if let Some(reaper) = &mut reaper {
         reaper.release();
     }
     if let Some(watcher) = watcher {
         let _ = watcher.join();
     }
-    // Output still in the pipes is forwarded; a process that escaped its
-    // group and still holds a pipe must not keep us waiting.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    for forwarder in children.into_iter().flat_map(|c| c.forwarders) {
-        while !forwarder.is_finished() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
-        }
-        if forwarder.is_finished() {
-            let _ = forwarder.join();
-        }
-    }
+    supervisor::drain(children);
     if died { Exit::Failure } else { Exit::Ok }
 }
 
@@ -255,22 +277,25 @@ fn spawn_watch(
     root: &Path,
     format: Format,
     stop: Arc<AtomicBool>,
+    stdout: &SharedWriter,
+    stderr: &SharedWriter,
 ) -> Result<thread::JoinHandle<()>, String> {
     let inner =
         NotifySource::for_app(root).map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
-    let root: PathBuf = root.to_path_buf();
+    let root = root.to_path_buf();
+    let (stdout, stderr) = (stdout.clone(), stderr.clone());
     Ok(thread::spawn(move || {
         let mut source = Stoppable::new(inner, stop);
         let mut engine = ShadowSync {
             inner: Session::new(&root),
-            errors: Prefixed::new("[lunora]", std::io::stderr()),
+            errors: Prefixed::new("[lunora]", stderr.clone()),
         };
         let (mut out, mut err): (Box<dyn Write>, Box<dyn Write>) = if format == Format::Json {
-            (Box::new(std::io::stdout()), Box::new(std::io::stderr()))
+            (Box::new(stdout), Box::new(stderr))
         } else {
             (
-                Box::new(Prefixed::new("[lunora]", std::io::stdout())),
-                Box::new(Prefixed::new("[lunora]", std::io::stderr())),
+                Box::new(Prefixed::new("[lunora]", stdout)),
+                Box::new(Prefixed::new("[lunora]", stderr)),
             )
         };
         let options = Options {

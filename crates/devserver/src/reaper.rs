@@ -2,6 +2,7 @@
 //! them if `lunora dev` itself is killed (SIGKILL runs no handler).
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 #[cfg(unix)]
 use std::sync::Arc;
@@ -10,14 +11,13 @@ use std::sync::atomic::AtomicBool;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::children::Running;
+use crate::children::Running;
 #[cfg(unix)]
-use super::children::{GRACE, POLL};
-use crate::Exit;
+use crate::children::{GRACE, POLL};
 
 /// The reaper of one `lunora dev` run: `lunora __reap <groups>`, in its own
 /// process group (terminal signals do not reach it), reading its stdin.
-pub(super) struct Reaper {
+pub struct Reaper {
     child: Child,
     stdin: Option<std::process::ChildStdin>,
 }
@@ -28,7 +28,7 @@ const REAPER_RELEASE: &[u8] = b"released\n";
 
 impl Reaper {
     /// Our children are stopped: the reaper exits without touching them.
-    pub(super) fn release(&mut self) {
+    pub fn release(&mut self) {
         if let Some(mut stdin) = self.stdin.take() {
             let _ = stdin.write_all(REAPER_RELEASE);
         }
@@ -44,9 +44,9 @@ impl Reaper {
     }
 }
 
-/// Starts the reaper for `children`; `None` (with a warning) when it cannot run.
-pub(super) fn spawn_reaper(children: &[Running], stderr: &mut dyn Write) -> Option<Reaper> {
-    let exe = std::env::current_exe().ok()?;
+/// Starts the reaper for `children`: `exe __reap <groups>` (`exe` is the
+/// `lunora` binary, which runs [`reap`] for that command).
+pub fn spawn_reaper(exe: &Path, children: &[Running]) -> std::io::Result<Reaper> {
     let mut cmd = Command::new(exe);
     cmd.arg("__reap")
         .args(children.iter().map(|c| c.child.id().to_string()))
@@ -58,26 +58,18 @@ pub(super) fn spawn_reaper(children: &[Running], stderr: &mut dyn Write) -> Opti
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
     }
-    match cmd.spawn() {
-        Ok(mut child) => Some(Reaper {
-            stdin: child.stdin.take(),
-            child,
-        }),
-        Err(e) => {
-            let _ = writeln!(
-                stderr,
-                "[lunora] warning: cannot start the reaper ({e}); if this process is killed, stop wrangler and vite yourself"
-            );
-            None
-        }
-    }
+    let mut child = cmd.spawn()?;
+    Ok(Reaper {
+        stdin: child.stdin.take(),
+        child,
+    })
 }
 
 /// `lunora __reap <groups>`: waits for its stdin to close; unless `lunora
 /// dev` wrote `REAPER_RELEASE` first (it stopped its children itself), it
 /// was killed: SIGTERM to each group, then SIGKILL to what is left after
 /// `GRACE`.
-pub fn reap(groups: &[i32]) -> Exit {
+pub fn reap(groups: &[i32]) {
     #[cfg(unix)]
     {
         use std::io::Read;
@@ -90,7 +82,7 @@ pub fn reap(groups: &[i32]) -> Exit {
         let mut said = Vec::new();
         let _ = std::io::stdin().read_to_end(&mut said);
         if said == REAPER_RELEASE {
-            return Exit::Ok;
+            return;
         }
         use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
         let pids: Vec<Pid> = groups.iter().filter_map(|&g| Pid::from_raw(g)).collect();
@@ -109,5 +101,4 @@ pub fn reap(groups: &[i32]) -> Exit {
     }
     #[cfg(not(unix))]
     let _ = groups;
-    Exit::Ok
 }

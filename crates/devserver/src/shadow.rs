@@ -4,11 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use lunora_engine::watch::Engine;
 use lunora_engine::{Analysis, Change, Session, writer};
 use lunora_parser::{OsFs, has_errors};
-
-use super::prefixed::Prefixed;
-use crate::watch::Engine;
 
 /// Root-relative folder of the last good copy that `wrangler dev` runs.
 pub const SHADOW_DIR: &str = ".wrangler/lunora-dev";
@@ -23,7 +21,7 @@ const SHADOW_DIRS: &[&str] = &["src/server", "lunora"];
 
 /// Fills [`SHADOW_DIR`] from the app. When the first codegen had errors and a
 /// copy from an earlier run exists, that last good copy is kept.
-pub(super) fn prepare_shadow(root: &Path, clean: bool) -> std::io::Result<()> {
+pub fn prepare_shadow(root: &Path, clean: bool) -> std::io::Result<()> {
     let shadow = root.join(SHADOW_DIR);
     if !clean && shadow.join("lunora").is_dir() {
         return Ok(());
@@ -84,13 +82,13 @@ fn sync_shadow(root: &Path, generated: &Analysis) -> std::io::Result<()> {
 
 /// The incremental engine, plus: after a clean run, the sources it read and
 /// the generated files go to [`SHADOW_DIR`].
-pub(super) struct ShadowSync {
-    pub(super) inner: Session,
-    /// Where a failed copy is reported (`[lunora] ...` on stderr).
-    pub(super) errors: Prefixed<std::io::Stderr>,
+pub struct ShadowSync<W: Write> {
+    pub inner: Session,
+    /// Where a failed copy is reported (`lunora dev`: `[lunora] ...` on stderr).
+    pub errors: W,
 }
 
-impl Engine for ShadowSync {
+impl<W: Write> Engine for ShadowSync<W> {
     fn regenerate(&mut self, root: &Path, changed: &[PathBuf]) -> &Analysis {
         let generated = self.inner.update(&OsFs, Change::Paths(changed));
         let clean = !has_errors(&generated.diagnostics) && !generated.outputs.is_empty();

@@ -1,13 +1,14 @@
-//! Broken `wrangler.jsonc` variants of the template's file, each rendered
-//! (human format, no colour) into a reviewed snapshot.
+//! Broken `wrangler.jsonc` variants of the template's file, checked by
+//! [`lunora_engine::wrangler_config`] and each rendered by the CLI (human
+//! format, no colour) into a reviewed snapshot.
 
 use lunora_engine::wrangler_config::*;
 use lunora_parser::{Diagnostic, Files};
 
-use crate::Format;
-use crate::render::{self, Color};
+use lunora_cli::Format;
+use lunora_cli::render::{self, Color};
 
-const TEMPLATE: &str = include_str!("../../template/wrangler.jsonc");
+const TEMPLATE: &str = include_str!("../template/wrangler.jsonc");
 
 const DRY_RUN: Expect = Expect {
     needs_d1: true,

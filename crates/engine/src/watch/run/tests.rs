@@ -6,10 +6,17 @@ use std::path::Path;
 
 use lunora_emit::GeneratedFile;
 use lunora_parser::{Code, Diagnostic, Files, Span, Vfs};
-use serde_json::Value;
 
-use super::source::{MockSource, Recv};
+use super::super::source::MockSource;
 use super::*;
+
+/// One run as the test sees it: the report, the error count and the start
+/// offset of the first diagnostic's primary label.
+struct Run {
+    report: RunReport,
+    errors: usize,
+    first_start: Option<u32>,
+}
 
 /// A generate function as an [`Engine`]: a cold run over the disk each time.
 struct FnEngine<'g> {
@@ -24,25 +31,39 @@ impl Engine for FnEngine<'_> {
 }
 
 /// The watch loop over `source`, calling `generate` for every run.
-fn watch_loop(
+fn watch_loop_fn(
     root: &Path,
     source: &mut dyn EventSource,
-    format: Format,
     timing: Timing,
     generate: &mut dyn FnMut(&Path, &dyn Vfs) -> Analysis,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) {
+) -> Vec<Run> {
     let mut engine = FnEngine {
         generate,
         last: None,
     };
-    let options = Options {
-        format,
+    let mut runs = Vec::new();
+    watch_loop(
+        root,
+        source,
         timing,
-        ..Options::default()
-    };
-    watch_loop_with(root, source, options, &mut engine, stdout, stderr);
+        &mut engine,
+        &mut |report, analysis| {
+            runs.push(Run {
+                report: report.clone(),
+                errors: analysis
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == lunora_parser::Severity::Error)
+                    .count(),
+                first_start: analysis
+                    .diagnostics
+                    .first()
+                    .and_then(|d| d.labels.first())
+                    .map(|l| l.at.span.start),
+            });
+        },
+    );
+    runs
 }
 
 /// A fake pipeline: `lunora/schema.ts` containing `ERR` is a syntax error at
@@ -76,31 +97,17 @@ fn fake_generate(root: &Path, fs: &dyn Vfs) -> Analysis {
     }
 }
 
-fn run_script(root: &Path, script: Vec<Recv>, calls: &Cell<u32>) -> Vec<Value> {
+fn run_script(root: &Path, script: Vec<Recv>, calls: &Cell<u32>) -> Vec<Run> {
     let mut source = MockSource::new(script);
     let mut generate = |root: &Path, fs: &dyn Vfs| {
         calls.set(calls.get() + 1);
         fake_generate(root, fs)
     };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
     let timing = Timing {
         settle: Duration::ZERO,
         max_wait: Duration::ZERO,
     };
-    watch_loop(
-        root,
-        &mut source,
-        Format::Json,
-        timing,
-        &mut generate,
-        &mut out,
-        &mut err,
-    );
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    watch_loop_fn(root, &mut source, timing, &mut generate)
 }
 
 fn schema(root: &Path) -> std::path::PathBuf {
@@ -120,26 +127,24 @@ fn keeps_last_good_output_on_error_and_recovers() {
     // as the test left it.
     let docs = run_script(root, vec![], &calls);
     assert_eq!(docs.len(), 1);
-    assert_eq!(
-        docs[0]["watch"]["written"][0],
-        "lunora/_generated/dataModel.ts"
-    );
+    assert_eq!(docs[0].report.written, ["lunora/_generated/dataModel.ts"]);
     assert_eq!(std::fs::read_to_string(&generated).unwrap(), "GOOD ONE");
 
     std::fs::write(schema(root), "bad ERR here").unwrap();
     let docs = run_script(root, vec![], &calls);
-    assert_eq!(docs[0]["summary"]["errors"], 1);
-    assert_eq!(docs[0]["watch"]["keptLastGood"], true);
-    assert_eq!(docs[0]["diagnostics"][0]["start"]["column"], 5);
+    assert_eq!(docs[0].errors, 1);
+    assert!(docs[0].report.kept_last_good);
+    // `ERR` at column 5: offset 4.
+    assert_eq!(docs[0].first_start, Some(4));
     assert_eq!(std::fs::read_to_string(&generated).unwrap(), "GOOD ONE");
 
     std::fs::write(schema(root), "fixed").unwrap();
     let docs = run_script(root, vec![], &calls);
-    assert_eq!(docs[0]["summary"]["errors"], 0);
+    assert_eq!(docs[0].errors, 0);
     assert_eq!(std::fs::read_to_string(&generated).unwrap(), "FIXED");
     // A clean run with identical output does not rewrite.
     let docs = run_script(root, vec![], &calls);
-    assert_eq!(docs[0]["watch"]["written"], serde_json::json!([]));
+    assert!(docs[0].report.written.is_empty());
     assert_eq!(calls.get(), 4);
 }
 
@@ -168,13 +173,13 @@ fn filters_and_batches_events() {
         ],
         &calls,
     );
-    let triggers: Vec<&Value> = docs.iter().map(|d| &d["watch"]["trigger"]).collect();
+    let triggers: Vec<&[String]> = docs.iter().map(|d| d.report.trigger.as_slice()).collect();
     assert_eq!(
         triggers,
         [
-            &serde_json::json!([]),
-            &serde_json::json!(["lunora/admin", "lunora/schema.ts"]),
-            &serde_json::json!(["."]),
+            &[][..],
+            &["lunora/admin".to_owned(), "lunora/schema.ts".to_owned()][..],
+            &[".".to_owned()][..],
         ]
     );
     assert_eq!(calls.get(), 3);
@@ -191,22 +196,12 @@ fn pending_batch_is_flushed_on_close() {
         calls.set(calls.get() + 1);
         fake_generate(root, fs)
     };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
     // A settle time far longer than the test: only the close flushes it.
     let timing = Timing {
         settle: Duration::from_secs(3600),
         max_wait: Duration::from_secs(3600),
     };
-    watch_loop(
-        root,
-        &mut source,
-        Format::Human,
-        timing,
-        &mut generate,
-        &mut out,
-        &mut err,
-    );
+    let runs = watch_loop_fn(root, &mut source, timing, &mut generate);
     assert_eq!(calls.get(), 2);
-    let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("[lunora] run 2:"), "{text}");
+    assert_eq!(runs.last().map(|r| r.report.run), Some(2));
 }

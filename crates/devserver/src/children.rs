@@ -8,24 +8,30 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long children get to exit after SIGTERM before their group is killed.
-pub(super) const GRACE: Duration = Duration::from_secs(5);
-pub(super) const POLL: Duration = Duration::from_millis(100);
+use crate::SharedWriter;
 
-pub(super) struct Running {
-    pub(super) name: &'static str,
-    pub(super) child: Child,
-    pub(super) forwarders: Vec<thread::JoinHandle<()>>,
+/// How long children get to exit after SIGTERM before their group is killed.
+pub const GRACE: Duration = Duration::from_secs(5);
+/// How often the supervisor looks at the children.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// A child that runs: its name (the output prefix), the process (the leader
+/// of its own group) and the threads forwarding its output.
+pub struct Running {
+    pub name: &'static str,
+    pub child: Child,
+    pub forwarders: Vec<thread::JoinHandle<()>>,
 }
 
-/// Starts `cmd` with its output forwarded, each line prefixed `[name]`: its
-/// stdout to our stdout, its stderr to our stderr. With `json` (`--format
-/// json`) both go to our stderr, so stdout holds only JSON lines.
-pub(super) fn spawn(
+/// Starts `cmd` (in `root` unless it has a folder) with its output
+/// forwarded, each line prefixed `[name]`: its stdout to `stdout`, its
+/// stderr to `stderr`.
+pub fn spawn(
     name: &'static str,
     mut cmd: Command,
     root: &Path,
-    json: bool,
+    mut stdout: SharedWriter,
+    mut stderr: SharedWriter,
 ) -> std::io::Result<Running> {
     if cmd.get_current_dir().is_none() {
         cmd.current_dir(root);
@@ -45,18 +51,10 @@ pub(super) fn spawn(
     let mut forwarders = Vec::new();
     if let Some(out) = child.stdout.take() {
         let prefix = prefix.clone();
-        forwarders.push(thread::spawn(move || {
-            if json {
-                forward(out, &prefix, &mut std::io::stderr())
-            } else {
-                forward(out, &prefix, &mut std::io::stdout())
-            }
-        }));
+        forwarders.push(thread::spawn(move || forward(out, &prefix, &mut stdout)));
     }
     if let Some(err) = child.stderr.take() {
-        forwarders.push(thread::spawn(move || {
-            forward(err, &prefix, &mut std::io::stderr())
-        }));
+        forwarders.push(thread::spawn(move || forward(err, &prefix, &mut stderr)));
     }
     Ok(Running {
         name,
@@ -66,7 +64,7 @@ pub(super) fn spawn(
 }
 
 /// Copies `input` to `out` line by line, each line prefixed.
-pub(super) fn forward(input: impl Read, prefix: &str, out: &mut dyn Write) {
+pub fn forward(input: impl Read, prefix: &str, out: &mut dyn Write) {
     let mut reader = BufReader::new(input);
     let mut line = Vec::new();
     loop {
@@ -84,7 +82,7 @@ pub(super) fn forward(input: impl Read, prefix: &str, out: &mut dyn Write) {
 
 /// SIGTERM to every child's process group, wait for the groups to empty (up
 /// to [`GRACE`]), then SIGKILL what is left.
-pub(super) fn shutdown(children: &mut [Running], stderr: &mut dyn Write) {
+pub fn shutdown(children: &mut [Running], stderr: &mut dyn Write) {
     for child in children.iter_mut() {
         signal_group(&mut child.child, false);
     }
