@@ -139,6 +139,12 @@ const negatives = [
     message: /Property 'scheduler' does not exist on type 'GenericQueryCtx<DataModel>'/,
   },
   {
+    file: "storage-store-in-mutation.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2339",
+    message: /Property 'store' does not exist on type 'StorageWriter'/,
+  },
+  {
     file: "use-query-wrong-args.tsx",
     dest: "src/client/Bad.tsx",
     code: "TS2353",

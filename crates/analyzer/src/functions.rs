@@ -911,6 +911,93 @@ impl ArgEnv {
 
 const WRITES: &[&str] = &["insert", "patch", "replace", "delete"];
 
+/// `ctx.storage` of a query (Convex's `StorageReader`).
+const STORAGE_QUERY: &[&str] = &["getUrl", "getMetadata"];
+/// What a mutation adds (`StorageWriter`).
+const STORAGE_MUTATION: &[&str] = &["generateUploadUrl", "delete"];
+/// What an action adds (`StorageActionWriter`).
+const STORAGE_ACTION: &[&str] = &["store", "get"];
+
+/// One `ctx.storage.<method>` use: a method of Convex's storage API that the
+/// function's kind has (queries read, mutations also write, actions also
+/// store and read bytes).
+fn check_storage_call(
+    f: &FunctionDraft,
+    method: &str,
+    file: FileId,
+    span: Span,
+    d: &mut Vec<Diagnostic>,
+) {
+    let all = || {
+        STORAGE_QUERY
+            .iter()
+            .chain(STORAGE_MUTATION)
+            .chain(STORAGE_ACTION)
+            .copied()
+    };
+    if !all().any(|m| m == method) {
+        let help = did_you_mean(method, "", all()).unwrap_or_else(|| {
+            format!(
+                "`ctx.storage` has {}",
+                all()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        d.push(
+            Diagnostic::error(
+                Code::StorageUnknownMethod,
+                format!("`ctx.storage.{method}` does not exist"),
+            )
+            .with_label(file, span, "not a method of `ctx.storage`")
+            .with_help(help),
+        );
+        return;
+    }
+    let (kind, has): (&str, Vec<&str>) = match f.kind {
+        FunctionKind::Query => ("query", STORAGE_QUERY.to_vec()),
+        FunctionKind::Mutation => (
+            "mutation",
+            STORAGE_QUERY
+                .iter()
+                .chain(STORAGE_MUTATION)
+                .copied()
+                .collect(),
+        ),
+        FunctionKind::Action => return,
+    };
+    if has.contains(&method) {
+        return;
+    }
+    let help = if STORAGE_ACTION.contains(&method) {
+        format!(
+            "`ctx.storage.{method}` reads or writes a file's bytes, which only actions do: move it into an `action` (it may call this {kind} with `ctx.runMutation`/`ctx.runQuery`)"
+        )
+    } else {
+        format!(
+            "a query is read-only: call `ctx.storage.{method}` from a `mutation` or an `action`"
+        )
+    };
+    d.push(
+        Diagnostic::error(
+            Code::StorageWrongCtx,
+            format!("{kind} `{}` uses `ctx.storage.{method}`", f.export_name),
+        )
+        .with_label(
+            file,
+            span,
+            format!("a {kind}'s `ctx.storage` has no `{method}`"),
+        )
+        .and_label(
+            f.span.file,
+            f.span.span,
+            format!("declared as a {kind} here"),
+        )
+        .with_help(help),
+    );
+}
+
 /// Pass 4: body checks and the route of one function.
 pub fn check_body(
     tables: &[Table],
@@ -926,15 +1013,8 @@ pub fn check_body(
     if let Some((h, hfile)) = &f.handler {
         let file = *hfile;
         let env = ArgEnv::new(h, f.form);
-        for (_, span) in &h.unsupported_ctx {
-            d.push(
-                Diagnostic::error(
-                    Code::UnsupportedFileStorage,
-                    format!("`{}` uses `ctx.storage`: Lunora has no file storage yet", f.export_name),
-                )
-                .with_label(file, *span, "file storage is not supported")
-                .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys in a `v.string()` field"),
-            );
+        for (method, span) in &h.storage_calls {
+            check_storage_call(f, method, file, *span, d);
         }
         for call in &h.db_calls {
             let is_write = WRITES.contains(&call.method.as_str());

@@ -14,6 +14,9 @@ pub const IDENTITY_TABLE: &str = "_identities";
 /// The system table of scheduled functions (`v.id("_scheduled_functions")` holds
 /// what `ctx.scheduler.runAfter` returns); each object keeps its own jobs.
 pub const SCHEDULED_TABLE: &str = "_scheduled_functions";
+/// The system table of stored files (`v.id("_storage")` holds what an upload
+/// or `ctx.storage.store` returns); its rows live in the root object.
+pub const STORAGE_TABLE: &str = "_storage";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ir {
@@ -31,6 +34,9 @@ pub struct Ir {
     pub http: Option<HttpRouter>,
     /// The cron jobs of `lunora/crons.ts`; `None` without that file.
     pub crons: Option<Crons>,
+    /// Some function or HTTP action uses `ctx.storage`: `lunora deploy`
+    /// then requires the R2 binding (as does a `v.id("_storage")` field).
+    pub uses_storage: bool,
 }
 
 /// `lunora/crons.ts`'s default export: its jobs in registration order.

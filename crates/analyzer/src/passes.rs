@@ -504,6 +504,17 @@ pub(crate) fn build_ir(st: &mut State) -> Option<Ir> {
         .units
         .iter()
         .find_map(|u| u.collected.as_ref()?.http.router.clone());
+    let uses_storage = st
+        .units
+        .iter()
+        .filter_map(|u| u.collected.as_ref())
+        .any(|c| {
+            c.drafts.iter().chain(&c.http.actions).any(|f| {
+                f.handler
+                    .as_ref()
+                    .is_some_and(|(h, _)| !h.storage_calls.is_empty())
+            })
+        });
     Some(Ir {
         tables,
         functions,
@@ -511,6 +522,7 @@ pub(crate) fn build_ir(st: &mut State) -> Option<Ir> {
         schema_export: export,
         http,
         crons: st.crons.clone(),
+        uses_storage,
     })
 }
 

@@ -866,19 +866,11 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 ));
                 return None;
             };
-            if t == "_storage" {
-                d.push(
-                    err(
-                        Code::UnsupportedFileStorage,
-                        "`v.id(\"_storage\")` is a Convex file id: Lunora has no file storage yet",
-                        args[0].at,
-                        "file storage is not supported",
-                    )
-                    .with_help("store files elsewhere (e.g. Cloudflare R2) and keep their keys as `v.string()`"),
-                );
-                return None;
-            }
-            if !tables.contains(t) && t != AUTH_TABLE && t != IDENTITY_TABLE && t != SCHEDULED_TABLE
+            if !tables.contains(t)
+                && t != AUTH_TABLE
+                && t != IDENTITY_TABLE
+                && t != SCHEDULED_TABLE
+                && t != STORAGE_TABLE
             {
                 let help = did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE]))
                     .unwrap_or_else(|| {

@@ -12,11 +12,13 @@ const TEMPLATE: &str = include_str!("../template/wrangler.jsonc");
 
 const DRY_RUN: Expect = Expect {
     needs_d1: true,
+    needs_r2: false,
     remote: false,
     crons: &[],
 };
 const REMOTE: Expect = Expect {
     needs_d1: true,
+    needs_r2: false,
     remote: true,
     crons: &[],
 };
@@ -71,6 +73,7 @@ fn no_global_tables_needs_no_d1() {
     let text = format!("{}{}", &TEMPLATE[..start], &TEMPLATE[end..]);
     let no_d1 = Expect {
         needs_d1: false,
+        needs_r2: false,
         remote: true,
         crons: &[],
     };
@@ -312,4 +315,23 @@ fn every_prefix_of_the_template_is_handled_without_panic() {
             "prefix of {end} bytes gave no error"
         );
     }
+}
+
+#[test]
+fn storage_needs_the_r2_binding() {
+    let storage = Expect {
+        needs_d1: true,
+        needs_r2: true,
+        remote: true,
+        crons: &[],
+    };
+    let text = edit(REAL_ID, REAL_ID);
+    assert!(
+        check(&text, storage).0.is_empty(),
+        "the template carries `STORAGE`"
+    );
+    let renamed = edit("\"binding\": \"STORAGE\"", "\"binding\": \"FILES\"");
+    assert_eq!(codes(&check(&renamed, storage).0), ["config/r2-binding"]);
+    // An app without file storage does not need it.
+    assert!(check(&renamed, REMOTE).0.is_empty());
 }

@@ -62,7 +62,10 @@ pub fn validator_type(validator: &Validator, ids: IdStyle) -> String {
         Validator::Any => "any".to_string(),
         Validator::Id(table) => match ids {
             // A system table is no `TableName`: its ids are spelled with lunorash's `GenericId`.
-            IdStyle::Branded if table == lunora_analyzer::SCHEDULED_TABLE => {
+            IdStyle::Branded
+                if table == lunora_analyzer::SCHEDULED_TABLE
+                    || table == lunora_analyzer::STORAGE_TABLE =>
+            {
                 format!("GenericId<{}>", string_literal(table))
             }
             IdStyle::Branded => format!("Id<{}>", string_literal(table)),

@@ -110,6 +110,7 @@ fn ir(functions: &[Vec<Function>]) -> Ir {
         schema_export: SchemaExport::Named("schema".into()),
         http: None,
         crons: None,
+        uses_storage: false,
     }
 }
 

@@ -176,6 +176,7 @@ fn kitchen_sink_generated_files() {
         schema_export: SchemaExport::Default,
         http: None,
         crons: None,
+        uses_storage: false,
     };
     let out = emit_generated(&ir);
     let mut doc = String::new();

@@ -2,7 +2,7 @@
 //! `main` exists, a `compatibility_date`, a Durable Object binding for the
 //! shard class with a `new_sqlite_classes` migration, a D1 binding when the
 //! schema has global tables (a placeholder database id is an error for a real
-//! deploy). Every problem is a [`Diagnostic`] whose label points into the file,
+//! deploy), an R2 binding when the app uses file storage. Every problem is a [`Diagnostic`] whose label points into the file,
 //! which is added to the caller's [`Files`].
 
 use std::path::Path;
@@ -20,6 +20,8 @@ pub const SHARD_BINDING: &str = "LUNORA_SHARD";
 pub const SHARD_CLASS: &str = "LunoraShard";
 /// The D1 binding `@lunora/runtime` reads (its default).
 pub const D1_BINDING: &str = "DB";
+/// The R2 binding `@lunora/runtime` stores files in (its default).
+pub const R2_BINDING: &str = "STORAGE";
 /// The database id `lunora init` writes until `wrangler d1 create` gives a real one.
 pub const PLACEHOLDER_DATABASE_ID: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -28,6 +30,8 @@ pub const PLACEHOLDER_DATABASE_ID: &str = "00000000-0000-4000-8000-000000000000"
 pub struct Expect<'a> {
     /// The schema has global tables, so a D1 binding is required.
     pub needs_d1: bool,
+    /// The app uses file storage, so the R2 binding is required.
+    pub needs_r2: bool,
     /// A real deploy (not `--dry-run`): the placeholder database id is an error.
     pub remote: bool,
     /// The Cron Trigger expressions `lunora/crons.ts` needs (each once):
@@ -104,6 +108,9 @@ pub fn validate(root: &Path, text: &str, files: &mut Files, expect: Expect<'_>) 
     check_shard_migration(&mut v, config, top);
     if expect.needs_d1 {
         check_d1(&mut v, config, top, expect.remote);
+    }
+    if expect.needs_r2 {
+        check_r2(&mut v, config, top);
     }
     if !expect.crons.is_empty() {
         check_crons(&mut v, config, top, expect.crons);
@@ -412,6 +419,35 @@ fn check_shard_migration(v: &mut Validator, config: &Object<'_>, top: Span) {
         "no `new_sqlite_classes` here lists the shard class",
         help,
     );
+}
+
+/// The R2 bucket of `ctx.storage`: an `r2_buckets` entry with `"binding":
+/// "STORAGE"` (its `bucket_name` may be left to wrangler's provisioning).
+fn check_r2(v: &mut Validator, config: &Object<'_>, top: Span) {
+    let help = format!(
+        "add `\"r2_buckets\": [{{ \"binding\": \"{R2_BINDING}\", \"bucket_name\": \"<name>\" }}]` (wrangler creates the bucket on deploy, and simulates it locally)"
+    );
+    let message = format!("the app uses file storage but there is no R2 binding `{R2_BINDING}`");
+    let Some(buckets) = config.get_array("r2_buckets") else {
+        let at = config.get("r2_buckets").map_or(top, prop_span);
+        v.error(
+            Code::ConfigR2Binding,
+            message,
+            at,
+            "expected an `r2_buckets` array",
+            help,
+        );
+        return;
+    };
+    if !objects(buckets).any(|b| string(b, "binding") == Some(R2_BINDING)) {
+        v.error(
+            Code::ConfigR2Binding,
+            message,
+            range_span(&buckets.range),
+            format!("no entry here has `\"binding\": \"{R2_BINDING}\"`"),
+            help,
+        );
+    }
 }
 
 /// Returns the database name of a valid D1 binding.

@@ -185,6 +185,9 @@ codes! {
     /// `triggers.crons` does not list every Cron Trigger expression the jobs of
     /// `lunora/crons.ts` need.
     ConfigCrons => "config/crons",
+    /// The app uses file storage (`ctx.storage`, `v.id("_storage")`) but
+    /// `r2_buckets` has no binding `STORAGE`.
+    ConfigR2Binding => "config/r2-binding",
 
     // ---- Convex compatibility (issue 15) -----------------------------------
     /// An export of a function module that uses a builder (`query`, `mutation`,
@@ -193,9 +196,6 @@ codes! {
     /// of `_generated/server`. Example: `export const get = myWrapper(query)`.
     /// Nothing exported as a function is ever dropped silently.
     FunctionUndiscoverable => "functions/undiscoverable",
-    /// Convex's file storage (`v.id("_storage")`, `ctx.storage`): Lunora has no
-    /// file storage yet. Store files elsewhere (e.g. R2) and keep their keys as strings.
-    UnsupportedFileStorage => "unsupported/file-storage",
     /// `.vectorIndex(...)` on a table: vector search is out of Lunora's scope
     /// (text search, `.searchIndex(...)`, is supported).
     UnsupportedVectorIndex => "unsupported/vector-index",
@@ -244,6 +244,16 @@ codes! {
     CronsInvalidSchedule => "crons/invalid-schedule",
     /// Two cron jobs with the same name (as in Convex, names are unique).
     CronsDuplicateName => "crons/duplicate-name",
+
+    // ---- File storage (`ctx.storage`, issue 17) ------------------------------
+    /// A `ctx.storage` method the function's kind lacks: queries have `getUrl`
+    /// and `getMetadata`; mutations also `generateUploadUrl` and `delete`;
+    /// actions also `store` and `get` (Convex's split).
+    /// Example: `ctx.storage.store(blob)` in a mutation.
+    StorageWrongCtx => "storage/wrong-ctx",
+    /// `ctx.storage.<name>` that is no method of Convex's storage API.
+    /// Example: `ctx.storage.getURL(id)`.
+    StorageUnknownMethod => "storage/unknown-method",
 
     // ---- Scheduled functions (issue 17) -----------------------------------
     /// A query uses `ctx.scheduler`: queries are read-only and cannot schedule.

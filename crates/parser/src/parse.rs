@@ -784,7 +784,7 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
         span: sp(f.span),
         params: lower_params(&f.params),
         db_calls: Vec::new(),
-        unsupported_ctx: Vec::new(),
+        storage_calls: Vec::new(),
         scheduler_calls: Vec::new(),
         helper_calls: Vec::new(),
     };
@@ -793,7 +793,7 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
         c.visit_arrow_function_body(&f.body);
         (
             summary.db_calls,
-            summary.unsupported_ctx,
+            summary.storage_calls,
             summary.scheduler_calls,
             summary.helper_calls,
         ) = c.finish();
@@ -807,7 +807,7 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
         span: sp(f.span),
         params: lower_params(&f.params),
         db_calls: Vec::new(),
-        unsupported_ctx: Vec::new(),
+        storage_calls: Vec::new(),
         scheduler_calls: Vec::new(),
         helper_calls: Vec::new(),
     };
@@ -816,7 +816,7 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
         c.visit_function_body(body);
         (
             summary.db_calls,
-            summary.unsupported_ctx,
+            summary.storage_calls,
             summary.scheduler_calls,
             summary.helper_calls,
         ) = c.finish();
@@ -835,7 +835,7 @@ struct DbCollector {
     /// Current expression depth (the walk stops below [`MAX_EXPR_DEPTH`]).
     depth: u32,
     /// `<x>.storage.<m>`: Convex ctx members Lunora lacks.
-    unsupported_ctx: Vec<(String, Span)>,
+    storage_calls: Vec<(String, Span)>,
     /// `<x>.scheduler.<m>(...)` calls.
     scheduler_calls: Vec<SchedulerCall>,
     /// `f(ctx, ...)`: calls that may hand `ctx` to a helper.
@@ -861,14 +861,14 @@ impl DbCollector {
             }
         }
         self.calls.sort_by_key(|c| (c.span.start, c.span.end));
-        self.unsupported_ctx.sort_by_key(|(_, s)| (s.start, s.end));
+        self.storage_calls.sort_by_key(|(_, s)| (s.start, s.end));
         self.scheduler_calls
             .sort_by_key(|c| (c.span.start, c.span.end));
         self.helper_calls
             .sort_by_key(|c| (c.span.start, c.span.end));
         (
             self.calls,
-            self.unsupported_ctx,
+            self.storage_calls,
             self.scheduler_calls,
             self.helper_calls,
         )
@@ -915,8 +915,8 @@ impl<'a> Visit<'a> for DbCollector {
                 ast::Expression::Identifier(_)
             )
         {
-            self.unsupported_ctx
-                .push((own(&inner.property.name), sp(inner.property.span)));
+            self.storage_calls
+                .push((own(&it.property.name), sp(it.property.span)));
         }
         walk::walk_static_member_expression(self, it);
     }

@@ -203,9 +203,9 @@ pub struct FunctionSummary {
     pub params: Vec<Pattern>,
     /// Every `<expr>.db.<method>(...)` call in the body, in source order.
     pub db_calls: Vec<DbCall>,
-    /// Uses of `ctx` members Lunora does not have (`<expr>.storage`): the
-    /// member name and its span, in source order.
-    pub unsupported_ctx: Vec<(String, Span)>,
+    /// Every `<expr>.storage.<method>` (`ctx.storage.getUrl`): the method
+    /// name and its span, in source order.
+    pub storage_calls: Vec<(String, Span)>,
     /// Every `<expr>.scheduler.<method>(...)` call in the body, in source order.
     pub scheduler_calls: Vec<SchedulerCall>,
     /// Calls of a plain function (`f(...)`, `ns.f(...)`) with a bare identifier

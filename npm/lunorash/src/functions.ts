@@ -5,7 +5,7 @@ import type { Auth, GenericDatabaseReader, GenericDatabaseWriter, GenericDataMod
 import type { WiringHttp } from "./http.js";
 import type { WiringCrons } from "./crons.js";
 import type { SchemaDefinition } from "./schema.js";
-import type { Scheduler, SystemReader } from "./scheduler.js";
+import type { Scheduler, StorageActionWriter, StorageReader, StorageWriter, SystemReader } from "./scheduler.js";
 import {
   isValidator,
   v,
@@ -47,6 +47,8 @@ export type FunctionReturnType<Ref> = Ref extends FunctionReference<any, any, in
 export interface GenericQueryCtx<DataModel extends GenericDataModel> {
   db: GenericDatabaseReader<DataModel> & { system: SystemReader };
   auth: Auth<IdentityTable<DataModel>>;
+  /** Stored files: `getUrl`, `getMetadata`. */
+  storage: StorageReader;
 }
 
 export interface GenericMutationCtx<DataModel extends GenericDataModel> {
@@ -54,6 +56,8 @@ export interface GenericMutationCtx<DataModel extends GenericDataModel> {
   auth: Auth<IdentityTable<DataModel>>;
   /** Schedules mutations and actions, in this mutation's transaction. */
   scheduler: Scheduler;
+  /** Stored files: also `generateUploadUrl` and `delete`. */
+  storage: StorageWriter;
 }
 
 /** The args of a call: optional when the function takes none (Convex's `ctx.runQuery(ref)`). */
@@ -63,6 +67,8 @@ export interface ActionCtx<UserTable extends string = "users"> {
   auth: Auth<UserTable>;
   /** Schedules mutations and actions (the jobs live in the root object). */
   scheduler: Scheduler;
+  /** Stored files: also `store` and `get`. */
+  storage: StorageActionWriter;
   runQuery<Ref extends FunctionReference<"query", any, any, any>>(
     ref: Ref,
     ...args: OptionalArgs<Ref>

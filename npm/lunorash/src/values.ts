@@ -301,8 +301,8 @@ export interface VBuilder<TableNames extends string = string> {
   int64(): VInt64;
   bytes(): VBytes;
   any(): VAny;
-  /** An id of one of the app's tables, or of the `_scheduled_functions` system table. */
-  id<TableName extends TableNames | "_scheduled_functions">(tableName: TableName): VId<TableName>;
+  /** An id of one of the app's tables, or of the `_scheduled_functions` or `_storage` system table. */
+  id<TableName extends TableNames | "_scheduled_functions" | "_storage">(tableName: TableName): VId<TableName>;
   literal<const T extends LiteralValue>(value: T): VLiteral<T>;
   optional<Inner extends Validator<any, false>>(inner: Inner): VOptional<Inner>;
   array<Element extends Validator<any, false>>(element: Element): VArray<Element>;

@@ -88,7 +88,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function secretOf(env: Record<string, unknown>): string {
+export function secretOf(env: Record<string, unknown>): string {
   const secret = env["LUNORA_AUTH_SECRET"];
   if (typeof secret !== "string" || secret.length < 16) {
     throw new LunoraRuntimeError(

@@ -34,6 +34,7 @@ import {
   systemReader,
   type DueJob,
 } from "./scheduler.js";
+import { bucket, fileMetadata, fileDoc, fileQuery, fileRows, fileUrl, isStorageId, uploadUrl, type FileRow } from "./files.js";
 
 type Env = Record<string, unknown>;
 
@@ -43,6 +44,8 @@ export interface ObjectConfig {
   /** Runs a scheduled action (in this object, with the Worker's `ctx.runQuery/runMutation`). */
   runAction?: (env: Record<string, unknown>, fn: WiringFunction, args: Record<string, unknown>) => Promise<unknown>;
   d1Binding: string;
+  /** The R2 binding of file storage (`STORAGE`). */
+  storageBinding: string;
   /** Serve `/debug`, `/debug/abort` and `/debug/fault` (tests only). */
   testHooks: boolean;
   limits: Limits;
@@ -104,6 +107,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     private queue: Promise<unknown> = Promise.resolve();
     private name: string | null = null;
     private version = 0;
+    /** The public origin the Worker last forwarded a request from (`getUrl`'s URLs are on it). */
+    private origin = "";
+    /** Files the running mutation deleted: removed once it has committed. */
+    private pendingDeletes: string[] = [];
     /** A random id of this in-memory instance (tests tell a restart or a wake-up by it). */
     private readonly instance = crypto.randomUUID();
     /** Global tables this (shard) object has registered with root as read by its live queries. */
@@ -510,8 +517,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
 
     private async runQuery(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
       const db = this.newDb(false);
-      const reader = { ...db.reader(), system: systemReader(this.ready ? this.rawSql : null, db) };
-      const value = encodeValue(await fn.fn.handler({ ctx: { db: reader, auth: functionAuth(uid, (id) => db.user(id)) }, args }));
+      const reader = { ...db.reader(), system: this.withFiles(systemReader(this.ready ? this.rawSql : null, db)) };
+      const value = encodeValue(await fn.fn.handler({ ctx: { db: reader, auth: functionAuth(uid, (id) => db.user(id)), storage: this.storageCtx(false) }, args }));
       return { value, tables: db.readTables, reads: db.readSet };
     }
 
@@ -537,7 +544,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attemptMutation(fn, args, uid, client, job);
+          this.pendingDeletes = [];
+          const value = await this.attemptMutation(fn, args, uid, client, job);
+          await this.flushDeletes();
+          return value;
         } catch (error) {
           if (!(error instanceof Conflict)) throw error;
           if (attempt >= MAX_ATTEMPTS) {
@@ -576,8 +586,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       try {
         await this.ctx.storage.transaction(async () => {
           this.recording = [];
-          const writer = { ...db.writer(), system: systemReader(this.rawSql, db) };
-          value = encodeValue(await fn.fn.handler({ ctx: { db: writer, auth: functionAuth(uid, (id) => db.user(id)), scheduler }, args }));
+          const writer = { ...db.writer(), system: this.withFiles(systemReader(this.rawSql, db)) };
+          value = encodeValue(await fn.fn.handler({ ctx: { db: writer, auth: functionAuth(uid, (id) => db.user(id)), scheduler, storage: this.storageCtx(true) }, args }));
           await db.validateReadOnly();
           if (this.fault("abort-before-commit")) this.restartNow();
           // A scheduled mutation's job is done in the same commit as its writes: exactly once.
@@ -731,10 +741,105 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       return db;
     }
 
+    /** A call to root's `/storage/*` (the metadata rows live there). */
+    private async rootStorage(route: string, body: unknown): Promise<unknown> {
+      const res = await stub(this.envRecord, ROOT).fetch(`https://lunora.internal/storage/${route}`, {
+        method: "POST",
+        headers: { "x-lunora-object": ROOT, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const reply = (await res.json()) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
+      if (!reply.ok) throw new LunoraRuntimeError(reply.error?.code ?? "unavailable", reply.error?.message ?? "storage call failed", res.status);
+      return reply.value ?? null;
+    }
+
+    private async fileRow(id: unknown): Promise<FileRow | null> {
+      if (!isStorageId(id)) return null;
+      if (this.name === ROOT) return fileRows.get(this.rawSql, id);
+      return (await this.rootStorage("meta", { id })) as FileRow | null;
+    }
+
+    private async fileList(): Promise<FileRow[]> {
+      if (this.name === ROOT) return fileRows.list(this.rawSql);
+      return (await this.rootStorage("list", {})) as FileRow[];
+    }
+
+    /** Root: removes a file's row, then its object. */
+    private async deleteFileHere(id: unknown): Promise<boolean> {
+      const had = fileRows.delete(this.rawSql, id);
+      if (had) await bucket(this.envRecord, config.storageBinding).delete(String(id));
+      return had;
+    }
+
+    /** `ctx.storage` of a query (`getUrl`, `getMetadata`) or a mutation (also `generateUploadUrl`, `delete`). */
+    private storageCtx(mutation: boolean) {
+      const reader = {
+        getUrl: async (id: unknown) => ((await this.fileRow(id)) ? fileUrl(this.origin, String(id)) : null),
+        getMetadata: async (id: unknown) => {
+          const row = await this.fileRow(id);
+          return row ? fileMetadata(row) : null;
+        },
+      };
+      if (!mutation) return reader;
+      return {
+        ...reader,
+        generateUploadUrl: () => uploadUrl(this.envRecord, this.origin),
+        delete: async (id: unknown) => {
+          if (!(await this.fileRow(id))) throw new LunoraRuntimeError("not_found", `no stored file ${JSON.stringify(id)}`, 404);
+          this.pendingDeletes.push(String(id));
+        },
+      };
+    }
+
+    /** `ctx.db.system` with the `_storage` table besides `_scheduled_functions`. */
+    private withFiles<S extends { get(id: any): Promise<unknown>; query(t: any): unknown }>(system: S): S {
+      return {
+        get: (id: unknown) => (isStorageId(id) ? this.fileRow(id).then((r) => (r ? fileDoc(r) : null)) : system.get(id)),
+        query: (t: string) => (t === "_storage" ? fileQuery(() => this.fileList()) : system.query(t)),
+      } as unknown as S;
+    }
+
+    /** After a mutation committed: the files it deleted go (rows, then objects). */
+    private async flushDeletes(): Promise<void> {
+      const ids = this.pendingDeletes;
+      this.pendingDeletes = [];
+      for (const id of ids) {
+        try {
+          if (this.name === ROOT) await this.deleteFileHere(id);
+          else await this.rootStorage("delete", { id });
+        } catch (error) {
+          console.error(`lunora: deleting the stored file ${id} failed: ${String(error)}`);
+        }
+      }
+    }
+
     override async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
+      const origin = request.headers.get("x-lunora-origin");
+      if (origin) this.origin = origin;
       try {
         const name = this.learnName(request.headers.get("x-lunora-object"));
+        if (url.pathname.startsWith("/storage/")) {
+          if (name !== ROOT) throw new LunoraRuntimeError("wrong_object", "stored files live in root", 400);
+          const body = (await request.json()) as { id?: unknown; row?: FileRow };
+          const value = await this.serial(async () => {
+            this.ensureStorage();
+            switch (url.pathname) {
+              case "/storage/meta":
+                return fileRows.get(this.rawSql, body.id);
+              case "/storage/list":
+                return fileRows.list(this.rawSql);
+              case "/storage/commit":
+                fileRows.insert(this.rawSql, body.row!);
+                return null;
+              case "/storage/delete":
+                return this.deleteFileHere(body.id);
+              default:
+                throw new LunoraRuntimeError("not_found", `no route ${url.pathname}`, 404);
+            }
+          });
+          return json({ ok: true, value });
+        }
         if (url.pathname === "/call") {
           const body = (await request.json()) as { path: string; args: unknown; uid: string | null; internal: boolean; mutationId?: unknown };
           return await this.serial(async () => {

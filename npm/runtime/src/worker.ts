@@ -11,6 +11,7 @@ import { createShardClass } from "./object.js";
 import { actionScheduler } from "./scheduler.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { identityTable } from "./storage/fields.js";
+import { bucket, checkUploadToken, fileMetadata, fileUrl, isStorageId, readCapped, storeFile, STORAGE_PREFIX, uploadUrl, type FileRow } from "./files.js";
 import { DEFAULT_LIMITS, LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
 export { objectName } from "./routing.js";
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   shardBinding?: string;
   /** Name of the D1 binding (default `DB`). */
   d1Binding?: string;
+  /** Name of the R2 binding of file storage (default `STORAGE`). */
+  storageBinding?: string;
   /** Value of the CORS `Access-Control-Allow-Origin` header (default `*`). */
   corsOrigin?: string;
   /**
@@ -58,6 +61,9 @@ export interface LunoraWorker {
 export function createWorker(wiring: Wiring, options: WorkerOptions = {}): LunoraWorker {
   const shardBinding = options.shardBinding ?? "LUNORA_SHARD";
   const d1Binding = options.d1Binding ?? "DB";
+  const storageBinding = options.storageBinding ?? "STORAGE";
+  /** The origin requests reach this Worker on (file URLs are absolute on it). */
+  let origin = "";
   const cors = options.corsOrigin ?? "*";
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   /** Where guests and verified subjects live (`users`, or `_identities` when the app owns `users`). */
@@ -155,7 +161,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       try {
         res = await stub(env, name).fetch("https://lunora.internal/call", {
           method: "POST",
-          headers: { "x-lunora-object": name, "content-type": "application/json" },
+          headers: { "x-lunora-object": name, "content-type": "application/json", "x-lunora-origin": origin },
           body,
         });
       } catch (error) {
@@ -185,7 +191,69 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
       runAction: async (ref: { path: string }, a?: unknown) => decodeValue((await dispatch(env, ref.path, encodeValue(a ?? {}), identity, true)).value),
       // An action's jobs live in root (docs/ARCHITECTURE.md, "Scheduled functions").
       scheduler: actionScheduler((route, body) => rootCall(env, route, body)),
+      storage: {
+        getUrl: async (id: unknown) => ((await fileRow(env, id)) ? fileUrl(origin, String(id)) : null),
+        getMetadata: async (id: unknown) => {
+          const row = await fileRow(env, id);
+          return row ? fileMetadata(row) : null;
+        },
+        generateUploadUrl: () => uploadUrl(env, origin),
+        delete: async (id: unknown) => {
+          if (!(await rootCall(env, "/storage/delete", { id }))) throw new LunoraRuntimeError("not_found", `no stored file ${JSON.stringify(id)}`, 404);
+        },
+        store: async (blob: Blob) => {
+          if (!(blob instanceof Blob)) throw new LunoraRuntimeError("bad_request", "`ctx.storage.store` takes a Blob");
+          const bytes = await readCapped(blob.stream(), String(blob.size));
+          return storeFile(bucket(env, storageBinding), bytes, blob.type || null, (row) => commitFile(env, row));
+        },
+        get: async (id: unknown) => {
+          const row = await fileRow(env, id);
+          if (!row) return null;
+          const object = await bucket(env, storageBinding).get(row.id);
+          if (!object) return null;
+          return new Blob([await object.arrayBuffer()], row.contentType ? { type: row.contentType } : {});
+        },
+      },
     };
+  }
+
+  async function fileRow(env: Env, id: unknown): Promise<FileRow | null> {
+    if (!isStorageId(id)) return null;
+    return (await rootCall(env, "/storage/meta", { id })) as FileRow | null;
+  }
+
+  async function commitFile(env: Env, row: FileRow): Promise<void> {
+    await rootCall(env, "/storage/commit", { row });
+  }
+
+  /** `/api/storage/upload?token=` (POST, the body is the file) and `/api/storage/<id>` (GET, HEAD). */
+  async function serveStorage(env: Env, request: Request, url: URL): Promise<Response> {
+    const rest = url.pathname.slice(STORAGE_PREFIX.length);
+    if (rest === "upload") {
+      if (request.method !== "POST") throw new LunoraRuntimeError("bad_request", "upload with POST", 405);
+      await checkUploadToken(env, url.searchParams.get("token"));
+      const bytes = await readCapped(request.body, request.headers.get("content-length"));
+      const type = request.headers.get("content-type");
+      const storageId = await storeFile(bucket(env, storageBinding), bytes, type || null, (row) => commitFile(env, row));
+      return json({ storageId }, 200, cors);
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") throw new LunoraRuntimeError("bad_request", "files are read with GET", 405);
+    const row = await fileRow(env, decodeURIComponent(rest));
+    const object = row ? await bucket(env, storageBinding).get(row.id) : null;
+    if (!row || !object) throw new LunoraRuntimeError("not_found", "no such file", 404);
+    const headers: Record<string, string> = {
+      "content-length": String(row.size),
+      "access-control-allow-origin": cors,
+      "x-content-type-options": "nosniff",
+      etag: `"${row.sha256}"`,
+      "cache-control": "private, max-age=31536000, immutable",
+    };
+    if (row.contentType) headers["content-type"] = row.contentType;
+    if (request.method === "HEAD") {
+      await object.body.cancel();
+      return new Response(null, { headers });
+    }
+    return new Response(object.body, { headers });
   }
 
   /** An HTTP action's identity: its bearer token's, or anonymous (also for a token that is not Lunora's, e.g. a webhook's). */
@@ -202,7 +270,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
   async function rootCall(env: Env, route: string, body: unknown): Promise<JsonValue> {
     const res = await stub(env, ROOT).fetch(`https://lunora.internal${route}`, {
       method: "POST",
-      headers: { "x-lunora-object": ROOT, "content-type": "application/json" },
+      headers: { "x-lunora-object": ROOT, "content-type": "application/json", "x-lunora-origin": origin },
       body: JSON.stringify(body),
     });
     const reply = (await res.json()) as CallReply;
@@ -219,6 +287,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     },
     async fetch(request: Request, env: Env): Promise<Response> {
       const url = new URL(request.url);
+      origin = url.origin;
       // Lunora's own paths (every one under /api/) first, then lunora/http.ts's routes.
       if (!isLunoraPath(url.pathname)) {
         return serveHttpAction(wiring.http, request, async () => actionCtx(env, await httpIdentity(env, request)));
@@ -234,6 +303,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
         });
       }
       try {
+        if (url.pathname.startsWith(STORAGE_PREFIX)) return await serveStorage(env, request, url);
         if (url.pathname === "/api/auth/guest" && request.method === "POST") {
           if (options.guestAuth === false) throw new LunoraRuntimeError("not_found", "guest auth is disabled", 404);
           await limitGuests(env, request);
@@ -271,6 +341,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
           const identity = await authenticate(env, token, options.verifyToken, usersWritten(env), options.guestAuth !== false, authAudience(env, request), identities);
           const headers = new Headers(request.headers);
           headers.set("x-lunora-object", object);
+          headers.set("x-lunora-origin", origin);
           headers.set("x-lunora-user", identity?.userId ?? "");
           headers.set("x-lunora-addr", address(request));
           headers.set("x-lunora-user-expires", identity?.expiresAt !== undefined ? String(identity.expiresAt) : "");
@@ -288,6 +359,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     Shard: createShardClass(wiring, {
       shardBinding,
       d1Binding,
+      storageBinding,
       testHooks: options.testHooks === true,
       limits,
       // A scheduled action runs in the object that owns its job, without a user (as in Convex).

@@ -25,6 +25,7 @@ export async function startApp({ entry = "worker", bindings = {}, scriptPath, dd
     compatibilityDate: "2026-04-01",
     durableObjects: { LUNORA_SHARD: { className: "LunoraShard", useSQLite: true } },
     d1Databases: ["DB"],
+    r2Buckets: ["STORAGE"],
     bindings: { LUNORA_AUTH_SECRET: SECRET, ...bindings },
     host: "127.0.0.1",
     port: 0,

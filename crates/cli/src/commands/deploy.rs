@@ -57,6 +57,30 @@ pub fn needs_d1(ir: &Ir) -> bool {
     ir.tables.iter().any(|t| t.placement == Placement::Global)
 }
 
+/// Whether the app stores files: a `ctx.storage` use or a `v.id("_storage")`.
+pub fn needs_r2(ir: &Ir) -> bool {
+    fn holds(v: &lunora_analyzer::Validator) -> bool {
+        use lunora_analyzer::Validator as V;
+        match v {
+            V::Id(t) => t == lunora_analyzer::STORAGE_TABLE,
+            V::Optional(i) | V::Array(i) => holds(i),
+            V::Record(k, i) => holds(k) || holds(i),
+            V::Object(fs) => fs.iter().any(|f| holds(&f.validator)),
+            V::Union(ms) => ms.iter().any(holds),
+            _ => false,
+        }
+    }
+    ir.uses_storage
+        || ir
+            .tables
+            .iter()
+            .any(|t| t.fields.iter().any(|f| holds(&f.validator)))
+        || ir
+            .functions
+            .iter()
+            .any(|f| f.args.iter().flatten().any(|a| holds(&a.validator)))
+}
+
 fn step(stderr: &mut dyn Write, what: &str) {
     let _ = writeln!(stderr, "\n==> {what}");
 }
@@ -227,6 +251,7 @@ fn checks(
     }
     let expect = Expect {
         needs_d1: d1,
+        needs_r2: needs_r2(&ir),
         remote: !dry_run,
         crons: &crons,
     };

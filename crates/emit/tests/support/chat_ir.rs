@@ -125,5 +125,6 @@ pub fn chat_ir() -> Ir {
         schema_export: SchemaExport::Named("schema".into()),
         http: None,
         crons: None,
+        uses_storage: false,
     }
 }

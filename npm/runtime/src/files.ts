@@ -1,0 +1,224 @@
+// File storage on R2 (`ctx.storage`, the `_storage` system table); docs/ARCHITECTURE.md, "File storage".
+// Bytes live in the R2 bucket bound as `STORAGE` under the file's id; metadata rows live in root's
+// SQLite (`_lunora_storage`), written only after the R2 put completed, so a file without a row
+// was never uploaded as far as every API is concerned.
+
+import { secretOf } from "./auth.js";
+import { newId, tableOfId } from "./ids.js";
+import { LunoraRuntimeError } from "./types.js";
+
+/** Files larger than this are refused (`too_large`, 413): uploads are hashed in memory. */
+export const MAX_FILE_BYTES = 20 * 1024 * 1024;
+/** How long an upload URL of `generateUploadUrl` stays valid (Convex: one hour). */
+export const UPLOAD_URL_TTL_MS = 60 * 60 * 1000;
+export const STORAGE_TABLE = "_storage";
+export const STORAGE_PREFIX = "/api/storage/";
+
+/** A metadata row. */
+export interface FileRow {
+  id: string;
+  creation: number;
+  /** base64 of the SHA-256 of the bytes. */
+  sha256: string;
+  size: number;
+  contentType: string | null;
+}
+
+type Sql = { exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] } };
+
+export function ensureFilesTable(sql: Sql): void {
+  sql.exec(
+    `CREATE TABLE IF NOT EXISTS _lunora_storage (id TEXT PRIMARY KEY, creation REAL NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, content_type TEXT)`,
+  );
+}
+
+function rowOf(r: Record<string, unknown>): FileRow {
+  return {
+    id: String(r["id"]),
+    creation: Number(r["creation"]),
+    sha256: String(r["sha256"]),
+    size: Number(r["size"]),
+    contentType: r["content_type"] === null || r["content_type"] === undefined ? null : String(r["content_type"]),
+  };
+}
+
+/** Root's side: the metadata rows. */
+export const fileRows = {
+  get(sql: Sql, id: unknown): FileRow | null {
+    if (!isStorageId(id)) return null;
+    ensureFilesTable(sql);
+    const r = sql.exec(`SELECT * FROM _lunora_storage WHERE id = ?`, id).toArray()[0];
+    return r ? rowOf(r) : null;
+  },
+  list(sql: Sql): FileRow[] {
+    ensureFilesTable(sql);
+    return sql.exec(`SELECT * FROM _lunora_storage ORDER BY creation, id`).toArray().map(rowOf);
+  },
+  insert(sql: Sql, row: FileRow): void {
+    ensureFilesTable(sql);
+    sql.exec(
+      `INSERT INTO _lunora_storage (id, creation, sha256, size, content_type) VALUES (?, ?, ?, ?, ?)`,
+      row.id,
+      row.creation,
+      row.sha256,
+      row.size,
+      row.contentType,
+    );
+  },
+  delete(sql: Sql, id: unknown): boolean {
+    if (!isStorageId(id)) return false;
+    ensureFilesTable(sql);
+    const had = sql.exec(`SELECT id FROM _lunora_storage WHERE id = ?`, id).toArray().length > 0;
+    sql.exec(`DELETE FROM _lunora_storage WHERE id = ?`, id);
+    return had;
+  },
+};
+
+export function isStorageId(id: unknown): id is string {
+  return typeof id === "string" && tableOfId(id) === STORAGE_TABLE && /^_storage:[a-z2-7]{20}$/.test(id);
+}
+
+/** The `_storage` system document (Convex's shape). */
+export function fileDoc(row: FileRow): Record<string, unknown> {
+  const doc: Record<string, unknown> = { _id: row.id, _creationTime: row.creation, sha256: row.sha256, size: row.size };
+  if (row.contentType !== null) doc["contentType"] = row.contentType;
+  return doc;
+}
+
+/** `getMetadata`'s (deprecated in Convex) shape: the hash in hex. */
+export function fileMetadata(row: FileRow): Record<string, unknown> {
+  const bin = atob(row.sha256);
+  let hex = "";
+  for (let i = 0; i < bin.length; i++) hex += bin.charCodeAt(i).toString(16).padStart(2, "0");
+  return { storageId: row.id, sha256: hex, size: row.size, contentType: row.contentType };
+}
+
+export function fileUrl(origin: string, id: string): string {
+  return `${origin}${STORAGE_PREFIX}${id}`;
+}
+
+const encoder = new TextEncoder();
+const keys = new Map<string, Promise<CryptoKey>>();
+function key(secret: string): Promise<CryptoKey> {
+  let k = keys.get(secret);
+  if (!k) {
+    // Domain-separated from the guest tokens' key: an upload token is never a sign-in token.
+    k = crypto.subtle.importKey("raw", encoder.encode(`lunora-storage-upload:${secret}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    keys.set(secret, k);
+  }
+  return k;
+}
+function hex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A signed, expiring upload URL: `<origin>/api/storage/upload?token=<expiry>.<nonce>.<HMAC>`. */
+export async function uploadUrl(env: Record<string, unknown>, origin: string, now = Date.now()): Promise<string> {
+  const nonce = crypto.randomUUID().replace(/-/g, "");
+  const payload = `${now + UPLOAD_URL_TTL_MS}.${nonce}`;
+  const sig = hex(await crypto.subtle.sign("HMAC", await key(secretOf(env)), encoder.encode(payload)));
+  return `${origin}${STORAGE_PREFIX}upload?token=${payload}.${sig}`;
+}
+
+export async function checkUploadToken(env: Record<string, unknown>, token: string | null, now = Date.now()): Promise<void> {
+  const parts = (token ?? "").split(".");
+  const bad = () => new LunoraRuntimeError("unauthenticated", "invalid or expired upload URL: get a new one from `ctx.storage.generateUploadUrl()`", 401);
+  if (parts.length !== 3 || !/^\d+$/.test(parts[0]!) || !/^[0-9a-f]{64}$/.test(parts[2]!)) throw bad();
+  const sig = new Uint8Array(parts[2]!.match(/../g)!.map((h) => parseInt(h, 16)));
+  const ok = await crypto.subtle.verify("HMAC", await key(secretOf(env)), sig, encoder.encode(`${parts[0]}.${parts[1]}`));
+  if (!ok || Number(parts[0]) < now) throw bad();
+}
+
+export function bucket(env: Record<string, unknown>, binding: string): R2Bucket {
+  const b = env[binding] as R2Bucket | undefined;
+  if (!b) throw new LunoraRuntimeError("misconfigured", `no R2 binding "${binding}": add \`"r2_buckets": [{ "binding": "${binding}", "bucket_name": "<name>" }]\` to wrangler.jsonc`, 500);
+  return b;
+}
+
+/** Reads a body up to the cap: a body that ends early (an aborted upload) throws here. */
+export async function readCapped(body: ReadableStream<Uint8Array> | null, declared: string | null): Promise<Uint8Array> {
+  const tooLarge = () => new LunoraRuntimeError("too_large", `the file is larger than the ${MAX_FILE_BYTES / (1024 * 1024)} MiB limit of file storage`, 413);
+  if (declared !== null && Number(declared) > MAX_FILE_BYTES) throw tooLarge();
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_FILE_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (declared !== null && Number(declared) !== total) {
+    throw new LunoraRuntimeError("bad_request", `the upload ended after ${total} of ${declared} bytes`, 400);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Stores `bytes`: the R2 put first, then the metadata row through `commit` (root). A failed commit
+ * removes the object again; an object left behind by a crash between the two has no row, so no API
+ * ever shows it.
+ */
+export async function storeFile(
+  r2: R2Bucket,
+  bytes: Uint8Array,
+  contentType: string | null,
+  commit: (row: FileRow) => Promise<void>,
+): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  let bin = "";
+  for (const b of digest) bin += String.fromCharCode(b);
+  const id = newId(STORAGE_TABLE);
+  await r2.put(id, bytes, { httpMetadata: contentType ? { contentType } : {}, sha256: hex(digest.buffer) });
+  try {
+    await commit({ id, creation: Date.now(), sha256: btoa(bin), size: bytes.byteLength, contentType });
+  } catch (error) {
+    await r2.delete(id).catch(() => {});
+    throw error;
+  }
+  return id;
+}
+
+/** An in-memory `ctx.db.system.query("_storage")` over the rows (creation order). */
+export function fileQuery(load: () => Promise<FileRow[]>) {
+  let order: "asc" | "desc" = "asc";
+  const filters: ((d: any) => unknown)[] = [];
+  const docs = async () => {
+    let all = (await load()).map(fileDoc);
+    if (order === "desc") all = all.reverse();
+    return all.filter((d) => filters.every((f) => f(d)));
+  };
+  const q = {
+    order(o: "asc" | "desc") {
+      order = o;
+      return q;
+    },
+    filter(p: (d: any) => unknown) {
+      filters.push(p);
+      return q;
+    },
+    collect: docs,
+    take: async (n: number) => (await docs()).slice(0, n),
+    first: async () => (await docs())[0] ?? null,
+    unique: async () => {
+      const all = await docs();
+      if (all.length > 1) throw new LunoraRuntimeError("not_unique", "more than one file matches", 400);
+      return all[0] ?? null;
+    },
+    async *[Symbol.asyncIterator]() {
+      for (const d of await docs()) yield d;
+    },
+  };
+  return q;
+}
