@@ -127,6 +127,12 @@ const negatives = [
     message: /bad\.ts\(6,72\): error TS2322: Type 'number' is not assignable to type 'string'\./,
   },
   {
+    file: "scheduler-missing-args.ts",
+    dest: "lunora/bad.ts",
+    code: "TS2554",
+    message: /bad\.ts\(6,\d+\): error TS2554: Expected 3 arguments, but got 2\./,
+  },
+  {
     file: "crons-wrong-args.ts",
     dest: "lunora/bad.ts",
     code: "TS2322",

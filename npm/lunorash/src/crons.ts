@@ -5,7 +5,8 @@
 // (docs/ARCHITECTURE.md, "Cron jobs").
 
 import type { FunctionReference } from "./functions.js";
-import type { OptionalRestArgs, SchedulableFunctionReference } from "./scheduler.js";
+import type { OptionalArgs } from "./functions.js";
+import type { SchedulableFunctionReference } from "./scheduler.js";
 
 /** Every `seconds` (whole minutes), `minutes` (dividing the hour) or `hours` (dividing the day), on the UTC clock. */
 export type Interval = { seconds: number; minutes?: undefined; hours?: undefined } | { minutes: number; seconds?: undefined; hours?: undefined } | { hours: number; seconds?: undefined; minutes?: undefined };
@@ -48,27 +49,27 @@ export class Crons {
   }
 
   /** Runs `ref` every interval, aligned to the UTC clock (`{ minutes: 15 }`: at :00, :15, :30, :45). */
-  interval<Ref extends SchedulableFunctionReference>(name: string, schedule: Interval, ref: Ref, ...args: OptionalRestArgs<Ref>): void {
+  interval<Ref extends SchedulableFunctionReference>(name: string, schedule: Interval, ref: Ref, ...args: OptionalArgs<Ref>): void {
     this.add(name, { type: "interval", schedule }, ref, args[0]);
   }
   /** Runs `ref` every hour at `minuteUTC`. */
-  hourly<Ref extends SchedulableFunctionReference>(name: string, schedule: Hourly, ref: Ref, ...args: OptionalRestArgs<Ref>): void {
+  hourly<Ref extends SchedulableFunctionReference>(name: string, schedule: Hourly, ref: Ref, ...args: OptionalArgs<Ref>): void {
     this.add(name, { type: "hourly", schedule }, ref, args[0]);
   }
   /** Runs `ref` every day at `hourUTC:minuteUTC`. */
-  daily<Ref extends SchedulableFunctionReference>(name: string, schedule: Daily, ref: Ref, ...args: OptionalRestArgs<Ref>): void {
+  daily<Ref extends SchedulableFunctionReference>(name: string, schedule: Daily, ref: Ref, ...args: OptionalArgs<Ref>): void {
     this.add(name, { type: "daily", schedule }, ref, args[0]);
   }
   /** Runs `ref` every `dayOfWeek` at `hourUTC:minuteUTC`. */
-  weekly<Ref extends SchedulableFunctionReference>(name: string, schedule: Weekly, ref: Ref, ...args: OptionalRestArgs<Ref>): void {
+  weekly<Ref extends SchedulableFunctionReference>(name: string, schedule: Weekly, ref: Ref, ...args: OptionalArgs<Ref>): void {
     this.add(name, { type: "weekly", schedule }, ref, args[0]);
   }
   /** Runs `ref` on `day` of every month at `hourUTC:minuteUTC`. */
-  monthly<Ref extends SchedulableFunctionReference>(name: string, schedule: Monthly, ref: Ref, ...args: OptionalRestArgs<Ref>): void {
+  monthly<Ref extends SchedulableFunctionReference>(name: string, schedule: Monthly, ref: Ref, ...args: OptionalArgs<Ref>): void {
     this.add(name, { type: "monthly", schedule }, ref, args[0]);
   }
   /** Runs `ref` on a 5-field cron expression (minute hour day-of-month month day-of-week, UTC). */
-  cron<Ref extends SchedulableFunctionReference>(name: string, cron: string, ref: Ref, ...args: OptionalRestArgs<Ref>): void {
+  cron<Ref extends SchedulableFunctionReference>(name: string, cron: string, ref: Ref, ...args: OptionalArgs<Ref>): void {
     this.add(name, { type: "cron", schedule: cron }, ref, args[0]);
   }
 }

@@ -1,14 +1,12 @@
 // `ctx.scheduler` (mutations and actions) and `ctx.db.system` (the `_scheduled_functions` view),
 // typed as Convex types them (docs/ARCHITECTURE.md, "Scheduled functions").
 
-import type { FunctionArgs, FunctionReference } from "./functions.js";
+import type { FunctionReference, OptionalArgs } from "./functions.js";
 import type { GenericId } from "./values.js";
 
 /** A function that can be scheduled: a mutation or an action, public or internal. */
 export type SchedulableFunctionReference = FunctionReference<"mutation" | "action", any, any, any>;
 
-/** The args of a scheduled call: optional when the function takes none. */
-export type OptionalRestArgs<Ref> = keyof FunctionArgs<Ref> extends never ? [args?: FunctionArgs<Ref>] : [args: FunctionArgs<Ref>];
 
 /**
  * Schedules mutations and actions. Scheduling from a mutation is part of its transaction (a
@@ -20,13 +18,13 @@ export interface Scheduler {
   runAfter<Ref extends SchedulableFunctionReference>(
     delayMs: number,
     ref: Ref,
-    ...args: OptionalRestArgs<Ref>
+    ...args: OptionalArgs<Ref>
   ): Promise<GenericId<"_scheduled_functions">>;
   /** Runs `ref` with `args` at `timestamp` (milliseconds since the epoch, or a Date). */
   runAt<Ref extends SchedulableFunctionReference>(
     timestamp: number | Date,
     ref: Ref,
-    ...args: OptionalRestArgs<Ref>
+    ...args: OptionalArgs<Ref>
   ): Promise<GenericId<"_scheduled_functions">>;
   /** Cancels a pending job (a finished one keeps its state). */
   cancel(id: GenericId<"_scheduled_functions">): Promise<void>;
