@@ -1016,6 +1016,18 @@ pub fn check_body(
         for (method, span) in &h.storage_calls {
             check_storage_call(f, method, file, *span, d);
         }
+        for span in &h.vector_search {
+            d.push(
+                Diagnostic::error(
+                    Code::UnsupportedVectorSearch,
+                    format!("`{}` uses `ctx.vectorSearch`: Lunora has no vector search", f.export_name),
+                )
+                .with_label(file, *span, "vector search is not supported")
+                .with_help(
+                    "vector search is out of Lunora's scope: keep embeddings in a vector database (e.g. Cloudflare Vectorize) called from the action, or use a text search index (`.searchIndex` and `withSearchIndex`)",
+                ),
+            );
+        }
         for call in &h.db_calls {
             let is_write = WRITES.contains(&call.method.as_str());
             if is_write && f.kind == FunctionKind::Query {

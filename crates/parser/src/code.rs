@@ -199,6 +199,9 @@ codes! {
     /// `.vectorIndex(...)` on a table: vector search is out of Lunora's scope
     /// (text search, `.searchIndex(...)`, is supported).
     UnsupportedVectorIndex => "unsupported/vector-index",
+    /// `ctx.vectorSearch(...)` in an action: vector search is out of Lunora's
+    /// scope (text search, `withSearchIndex`, is supported).
+    UnsupportedVectorSearch => "unsupported/vector-search",
 
     // ---- HTTP actions (`lunora/http.ts`, issue 17) ---------------------------
     /// `lunora/http.ts` has no `export default` of its router: the Worker serves

@@ -783,20 +783,12 @@ fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind 
     let mut summary = FunctionSummary {
         span: sp(f.span),
         params: lower_params(&f.params),
-        db_calls: Vec::new(),
-        storage_calls: Vec::new(),
-        scheduler_calls: Vec::new(),
-        helper_calls: Vec::new(),
+        ..FunctionSummary::default()
     };
     if collect {
         let mut c = DbCollector::default();
         c.visit_arrow_function_body(&f.body);
-        (
-            summary.db_calls,
-            summary.storage_calls,
-            summary.scheduler_calls,
-            summary.helper_calls,
-        ) = c.finish();
+        c.finish(&mut summary);
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -806,20 +798,12 @@ fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
     let mut summary = FunctionSummary {
         span: sp(f.span),
         params: lower_params(&f.params),
-        db_calls: Vec::new(),
-        storage_calls: Vec::new(),
-        scheduler_calls: Vec::new(),
-        helper_calls: Vec::new(),
+        ..FunctionSummary::default()
     };
     if collect && let Some(body) = &f.body {
         let mut c = DbCollector::default();
         c.visit_function_body(body);
-        (
-            summary.db_calls,
-            summary.storage_calls,
-            summary.scheduler_calls,
-            summary.helper_calls,
-        ) = c.finish();
+        c.finish(&mut summary);
     }
     ExprKind::Function(Arc::new(summary))
 }
@@ -840,17 +824,13 @@ struct DbCollector {
     scheduler_calls: Vec<SchedulerCall>,
     /// `f(ctx, ...)`: calls that may hand `ctx` to a helper.
     helper_calls: Vec<HelperCall>,
+    /// `<x>.vectorSearch`: Convex's vector search, which Lunora does not have.
+    vector_search: Vec<Span>,
 }
 
-type Collected = (
-    Vec<DbCall>,
-    Vec<(String, Span)>,
-    Vec<SchedulerCall>,
-    Vec<HelperCall>,
-);
-
 impl DbCollector {
-    fn finish(mut self) -> Collected {
+    /// Fills `summary`'s body lists, each in source order.
+    fn finish(mut self, summary: &mut FunctionSummary) {
         for (query_span, index) in self.indexes {
             if let Some(call) = self
                 .calls
@@ -866,12 +846,12 @@ impl DbCollector {
             .sort_by_key(|c| (c.span.start, c.span.end));
         self.helper_calls
             .sort_by_key(|c| (c.span.start, c.span.end));
-        (
-            self.calls,
-            self.storage_calls,
-            self.scheduler_calls,
-            self.helper_calls,
-        )
+        self.vector_search.sort_by_key(|s| (s.start, s.end));
+        summary.db_calls = self.calls;
+        summary.storage_calls = self.storage_calls;
+        summary.scheduler_calls = self.scheduler_calls;
+        summary.helper_calls = self.helper_calls;
+        summary.vector_search = self.vector_search;
     }
 }
 
@@ -917,6 +897,14 @@ impl<'a> Visit<'a> for DbCollector {
         {
             self.storage_calls
                 .push((own(&it.property.name), sp(it.property.span)));
+        }
+        if it.property.name == "vectorSearch"
+            && matches!(
+                it.object.without_parentheses(),
+                ast::Expression::Identifier(_)
+            )
+        {
+            self.vector_search.push(sp(it.property.span));
         }
         walk::walk_static_member_expression(self, it);
     }

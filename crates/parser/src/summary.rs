@@ -212,6 +212,9 @@ pub struct FunctionSummary {
     /// among their arguments, in source order: the helpers a function may hand
     /// its `ctx` to (`getUser(ctx, id)`), whose `ctx.db` calls are the caller's.
     pub helper_calls: Vec<HelperCall>,
+    /// Every `<expr>.vectorSearch` (`ctx.vectorSearch(...)` in a Convex action):
+    /// vector search is out of Lunora's scope, reported by the analyzer.
+    pub vector_search: Vec<Span>,
 }
 
 /// One call `f(a, b)` / `ns.f(a, b)` (see [`FunctionSummary::helper_calls`]).
