@@ -4,6 +4,7 @@
 // was never uploaded as far as every API is concerned.
 
 import { secretOf } from "./auth.js";
+import { readLimited } from "./http.js";
 import { newId, tableOfId } from "./ids.js";
 import { LunoraRuntimeError } from "./types.js";
 
@@ -139,28 +140,9 @@ export function bucket(env: Record<string, unknown>, binding: string): R2Bucket 
 export async function readCapped(body: ReadableStream<Uint8Array> | null, declared: string | null): Promise<Uint8Array> {
   const tooLarge = () => new LunoraRuntimeError("too_large", `the file is larger than the ${MAX_FILE_BYTES / (1024 * 1024)} MiB limit of file storage`, 413);
   if (declared !== null && Number(declared) > MAX_FILE_BYTES) throw tooLarge();
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_FILE_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  if (declared !== null && Number(declared) !== total) {
-    throw new LunoraRuntimeError("bad_request", `the upload ended after ${total} of ${declared} bytes`, 400);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
+  const out = await readLimited(body, MAX_FILE_BYTES, tooLarge);
+  if (declared !== null && Number(declared) !== out.byteLength) {
+    throw new LunoraRuntimeError("bad_request", `the upload ended after ${out.byteLength} of ${declared} bytes`, 400);
   }
   return out;
 }

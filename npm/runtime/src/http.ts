@@ -39,19 +39,24 @@ export function tooLarge(size: number): LunoraRuntimeError {
 }
 
 /**
- * The body's bytes, refusing more than MAX_MESSAGE_BYTES as they arrive (a chunked upload has no
- * content-length: reading it whole first would buffer whatever the client sends).
+ * A body's bytes, refusing more than `max` as they arrive (a chunked upload has no
+ * content-length: reading it whole first would buffer whatever the client sends). `tooLarge`
+ * builds the error from the bytes read so far. Client messages and file uploads both read this way.
  */
-async function readCapped(request: Request): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
+export async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  max: number,
+  tooLarge: (size: number) => Error,
+): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > MAX_MESSAGE_BYTES) {
+    if (total > max) {
       await reader.cancel().catch(() => {});
       throw tooLarge(total);
     }
@@ -64,6 +69,10 @@ async function readCapped(request: Request): Promise<Uint8Array> {
     at += c.byteLength;
   }
   return out;
+}
+
+function readCapped(request: Request): Promise<Uint8Array> {
+  return readLimited(request.body, MAX_MESSAGE_BYTES, tooLarge);
 }
 
 /** Reads a client's JSON body `{ path, args }`, refusing oversized and malformed ones. */
