@@ -4,34 +4,14 @@
 // no object; a file survives a restart of root; the size cap (docs/ARCHITECTURE.md, "File storage").
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleWorker, codegen, migrationSql, repo } from "../scripts/build-app.mjs";
-import { startApp, until } from "./helpers.mjs";
+import { startFileStorageApp } from "./file-storage-app.mjs";
+import { until } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dir = path.join(root, ".build/convex-file-storage");
 let app;
 
 before(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  cpSync(path.join(repo, "fixtures/valid/convex-file-storage/lunora"), path.join(dir, "lunora"), { recursive: true });
-  writeFileSync(
-    path.join(dir, "src/worker.ts"),
-    `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(wiring, { testHooks: true });
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`,
-  );
-  codegen(dir);
-  const ddl = migrationSql(dir);
-  await bundleWorker(path.join(dir, "src/worker.ts"), path.join(dir, "worker.mjs"));
-  app = await startApp({ scriptPath: path.join(dir, "worker.mjs"), ddl });
+  app = await startFileStorageApp();
 });
 after(async () => {
   await app?.dispose();
