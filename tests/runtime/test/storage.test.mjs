@@ -70,15 +70,19 @@ function fieldsOf(doc, placement) {
 }
 
 function reference(placement, docs, field, { gte, lt, eq, order }) {
+  const unbounded = gte === undefined && lt === undefined && eq === undefined;
   const inRange = (v) => {
-    if (v === undefined) return false;
+    // An index with no range is the whole table, documents without the field first (as Convex
+    // orders `undefined`); any bound leaves them out.
+    if (v === undefined) return unbounded;
     if (eq !== undefined) return refCompare(placement.d1, v, eq) === 0;
     if (gte !== undefined && refCompare(placement.d1, v, gte) < 0) return false;
     if (lt !== undefined && refCompare(placement.d1, v, lt) >= 0) return false;
     return true;
   };
   const out = docs.map((d, index) => ({ d, index })).filter(({ d }) => inRange(d[field]));
-  out.sort((x, y) => refCompare(placement.d1, x.d[field], y.d[field]) || x.index - y.index);
+  const cmp = (a, b) => (a === undefined || b === undefined ? Number(b === undefined) - Number(a === undefined) : refCompare(placement.d1, a, b));
+  out.sort((x, y) => cmp(x.d[field], y.d[field]) || x.index - y.index);
   if (order === "desc") out.reverse();
   return out.map(({ d }) => d);
 }
@@ -116,7 +120,12 @@ for (const placement of PLACEMENTS) {
             }
           },
         ),
-        { numRuns: Number(process.env.LUNORA_STORAGE_RUNS ?? 12), endOnFailure: true },
+        {
+          numRuns: Number(process.env.LUNORA_STORAGE_RUNS ?? 12),
+          endOnFailure: true,
+          // A failure prints `{ seed, path }`: LUNORA_STORAGE_SEED=<seed> LUNORA_STORAGE_PATH=<path> replays it.
+          ...(process.env.LUNORA_STORAGE_SEED ? { seed: Number(process.env.LUNORA_STORAGE_SEED), path: process.env.LUNORA_STORAGE_PATH } : {}),
+        },
       );
     } finally {
       unsub();
