@@ -6,7 +6,7 @@ import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -101,4 +101,30 @@ export async function bundleReact(outfile) {
     alias: { "@lunora/client": path.join(repo, "npm/client/src/index.ts") },
     logLevel: "warning",
   });
+}
+
+/**
+ * A fixture app (`fixtures/valid/<fixture>`) as a Worker bundle in `.build/<buildName>/`: its
+ * `lunora/` copied, the Worker entry the template writes (test hooks on), the real codegen, the
+ * D1 migration SQL and the esbuild bundle. Returns what `startApp` takes.
+ */
+export async function buildFixtureWorker(fixture, buildName = fixture) {
+  const dir = path.join(repo, "tests/runtime/.build", buildName);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, "src"), { recursive: true });
+  cpSync(path.join(repo, "fixtures/valid", fixture, "lunora"), path.join(dir, "lunora"), { recursive: true });
+  writeFileSync(
+    path.join(dir, "src/worker.ts"),
+    `import { createWorker } from "@lunora/runtime";
+import { wiring } from "../lunora/_generated/wiring";
+const lunora = createWorker(wiring, { testHooks: true });
+export default lunora.worker;
+export const LunoraShard = lunora.Shard;
+`,
+  );
+  codegen(dir);
+  const ddl = migrationSql(dir);
+  const scriptPath = path.join(dir, "worker.mjs");
+  await bundleWorker(path.join(dir, "src/worker.ts"), scriptPath);
+  return { scriptPath, ddl };
 }

@@ -5,38 +5,17 @@
 // (docs/ARCHITECTURE.md, "Cron jobs").
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleWorker, codegen, migrationSql, repo } from "../scripts/build-app.mjs";
+import { buildFixtureWorker } from "../scripts/build-app.mjs";
 import { startApp, until } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dir = path.join(root, ".build/crons");
 let app;
 let worker;
 /** What workerd printed on stderr (console.error of the Worker). */
 let stderr = "";
 
 before(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  cpSync(path.join(repo, "fixtures/valid/crons/lunora"), path.join(dir, "lunora"), { recursive: true });
-  writeFileSync(
-    path.join(dir, "src/worker.ts"),
-    `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(wiring, { testHooks: true });
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`,
-  );
-  codegen(dir);
-  const ddl = migrationSql(dir);
-  await bundleWorker(path.join(dir, "src/worker.ts"), path.join(dir, "worker.mjs"));
   app = await startApp({
-    scriptPath: path.join(dir, "worker.mjs"),
-    ddl,
+    ...(await buildFixtureWorker("crons")),
     miniflare: {
       handleRuntimeStdio(out, err) {
         out.resume();

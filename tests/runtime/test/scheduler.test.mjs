@@ -4,32 +4,12 @@
 // failures are recorded, and `ctx.db.system.query("_scheduled_functions")` shows them.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleWorker, codegen, migrationSql, repo } from "../scripts/build-app.mjs";
+import { buildFixtureWorker } from "../scripts/build-app.mjs";
 import { startApp, until } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let app;
 before(async () => {
-  const dir = path.join(root, ".build/scheduler");
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  cpSync(path.join(repo, "fixtures/valid/scheduler/lunora"), path.join(dir, "lunora"), { recursive: true });
-  writeFileSync(
-    path.join(dir, "src/worker.ts"),
-    `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(wiring, { testHooks: true });
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`,
-  );
-  codegen(dir);
-  const scriptPath = path.join(dir, "worker.mjs");
-  await bundleWorker(path.join(dir, "src/worker.ts"), scriptPath);
-  app = await startApp({ scriptPath, ddl: migrationSql(dir) });
+  app = await startApp(await buildFixtureWorker("scheduler"));
 });
 after(async () => {
   await app?.dispose();
