@@ -11,9 +11,16 @@ use std::sync::Arc;
 
 use lunora_analyzer::{Function, Ir, SchemaExport, Visibility};
 
+use crate::GENERATED_DIR;
 use crate::generated::{self, HEADER, Pieces};
 use crate::ts::{property_key, string_literal};
-use crate::{GENERATED_DIR, GeneratedFile};
+
+/// One generated file: a root-relative path (`lunora/_generated/api.ts`) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub path: String,
+    pub contents: String,
+}
 
 /// From this many functions on, pieces are rendered on two threads.
 const PARALLEL_FROM_FUNCTIONS: usize = 200;

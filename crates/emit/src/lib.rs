@@ -5,21 +5,15 @@ mod crons;
 mod emitter;
 mod generated;
 mod http;
+pub mod quote;
 pub mod search;
 pub mod storage;
 pub mod ts;
 
 use lunora_analyzer::Ir;
 
-pub use emitter::Emitter;
+pub use emitter::{Emitter, GeneratedFile};
 pub use generated::{GENERATED_DIR, HEADER};
-
-/// One generated file: a root-relative path (`lunora/_generated/api.ts`) and its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeneratedFile {
-    pub path: String,
-    pub contents: String,
-}
 
 pub struct EmitReturn {
     /// Sorted by path.

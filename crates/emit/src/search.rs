@@ -6,7 +6,7 @@
 
 use lunora_analyzer::{SearchIndex, Table};
 
-use crate::storage::quote_ident;
+use crate::quote::quote_ident;
 
 /// The FTS5 table of a search index.
 pub fn fts_table(table: &Table, index: &SearchIndex) -> String {

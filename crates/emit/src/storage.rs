@@ -4,10 +4,7 @@
 
 use lunora_analyzer::{Index, Placement, Table, Validator};
 
-/// `"name"` with embedded `"` doubled.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+use crate::quote::quote_ident;
 
 /// The SQL expression reading `field` of the JSON document (or the system column),
 /// chosen from the field's validator: int64 values are stored `{"$int64":"<decimal>"}`,
@@ -127,7 +124,6 @@ mod tests {
             "json_extract(doc,'$.\"a.b''c\"')"
         );
         assert_eq!(field_expr("_creationTime", None), "_creationTime");
-        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
     }
 
     #[test]

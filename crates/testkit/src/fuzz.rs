@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use lunora_emit::migrate::sql::ident;
 use lunora_emit::migrate::{Pair, Planned, Renames, SqlType, Tables, diff, plan, tables_of};
+use lunora_emit::quote::quote_ident;
 use lunora_parser::{Files, MemFs, SourceFile, has_errors, summarize};
 
 use lunora_engine::migrations::replay::introspect;
@@ -228,9 +228,11 @@ pub fn check_migration(previous: &Tables, next: &Tables, renames: &Renames) -> R
             let kept = renames.tables.values().any(|to| to == name)
                 || (previous.contains_key(name) && !renames.tables.contains_key(name));
             let rows: i64 = db
-                .query_row(&format!("SELECT count(*) FROM {}", ident(name)), [], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    &format!("SELECT count(*) FROM {}", quote_ident(name)),
+                    [],
+                    |r| r.get(0),
+                )
                 .map_err(|e| e.to_string())?;
             if rows != i64::from(kept) {
                 return Err(format!(
@@ -247,10 +249,10 @@ pub fn check_migration(previous: &Tables, next: &Tables, renames: &Renames) -> R
 /// every column.
 fn insert_one_row_each(db: &rusqlite::Connection, tables: &Tables) -> Result<(), String> {
     for (name, def) in tables {
-        let mut columns = vec![ident("_id"), ident("_creationTime")];
+        let mut columns = vec![quote_ident("_id"), quote_ident("_creationTime")];
         let mut values = vec!["'row'".to_owned(), "1.5".to_owned()];
         for c in &def.columns {
-            columns.push(ident(&c.name));
+            columns.push(quote_ident(&c.name));
             values.push(
                 match c.sql_type {
                     SqlType::Text => "'text'",
@@ -263,7 +265,7 @@ fn insert_one_row_each(db: &rusqlite::Connection, tables: &Tables) -> Result<(),
         }
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({});",
-            ident(name),
+            quote_ident(name),
             columns.join(", "),
             values.join(", ")
         );

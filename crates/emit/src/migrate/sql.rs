@@ -9,6 +9,7 @@
 use super::diff::{Step, index_sql_name};
 use super::snapshot::{Column, IndexDef, TableDef};
 use super::summary::describe;
+use crate::quote::quote_ident;
 
 /// First line of every migration file.
 pub const HEADER: &str =
@@ -18,14 +19,9 @@ pub const HEADER: &str =
 /// start with `_`, so it cannot clash with a user table.
 pub const REBUILD_PREFIX: &str = "_lunora_new_";
 
-/// A double-quoted SQL identifier.
-pub fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 fn column_sql(c: &Column) -> String {
     let null = if c.nullable { "" } else { " NOT NULL" };
-    format!("{} {}{null}", ident(&c.name), c.sql_type.as_str())
+    format!("{} {}{null}", quote_ident(&c.name), c.sql_type.as_str())
 }
 
 /// `CREATE TABLE` for a Lunora table (system columns first).
@@ -37,18 +33,18 @@ pub fn create_table_sql(table: &str, def: &TableDef) -> String {
     cols.extend(def.columns.iter().map(|c| format!("  {}", column_sql(c))));
     format!(
         "CREATE TABLE {} (\n{}\n);\n",
-        ident(table),
+        quote_ident(table),
         cols.join(",\n")
     )
 }
 
 pub fn create_index_sql(table: &str, index: &str, def: &IndexDef) -> String {
     let unique = if def.unique { "UNIQUE " } else { "" };
-    let cols: Vec<String> = def.columns.iter().map(|c| ident(c)).collect();
+    let cols: Vec<String> = def.columns.iter().map(|c| quote_ident(c)).collect();
     format!(
         "CREATE {unique}INDEX {} ON {} ({});\n",
-        ident(&index_sql_name(table, index)),
-        ident(table),
+        quote_ident(&index_sql_name(table, index)),
+        quote_ident(table),
         cols.join(", ")
     )
 }
@@ -63,34 +59,41 @@ pub fn step_sql(step: &Step) -> String {
             let tmp = format!("{REBUILD_PREFIX}{to}");
             format!(
                 "ALTER TABLE {} RENAME TO {};\nALTER TABLE {} RENAME TO {};\n",
-                ident(from),
-                ident(&tmp),
-                ident(&tmp),
-                ident(to)
+                quote_ident(from),
+                quote_ident(&tmp),
+                quote_ident(&tmp),
+                quote_ident(to)
             )
         }
         Step::RenameTable { from, to } => {
-            format!("ALTER TABLE {} RENAME TO {};\n", ident(from), ident(to))
+            format!(
+                "ALTER TABLE {} RENAME TO {};\n",
+                quote_ident(from),
+                quote_ident(to)
+            )
         }
         Step::DropIndex { table, index } => {
-            format!("DROP INDEX {};\n", ident(&index_sql_name(table, index)))
+            format!(
+                "DROP INDEX {};\n",
+                quote_ident(&index_sql_name(table, index))
+            )
         }
-        Step::DropTable { table } => format!("DROP TABLE {};\n", ident(table)),
+        Step::DropTable { table } => format!("DROP TABLE {};\n", quote_ident(table)),
         Step::CreateTable { table, def } => create_table_sql(table, def),
         Step::RenameColumn { table, from, to } => format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {};\n",
-            ident(table),
-            ident(from),
-            ident(to)
+            quote_ident(table),
+            quote_ident(from),
+            quote_ident(to)
         ),
         Step::DropColumn { table, column } => format!(
             "ALTER TABLE {} DROP COLUMN {};\n",
-            ident(table),
-            ident(column)
+            quote_ident(table),
+            quote_ident(column)
         ),
         Step::AddColumn { table, column } => format!(
             "ALTER TABLE {} ADD COLUMN {};\n",
-            ident(table),
+            quote_ident(table),
             column_sql(column)
         ),
         Step::RebuildTable {
@@ -101,25 +104,25 @@ pub fn step_sql(step: &Step) -> String {
         } => {
             let tmp = format!("{REBUILD_PREFIX}{table}");
             let mut out = create_table_sql(&tmp, next);
-            let mut targets = vec![ident("_id"), ident("_creationTime")];
+            let mut targets = vec![quote_ident("_id"), quote_ident("_creationTime")];
             let mut sources = targets.clone();
             let mut filters = Vec::new();
             for col in &next.columns {
                 let Some(old) = previous.column(&col.name) else {
                     continue; // new nullable column: NULL
                 };
-                targets.push(ident(&col.name));
+                targets.push(quote_ident(&col.name));
                 if old.sql_type == col.sql_type {
-                    sources.push(ident(&col.name));
+                    sources.push(quote_ident(&col.name));
                 } else {
                     sources.push(format!(
                         "CAST({} AS {})",
-                        ident(&col.name),
+                        quote_ident(&col.name),
                         col.sql_type.as_str()
                     ));
                 }
                 if old.nullable && !col.nullable {
-                    filters.push(format!("{} IS NOT NULL", ident(&col.name)));
+                    filters.push(format!("{} IS NOT NULL", quote_ident(&col.name)));
                 }
             }
             let _ = changes;
@@ -130,16 +133,16 @@ pub fn step_sql(step: &Step) -> String {
             };
             out.push_str(&format!(
                 "INSERT INTO {} ({})\n  SELECT {} FROM {}{filter};\n",
-                ident(&tmp),
+                quote_ident(&tmp),
                 targets.join(", "),
                 sources.join(", "),
-                ident(table)
+                quote_ident(table)
             ));
-            out.push_str(&format!("DROP TABLE {};\n", ident(table)));
+            out.push_str(&format!("DROP TABLE {};\n", quote_ident(table)));
             out.push_str(&format!(
                 "ALTER TABLE {} RENAME TO {};\n",
-                ident(&tmp),
-                ident(table)
+                quote_ident(&tmp),
+                quote_ident(table)
             ));
             out
         }
