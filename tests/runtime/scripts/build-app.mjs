@@ -1,7 +1,7 @@
 // Builds a Lunora app for the runtime tests the way a user's build does: the real `lunora codegen`
 // and `lunora migrate generate` of this repository's cargo build, then esbuild bundles from the
-// workspace packages' TypeScript sources. Used by scripts/prepare.mjs (the fixed test app) and by
-// test/schemas.test.mjs (random apps).
+// workspace packages' TypeScript sources. Used by scripts/prepare.mjs (the fixed test app) and, through
+// buildWorker / buildFixtureWorker, by every test that builds its own app (random schemas, fixtures).
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -104,27 +104,45 @@ export async function bundleReact(outfile) {
 }
 
 /**
- * A fixture app (`fixtures/valid/<fixture>`) as a Worker bundle in `.build/<buildName>/`: its
- * `lunora/` copied, the Worker entry the template writes (test hooks on), the real codegen, the
- * D1 migration SQL and the esbuild bundle. Returns what `startApp` takes.
+ * The Worker entry the template writes: `createWorker(<wiring>, <options>)`, its worker and its
+ * Durable Object class exported. `options` is TypeScript source (default: test hooks on).
  */
-export async function buildFixtureWorker(fixture, buildName = fixture) {
+export function workerEntry({ wiring = "wiring", options = "{ testHooks: true }" } = {}) {
+  return `import { createWorker } from "@lunora/runtime";
+import { wiring } from "../lunora/_generated/wiring";
+const lunora = createWorker(${wiring}${options ? `, ${options}` : ""});
+export default lunora.worker;
+export const LunoraShard = lunora.Shard;
+`;
+}
+
+/**
+ * An app as a Worker bundle in `tests/runtime/.build/<buildName>/`: `files` (path under the app →
+ * text, or `{ copy: <path> }` to copy a file or folder), the Worker entry `worker` at
+ * `src/worker.ts`, the real codegen, the D1 migration SQL and the esbuild bundle. Returns
+ * `{ dir, scriptPath, ddl }` (what `startApp` takes, plus the folder).
+ */
+export async function buildWorker(buildName, files, worker = workerEntry()) {
   const dir = path.join(repo, "tests/runtime/.build", buildName);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, "src"), { recursive: true });
-  cpSync(path.join(repo, "fixtures/valid", fixture, "lunora"), path.join(dir, "lunora"), { recursive: true });
-  writeFileSync(
-    path.join(dir, "src/worker.ts"),
-    `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(wiring, { testHooks: true });
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`,
-  );
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    if (typeof text === "string") writeFileSync(path.join(dir, file), text);
+    else cpSync(text.copy, path.join(dir, file), { recursive: true });
+  }
+  writeFileSync(path.join(dir, "src/worker.ts"), worker);
   codegen(dir);
   const ddl = migrationSql(dir);
   const scriptPath = path.join(dir, "worker.mjs");
   await bundleWorker(path.join(dir, "src/worker.ts"), scriptPath);
-  return { scriptPath, ddl };
+  return { dir, scriptPath, ddl };
+}
+
+/**
+ * A fixture app (`fixtures/valid/<fixture>`) as a Worker bundle in `.build/<buildName>/`: its
+ * `lunora/` copied and [`buildWorker`]'s steps. `worker` is the entry (default: test hooks on).
+ */
+export async function buildFixtureWorker(fixture, buildName = fixture, worker = workerEntry()) {
+  return buildWorker(buildName, { lunora: { copy: path.join(repo, "fixtures/valid", fixture, "lunora") } }, worker);
 }

@@ -5,41 +5,23 @@
 // routes differ from the table codegen read is refused (docs/ARCHITECTURE.md, "HTTP actions").
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleWorker, codegen, migrationSql, repo } from "../scripts/build-app.mjs";
+import { buildFixtureWorker, bundleWorker, workerEntry } from "../scripts/build-app.mjs";
 import { startApp, until } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dir = path.join(root, ".build/convex-http");
+/** The app's build folder (`.build/convex-http`). */
+let dir;
 let app;
 let ddl;
 /** What workerd printed on stderr (console.error of the Worker). */
 let stderr = "";
 
-function entry(file, wiringExpr) {
-  writeFileSync(
-    path.join(dir, "src", file),
-    `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(${wiringExpr}, { testHooks: true });
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`,
-  );
-}
-
 before(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  cpSync(path.join(repo, "fixtures/valid/convex-http/lunora"), path.join(dir, "lunora"), { recursive: true });
-  entry("worker.ts", "wiring");
-  codegen(dir);
-  ddl = migrationSql(dir);
-  await bundleWorker(path.join(dir, "src/worker.ts"), path.join(dir, "worker.mjs"));
+  let scriptPath;
+  ({ dir, scriptPath, ddl } = await buildFixtureWorker("convex-http"));
   app = await startApp({
-    scriptPath: path.join(dir, "worker.mjs"),
+    scriptPath,
     ddl,
     miniflare: {
       handleRuntimeStdio(out, err) {
@@ -162,7 +144,8 @@ test("corsRouter: the preflight allows the route's methods for an allowed origin
 });
 
 test("a router whose routes differ from the table codegen read is refused (500, logged)", async () => {
-  entry("worker-stale.ts", "{ ...wiring, http: { ...wiring.http, routes: wiring.http.routes.slice(1) } }");
+  const staleWiring = "{ ...wiring, http: { ...wiring.http, routes: wiring.http.routes.slice(1) } }";
+  writeFileSync(path.join(dir, "src/worker-stale.ts"), workerEntry({ wiring: staleWiring }));
   const scriptPath = path.join(dir, "worker-stale.mjs");
   await bundleWorker(path.join(dir, "src/worker-stale.ts"), scriptPath);
   let log = "";

@@ -11,30 +11,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { startApp, ref, until } from "./helpers.mjs";
 import { same, show, refCompare } from "./values.mjs";
 import { appSources, describe, objectValue, schemaArb, valueOf } from "./random-schema.mjs";
-import { bundleWorker, codegen, migrationSql } from "../scripts/build-app.mjs";
+import { buildWorker } from "../scripts/build-app.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SEEDS = (process.env.LUNORA_SCHEMA_SEEDS ?? "11,22,33,44,55").split(",").map(Number);
 const RUNS = Number(process.env.LUNORA_SCHEMA_RUNS ?? 6);
 
 async function buildApp(seed, schema) {
-  const dir = path.join(root, `.build/random/${seed}`);
-  rmSync(dir, { recursive: true, force: true });
-  for (const [file, text] of Object.entries(appSources(schema))) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), text);
-  }
-  codegen(dir);
-  const ddl = migrationSql(dir);
-  const scriptPath = path.join(dir, "worker.mjs");
-  await bundleWorker(path.join(dir, "src/worker.ts"), scriptPath);
-  return { scriptPath, ddl };
+  const { "src/worker.ts": worker, ...files } = appSources(schema);
+  return buildWorker(`random/${seed}`, files, worker);
 }
 
 for (const seed of SEEDS) {

@@ -5,35 +5,11 @@
 // index in sync, a live subscription, and fixtures/valid/search built as written.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleWorker, codegen, migrationSql, repo } from "../scripts/build-app.mjs";
+import { buildFixtureWorker, buildWorker, workerEntry } from "../scripts/build-app.mjs";
 import { ref, startApp, until } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-const WORKER = `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(wiring);
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`;
-
 async function build(name, files) {
-  const dir = path.join(root, ".build", name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    if (typeof text === "string") writeFileSync(path.join(dir, file), text);
-    else cpSync(text.copy, path.join(dir, file), { recursive: true });
-  }
-  writeFileSync(path.join(dir, "src/worker.ts"), WORKER);
-  codegen(dir);
-  const ddl = migrationSql(dir);
-  const scriptPath = path.join(dir, "worker.mjs");
-  await bundleWorker(path.join(dir, "src/worker.ts"), scriptPath);
+  const { dir, scriptPath, ddl } = await buildWorker(name, files, workerEntry({ options: "" }));
   return { app: await startApp({ scriptPath, ddl }), ddl, dir };
 }
 
@@ -158,4 +134,28 @@ for (const { table, args, shard } of PLACEMENTS) {
 
 test("a wrong search use is bad_query", async () => {
   await assert.rejects(client.query(q("searchsRoot"), { text: 5 }));
+});
+
+test("fixtures/valid/search as written: search on a root, a D1 and a sharded table", async () => {
+  const app = await startApp(await buildFixtureWorker("search", "search-fixture"));
+  try {
+    const c = app.client();
+    const run = (kind, name, args) => (kind === "q" ? c.query(ref(name), args) : c.mutation(ref(name, "mutation"), args));
+    await run("m", "notes:add", { title: "Fox notes", body: "the quick brown fox", author: "ann", pinned: false });
+    await run("m", "notes:add", { title: "Cats", body: "a lazy cat", author: "bob", pinned: true });
+    await run("m", "notes:add", { title: "Untitled", author: "bob", pinned: false });
+    assert.deepEqual((await run("q", "notes:search", { text: "fox" })).map((n) => n.title), ["Fox notes"]);
+    assert.deepEqual(await run("q", "notes:search", { text: "fox", author: "bob" }), []);
+    assert.equal((await run("q", "notes:firstTitle", { text: "cat" }))?.title, "Cats");
+    await run("m", "articles:add", { title: "En", text: "search engines rank documents", lang: "en" });
+    await run("m", "articles:add", { title: "Fr", text: "search moteurs", lang: "fr" });
+    const page = await run("q", "articles:search", { text: "search", lang: "fr", paginationOpts: { numItems: 5, cursor: null } });
+    assert.deepEqual(page.page.map((a) => a.title), ["Fr"]);
+    assert.equal(page.isDone, true);
+    await run("m", "messages:send", { channel: "general", author: "ann", body: "hello world" });
+    await run("m", "messages:send", { channel: "random", author: "ann", body: "hello there" });
+    assert.deepEqual((await run("q", "messages:search", { channel: "general", text: "hel" })).map((x) => x.body), ["hello world"]);
+  } finally {
+    await app.dispose();
+  }
 });

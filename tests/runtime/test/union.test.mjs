@@ -5,38 +5,15 @@
 // A union table is stored in the merge of its variants' fields (docs/ARCHITECTURE.md, "Union tables").
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { bundleWorker, codegen, migrationSql, repo } from "../scripts/build-app.mjs";
+import { buildWorker, repo, workerEntry } from "../scripts/build-app.mjs";
 import { ref, startApp } from "./helpers.mjs";
 import { anyValue, bytes, int64, key, num, objectOf, opt, same, show, str } from "./values.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-const WORKER = `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(wiring);
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`;
-
 /** Builds the app in `.build/<name>` from `files` (path under the app → text) and starts it. */
 async function build(name, files) {
-  const dir = path.join(root, ".build", name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    if (typeof text === "string") writeFileSync(path.join(dir, file), text);
-    else cpSync(text.copy, path.join(dir, file), { recursive: true });
-  }
-  writeFileSync(path.join(dir, "src/worker.ts"), WORKER);
-  codegen(dir);
-  const ddl = migrationSql(dir);
-  const scriptPath = path.join(dir, "worker.mjs");
-  await bundleWorker(path.join(dir, "src/worker.ts"), scriptPath);
+  const { scriptPath, ddl } = await buildWorker(name, files, workerEntry({ options: "" }));
   return { app: await startApp({ scriptPath, ddl }), ddl };
 }
 

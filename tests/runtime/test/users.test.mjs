@@ -3,36 +3,20 @@
 // one of its ids, getUserIdentity() works, and the app's `users` rows are the app's own.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleWorker, codegen, migrationSql, repo } from "../scripts/build-app.mjs";
+import { buildFixtureWorker, workerEntry } from "../scripts/build-app.mjs";
 import { startApp } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let app;
 let ddl;
 before(async () => {
-  const dir = path.join(root, ".build/convex-users");
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  cpSync(path.join(repo, "fixtures/valid/convex-users/lunora"), path.join(dir, "lunora"), { recursive: true });
-  writeFileSync(
-    path.join(dir, "src/worker.ts"),
-    `import { createWorker } from "@lunora/runtime";
-import { wiring } from "../lunora/_generated/wiring";
-const lunora = createWorker(wiring, {
+  const worker = workerEntry({
+    options: `{
   testHooks: true,
   verifyToken: async (token) => (token.startsWith("ext:") ? { subject: token.slice(4), name: "Ext" } : null),
-});
-export default lunora.worker;
-export const LunoraShard = lunora.Shard;
-`,
-  );
-  codegen(dir);
-  ddl = migrationSql(dir);
-  const scriptPath = path.join(dir, "worker.mjs");
-  await bundleWorker(path.join(dir, "src/worker.ts"), scriptPath);
+}`,
+  });
+  let scriptPath;
+  ({ scriptPath, ddl } = await buildFixtureWorker("convex-users", "convex-users", worker));
   app = await startApp({ scriptPath, ddl });
 });
 after(async () => {
