@@ -184,9 +184,10 @@ function resolve(range, docs) {
 }
 
 /**
- * The ids a range returns by the reference comparator: an equality or a bound never matches an
- * absent field (SQL's NULL semantics); the result is ordered by the index's fields (absent first),
- * then by creation; `desc` reverses the whole order.
+ * The ids a range returns by the reference comparator: an absent field lies below every value
+ * (Convex's `undefined`), so an equality or a lower bound leaves it out and an upper bound keeps
+ * it; the result is ordered by the index's fields (absent first), then by creation; `desc`
+ * reverses the whole order.
  */
 function reference(table, written, { fields, eqs, gte, lt, order }) {
   const cmp = (a, b) => refCompare(table.d1, a, b);
@@ -195,7 +196,7 @@ function reference(table, written, { fields, eqs, gte, lt, order }) {
     if (!eqs.every((value, k) => d[fields[k]] !== undefined && cmp(d[fields[k]], value) === 0)) return false;
     const v = d[next];
     if (gte !== undefined && (v === undefined || cmp(v, gte) < 0)) return false;
-    if (lt !== undefined && (v === undefined || cmp(v, lt) >= 0)) return false;
+    if (lt !== undefined && v !== undefined && cmp(v, lt) >= 0) return false;
     return true;
   });
   const position = new Map(written.map((w, k) => [w.id, k]));

@@ -70,11 +70,10 @@ function fieldsOf(doc, placement) {
 }
 
 function reference(placement, docs, field, { gte, lt, eq, order }) {
-  const unbounded = gte === undefined && lt === undefined && eq === undefined;
   const inRange = (v) => {
-    // An index with no range is the whole table, documents without the field first (as Convex
-    // orders `undefined`); any bound leaves them out.
-    if (v === undefined) return unbounded;
+    // Documents without the field sort first (Convex's `undefined` is below every value): in an
+    // unbounded range or under an upper bound only.
+    if (v === undefined) return eq === undefined && gte === undefined;
     if (eq !== undefined) return refCompare(placement.d1, v, eq) === 0;
     if (gte !== undefined && refCompare(placement.d1, v, gte) < 0) return false;
     if (lt !== undefined && refCompare(placement.d1, v, lt) >= 0) return false;
@@ -237,6 +236,37 @@ for (const placement of PLACEMENTS) {
       }
       const status = plans.findLast((p) => p.sql.includes(`json_extract(doc,'$.status') = ?`));
       assert.ok(status?.plan.some((d) => d.includes(`INDEX ${placement.table}__by_status`)), JSON.stringify(status));
+    }
+  });
+
+  test(`an absent field lies below every value, as Convex's undefined: ${placement.table}`, async () => {
+    await client.mutation(fn(placement, "clear", "mutation"), placement.args);
+    const { oi: _, ...withoutOi } = base;
+    const insert = (doc) => client.mutation(fn(placement, "insert", "mutation"), { ...placement.args, docs: [doc] });
+    const [none] = await insert(withoutOi);
+    await insert({ ...base, oi: 1n });
+    await insert({ ...base, oi: 5n });
+    const range = async (args, order = "asc") =>
+      (await client.query(fn(placement, "range"), { ...placement.args, index: "by_oi", field: "oi", order, ...args })).map((d) => d.oi ?? "absent");
+    assert.deepEqual(await range({}), ["absent", 1n, 5n]);
+    assert.deepEqual(await range({ lt: 3n }), ["absent", 1n]);
+    assert.deepEqual(await range({ lte: 1n }, "desc"), [1n, "absent"]);
+    assert.deepEqual(await range({ lt: 0n }), ["absent"]);
+    assert.deepEqual(await range({ gte: 0n }), [1n, 5n]);
+    assert.deepEqual(await range({ gte: 0n, lt: 3n }), [1n]);
+    assert.deepEqual(await range({ eq: 1n }), [1n]);
+    // A live `lt` range re-runs when a document without the field is written (the read set
+    // agrees with the SQL), and when one leaves the range.
+    let live;
+    const unsub = client.subscribe(fn(placement, "range"), { ...placement.args, index: "by_oi", field: "oi", order: "asc", lt: 3n }, (v) => (live = v));
+    try {
+      await until(() => live?.length === 2, 5000, "the initial live range");
+      await insert(withoutOi);
+      await until(() => live?.length === 3, 5000, "an inserted absent field to enter the live range");
+      await client.mutation(fn(placement, "patch", "mutation"), { ...placement.args, id: none, fields: { oi: 9n }, remove: [] });
+      await until(() => live?.length === 2 && live.every((d) => d._id !== none), 5000, "a patched document to leave the live range");
+    } finally {
+      unsub();
     }
   });
 

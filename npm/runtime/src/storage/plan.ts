@@ -109,7 +109,14 @@ export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string
       else where.push("0");
       continue;
     }
-    where.push(`${f.col(c.field)} ${c.op} ${f.placeholder(c.field)}`);
+    // An absent field (NULL) sorts before every value, as Convex orders `undefined`: an upper
+    // bound keeps it, a lower bound or an equality leaves it out. Only an optional field without
+    // a lower bound can be absent in range: elsewhere the plain bound keeps SQLite's range scan.
+    const col = f.col(c.field);
+    const test = `${col} ${c.op} ${f.placeholder(c.field)}`;
+    const upper = c.op === "<" || c.op === "<=";
+    const lowered = plan.conds.some((o) => o.field === c.field && (o.op === ">" || o.op === ">=" || o.op === "="));
+    where.push(upper && !lowered && plan.fields[c.field]?.kind === "optional" ? `(${test} OR ${col} IS NULL)` : test);
     params.push(param(f, c.field, f.key(c.field, c.value)));
   }
   const dedup = sortKey(plan);
@@ -195,12 +202,15 @@ export function compareKeys(a: SqlKey[], b: SqlKey[]): number {
   return a.length - b.length;
 }
 
-/** Whether a document satisfies a plan's index conditions, with SQL's NULL semantics. */
+/**
+ * Whether a document satisfies a plan's index conditions, as `buildSql`'s WHERE does: an absent
+ * field (NULL) lies below every value (Convex's `undefined`), so it passes `<`/`<=` only.
+ */
 export function matches(plan: Plan, f: FieldSql, doc: Doc): boolean {
   return plan.conds.every((c) => {
     const have = f.key(c.field, doc[c.field]);
     if (c.value === null || c.value === undefined) return c.op === "=" && have === null;
-    if (have === null) return false;
+    if (have === null) return c.op === "<" || c.op === "<=";
     const cmp = compareSql(have, f.key(c.field, c.value));
     switch (c.op) {
       case "=":

@@ -56,6 +56,7 @@ export const rangeGlobal = query
     field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi")),
     gte: v.optional(v.any()),
     lt: v.optional(v.any()),
+    lte: v.optional(v.any()),
     eq: v.optional(v.any()),
     order: v.union(v.literal("asc"), v.literal("desc")),
   })
@@ -67,6 +68,7 @@ export const rangeGlobal = query
         let r = q;
         if (args.gte !== undefined) r = r.gte(args.field, args.gte);
         if (args.lt !== undefined) r = r.lt(args.field, args.lt);
+        if (args.lte !== undefined) r = r.lte(args.field, args.lte);
         return r;
       })
       .order(args.order)
@@ -127,6 +129,7 @@ export const rangeRoot = query
     field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi")),
     gte: v.optional(v.any()),
     lt: v.optional(v.any()),
+    lte: v.optional(v.any()),
     eq: v.optional(v.any()),
     order: v.union(v.literal("asc"), v.literal("desc")),
   })
@@ -138,6 +141,7 @@ export const rangeRoot = query
         let r = q;
         if (args.gte !== undefined) r = r.gte(args.field, args.gte);
         if (args.lt !== undefined) r = r.lt(args.field, args.lt);
+        if (args.lte !== undefined) r = r.lte(args.field, args.lte);
         return r;
       })
       .order(args.order)
@@ -198,6 +202,7 @@ export const rangeShard = query
     field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi")),
     gte: v.optional(v.any()),
     lt: v.optional(v.any()),
+    lte: v.optional(v.any()),
     eq: v.optional(v.any()),
     order: v.union(v.literal("asc"), v.literal("desc")),
   })
@@ -209,6 +214,7 @@ export const rangeShard = query
         let r = q;
         if (args.gte !== undefined) r = r.gte(args.field, args.gte);
         if (args.lt !== undefined) r = r.lt(args.field, args.lt);
+        if (args.lte !== undefined) r = r.lte(args.field, args.lte);
         return r;
       })
       .order(args.order)
