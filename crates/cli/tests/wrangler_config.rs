@@ -8,7 +8,7 @@ use lunora_parser::{Diagnostic, Files};
 use lunora_cli::Format;
 use lunora_cli::render::{self, Color};
 
-const TEMPLATE: &str = include_str!("../template/wrangler.jsonc");
+const TEMPLATE: &str = include_str!("../../engine/template/wrangler.jsonc");
 
 const DRY_RUN: Expect = Expect {
     needs_d1: true,

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use lunora_parser::{Diagnostic, Files, LineCol, Severity};
 
-use crate::Format;
+use crate::args::Format;
 
 /// Whether human output may use colour (only on a TTY, never in tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
