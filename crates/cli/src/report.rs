@@ -56,6 +56,22 @@ pub fn terminal_color(format: Format) -> Color {
     }
 }
 
+/// Renders `diagnostics` in `format`. Human and GitHub output go to `out`
+/// line by line; JSON is one document.
+fn render_in(
+    format: Format,
+    diagnostics: &[Diagnostic],
+    files: &Files,
+    color: Color,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Human => render::human::render(diagnostics, files, color, out),
+        Format::Json => render::json::render(diagnostics, files, out),
+        Format::Github => render::github::render(diagnostics, files, out),
+    }
+}
+
 impl<'w> Reporter<'w> {
     pub fn new(
         format: Format,
@@ -125,7 +141,7 @@ impl<'w> Reporter<'w> {
         } else {
             &mut *self.stdout
         };
-        let _ = render::render(self.format, diagnostics, files, self.color, out);
+        let _ = render_in(self.format, diagnostics, files, self.color, out);
     }
 
     /// A command's outcome: JSON, one document (the diagnostics document plus
@@ -175,7 +191,7 @@ impl<'w> Reporter<'w> {
             let _ = writeln!(self.stdout, "{doc}");
             return;
         }
-        let _ = render::render(
+        let _ = render_in(
             self.format,
             diagnostics,
             &generated.files,
