@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use lunora_cli::commands::codegen::finish;
 use lunora_cli::render::Color;
-use lunora_cli::{Exit, Format};
+use lunora_cli::{Exit, Format, Reporter};
 use lunora_emit::GeneratedFile;
 use lunora_engine::pipeline::Analysis;
 use lunora_parser::{Code, Diagnostic, FileId, Files, Span};
@@ -58,15 +58,8 @@ fn strng(files: &Files) -> Span {
 fn run(root: &Path, generated: Analysis, format: Format, check: bool) -> (Exit, String) {
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
-    let exit = finish(
-        root,
-        generated,
-        format,
-        Color::Never,
-        check,
-        &mut stdout,
-        &mut stderr,
-    );
+    let reporter = &mut Reporter::new(format, Color::Never, &mut stdout, &mut stderr);
+    let exit = finish(root, generated, check, reporter);
     let out = format!(
         "exit: {exit:?}\n----- stdout -----\n{}----- stderr -----\n{}",
         String::from_utf8(stdout).expect("utf8"),

@@ -43,13 +43,13 @@ fn app() -> tempfile::TempDir {
         .expect("copy");
     }
     std::fs::copy(
-        here.join("template/wrangler.jsonc"),
+        here.join("../engine/template/wrangler.jsonc"),
         root.join("wrangler.jsonc"),
     )
     .expect("copy");
     std::fs::create_dir_all(root.join("src/server")).expect("mkdir");
     std::fs::copy(
-        here.join("template/src/server/index.ts"),
+        here.join("../engine/template/src/server/index.ts"),
         root.join("src/server/index.ts"),
     )
     .expect("copy");

@@ -10,6 +10,8 @@ use lunora_cli::commands::dev::{DevIo, run_with};
 use lunora_cli::{Cli, Command, Exit};
 use lunora_dev::SharedWriter;
 
+mod support;
+
 /// A fake dev server: prints one line to each stream; `vite` then exits 3.
 const FAKE: &str = r#"#!/bin/sh
 name=$(basename "$0")
@@ -20,25 +22,7 @@ sleep 300 & wait
 "#;
 
 fn app() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/valid/chat/lunora");
-    let lunora = tmp.path().join("lunora");
-    std::fs::create_dir_all(&lunora).expect("mkdir");
-    for entry in std::fs::read_dir(&fixture).expect("fixture") {
-        let entry = entry.expect("entry");
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), lunora.join(entry.file_name())).expect("copy");
-        }
-    }
-    let bin = tmp.path().join("node_modules/.bin");
-    std::fs::create_dir_all(&bin).expect("mkdir");
-    for name in ["wrangler", "vite"] {
-        let path = bin.join(name);
-        std::fs::write(&path, FAKE).expect("write");
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    tmp
+    support::app_with_fake_tools(FAKE)
 }
 
 fn dev(root: &Path, format: &str) -> (Exit, String, String) {

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
 
+mod support;
+
 const FAKE: &str = r#"#!/bin/sh
 # A fake dev server: one grandchild, pids recorded, runs until signalled.
 name=$(basename "$0")
@@ -22,25 +24,7 @@ wait
 "#;
 
 fn app() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/valid/chat/lunora");
-    let lunora = tmp.path().join("lunora");
-    std::fs::create_dir_all(&lunora).expect("mkdir");
-    for entry in std::fs::read_dir(&fixture).expect("fixture") {
-        let entry = entry.expect("entry");
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), lunora.join(entry.file_name())).expect("copy");
-        }
-    }
-    let bin = tmp.path().join("node_modules/.bin");
-    std::fs::create_dir_all(&bin).expect("mkdir");
-    for name in ["wrangler", "vite"] {
-        let path = bin.join(name);
-        std::fs::write(&path, FAKE).expect("write");
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    tmp
+    support::app_with_fake_tools(FAKE)
 }
 
 fn start(root: &Path, dies: &str) -> Child {

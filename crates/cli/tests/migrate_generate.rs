@@ -2,8 +2,8 @@
 //! for union tables, with the analyzer's IR of a schema.
 
 use lunora_analyzer::{Field, Index, Ir, Placement, Table, Validator};
-use lunora_cli::Exit;
-use lunora_cli::commands::migrate::{Report, generate_from_ir};
+use lunora_cli::commands::migrate::generate_from_ir;
+use lunora_cli::{Exit, Reporter};
 use lunora_emit::migrate::{Renames, Snapshot};
 
 fn field(name: &str, v: Validator) -> Field {
@@ -86,20 +86,15 @@ fn run_as(
 ) -> (Exit, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let files = lunora_parser::Files::default();
-    let report = Report {
-        format,
-        color: lunora_cli::render::Color::Never,
-        files: &files,
-    };
+    let color = lunora_cli::render::Color::Never;
     let exit = generate_from_ir(
         root,
         ir,
         &Renames::default(),
         allow,
         stem,
-        &report,
-        &mut out,
-        &mut err,
+        &files,
+        &mut Reporter::new(format, color, &mut out, &mut err),
     );
     (
         exit,
@@ -232,13 +227,11 @@ fn init_then_no_changes_then_refusal_then_allowed() {
 
 fn check_codes(root: &std::path::Path, ir: &Ir) -> (Exit, Vec<String>) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (format, color) = (lunora_cli::Format::Json, lunora_cli::render::Color::Never);
     let exit = lunora_cli::commands::migrate::check_ir(
         root,
         ir,
-        lunora_cli::Format::Json,
-        lunora_cli::render::Color::Never,
-        &mut out,
-        &mut err,
+        &mut Reporter::new(format, color, &mut out, &mut err),
     );
     if exit == Exit::Ok {
         return (exit, Vec::new());

@@ -5,10 +5,9 @@
 use lunora_engine::wrangler_config::*;
 use lunora_parser::{Diagnostic, Files};
 
-use lunora_cli::Format;
 use lunora_cli::render::{self, Color};
 
-const TEMPLATE: &str = include_str!("../template/wrangler.jsonc");
+const TEMPLATE: &str = include_str!("../../engine/template/wrangler.jsonc");
 
 const DRY_RUN: Expect = Expect {
     needs_d1: true,
@@ -45,7 +44,7 @@ fn check(text: &str, expect: Expect<'_>) -> (Vec<Diagnostic>, String) {
     let mut files = Files::default();
     let diagnostics = validate(tmp.path(), text, &mut files, expect);
     let mut out = Vec::new();
-    render::render(Format::Human, &diagnostics, &files, Color::Never, &mut out).expect("render");
+    render::human::render(&diagnostics, &files, Color::Never, &mut out).expect("render");
     (diagnostics, String::from_utf8(out).expect("utf-8"))
 }
 

@@ -10,58 +10,29 @@
 //! (`io/write-error`, rendered as a diagnostic). An unwritable folder is an
 //! environment problem, not something wrong in the app's code, so it is 2.
 
-use std::io::Write;
 use std::path::Path;
 
-use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
+use lunora_parser::{Code, Diagnostic, OsFs, has_errors};
 
 use lunora_engine::layout::GENERATED_DIR;
 use lunora_engine::writer::{self, WriteError};
 use lunora_engine::{Analysis, generate};
 
 use crate::args::{CodegenArgs, GlobalArgs};
-use crate::render::{self, Color};
-use crate::{Exit, Format};
+use crate::exit::Exit;
+use crate::render;
+use crate::report::Reporter;
 
-pub fn run(
-    global: &GlobalArgs,
-    args: CodegenArgs,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Exit {
+pub fn run(global: &GlobalArgs, args: CodegenArgs, reporter: &mut Reporter<'_>) -> Exit {
     // `--watch` finds the root like every other command (`--root` must hold `lunora/`).
-    let root = match super::app_root(global, stderr) {
+    let root = match super::app_root(global, reporter) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
     if args.watch {
-        return crate::watch::run(&root, global.format, stdout, stderr);
+        return crate::watch::run(&root, reporter);
     }
-    let color = super::stderr_color(global.format);
-    codegen(&root, global.format, color, args.check, stdout, stderr)
-}
-
-/// Renders diagnostics to the stream the format uses (see the module docs).
-fn emit_diagnostics(
-    format: Format,
-    diagnostics: &[Diagnostic],
-    files: &Files,
-    color: Color,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) {
-    // Write errors (a closed pipe) are ignored: quiet on broken pipe.
-    let _ = match format {
-        Format::Human => {
-            if diagnostics.is_empty() {
-                Ok(())
-            } else {
-                render::render(format, diagnostics, files, color, stderr)
-            }
-        }
-        Format::Json => render::render(format, diagnostics, files, color, stdout),
-        Format::Github => render::render(format, diagnostics, files, color, stdout),
-    };
+    codegen(&root, args.check, reporter)
 }
 
 fn write_error(e: &WriteError, verb: &str) -> Diagnostic {
@@ -76,52 +47,25 @@ fn write_error(e: &WriteError, verb: &str) -> Diagnostic {
 }
 
 /// The command body for an already-found root.
-pub fn codegen(
-    root: &Path,
-    format: Format,
-    color: Color,
-    check: bool,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Exit {
-    finish(
-        root,
-        generate(root, &OsFs),
-        format,
-        color,
-        check,
-        stdout,
-        stderr,
-    )
+pub fn codegen(root: &Path, check: bool, reporter: &mut Reporter<'_>) -> Exit {
+    finish(root, generate(root, &OsFs), check, reporter)
 }
 
 /// Everything after the pipeline: render, compare, write. Split out so tests
 /// can feed hand-made diagnostics and generated files.
-pub fn finish(
-    root: &Path,
-    generated: Analysis,
-    format: Format,
-    color: Color,
-    check: bool,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Exit {
+pub fn finish(root: &Path, generated: Analysis, check: bool, reporter: &mut Reporter<'_>) -> Exit {
     let mut diagnostics = generated.diagnostics;
     let files = &generated.files;
-    let report = |diagnostics: &[Diagnostic], stdout: &mut dyn Write, stderr: &mut dyn Write| {
-        emit_diagnostics(format, diagnostics, files, color, stdout, stderr);
-    };
     if has_errors(&diagnostics) {
-        report(&diagnostics, stdout, stderr);
+        reporter.diagnostics(&diagnostics, files);
         let (errors, warnings) = render::summary(&diagnostics);
-        let _ = writeln!(
-            stderr,
+        reporter.status(format_args!(
             "{} error{}, {} warning{}; {GENERATED_DIR} left untouched",
             errors,
             plural(errors),
             warnings,
             plural(warnings)
-        );
+        ));
         return Exit::UserError;
     }
 
@@ -130,42 +74,40 @@ pub fn finish(
         Ok(plan) => plan,
         Err(e) => {
             diagnostics.push(write_error(&e, "read"));
-            report(&diagnostics, stdout, stderr);
+            reporter.diagnostics(&diagnostics, files);
             return Exit::Failure;
         }
     };
 
     if check {
-        report(&diagnostics, stdout, stderr);
+        reporter.diagnostics(&diagnostics, files);
         if plan.is_clean() {
-            let _ = writeln!(
-                stderr,
+            reporter.status(format_args!(
                 "{GENERATED_DIR} is up to date ({} file{})",
                 outputs.len(),
                 plural(outputs.len())
-            );
+            ));
             return Exit::Ok;
         }
-        let _ = writeln!(stderr, "{GENERATED_DIR} is out of date:");
+        reporter.status(format_args!("{GENERATED_DIR} is out of date:"));
         for (kind, paths) in [
             ("stale", &plan.stale),
             ("missing", &plan.missing),
             ("extra", &plan.extra),
         ] {
             for path in paths {
-                let _ = writeln!(stderr, "  {kind}: {path}");
+                reporter.status(format_args!("  {kind}: {path}"));
             }
         }
-        let _ = writeln!(stderr, "run `lunora codegen` to update it");
+        reporter.status(format_args!("run `lunora codegen` to update it"));
         return Exit::UserError;
     }
 
     match writer::apply(root, outputs, &plan) {
         Ok(done) => {
             let (written, removed) = (done.written.len(), done.removed.len());
-            report(&diagnostics, stdout, stderr);
-            let _ = writeln!(
-                stderr,
+            reporter.diagnostics(&diagnostics, files);
+            reporter.status(format_args!(
                 "generated {} file{} in {GENERATED_DIR} ({written} changed{})",
                 outputs.len(),
                 plural(outputs.len()),
@@ -174,12 +116,12 @@ pub fn finish(
                 } else {
                     format!(", {removed} removed")
                 }
-            );
+            ));
             Exit::Ok
         }
         Err(e) => {
             diagnostics.push(write_error(&e, "write"));
-            report(&diagnostics, stdout, stderr);
+            reporter.diagnostics(&diagnostics, files);
             Exit::Failure
         }
     }

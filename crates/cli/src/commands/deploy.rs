@@ -1,7 +1,8 @@
 //! `lunora deploy [--dry-run]`: codegen (stop on errors), `migrate check`,
 //! validate `wrangler.jsonc` (every problem a diagnostic pointing into it),
 //! apply pending D1 migrations remotely with the MigrationRunner, then
-//! `wrangler deploy`.
+//! `wrangler deploy`. The checks are [`lunora_engine::deploy::checks`]; this
+//! module words and renders what they found and runs wrangler.
 //!
 //! `--dry-run` does everything that needs no Cloudflare account: codegen,
 //! the drift check, the config check (a placeholder database id is then only
@@ -11,109 +12,53 @@
 //! Exit codes: 0 deployed (or the dry run passed); 1 problems in the app
 //! (schema, drift, config); 2 a tool failed (wrangler, D1, file system).
 
-use std::io::Write;
 use std::path::Path;
 
-use lunora_analyzer::{Ir, Placement};
-use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
-
-use lunora_emit::migrate::tables_of;
-use lunora_engine::layout::{GENERATED_DIR, MIGRATIONS_DIR};
-use lunora_engine::wrangler_config::{self, Expect, WRANGLER_FILE};
-use lunora_engine::{generate, writer};
+use lunora_engine::deploy::{self as checks, Checked};
+use lunora_engine::layout::GENERATED_DIR;
+use lunora_engine::wrangler_config::WRANGLER_FILE;
+use lunora_parser::has_errors;
 
 use crate::args::{DeployArgs, GlobalArgs};
-use crate::render::{self, Color};
-use crate::{Exit, Format};
+use crate::exit::Exit;
+use crate::render;
+use crate::report::Reporter;
 
-/// Where `wrangler deploy --dry-run` writes the bundle (root-relative; under
-/// `.wrangler/`, which the template's `.gitignore` ignores).
-pub const DRY_RUN_OUTDIR: &str = ".wrangler/lunora-dry-run";
+pub use lunora_engine::deploy::DRY_RUN_OUTDIR;
 
-pub fn run(
-    global: &GlobalArgs,
-    args: DeployArgs,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Exit {
-    let root = match super::app_root(global, stderr) {
+pub fn run(global: &GlobalArgs, args: DeployArgs, reporter: &mut Reporter<'_>) -> Exit {
+    let root = match super::app_root(global, reporter) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
-    let color = super::stderr_color(global.format);
-    deploy(
-        &root,
-        args.dry_run,
-        args.write_crons,
-        global.format,
-        color,
-        stdout,
-        stderr,
-    )
+    deploy(&root, args.dry_run, args.write_crons, reporter)
 }
 
-/// Whether the schema has tables in D1 (the built-in `users` table counts).
-pub fn needs_d1(ir: &Ir) -> bool {
-    ir.tables.iter().any(|t| t.placement == Placement::Global)
+fn step(reporter: &mut Reporter<'_>, what: &str) {
+    reporter.status(format_args!("\n==> {what}"));
 }
 
-/// Whether the app stores files: a `ctx.storage` use or a `v.id("_storage")`.
-pub fn needs_r2(ir: &Ir) -> bool {
-    fn holds(v: &lunora_analyzer::Validator) -> bool {
-        use lunora_analyzer::Validator as V;
-        match v {
-            V::Id(t) => t == lunora_analyzer::STORAGE_TABLE,
-            V::Optional(i) | V::Array(i) => holds(i),
-            V::Record(k, i) => holds(k) || holds(i),
-            V::Object(fs) => fs.iter().any(|f| holds(&f.validator)),
-            V::Union(ms) => ms.iter().any(holds),
-            _ => false,
-        }
-    }
-    ir.uses_storage
-        || ir
-            .tables
-            .iter()
-            .any(|t| t.fields.iter().any(|f| holds(&f.validator)))
-        || ir
-            .functions
-            .iter()
-            .any(|f| f.args.iter().flatten().any(|a| holds(&a.validator)))
-}
-
-fn step(stderr: &mut dyn Write, what: &str) {
-    let _ = writeln!(stderr, "\n==> {what}");
-}
-
-pub fn deploy(
-    root: &Path,
-    dry_run: bool,
-    write_crons: bool,
-    format: Format,
-    color: Color,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Exit {
+pub fn deploy(root: &Path, dry_run: bool, write_crons: bool, reporter: &mut Reporter<'_>) -> Exit {
     let mode = if dry_run { " (dry run)" } else { "" };
-    let _ = writeln!(stderr, "lunora deploy{mode}: {}", root.display());
+    reporter.status(format_args!("lunora deploy{mode}: {}", root.display()));
     // Every check's diagnostics are rendered together, as one document in
     // `--format json`.
-    let (exit, d1) = checks(root, dry_run, write_crons, format, color, stdout, stderr);
+    let (exit, d1) = run_checks(root, dry_run, write_crons, reporter);
     if exit != Exit::Ok {
         return exit;
     }
-    step(stderr, "D1 migrations (remote)");
+    step(reporter, "D1 migrations (remote)");
     if !d1 {
-        let _ = writeln!(stderr, "no global tables: nothing to apply");
+        reporter.status("no global tables: nothing to apply");
     } else {
-        let exit = super::migrations::apply_remote(root, dry_run, stderr);
+        let exit = super::migrations::apply_remote(root, dry_run, reporter);
         if exit != Exit::Ok {
             return exit;
         }
     }
 
     step(
-        stderr,
+        reporter,
         if dry_run {
             "wrangler deploy --dry-run"
         } else {
@@ -125,8 +70,7 @@ pub fn deploy(
     if dry_run {
         cmd.args(["--dry-run", "--outdir", DRY_RUN_OUTDIR]);
     }
-    let _ = stdout.flush();
-    let _ = stderr.flush();
+    reporter.flush();
     // wrangler's progress goes to stderr like ours: stdout stays one document
     // in `--format json`.
     #[cfg(unix)]
@@ -135,195 +79,91 @@ pub fn deploy(
     }
     match cmd.current_dir(root).status() {
         Ok(status) if status.success() => {
-            let _ = writeln!(
-                stderr,
-                "{}",
-                if dry_run {
-                    "dry run passed: nothing was uploaded and no migration was applied"
-                } else {
-                    "deployed"
-                }
-            );
+            reporter.status(if dry_run {
+                "dry run passed: nothing was uploaded and no migration was applied"
+            } else {
+                "deployed"
+            });
             Exit::Ok
         }
         Ok(status) => {
-            let _ = writeln!(stderr, "error: wrangler deploy failed ({status})");
+            reporter.error(format_args!("wrangler deploy failed ({status})"));
             Exit::Failure
         }
         Err(e) => {
-            let _ = writeln!(
-                stderr,
-                "error: cannot run wrangler: {e} (install it in the app: `pnpm add -D wrangler`)"
-            );
+            reporter.error(format_args!(
+                "cannot run wrangler: {e} (install it in the app: `pnpm add -D wrangler`)"
+            ));
             Exit::Failure
         }
     }
 }
 
-/// Codegen (writes `_generated/`), `migrate check` and the config check.
-/// Returns the exit code and whether the schema has D1 tables.
-fn checks(
+/// [`checks::checks`], reported. Returns the exit code and whether the
+/// schema has D1 tables.
+fn run_checks(
     root: &Path,
     dry_run: bool,
     write_crons: bool,
-    format: Format,
-    color: Color,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
+    reporter: &mut Reporter<'_>,
 ) -> (Exit, bool) {
-    step(stderr, "codegen, migrate check, check wrangler.jsonc");
-    let generated = generate(root, &OsFs);
-    let mut files = generated.files;
-    let mut diagnostics = generated.diagnostics;
-    let ir = match generated.ir {
-        Some(ir) if !has_errors(&diagnostics) => ir,
-        _ => {
-            render_diagnostics(format, &diagnostics, &files, color, stdout, stderr);
-            let _ = writeln!(
-                stderr,
+    step(reporter, "codegen, migrate check, check wrangler.jsonc");
+    let found = match checks::checks(root, !dry_run, write_crons) {
+        Checked::AppErrors { files, diagnostics } => {
+            reporter.diagnostics(&diagnostics, &files);
+            reporter.status(format_args!(
                 "deploy stopped: the app has errors; {GENERATED_DIR} left untouched"
-            );
+            ));
             return (Exit::UserError, false);
         }
-    };
-    match writer::write_generated(root, &generated.outputs) {
-        Ok(done) => {
-            let changed = done.written.len();
-            let _ = writeln!(
-                stderr,
-                "generated {GENERATED_DIR} ({changed} file{} changed)",
-                if changed == 1 { "" } else { "s" }
-            );
-        }
-        Err(e) => {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::IoWrite,
-                    format!("cannot write this file: {}", e.error),
-                )
-                .with_path(e.path.clone())
-                .with_help(format!("make sure `{GENERATED_DIR}/` is writable")),
-            );
-            render_diagnostics(format, &diagnostics, &files, color, stdout, stderr);
+        Checked::WriteFailed { files, diagnostics } => {
+            reporter.diagnostics(&diagnostics, &files);
             return (Exit::Failure, false);
         }
-    }
-
+        Checked::Done(found) => found,
+    };
+    let changed = found.generated_changed;
+    reporter.status(format_args!(
+        "generated {GENERATED_DIR} ({changed} file{} changed)",
+        if changed == 1 { "" } else { "s" }
+    ));
     let mut exit = Exit::Ok;
-    match lunora_engine::migrations::replay::check(&root.join(MIGRATIONS_DIR), &tables_of(&ir)) {
-        Ok(found) if found.is_empty() => {
-            let _ = writeln!(stderr, "migrations are up to date with the schema");
-        }
-        Ok(found) => {
-            diagnostics.extend(found);
-            let _ = writeln!(
-                stderr,
-                "the migrations do not match the schema (`lunora migrate generate <name>` writes the missing one)"
-            );
-        }
+    match &found.drift {
+        Ok(false) => reporter.status("migrations are up to date with the schema"),
+        Ok(true) => reporter.status(
+            "the migrations do not match the schema (`lunora migrate generate <name>` writes the missing one)",
+        ),
         Err(e) => {
-            let _ = writeln!(stderr, "error: {e}");
+            reporter.error(e);
             exit = Exit::Failure;
         }
     }
-
-    let d1 = needs_d1(&ir);
-    let crons = cron_expressions(&ir);
-    if write_crons && !crons.is_empty() {
-        let path = root.join(WRANGLER_FILE);
-        if let Some(text) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| wrangler_config::with_crons(&t, &crons))
-        {
-            match lunora_engine::writer::write_atomic(&path, text.as_bytes()) {
-                Ok(()) => {
-                    let _ = writeln!(
-                        stderr,
-                        "added the cron jobs' triggers to `triggers.crons` in {WRANGLER_FILE}"
-                    );
-                }
-                Err(e) => {
-                    let _ = writeln!(stderr, "error: cannot write {WRANGLER_FILE}: {e}");
-                    exit = Exit::Failure;
-                }
-            }
+    match &found.crons_written {
+        Some(Ok(())) => reporter.status(format_args!(
+            "added the cron jobs' triggers to `triggers.crons` in {WRANGLER_FILE}"
+        )),
+        Some(Err(e)) => {
+            reporter.error(format_args!("cannot write {WRANGLER_FILE}: {e}"));
+            exit = Exit::Failure;
         }
+        None => {}
     }
-    let expect = Expect {
-        needs_d1: d1,
-        needs_r2: needs_r2(&ir),
-        remote: !dry_run,
-        crons: &crons,
-    };
-    let config = check_config(root, expect, &mut files);
-    if !has_errors(&config) {
-        let _ = writeln!(stderr, "{WRANGLER_FILE} is valid");
+    if found.config_valid {
+        reporter.status(format_args!("{WRANGLER_FILE} is valid"));
     }
-    if config.iter().any(|d| d.code == Code::IoRead) {
+    if found.config_unreadable {
         exit = Exit::Failure;
     }
-    diagnostics.extend(config);
-    render_diagnostics(format, &diagnostics, &files, color, stdout, stderr);
-    if has_errors(&diagnostics) {
-        let (errors, _) = render::summary(&diagnostics);
-        let _ = writeln!(
-            stderr,
+    reporter.diagnostics(&found.diagnostics, &found.files);
+    if has_errors(&found.diagnostics) {
+        let (errors, _) = render::summary(&found.diagnostics);
+        reporter.status(format_args!(
             "deploy stopped: {errors} error{} above",
             if errors == 1 { "" } else { "s" }
-        );
+        ));
         if exit == Exit::Ok {
             exit = Exit::UserError;
         }
     }
-    (exit, d1)
-}
-
-/// The Cron Trigger expressions the app's cron jobs need, each once, in job order.
-pub fn cron_expressions(ir: &lunora_analyzer::Ir) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for job in ir.crons.iter().flat_map(|c| &c.jobs) {
-        if !out.contains(&job.cron) {
-            out.push(job.cron.clone());
-        }
-    }
-    out
-}
-
-/// Reads and validates `<root>/wrangler.jsonc`.
-/// (added to `files`, which the diagnostics point into).
-pub fn check_config(root: &Path, expect: Expect<'_>, files: &mut Files) -> Vec<Diagnostic> {
-    match std::fs::read_to_string(root.join(WRANGLER_FILE)) {
-        Ok(text) => wrangler_config::validate(root, &text, files, expect),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![
-            Diagnostic::error(Code::ConfigSyntax, format!("there is no {WRANGLER_FILE}"))
-                .with_path(WRANGLER_FILE)
-                .with_help("`lunora init` writes one; copy it from a new app"),
-        ],
-        Err(e) => vec![
-            Diagnostic::error(Code::IoRead, format!("cannot read {WRANGLER_FILE}: {e}"))
-                .with_path(WRANGLER_FILE)
-                .with_help("make sure the file is readable"),
-        ],
-    }
-}
-
-/// Human: stderr, only when there is something to show. Machine formats:
-/// exactly one document on stdout.
-fn render_diagnostics(
-    format: Format,
-    diagnostics: &[Diagnostic],
-    files: &Files,
-    color: Color,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) {
-    if diagnostics.is_empty() && format == Format::Human {
-        return;
-    }
-    let out: &mut dyn Write = if format == Format::Human {
-        stderr
-    } else {
-        stdout
-    };
-    let _ = render::render(format, diagnostics, files, color, out);
+    (exit, found.needs_d1)
 }

@@ -1,37 +1,18 @@
-//! Diagnostic renderers, one module per `--format`. Library crates never
+//! Diagnostic renderers, one module per `--format` (which one, and to which
+//! stream, is the `Reporter`'s choice, in `report.rs`). Library crates never
 //! render; the CLI does it here, late, with the source text attached.
 
 pub mod github;
 pub mod human;
 pub mod json;
 
-use std::io::{self, Write};
-
 use lunora_parser::{Diagnostic, Files, LineCol, Severity};
-
-use crate::Format;
 
 /// Whether human output may use colour (only on a TTY, never in tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Color {
     Always,
     Never,
-}
-
-/// Renders `diagnostics` in `format`. Human and GitHub output go to `out` line
-/// by line; JSON is one document.
-pub fn render(
-    format: Format,
-    diagnostics: &[Diagnostic],
-    files: &Files,
-    color: Color,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    match format {
-        Format::Human => human::render(diagnostics, files, color, out),
-        Format::Json => json::render(diagnostics, files, out),
-        Format::Github => github::render(diagnostics, files, out),
-    }
 }
 
 /// Where a diagnostic points: root-relative file plus 1-based start and end

@@ -1,12 +1,11 @@
 //! `lunora codegen --watch`: the engine's watch loop
 //! ([`lunora_engine::watch::watch_loop`], over the incremental
-//! [`lunora_engine::Session`]) with each run rendered by [`output`].
+//! [`lunora_engine::Session`]) with each run reported by
+//! [`Reporter::watch_run`].
 //!
 //! Entry points: [`run`] (`codegen --watch`, until the process ends) and
 //! [`watch_loop_with`] (any event source and engine; `lunora dev` runs it in
 //! a thread over a [`source::Stoppable`] source).
-
-pub mod output;
 
 pub use lunora_engine::watch::{Engine, RunReport, Timing, debounce, filter, source};
 
@@ -15,34 +14,32 @@ use std::path::Path;
 
 use lunora_engine::Session;
 
-use crate::Exit;
 use crate::args::Format;
+use crate::exit::Exit;
 use crate::render::Color;
+use crate::report::Reporter;
 
 use source::{EventSource, NotifySource};
 
 /// Entry point of `lunora codegen --watch` for the app at `root` (found by
 /// the command, with the same rule as every other command): runs until the
 /// process is stopped.
-pub fn run(root: &Path, format: Format, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
+pub fn run(root: &Path, reporter: &mut Reporter<'_>) -> Exit {
     let mut source = match NotifySource::for_app(root) {
         Ok(source) => source,
         Err(err) => {
-            let _ = writeln!(stderr, "error: cannot watch {}: {err}", root.display());
+            reporter.error(format_args!("cannot watch {}: {err}", root.display()));
             return Exit::Failure;
         }
     };
     let mut engine = Session::new(root);
-    watch_loop_with(
+    let timing = Timing::default();
+    watch_loop_reporting(
         root,
         &mut source,
-        Options {
-            format,
-            ..Options::default()
-        },
+        timing,
         &mut engine,
-        stdout,
-        stderr,
+        &mut reporter.plain(),
     );
     Exit::Ok
 }
@@ -77,13 +74,20 @@ pub fn watch_loop_with(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) {
-    let Options {
-        format,
-        timing,
-        color,
-    } = options;
+    let mut reporter = Reporter::new(options.format, options.color, stdout, stderr);
+    watch_loop_reporting(root, source, options.timing, engine, &mut reporter);
+}
+
+/// [`watch_loop_with`] over a [`Reporter`].
+pub fn watch_loop_reporting(
+    root: &Path,
+    source: &mut dyn EventSource,
+    timing: Timing,
+    engine: &mut dyn Engine,
+    reporter: &mut Reporter<'_>,
+) {
     lunora_engine::watch::watch_loop(root, source, timing, engine, &mut |report, generated| {
-        let _ = output::render(report, generated, format, color, stdout, stderr);
-        let _ = stdout.flush();
+        reporter.watch_run(report, generated);
+        reporter.flush();
     });
 }

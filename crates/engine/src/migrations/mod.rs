@@ -4,6 +4,8 @@
 //! - this file: the migrations folder (`lunora/migrations/<stamp>_<slug>.sql`
 //!   plus its `.snapshot.json`): listing, the previous state a new migration
 //!   is diffed against, and writing a new migration;
+//! - [`generate`]: `migrate generate` after analysis: plan, refuse with
+//!   diagnostics, or write the new migration (over this folder model);
 //! - [`replay`]: `migrate check`, the drift gate (replays every migration on
 //!   in-memory SQLite and compares with the schema);
 //! - [`executor`]: the [`Executor`] trait and its typed [`ExecError`];
@@ -12,11 +14,12 @@
 //! - [`wrangler`]: the [`Executor`] that runs `wrangler d1 execute`, and the
 //!   classification of wrangler's messages beside the strings it parses.
 //!
-//! Imports run one way: `runner` → `wrangler` → `executor`, and `runner` →
-//! this folder model; nothing here imports a command, and neither `replay`
+//! Imports run one way: `runner` → `wrangler` → `executor`, and `runner`
+//! and `generate` → this folder model; nothing here imports a command, and neither `replay`
 //! nor this file imports the runner.
 
 pub mod executor;
+pub mod generate;
 pub mod replay;
 pub mod runner;
 pub mod wrangler;

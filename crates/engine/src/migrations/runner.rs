@@ -557,6 +557,31 @@ pub fn blocked_diagnostic(e: &Entry) -> Diagnostic {
     }
 }
 
+/// What `deploy --dry-run` would apply remotely ([`dry_run`]).
+#[derive(Debug)]
+pub enum DryRun {
+    /// The remote database was read: these migrations are pending (maybe none).
+    Pending { db: String, pending: Vec<String> },
+    /// An applied migration changed: the real deploy would stop here too.
+    Blocked(Failure),
+    /// The remote database cannot be read (no Cloudflare login, or the
+    /// template's placeholder database id, which names no database): why, if known.
+    Unknown { notes: Vec<String> },
+}
+
+/// The migrations the runner would apply remotely ([`AppDb::pending`]), when
+/// the remote database can be read.
+pub fn dry_run(root: &Path) -> DryRun {
+    match open(root, Target::Remote).map(|db| (db.pending(), db.describe())) {
+        Ok((Ok(pending), db)) => DryRun::Pending { db, pending },
+        Ok((Err(f), _)) if f.kind == FailureKind::App => DryRun::Blocked(f),
+        Ok((Err(f), _)) => DryRun::Unknown {
+            notes: f.diagnostics.iter().map(|d| d.message.clone()).collect(),
+        },
+        Err(_) => DryRun::Unknown { notes: Vec::new() },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,6 @@
 //! Exit codes: 0 stopped by a signal (Ctrl-C); 1 the app has errors and no
 //! earlier `_generated/` to run; 2 a child died or could not start.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -41,23 +40,19 @@ use lunora_dev::{Prefixed, SharedWriter};
 use lunora_engine::Session;
 use lunora_engine::layout::GENERATED_DIR;
 
-use crate::args::{DevArgs, GlobalArgs};
+use crate::args::{DevArgs, Format, GlobalArgs};
+use crate::exit::Exit;
 use crate::render::Color;
+use crate::report::Reporter;
 use crate::watch::source::{NotifySource, Stoppable};
-use crate::watch::{Options, Timing, watch_loop_with};
-use crate::{Exit, Format};
+use crate::watch::{Timing, watch_loop_reporting};
 
 /// The port vite serves the app on (the template's `vite.config.ts` agrees).
 pub const VITE_PORT: u16 = 5173;
 
 /// `lunora dev` on the process's stdout and stderr (the threads it starts
 /// write there too, so the injected writers of [`crate::run`] are not used).
-pub fn run(
-    global: &GlobalArgs,
-    args: DevArgs,
-    _stdout: &mut dyn Write,
-    _stderr: &mut dyn Write,
-) -> Exit {
+pub fn run(global: &GlobalArgs, args: DevArgs) -> Exit {
     let io = DevIo {
         stdout: SharedWriter::stdout(),
         stderr: SharedWriter::stderr(),
@@ -93,69 +88,53 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
         reaper,
     } = io;
     let (mut out, mut err) = (stdout.clone(), stderr.clone());
-    let root = match super::app_root(global, &mut err) {
+    let reporter = &mut Reporter::for_terminal(global.format, &mut out, &mut err);
+    let root = match super::app_root(global, reporter) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
-    let color = super::stderr_color(global.format);
 
-    let json = global.format == Format::Json;
-    let _ = writeln!(err, "[lunora] codegen");
+    reporter.status("[lunora] codegen");
     // With `--format json` the first codegen's document is held back: the
     // watcher's first run reports the same state as one JSON line, so stdout
     // carries exactly one line per run.
-    let mut first = Vec::new();
-    let exit = super::codegen::codegen(
-        &root,
-        global.format,
-        color,
-        false,
-        if json { &mut first } else { &mut out },
-        &mut err,
-    );
+    let (exit, first) = reporter.hold_document(|r| super::codegen::codegen(&root, false, r));
     if exit != Exit::Ok {
         if root.join(GENERATED_DIR).join("wiring.ts").is_file() {
-            let _ = writeln!(
-                err,
+            reporter.status(format_args!(
                 "[lunora] running the last good {GENERATED_DIR}/ until the errors above are fixed"
-            );
+            ));
         } else {
             // No watcher will run: this document is the only report.
-            write_json_line(&first, &mut out, &mut err);
-            let _ = writeln!(
-                err,
-                "[lunora] fix the errors above, then run `lunora dev` again"
-            );
+            reporter.release(first);
+            reporter.status("[lunora] fix the errors above, then run `lunora dev` again");
             return exit;
         }
     }
 
     let clean = exit == Exit::Ok;
     if let Err(e) = prepare_shadow(&root, clean) {
-        let _ = writeln!(
-            err,
-            "error: cannot prepare {SHADOW_DIR}/ (the copy wrangler dev runs): {e}"
-        );
+        reporter.error(format_args!(
+            "cannot prepare {SHADOW_DIR}/ (the copy wrangler dev runs): {e}"
+        ));
         return Exit::Failure;
     }
 
-    let exit = super::migrations::apply_local(&root, &mut err);
+    let exit = super::migrations::apply_local(&root, reporter);
     if exit != Exit::Ok {
         return exit;
     }
 
     let stop = Arc::new(AtomicBool::new(false));
     if let Err((signal, e)) = supervisor::stop_on_signals(&stop) {
-        let _ = writeln!(err, "error: cannot handle signal {signal}: {e}");
+        reporter.error(format_args!("cannot handle signal {signal}: {e}"));
         return Exit::Failure;
     }
 
-    let _ = writeln!(
-        err,
+    reporter.status(format_args!(
         "[lunora] starting wrangler dev and vite; open http://localhost:{VITE_PORT} (Ctrl-C stops everything)"
-    );
-    let _ = out.flush();
-    let _ = err.flush();
+    ));
+    reporter.flush();
 
     let mut children: Vec<Running> = Vec::new();
     let specs: [(&str, Command); 2] = [
@@ -183,7 +162,11 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
     for (name, cmd) in specs {
         // With `--format json` the children's stdout goes to our stderr too,
         // so stdout holds only JSON lines.
-        let child_out = if json { stderr.clone() } else { stdout.clone() };
+        let child_out = if reporter.stdout_is_documents() {
+            stderr.clone()
+        } else {
+            stdout.clone()
+        };
         match spawn(name, cmd, &root, child_out, stderr.clone()) {
             Ok(child) => children.push(child),
             Err(e) => {
@@ -199,10 +182,9 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
         Some(exe) => match spawn_reaper(&exe, &children) {
             Ok(reaper) => Some(reaper),
             Err(e) => {
-                let _ = writeln!(
-                    err,
+                reporter.status(format_args!(
                     "[lunora] warning: cannot start the reaper ({e}); if this process is killed, stop wrangler and vite yourself"
-                );
+                ));
                 None
             }
         },
@@ -210,7 +192,13 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
     };
 
     let watcher = if reason.is_none() {
-        match spawn_watch(&root, global.format, Arc::clone(&stop), &stdout, &stderr) {
+        match spawn_watch(
+            &root,
+            reporter.format(),
+            Arc::clone(&stop),
+            &stdout,
+            &stderr,
+        ) {
             Ok(handle) => Some(handle),
             Err(e) => {
                 reason = Some(e);
@@ -238,9 +226,9 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
             },
         );
     }
-    let _ = writeln!(err, "[lunora] {}", reason.unwrap_or_default());
+    reporter.status(format_args!("[lunora] {}", reason.unwrap_or_default()));
     stop.store(true, Ordering::Relaxed);
-    shutdown(&mut children, &mut err);
+    shutdown(&mut children, &mut stderr.clone());
     if let Some(reaper) = &mut reaper {
         reaper.release();
     }
@@ -249,22 +237,6 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
     }
     supervisor::drain(children);
     if died { Exit::Failure } else { Exit::Ok }
-}
-
-/// A JSON document (pretty or not) as one line on `stdout`; anything that is
-/// not JSON goes to `stderr` as is.
-fn write_json_line(doc: &[u8], stdout: &mut dyn Write, stderr: &mut dyn Write) {
-    if doc.iter().all(u8::is_ascii_whitespace) {
-        return;
-    }
-    match serde_json::from_slice::<serde_json::Value>(doc) {
-        Ok(value) => {
-            let _ = writeln!(stdout, "{value}");
-        }
-        Err(_) => {
-            let _ = stderr.write_all(doc);
-        }
-    }
 }
 
 /// The incremental watch loop ([`crate::watch`]) in a thread, over the app
@@ -290,36 +262,25 @@ fn spawn_watch(
             inner: Session::new(&root),
             errors: Prefixed::new("[lunora]", stderr.clone()),
         };
-        let (mut out, mut err): (Box<dyn Write>, Box<dyn Write>) = if format == Format::Json {
-            (Box::new(stdout), Box::new(stderr))
+        let (mut out, mut err) = (stdout.clone(), stderr.clone());
+        let (mut prefixed_out, mut prefixed_err) = (
+            Prefixed::new("[lunora]", stdout),
+            Prefixed::new("[lunora]", stderr),
+        );
+        let plain = Reporter::new(format, Color::Never, &mut out, &mut err);
+        // Human and GitHub reports are prefixed; machine documents are not.
+        let mut reporter = if plain.stdout_is_documents() {
+            plain
         } else {
-            (
-                Box::new(Prefixed::new("[lunora]", stdout)),
-                Box::new(Prefixed::new("[lunora]", stderr)),
-            )
+            Reporter::new(format, Color::Never, &mut prefixed_out, &mut prefixed_err)
         };
-        let options = Options {
-            format,
-            timing: Timing::default(),
-            color: Color::Never,
-        };
-        watch_loop_with(&root, &mut source, options, &mut engine, &mut out, &mut err);
-        let _ = out.flush();
-        let _ = err.flush();
+        watch_loop_reporting(
+            &root,
+            &mut source,
+            Timing::default(),
+            &mut engine,
+            &mut reporter,
+        );
+        reporter.flush();
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pretty_json_document_becomes_one_line() {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        write_json_line(b"{\n  \"a\": [\n    1\n  ]\n}\n", &mut out, &mut err);
-        write_json_line(b"  \n", &mut out, &mut err);
-        write_json_line(b"not json\n", &mut out, &mut err);
-        assert_eq!(String::from_utf8(out).unwrap(), "{\"a\":[1]}\n");
-        assert_eq!(String::from_utf8(err).unwrap(), "not json\n");
-    }
 }
