@@ -4,6 +4,38 @@
 /** Lunora's own endpoints (`/api/call`, `/api/ws`, ...) own every path under this prefix. */
 export const LUNORA_PREFIX = "/api/";
 
+/**
+ * The largest request body an HTTP action may read (Convex's limit, 20 MiB): a larger declared
+ * `content-length` is a 413 before the action runs; a body without one (chunked) is counted as
+ * the action reads it, and a read beyond the limit fails, which is a 413 too.
+ */
+export const MAX_HTTP_ACTION_BODY_BYTES = 20 * 1024 * 1024;
+
+function tooLargeResponse(): Response {
+  return text(`Request body exceeds the ${MAX_HTTP_ACTION_BODY_BYTES / (1024 * 1024)} MiB limit of HTTP actions`, 413);
+}
+
+/** `request` whose body stream errors once more than the limit has been read, and whether it did. */
+function capBody(request: Request): { request: Request; exceeded: () => boolean } {
+  if (!request.body) return { request, exceeded: () => false };
+  let total = 0;
+  let over = false;
+  const limited = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.byteLength;
+        if (total > MAX_HTTP_ACTION_BODY_BYTES) {
+          over = true;
+          controller.error(new Error(`request body exceeds ${MAX_HTTP_ACTION_BODY_BYTES} bytes`));
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return { request: new Request(request, { body: limited }), exceeded: () => over };
+}
+
 /** An HTTP action as `lunorash/server`'s `httpAction` makes it. */
 export type HttpActionLike = (ctx: unknown, request: Request) => Promise<Response>;
 
@@ -82,13 +114,18 @@ export async function serveHttpAction(
   const match = http.router.lookup(pathname, request.method);
   if (!match) return text(`No HttpAction routed for ${pathname}`, 404);
   const [handler, method, route] = match;
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_HTTP_ACTION_BODY_BYTES) return tooLargeResponse();
+  const capped = capBody(request);
   let response: unknown;
   try {
-    response = await handler(await ctx(), request);
+    response = await handler(await ctx(), capped.request);
   } catch (error) {
+    if (capped.exceeded()) return tooLargeResponse();
     console.error(`lunora: the HTTP action for ${method} ${route} threw:`, error);
     return text("Internal Server Error", 500);
   }
+  // Over the limit, the request is refused even if the action caught the failed read.
+  if (capped.exceeded()) return tooLargeResponse();
   if (!(response instanceof Response)) {
     console.error(`lunora: the HTTP action for ${method} ${route} returned ${response === null ? "null" : typeof response}, not a Response`);
     return text("Internal Server Error", 500);

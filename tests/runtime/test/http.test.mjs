@@ -173,3 +173,30 @@ test("a router whose routes differ from the table codegen read is refused (500, 
     await stale.dispose();
   }
 });
+
+test("an HTTP action's request body is capped at 20 MiB: declared or streamed, a larger body is a 413", async () => {
+  const big = new Uint8Array(20 * 1024 * 1024 + 1).fill(0x61);
+  // A declared content-length over the limit: refused before the action runs.
+  const declared = await at("/cors/echo", { method: "POST", body: big });
+  assert.equal(declared.status, 413);
+  assert.match(await declared.text(), /20 MiB/);
+  // A chunked body (no content-length): counted as the action reads it.
+  const chunk = new Uint8Array(1024 * 1024).fill(0x62);
+  const stream = new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < 21; i++) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  const streamed = await at("/cors/echo", { method: "POST", body: stream, duplex: "half" });
+  assert.equal(streamed.status, 413);
+  await streamed.body?.cancel();
+  // Over the limit, a mutating action writes nothing (it failed reading its body).
+  const before = (await app.ok("messages:byAuthor", { author: "big" })).length;
+  const json = new TextEncoder().encode(JSON.stringify({ author: "big", body: "x".repeat(20 * 1024 * 1024) }));
+  assert.equal((await at("/postMessage", { method: "POST", body: json })).status, 413);
+  assert.equal((await app.ok("messages:byAuthor", { author: "big" })).length, before);
+  // At the limit's right side, bodies go through unchanged.
+  const ok = await at("/cors/echo", { method: "POST", body: "small body" });
+  assert.equal(await ok.text(), "small body");
+});
