@@ -12,7 +12,7 @@ import { Conflict, ensureCommitTables, fence, isGuardFailure } from "./commit.js
 import { Db, d1Error } from "./db.js";
 import { errorResponse, json, MAX_MESSAGE_BYTES, tooLarge } from "./http.js";
 import { closeIfExpired, LIVE_DDL, LiveQueries, type SocketAttachment } from "./live.js";
-import { mergeWrites, unknownWrites, type WriteSet } from "./readset.js";
+import { mergeWrites, noteWholeTable, unknownWrites, type ReadSet, type WriteSet } from "./readset.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 import {
@@ -34,7 +34,7 @@ import {
   systemReader,
   type DueJob,
 } from "./scheduler.js";
-import { bucket, fileMetadata, fileDoc, fileQuery, fileRows, fileUrl, isStorageId, uploadUrl, type FileRow } from "./files.js";
+import { bucket, fileMetadata, fileDoc, fileQuery, fileRows, fileUrl, isStorageId, STORAGE_TABLE, uploadUrl, type FileRow } from "./files.js";
 
 type Env = Record<string, unknown>;
 
@@ -56,6 +56,8 @@ const MAX_ATTEMPTS = 30;
 
 /** A write statement run inside a mutation's transaction (replayed after its D1 commit). */
 type Op = { q: string; p: unknown[] };
+/** What a run read (a `Db`'s read tables and read set): live queries re-run on writes to it. */
+type Reads = { readTables: Set<string>; readSet: ReadSet };
 
 /** Thrown out of a mutation's transaction to roll it back: its D1 batch decides (commitGlobal). */
 const SPECULATIVE = Symbol("lunora: speculative run");
@@ -84,6 +86,9 @@ const FINISHED_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export function createShardClass(wiring: Wiring, config: ObjectConfig): new (state: DurableObjectState, env: any) => DurableObject {
   const globalTables = new Set(Object.entries(wiring.tables).flatMap(([name, t]) => (t.placement === "global" ? [name] : [])));
+  // What root tells the objects that watch it about: global tables, and the stored files' rows
+  // (root holds them; a shard's live query over `_storage` is told of uploads and deletes).
+  const watchable = new Set([...globalTables, STORAGE_TABLE]);
 
   function stub(env: Env, name: string): DurableObjectStub {
     const ns = env[config.shardBinding] as DurableObjectNamespace | undefined;
@@ -502,7 +507,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     private async runLive(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
       const result = await this.runQuery(fn, args, uid);
       if (this.name === ROOT) return result;
-      const fresh = [...result.tables].filter((t) => globalTables.has(t) && !this.watched.has(t));
+      const fresh = [...result.tables].filter((t) => watchable.has(t) && !this.watched.has(t));
       if (fresh.length === 0) return result;
       const res = await stub(this.envRecord, ROOT).fetch("https://lunora.internal/watch", {
         method: "POST",
@@ -517,8 +522,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
 
     private async runQuery(fn: WiringFunction, args: Record<string, unknown>, uid: string | null) {
       const db = this.newDb(false);
-      const reader = { ...db.reader(), system: this.withFiles(systemReader(this.ready ? this.rawSql : null, db)) };
-      const value = encodeValue(await fn.fn.handler({ ctx: { db: reader, auth: functionAuth(uid, (id) => db.user(id)), storage: this.storageCtx(false) }, args }));
+      const reader = { ...db.reader(), system: this.withFiles(systemReader(this.ready ? this.rawSql : null, db), db) };
+      const value = encodeValue(await fn.fn.handler({ ctx: { db: reader, auth: functionAuth(uid, (id) => db.user(id)), storage: this.storageCtx(false, db) }, args }));
       return { value, tables: db.readTables, reads: db.readSet };
     }
 
@@ -586,8 +591,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       try {
         await this.ctx.storage.transaction(async () => {
           this.recording = [];
-          const writer = { ...db.writer(), system: this.withFiles(systemReader(this.rawSql, db)) };
-          value = encodeValue(await fn.fn.handler({ ctx: { db: writer, auth: functionAuth(uid, (id) => db.user(id)), scheduler, storage: this.storageCtx(true) }, args }));
+          const writer = { ...db.writer(), system: this.withFiles(systemReader(this.rawSql, db), db) };
+          value = encodeValue(await fn.fn.handler({ ctx: { db: writer, auth: functionAuth(uid, (id) => db.user(id)), scheduler, storage: this.storageCtx(true, db) }, args }));
           await db.validateReadOnly();
           if (this.fault("abort-before-commit")) this.restartNow();
           // A scheduled mutation's job is done in the same commit as its writes: exactly once.
@@ -753,30 +758,49 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       return reply.value ?? null;
     }
 
-    private async fileRow(id: unknown): Promise<FileRow | null> {
+    private async fileRow(id: unknown, reads: Reads): Promise<FileRow | null> {
+      noteWholeTable(reads, STORAGE_TABLE);
       if (!isStorageId(id)) return null;
       if (this.name === ROOT) return fileRows.get(this.rawSql, id);
       return (await this.rootStorage("meta", { id })) as FileRow | null;
     }
 
-    private async fileList(): Promise<FileRow[]> {
+    private async fileList(reads: Reads): Promise<FileRow[]> {
+      noteWholeTable(reads, STORAGE_TABLE);
       if (this.name === ROOT) return fileRows.list(this.rawSql);
       return (await this.rootStorage("list", {})) as FileRow[];
     }
 
     /** Root: removes a file's row, then its object. */
     private async deleteFileHere(id: unknown): Promise<boolean> {
-      const had = fileRows.delete(this.rawSql, id);
+      let had = false;
+      this.filesChanged(() => (had = fileRows.delete(this.rawSql, id)));
       if (had) await bucket(this.envRecord, config.storageBinding).delete(String(id));
       return had;
     }
 
+    /**
+     * Root: changes `_storage` rows (an upload's commit, a delete) in one transaction with the
+     * notifications of the objects that watch `_storage`; live queries over it here re-run.
+     */
+    private filesChanged(change: () => void): void {
+      this.ensureStorage();
+      this.ctx.storage.transactionSync(() => {
+        change();
+        this.version++;
+        this.setMeta("version", this.version);
+        this.queueNotifications([STORAGE_TABLE], null);
+      });
+      this.scheduleLive(unknownWrites([STORAGE_TABLE]));
+      this.kickOutbox();
+    }
+
     /** `ctx.storage` of a query (`getUrl`, `getMetadata`) or a mutation (also `generateUploadUrl`, `delete`). */
-    private storageCtx(mutation: boolean) {
+    private storageCtx(mutation: boolean, reads: Reads) {
       const reader = {
-        getUrl: async (id: unknown) => ((await this.fileRow(id)) ? fileUrl(this.origin, String(id)) : null),
+        getUrl: async (id: unknown) => ((await this.fileRow(id, reads)) ? fileUrl(this.origin, String(id)) : null),
         getMetadata: async (id: unknown) => {
-          const row = await this.fileRow(id);
+          const row = await this.fileRow(id, reads);
           return row ? fileMetadata(row) : null;
         },
       };
@@ -785,17 +809,17 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         ...reader,
         generateUploadUrl: () => uploadUrl(this.envRecord, this.origin),
         delete: async (id: unknown) => {
-          if (!(await this.fileRow(id))) throw new LunoraRuntimeError("not_found", `no stored file ${JSON.stringify(id)}`, 404);
+          if (!(await this.fileRow(id, reads))) throw new LunoraRuntimeError("not_found", `no stored file ${JSON.stringify(id)}`, 404);
           this.pendingDeletes.push(String(id));
         },
       };
     }
 
     /** `ctx.db.system` with the `_storage` table besides `_scheduled_functions`. */
-    private withFiles<S extends { get(id: any): Promise<unknown>; query(t: any): unknown }>(system: S): S {
+    private withFiles<S extends { get(id: any): Promise<unknown>; query(t: any): unknown }>(system: S, reads: Reads): S {
       return {
-        get: (id: unknown) => (isStorageId(id) ? this.fileRow(id).then((r) => (r ? fileDoc(r) : null)) : system.get(id)),
-        query: (t: string) => (t === "_storage" ? fileQuery(() => this.fileList()) : system.query(t)),
+        get: (id: unknown) => (isStorageId(id) ? this.fileRow(id, reads).then((r) => (r ? fileDoc(r) : null)) : system.get(id)),
+        query: (t: string) => (t === STORAGE_TABLE ? fileQuery(() => this.fileList(reads)) : system.query(t)),
       } as unknown as S;
     }
 
@@ -830,7 +854,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               case "/storage/list":
                 return fileRows.list(this.rawSql);
               case "/storage/commit":
-                fileRows.insert(this.rawSql, body.row!);
+                this.filesChanged(() => fileRows.insert(this.rawSql, body.row!));
                 return null;
               case "/storage/delete":
                 return this.deleteFileHere(body.id);
@@ -862,7 +886,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           if (config.testHooks && this.fault("invalidate-fail")) throw new LunoraRuntimeError("unavailable", "injected fault", 503);
           const body = (await request.json()) as { tables?: unknown; from?: unknown };
           if (!Array.isArray(body.tables)) throw new LunoraRuntimeError("bad_request", "bad /invalidate body");
-          const tables = body.tables.filter((t): t is string => typeof t === "string" && globalTables.has(t));
+          const tables = body.tables.filter((t): t is string => typeof t === "string" && watchable.has(t));
           const from = typeof body.from === "string" ? body.from : null;
           const watching = await this.serial(async () => {
             // Root keeps the notification's fan-out in its outbox; a shard only re-runs its queries.
@@ -918,7 +942,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           this.ensureStorage();
           this.ctx.storage.transactionSync(() => {
             for (const t of body.tables as unknown[]) {
-              if (typeof t !== "string" || !globalTables.has(t)) continue;
+              if (typeof t !== "string" || !watchable.has(t)) continue;
               this.watchSeq++;
               this.rawSql.exec(`INSERT OR REPLACE INTO _lunora_watchers (object, tbl, seq) VALUES (?, ?, ?)`, body.object, t, this.watchSeq);
             }

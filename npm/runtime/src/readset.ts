@@ -45,6 +45,15 @@ export function mergeWrites(into: WriteSet, more: WriteSet): void {
   }
 }
 
+/**
+ * Notes that a run read `table` as a whole (a system table read without ranges: the scheduler's
+ * jobs, the stored files): any write to it re-runs the live query.
+ */
+export function noteWholeTable(reads: { readTables: Set<string>; readSet: ReadSet }, table: string): void {
+  reads.readTables.add(table);
+  if (!reads.readSet.has(table)) reads.readSet.set(table, { ids: new Set(), ranges: [] });
+}
+
 /** Writes to these tables by documents not known here (every live query that read them re-runs). */
 export function unknownWrites(tables: Iterable<string>): WriteSet {
   return new Map([...tables].map((t) => [t, null]));

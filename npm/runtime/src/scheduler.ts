@@ -18,7 +18,7 @@
 
 import { decodeValue, encodeValue, type JsonValue } from "@lunora/client";
 import { isIdKey, newId, tableOfId } from "./ids.js";
-import { unknownWrites, type ReadSet, type WriteSet } from "./readset.js";
+import { noteWholeTable, unknownWrites, type ReadSet, type WriteSet } from "./readset.js";
 import { validatedArgs } from "./routing.js";
 import { LunoraRuntimeError, type Wiring, type WiringFunction } from "./types.js";
 
@@ -184,8 +184,7 @@ function toDoc(row: Record<string, SqlStorageValue>): ScheduledFunctionDoc {
 
 /** The read set entry that makes a live query re-run when a job of this object changes. */
 function noteRead(reads: { readTables: Set<string>; readSet: ReadSet }): void {
-  reads.readTables.add(SCHEDULED_TABLE);
-  if (!reads.readSet.has(SCHEDULED_TABLE)) reads.readSet.set(SCHEDULED_TABLE, { ids: new Set(), ranges: [] });
+  noteWholeTable(reads, SCHEDULED_TABLE);
 }
 
 /** The writes a job change stands for (live queries over `_scheduled_functions` re-run). */
