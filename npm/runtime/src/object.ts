@@ -35,6 +35,7 @@ import {
   type DueJob,
 } from "./scheduler.js";
 import { bucket, fileMetadata, fileDoc, fileQuery, fileRows, fileUrl, isStorageId, STORAGE_TABLE, uploadUrl, type FileRow } from "./files.js";
+import { dropStaleSearchIndexes } from "./search.js";
 
 type Env = Record<string, unknown>;
 
@@ -184,6 +185,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_intents (id TEXT PRIMARY KEY, ops TEXT NOT NULL, at INTEGER NOT NULL)`);
       this.rawSql.exec(LIVE_DDL);
       for (const s of SCHEDULED_DDL) this.rawSql.exec(s);
+      dropStaleSearchIndexes(this.rawSql, wiring.tables);
       for (const statements of Object.values(wiring.storage)) for (const s of statements) this.rawSql.exec(s);
       this.ready = true;
     }
@@ -1011,6 +1013,11 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           for (const table of Object.keys(wiring.storage)) counts[table] = count(table);
           // Every table SQLite holds for this object (0: nothing stored, the object was only read).
           const tables = Number(this.rawSql.exec(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'`).toArray()[0]?.["n"] ?? 0);
+          // The search indexes' FTS tables and their triggers.
+          const fts = this.rawSql
+            .exec(`SELECT name FROM sqlite_master WHERE (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%') OR (type = 'trigger' AND name LIKE '%\\_\\_%' ESCAPE '\\') ORDER BY name`)
+            .toArray()
+            .map((r) => String(r["name"]));
           // EXPLAIN QUERY PLAN of the recent index scans (only SQL this runtime generated).
           const plans = this.local.recent.map(({ sql, params }) => ({
             sql,
@@ -1024,7 +1031,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           const alarm = await this.ctx.storage.getAlarm();
           return json({
             ok: true,
-            value: { name: this.name, version: this.version, instance: this.instance, counts, plans, outbox, intents, tables, alarm, liveRuns: this.live.runs } as unknown as JsonValue,
+            value: { name: this.name, version: this.version, instance: this.instance, counts, plans, outbox, intents, tables, fts, alarm, liveRuns: this.live.runs } as unknown as JsonValue,
           });
         }
         if (url.pathname === "/debug/abort") {

@@ -5,7 +5,7 @@
 import { quoteIdent } from "./ids.js";
 import type { FieldSql, RangeCond, SqlValue } from "./storage/plan.js";
 import { bindable } from "./storage/plan.js";
-import { LunoraRuntimeError } from "./types.js";
+import { LunoraRuntimeError, type WiringTable } from "./types.js";
 
 /** Most documents one search returns (Convex's limit is 1024 too). */
 export const MAX_SEARCH_RESULTS = 1024;
@@ -98,4 +98,36 @@ export function searchPlanOf(table: string, index: SearchIndexSpec, build: ((q: 
   build?.(q);
   if (text === null) bad(`no q.search("${index.searchField}", text)`);
   return { index, text: text as unknown as string, filters };
+}
+
+/**
+ * A Durable Object's search indexes that a deploy removed or redefined on another field: their
+ * FTS tables and triggers are dropped (the object's DDL, applied right after, creates a redefined
+ * one anew and fills it from the rows). Which field each FTS table indexes is recorded in
+ * `_lunora_meta` (`fts:<table>__<index>`); a table recorded before this existed counts as current.
+ * D1's search indexes are migrations' business.
+ */
+export function dropStaleSearchIndexes(
+  sql: SqlStorage,
+  tables: Readonly<Record<string, WiringTable>>,
+): void {
+  const expected = new Map<string, string>();
+  for (const [table, spec] of Object.entries(tables)) {
+    if (spec.placement === "global") continue;
+    for (const index of spec.searchIndexes ?? []) expected.set(`${table}__${index.name}`, index.searchField);
+  }
+  const present = sql
+    .exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'`)
+    .toArray()
+    .map((r) => String(r["name"]));
+  const recorded = (name: string) => sql.exec(`SELECT v FROM _lunora_meta WHERE k = ?`, `fts:${name}`).toArray()[0]?.["v"];
+  for (const name of present) {
+    const field = expected.get(name);
+    const was = recorded(name);
+    if (field !== undefined && (was === undefined || was === field)) continue;
+    for (const what of ["insert", "update", "delete"]) sql.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(`${name}__${what}`)}`);
+    sql.exec(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
+    sql.exec(`DELETE FROM _lunora_meta WHERE k = ?`, `fts:${name}`);
+  }
+  for (const [name, field] of expected) sql.exec(`INSERT OR REPLACE INTO _lunora_meta (k, v) VALUES (?, ?)`, `fts:${name}`, field);
 }

@@ -5,6 +5,9 @@
 // index in sync, a live subscription, and fixtures/valid/search built as written.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { buildFixtureWorker, buildWorker, workerEntry } from "../scripts/build-app.mjs";
 import { ref, startApp, until } from "./helpers.mjs";
 
@@ -157,5 +160,53 @@ test("fixtures/valid/search as written: search on a root, a D1 and a sharded tab
     assert.deepEqual((await run("q", "messages:search", { channel: "general", text: "hel" })).map((x) => x.body), ["hello world"]);
   } finally {
     await app.dispose();
+  }
+});
+
+test("a deploy that removes or redefines a Durable Object's search index drops its stale FTS table and triggers", async () => {
+  const persist = await mkdtemp(path.join(os.tmpdir(), "lunora-fts-"));
+  const schema = (indexes) => `import { defineSchema, defineTable, v } from "lunorash/server";
+export default defineSchema({ posts: defineTable({ title: v.string(), body: v.string() })${indexes} });
+`;
+  const functions = (field) => `import { v } from "lunorash/server";
+import { mutation, query } from "./_generated/server";
+export const put = mutation({ args: { title: v.string(), body: v.string() }, handler: async (ctx, args) => ctx.db.insert("posts", args) });
+export const find = query({
+  args: { text: v.string() },
+  handler: async (ctx, { text }) => (await ctx.db.query("posts").withSearchIndex("by_title", (q) => q.search("${field}", text)).collect()).map((p) => p.title),
+});
+`;
+  const start = async (name, indexes, field) =>
+    startApp({
+      ...(await buildWorker(name, { "lunora/schema.ts": schema(indexes), "lunora/posts.ts": functions(field) }, workerEntry())),
+      miniflare: { durableObjectsPersist: persist },
+    });
+  let app = await start(
+    "fts-v1",
+    `.searchIndex("by_body", { searchField: "body" }).searchIndex("by_title", { searchField: "title" })`,
+    "title",
+  );
+  try {
+    await app.ok("posts:put", { title: "alpha", body: "zebra" });
+    assert.deepEqual(await app.ok("posts:find", { text: "alpha" }), ["alpha"]);
+    const before = (await app.debug("root")).fts;
+    assert.ok(before.includes("posts__by_body") && before.includes("posts__by_body__insert"), JSON.stringify(before));
+  } finally {
+    await app.dispose();
+  }
+  // v2: by_body removed, by_title now searches `body` (same name, another field).
+  app = await start("fts-v2", `.searchIndex("by_title", { searchField: "body" })`, "body");
+  try {
+    await app.ok("posts:put", { title: "beta", body: "yak" });
+    const after = (await app.debug("root")).fts;
+    assert.ok(!after.some((n) => n.startsWith("posts__by_body")), JSON.stringify(after));
+    assert.ok(after.includes("posts__by_title") && after.includes("posts__by_title__update"), JSON.stringify(after));
+    // Rebuilt from the rows: the old document is found by its body, not by its title any more.
+    assert.deepEqual(await app.ok("posts:find", { text: "zebra" }), ["alpha"]);
+    assert.deepEqual(await app.ok("posts:find", { text: "alpha" }), []);
+    assert.deepEqual(await app.ok("posts:find", { text: "yak" }), ["beta"]);
+  } finally {
+    await app.dispose();
+    await rm(persist, { recursive: true, force: true });
   }
 });
