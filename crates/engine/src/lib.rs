@@ -13,6 +13,7 @@
 //!   MigrationRunner over an [`migrations::Executor`] and its wrangler executor.
 //! - [`wrangler_config`]: `wrangler.jsonc` checks with spans (`deploy`, the runner).
 
+mod diagnostics;
 pub mod layout;
 pub mod migrations;
 pub mod pipeline;
