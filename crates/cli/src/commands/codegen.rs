@@ -13,10 +13,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
+use lunora_parser::{Diagnostic, Files, OsFs, has_errors};
 
 use lunora_engine::layout::GENERATED_DIR;
-use lunora_engine::writer::{self, WriteError};
+use lunora_engine::writer;
 use lunora_engine::{Analysis, generate};
 
 use crate::args::{CodegenArgs, GlobalArgs};
@@ -62,17 +62,6 @@ fn emit_diagnostics(
         Format::Json => render::render(format, diagnostics, files, color, stdout),
         Format::Github => render::render(format, diagnostics, files, color, stdout),
     };
-}
-
-fn write_error(e: &WriteError, verb: &str) -> Diagnostic {
-    Diagnostic::error(
-        Code::IoWrite,
-        format!("cannot {verb} this file: {}", e.error),
-    )
-    .with_path(e.path.clone())
-    .with_help(format!(
-        "make sure `{GENERATED_DIR}/` is a writable folder, then run `lunora codegen` again"
-    ))
 }
 
 /// The command body for an already-found root.
@@ -129,7 +118,7 @@ pub fn finish(
     let plan = match writer::plan(root, outputs) {
         Ok(plan) => plan,
         Err(e) => {
-            diagnostics.push(write_error(&e, "read"));
+            diagnostics.push(crate::diagnostics::codegen_write_failed(&e, "read"));
             report(&diagnostics, stdout, stderr);
             return Exit::Failure;
         }
@@ -178,7 +167,7 @@ pub fn finish(
             Exit::Ok
         }
         Err(e) => {
-            diagnostics.push(write_error(&e, "write"));
+            diagnostics.push(crate::diagnostics::codegen_write_failed(&e, "write"));
             report(&diagnostics, stdout, stderr);
             Exit::Failure
         }

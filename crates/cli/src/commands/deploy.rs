@@ -196,14 +196,7 @@ fn checks(
             );
         }
         Err(e) => {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::IoWrite,
-                    format!("cannot write this file: {}", e.error),
-                )
-                .with_path(e.path.clone())
-                .with_help(format!("make sure `{GENERATED_DIR}/` is writable")),
-            );
+            diagnostics.push(crate::diagnostics::deploy_write_failed(&e));
             render_diagnostics(format, &diagnostics, &files, color, stdout, stderr);
             return (Exit::Failure, false);
         }
@@ -294,16 +287,10 @@ pub fn cron_expressions(ir: &lunora_analyzer::Ir) -> Vec<String> {
 pub fn check_config(root: &Path, expect: Expect<'_>, files: &mut Files) -> Vec<Diagnostic> {
     match std::fs::read_to_string(root.join(WRANGLER_FILE)) {
         Ok(text) => wrangler_config::validate(root, &text, files, expect),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![
-            Diagnostic::error(Code::ConfigSyntax, format!("there is no {WRANGLER_FILE}"))
-                .with_path(WRANGLER_FILE)
-                .with_help("`lunora init` writes one; copy it from a new app"),
-        ],
-        Err(e) => vec![
-            Diagnostic::error(Code::IoRead, format!("cannot read {WRANGLER_FILE}: {e}"))
-                .with_path(WRANGLER_FILE)
-                .with_help("make sure the file is readable"),
-        ],
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            vec![crate::diagnostics::no_wrangler_config()]
+        }
+        Err(e) => vec![crate::diagnostics::wrangler_config_unreadable(&e)],
     }
 }
 
