@@ -14,17 +14,17 @@ use lunora_parser::summary::Expr;
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
 use crate::builder::{NotBuilder, TopStatement, default_builder_binding, top_statement};
+use crate::diagnostics;
 use crate::eval::{Eval, Mode, Val, ValKind};
 use crate::ir::{CronJob, Crons, Function, Module};
 use crate::load::Loader;
 use crate::scheduler;
-use crate::suggest::did_you_mean;
 
 /// The module whose default export is the `cronJobs()` object.
 pub const CRONS_MODULE: &str = "crons";
 pub const CRONS_FILE: &str = "lunora/crons.ts";
 
-const NOT_STATIC_HELP: &str = "write `const crons = cronJobs();`, then `crons.daily(\"cleanup\", { hourUTC: 3, minuteUTC: 0 }, internal.jobs.cleanup);` at the top level, and `export default crons;`";
+pub(crate) const NOT_STATIC_HELP: &str = "write `const crons = cronJobs();`, then `crons.daily(\"cleanup\", { hourUTC: 3, minuteUTC: 0 }, internal.jobs.cleanup);` at the top level, and `export default crons;`";
 const METHODS: [&str; 6] = ["interval", "hourly", "daily", "weekly", "monthly", "cron"];
 const DAYS: [&str; 7] = [
     "sunday",
@@ -55,12 +55,6 @@ pub struct CronDraft {
     pub args: Option<Expr>,
 }
 
-fn not_static(file: FileId, span: Span, message: String, label: &str, help: String) -> Diagnostic {
-    Diagnostic::error(Code::CronsNotStatic, message)
-        .with_label(file, span, label)
-        .with_help(help)
-}
-
 /// The evaluator reports `crons/not-static` in `crons.ts`.
 const MODE: Mode = Mode {
     code: Code::CronsNotStatic,
@@ -80,36 +74,16 @@ pub fn collect(
     let crons = match default_builder_binding(ld, file, "cronJobs") {
         Ok((crons, _)) => crons,
         Err(NotBuilder::NotAName(span)) => {
-            d.push(not_static(
-                file,
-                span,
-                "the default export of `lunora/crons.ts` must name its `cronJobs()`".into(),
-                "not a `const` bound to `cronJobs()`",
-                NOT_STATIC_HELP.into(),
-            ));
+            d.push(diagnostics::crons_default_not_a_name(file, span));
             return None;
         }
         Err(NotBuilder::NoDefault) => {
-            d.push(
-                Diagnostic::error(
-                    Code::CronsNoDefaultExport,
-                    "`lunora/crons.ts` does not export its cron jobs by default",
-                )
-                .with_label(file, Span::EMPTY, "")
-                .with_path(&module.file)
-                .with_help(
-                    "end the file with `export default crons;` (`crons` being `cronJobs()`)",
-                ),
-            );
+            d.push(diagnostics::crons_no_default_export(file, &module.file));
             return None;
         }
         Err(NotBuilder::NotBound(crons, crons_use)) => {
-            d.push(not_static(
-                file,
-                crons_use,
-                format!("`{crons}`, the default export of `lunora/crons.ts`, is not `cronJobs()`"),
-                "exported here",
-                "declare it `const crons = cronJobs();` with `cronJobs` imported from `lunorash/server`".into(),
+            d.push(diagnostics::crons_default_not_cron_jobs(
+                &crons, file, crons_use,
             ));
             return None;
         }
@@ -133,27 +107,13 @@ pub fn collect(
                 continue;
             }
             TopStatement::Other { what, span } => {
-                d.push(not_static(
-                    file,
-                    span,
-                    format!("{what} at the top level of `lunora/crons.ts`"),
-                    "jobs registered here cannot be read without running the code",
-                    format!("register every job with a top-level `{crons}.daily(...)`, `{crons}.interval(...)`, ..."),
-                ));
+                d.push(diagnostics::crons_top_level_other(what, &crons, file, span));
                 continue;
             }
         };
         if !METHODS.contains(&method) {
-            let help = did_you_mean(method, "", METHODS).unwrap_or_else(|| {
-                "the methods are `interval`, `hourly`, `daily`, `weekly`, `monthly` and `cron`"
-                    .to_string()
-            });
-            d.push(not_static(
-                file,
-                e.span,
-                format!("`{crons}.{method}(...)` registers no cron job"),
-                "not a `cronJobs()` method",
-                help,
+            d.push(diagnostics::crons_unknown_method(
+                &crons, method, &METHODS, file, e.span,
             ));
             continue;
         }
@@ -161,15 +121,12 @@ pub fn collect(
             continue;
         };
         if let Some(&first) = seen.get(&job.name) {
-            d.push(
-                Diagnostic::error(
-                    Code::CronsDuplicateName,
-                    format!("two cron jobs named `{}`", job.name),
-                )
-                .with_label(file, job.call_span, "registered again here")
-                .and_label(file, first, "first registered here")
-                .with_help("each cron job has a unique name: rename one"),
-            );
+            d.push(diagnostics::crons_duplicate_name(
+                &job.name,
+                file,
+                job.call_span,
+                first,
+            ));
             continue;
         }
         seen.insert(job.name.clone(), job.call_span);
@@ -180,13 +137,7 @@ pub fn collect(
 }
 
 fn not_static_statement(file: FileId, span: Span, crons: &str, d: &mut Vec<Diagnostic>) {
-    d.push(not_static(
-        file,
-        span,
-        "a top-level statement in `lunora/crons.ts` that is not a cron job".into(),
-        &format!("only `{crons}.<schedule>(...)` calls may stand here"),
-        format!("register every job with a top-level `{crons}.interval(...)`, `{crons}.daily(...)`, ...; helpers that register jobs cannot be read without running them"),
-    ));
+    d.push(diagnostics::crons_statement_not_job(crons, file, span));
 }
 
 /// One `crons.<method>(name, schedule, ref, args?)`. `None` when reported.
@@ -199,26 +150,8 @@ fn read_job(
     args: &[Expr],
     d: &mut Vec<Diagnostic>,
 ) -> Option<CronDraft> {
-    let usage = match method {
-        "interval" => "crons.interval(\"name\", { minutes: 5 }, internal.module.fn, args?)",
-        "hourly" => "crons.hourly(\"name\", { minuteUTC: 0 }, internal.module.fn, args?)",
-        "daily" => "crons.daily(\"name\", { hourUTC: 3, minuteUTC: 0 }, internal.module.fn, args?)",
-        "weekly" => {
-            "crons.weekly(\"name\", { dayOfWeek: \"monday\", hourUTC: 3, minuteUTC: 0 }, internal.module.fn, args?)"
-        }
-        "monthly" => {
-            "crons.monthly(\"name\", { day: 1, hourUTC: 3, minuteUTC: 0 }, internal.module.fn, args?)"
-        }
-        _ => "crons.cron(\"name\", \"0 3 * * *\", internal.module.fn, args?)",
-    };
     if args.len() < 3 || args.len() > 4 {
-        d.push(not_static(
-            file,
-            call_span,
-            format!("`{method}(...)` takes a name, a schedule, a function and its args"),
-            "expected 3 or 4 arguments",
-            format!("write `{usage}`"),
-        ));
+        d.push(diagnostics::crons_job_arity(method, file, call_span));
         return None;
     }
     let name = match ev.eval(ld, file, &args[0], MODE, d)? {
@@ -227,27 +160,22 @@ fn read_job(
             ..
         } => s,
         v => {
-            d.push(not_static(
+            d.push(diagnostics::crons_name_not_string(
+                v.describe(),
                 file,
                 args[0].span,
-                "a cron job's name must be a string".into(),
-                &format!("{}, not a string", v.describe()),
-                "write the name as a string literal or a `const` string".into(),
             ));
             return None;
         }
     };
     let schedule = ev.eval(ld, file, &args[1], MODE, d)?;
-    let cron = schedule_expression(method, &schedule, usage, d)?;
+    let cron = schedule_expression(method, &schedule, d)?;
     let target = &args[2];
     let Some(path) = scheduler::ref_path(target) else {
-        d.push(not_static(
+        d.push(diagnostics::crons_target_not_reference(
+            &name,
             file,
             target.span,
-            format!("the function of cron job `{name}` is not written as a reference"),
-            "expected `internal.<module>.<function>` or `api.<module>.<function>`",
-            "name the function directly, e.g. `internal.jobs.cleanup`, from `./_generated/api`"
-                .into(),
         ));
         return None;
     };
@@ -262,12 +190,6 @@ fn read_job(
     })
 }
 
-fn invalid(at: FileSpan, message: String, label: &str, help: String) -> Diagnostic {
-    Diagnostic::error(Code::CronsInvalidSchedule, message)
-        .with_label(at.file, at.span, label)
-        .with_help(help)
-}
-
 /// A whole number option of a schedule object, in `lo..=hi`.
 fn number(v: &Val, key: &str, lo: u32, hi: u32, d: &mut Vec<Diagnostic>) -> Option<u32> {
     let n = match &v.kind {
@@ -277,44 +199,31 @@ fn number(v: &Val, key: &str, lo: u32, hi: u32, d: &mut Vec<Diagnostic>) -> Opti
     match n {
         Some(n) if n.fract() == 0.0 && n >= f64::from(lo) && n <= f64::from(hi) => Some(n as u32),
         _ => {
-            d.push(invalid(
-                v.at,
-                format!("`{key}` must be a whole number from {lo} to {hi}"),
-                "out of range or not a number",
-                format!("write `{key}` as a number literal from {lo} to {hi} (times are UTC)"),
-            ));
+            d.push(diagnostics::schedule_number(key, lo, hi, v.at));
             None
         }
     }
 }
 
 /// The Cloudflare Cron Trigger expression of one schedule.
-fn schedule_expression(
-    method: &str,
-    schedule: &Val,
-    usage: &str,
-    d: &mut Vec<Diagnostic>,
-) -> Option<String> {
+fn schedule_expression(method: &str, schedule: &Val, d: &mut Vec<Diagnostic>) -> Option<String> {
     if method == "cron" {
         return match &schedule.kind {
             ValKind::Str(s) => cron_expression(s, schedule.at, d),
             _ => {
-                d.push(invalid(
+                d.push(diagnostics::cron_not_string(
+                    schedule.describe(),
                     schedule.at,
-                    "`cron(...)` takes a cron expression string".into(),
-                    &format!("{}, not a string", schedule.describe()),
-                    format!("write `{usage}`"),
                 ));
                 None
             }
         };
     }
     let ValKind::Object(entries) = &schedule.kind else {
-        d.push(invalid(
+        d.push(diagnostics::schedule_not_object(
+            method,
+            schedule.describe(),
             schedule.at,
-            format!("the schedule of `{method}(...)` must be an object"),
-            &format!("{}, not an object", schedule.describe()),
-            format!("write `{usage}`"),
         ));
         return None;
     };
@@ -331,20 +240,8 @@ fn schedule_expression(
         if allowed.contains(&e.key.as_str()) {
             get.insert(allowed.iter().find(|k| **k == e.key)?, &e.value);
         } else {
-            d.push(invalid(
-                e.key_at,
-                format!("`{method}(...)` has no option `{}`", e.key),
-                "unknown option",
-                did_you_mean(&e.key, "", allowed.iter().copied()).unwrap_or_else(|| {
-                    format!(
-                        "its options are {}",
-                        allowed
-                            .iter()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }),
+            d.push(diagnostics::schedule_unknown_option(
+                method, &e.key, allowed, e.key_at,
             ));
             ok = false;
         }
@@ -358,18 +255,14 @@ fn schedule_expression(
     let mut missing = Vec::new();
     for k in allowed {
         if !get.contains_key(k) {
-            missing.push(format!("`{k}`"));
+            missing.push(*k);
         }
     }
     if !missing.is_empty() {
-        d.push(invalid(
+        d.push(diagnostics::schedule_incomplete(
+            method,
+            &missing,
             schedule.at,
-            format!(
-                "the schedule of `{method}(...)` lacks {}",
-                missing.join(", ")
-            ),
-            "incomplete schedule",
-            format!("write `{usage}`"),
         ));
         return None;
     }
@@ -388,22 +281,15 @@ fn schedule_expression(
                     Some(format!("* * {}", DAY_NAMES[i]))
                 }
                 _ => {
-                    let shown = match &v.kind {
-                        ValKind::Str(s) => format!("`\"{s}\"`"),
-                        _ => v.describe().to_string(),
+                    let value = match &v.kind {
+                        ValKind::Str(s) => Some(s.as_str()),
+                        _ => None,
                     };
-                    d.push(invalid(
+                    d.push(diagnostics::schedule_not_a_day(
+                        value,
+                        v.describe(),
+                        &DAYS,
                         v.at,
-                        format!("`dayOfWeek` is {shown}, not a day name"),
-                        "not a day",
-                        match &v.kind {
-                            ValKind::Str(s) => did_you_mean(&s.to_lowercase(), "", DAYS),
-                            _ => None,
-                        }
-                        .unwrap_or_else(|| {
-                            "write a lowercase English day name: `\"monday\"` ... `\"sunday\"`"
-                                .into()
-                        }),
                     ));
                     None
                 }
@@ -420,30 +306,15 @@ fn schedule_expression(
 
 /// `interval({ seconds | minutes | hours })`: wall-clock aligned steps.
 fn interval(at: FileSpan, get: &HashMap<&str, &Val>, d: &mut Vec<Diagnostic>) -> Option<String> {
-    const HELP: &str = "Cloudflare Cron Triggers fire on wall-clock UTC minutes: use an interval that divides the hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30 minutes) or the day (1, 2, 3, 4, 6, 8, 12 or 24 hours), or write the times with `crons.cron(name, \"*/5 * * * *\", ...)`";
     if get.len() != 1 {
-        d.push(invalid(
-            at,
-            "`interval(...)` takes one of `seconds`, `minutes` or `hours`".into(),
-            if get.is_empty() {
-                "no interval"
-            } else {
-                "more than one unit"
-            },
-            "write one unit, e.g. `{ minutes: 5 }` or `{ hours: 2 }`".into(),
-        ));
+        d.push(diagnostics::interval_units(get.is_empty(), at));
         return None;
     }
     let (&unit, &v) = get.iter().next()?;
     let n = number(v, unit, 1, u32::MAX, d)?;
     let minutes = match unit {
         "seconds" if n % 60 != 0 => {
-            d.push(invalid(
-                v.at,
-                format!("an interval of {n} seconds is not a whole number of minutes"),
-                "Cloudflare Cron Triggers run at most once a minute",
-                HELP.into(),
-            ));
+            d.push(diagnostics::interval_not_minutes(n, v.at));
             return None;
         }
         "seconds" => n / 60,
@@ -465,12 +336,7 @@ fn interval(at: FileSpan, get: &HashMap<&str, &Val>, d: &mut Vec<Diagnostic>) ->
             h => format!("0 */{h} * * *"),
         });
     }
-    d.push(invalid(
-        v.at,
-        format!("an interval of {n} {unit} has no Cloudflare Cron Trigger"),
-        "it divides neither the hour nor the day",
-        HELP.into(),
-    ));
+    d.push(diagnostics::interval_unsupported(n, unit, v.at));
     None
 }
 
@@ -480,15 +346,7 @@ fn interval(at: FileSpan, get: &HashMap<&str, &Val>, d: &mut Vec<Diagnostic>) ->
 fn cron_expression(s: &str, at: FileSpan, d: &mut Vec<Diagnostic>) -> Option<String> {
     let fields: Vec<&str> = s.split_whitespace().collect();
     if fields.len() != 5 {
-        d.push(invalid(
-            at,
-            format!(
-                "`{s}` has {} fields: a cron expression has 5",
-                fields.len()
-            ),
-            "not a cron expression",
-            "write minute, hour, day of month, month and day of week (UTC), e.g. `\"0 3 * * *\"` for 03:00 every day; seconds and years are not supported".into(),
-        ));
+        d.push(diagnostics::cron_field_count(s, fields.len(), at));
         return None;
     }
     const NAMES: [(&str, u32, u32); 5] = [
@@ -515,23 +373,22 @@ fn cron_expression(s: &str, at: FileSpan, d: &mut Vec<Diagnostic>) -> Option<Str
                 }
             }
             Err(why) => {
-                d.push(invalid(
+                d.push(diagnostics::cron_field_invalid(
+                    s,
+                    what,
+                    field,
+                    &why,
+                    lo,
+                    hi,
+                    !names.is_empty(),
                     at,
-                    format!("`{s}`: in the {what} field `{field}`, {why}"),
-                    "invalid cron expression",
-                    format!("the {what} field takes `*`, a number from {lo} to {hi}, a range `a-b`, a step `*/n` or `a-b/n`, or a list of those separated by `,`{}", if names.is_empty() { "" } else { " (names like `MON` or `JAN` too)" }),
                 ));
                 return None;
             }
         }
     }
     if fields[2] != "*" && fields[4] != "*" {
-        d.push(invalid(
-            at,
-            format!("`{s}` restricts both the day of month and the day of week"),
-            "cron implementations disagree on whether one or both must match",
-            "restrict one of the two and keep the other `*`, or register two jobs".into(),
-        ));
+        d.push(diagnostics::cron_both_days(s, at));
         return None;
     }
     Some(out.join(" "))

@@ -107,9 +107,7 @@ impl Mode {
     };
 
     fn not_static(self, file: FileId, span: Span, what: &str) -> Diagnostic {
-        Diagnostic::error(self.code, format!("{what} is not statically analyzable"))
-            .with_label(file, span, "Lunora cannot evaluate this without running it")
-            .with_help(self.help)
+        crate::diagnostics::not_static(self.code, self.help, file, span, what)
     }
 }
 
@@ -330,7 +328,11 @@ impl Eval {
                     });
                 }
                 Err(()) => {
-                    d.push(unresolved(file, source_span, &source));
+                    d.push(crate::diagnostics::unresolved_import(
+                        file,
+                        source_span,
+                        &source,
+                    ));
                     return None;
                 }
             };
@@ -346,7 +348,11 @@ impl Eval {
                 });
             }
             let Some(target_path) = ld.module_file(&base) else {
-                d.push(unresolved(file, source_span, &source));
+                d.push(crate::diagnostics::unresolved_import(
+                    file,
+                    source_span,
+                    &source,
+                ));
                 return None;
             };
             let target = ld.load(&target_path, d)?;
@@ -437,7 +443,11 @@ impl Eval {
                 _ => None,
             };
             let Some(path) = path else {
-                d.push(unresolved(target, source_span, &source));
+                d.push(crate::diagnostics::unresolved_import(
+                    target,
+                    source_span,
+                    &source,
+                ));
                 return None;
             };
             let next = ld.load(&path, d)?;
@@ -451,14 +461,9 @@ impl Eval {
             return v;
         }
         let path = ld.files.get(target).path.clone();
-        d.push(
-            Diagnostic::error(
-                Code::UnresolvedImport,
-                format!("`{path}` has no export named `{name}`"),
-            )
-            .with_label(use_file, use_span, "imported here")
-            .with_help(format!("export a `const {name}` from `{path}`")),
-        );
+        d.push(crate::diagnostics::no_such_export(
+            &path, name, use_file, use_span,
+        ));
         None
     }
 
@@ -487,20 +492,9 @@ impl Eval {
             .position(|(f, n, _)| *f == file && n == name)
         {
             let cycle: Vec<_> = self.stack[pos..].to_vec();
-            let names: Vec<String> = cycle
-                .iter()
-                .map(|(_, n, _)| format!("`{n}`"))
-                .chain(std::iter::once(format!("`{name}`")))
-                .collect();
-            let mut diag = Diagnostic::error(
-                Code::CyclicConst,
-                format!("`{name}` refers to itself through {}", names.join(" → ")),
-            )
-            .with_label(file, use_span, "this reference closes the cycle");
-            for (f, n, s) in &cycle {
-                diag = diag.and_label(*f, *s, format!("`{n}` is defined here"));
-            }
-            d.push(diag.with_help("break the cycle: a const cannot depend on itself"));
+            d.push(crate::diagnostics::cyclic_const(
+                name, &cycle, file, use_span,
+            ));
             // Memoize failure for every member so the cycle is reported once.
             for (f, n, _) in cycle {
                 self.memo.insert((f, n), None);
@@ -515,15 +509,6 @@ impl Eval {
         self.stack.pop();
         self.memo.entry(key).or_insert(v).clone()
     }
-}
-
-fn unresolved(file: FileId, span: Span, source: &str) -> Diagnostic {
-    Diagnostic::error(
-        Code::UnresolvedImport,
-        format!("cannot resolve import `{source}`"),
-    )
-    .with_label(file, span, "no such module")
-    .with_help("relative imports must point to a `.ts` file or a folder with an `index.ts`")
 }
 
 /// What an import specifier imports: a name, `default` or `*`.

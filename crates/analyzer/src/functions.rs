@@ -7,13 +7,13 @@ use lunora_parser::summary::{
     BindingKind, DbCall, Expr, ExprKind, FunctionSummary, ImportKind, Pattern, PatternProp,
     Property,
 };
-use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
+use lunora_parser::{Diagnostic, FileId, FileSpan, Span};
 
+use crate::diagnostics;
 use crate::eval::{Entry, Eval, Mode, Val, ValKind};
 use crate::ir::*;
 use crate::load::{Loader, is_generated_server};
 use crate::schema::is_identifier;
-use crate::suggest::did_you_mean;
 
 pub const BUILDERS: &[&str] = &[
     "query",
@@ -75,15 +75,7 @@ pub fn module_paths(rel: &str, file: FileId, d: &mut Vec<Diagnostic>) -> Option<
         }
         let s = seg.replace('-', "_");
         if !is_identifier(&s) {
-            d.push(
-                Diagnostic::warning(
-                    Code::InvalidModuleName,
-                    format!("`{rel}` cannot become an API path: `{seg}` is not an identifier"),
-                )
-                .with_label(file, Span::EMPTY, "")
-                .with_path(rel)
-                .with_help("name function modules with letters, digits, `_` and `-`, not starting with a digit"),
-            );
+            d.push(diagnostics::invalid_module_name(rel, seg, file));
             return None;
         }
         api_path.push(s);
@@ -211,25 +203,13 @@ pub fn discover(
         if b.kind == BindingKind::Const {
             exports.push((&b.name, b.span, init));
         } else if let Some(found) = mentions_builder(ld, file, init, 0) {
-            d.push(
-                Diagnostic::error(
-                    Code::FunctionUndiscoverable,
-                    format!(
-                        "`{}` is exported with `{}`, so it is not discovered as a function",
-                        b.name,
-                        b.kind.as_str()
-                    ),
-                )
-                .with_label(
-                    file,
-                    b.span,
-                    format!("uses `{}` but is not a `const`", found.shown),
-                )
-                .with_help(format!(
-                    "declare it with `export const {} = ...`: functions must be `const` exports",
-                    b.name
-                )),
-            );
+            d.push(diagnostics::function_not_const(
+                &b.name,
+                b.kind.as_str(),
+                &found.shown,
+                file,
+                b.span,
+            ));
         }
     }
     for a in &m.export_aliases {
@@ -243,16 +223,11 @@ pub fn discover(
     if let Some(e) = &m.default_export
         && let Some(found) = mentions_builder(ld, file, e, 0)
     {
-        d.push(
-            Diagnostic::error(
-                Code::FunctionUndiscoverable,
-                "a function exported as `export default` has no name in the API",
-            )
-            .with_label(file, e.span, format!("uses `{}`", found.shown))
-            .with_help(
-                "export it by name: `export const get = query({ ... })` becomes `api.<module>.get`",
-            ),
-        );
+        d.push(diagnostics::function_default_export(
+            file,
+            e.span,
+            &found.shown,
+        ));
     }
     let mut out = Vec::new();
     for (name, span, init) in exports {
@@ -284,28 +259,15 @@ fn undiscoverable(
     init: &Expr,
     found: &Mention,
 ) -> Diagnostic {
-    let (builder, short) = (&found.shown, found.name.as_str());
-    let kind = match short {
-        "mutation" | "internalMutation" => "mutation",
-        "action" | "internalAction" => "action",
-        _ => "query",
-    };
-    let help = if found.generated {
-        format!(
-            "write `export const {name} = {builder}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})` or `{builder}.input({{ ... }}).{kind}(async ({{ ctx, args }}) => ...)`; wrappers and calls of other values are not supported"
-        )
-    } else {
-        format!(
-            "import `{short}` from `./_generated/server` (it is bound to this app's data model), then write `export const {name} = {short}({{ args: {{ ... }}, handler: async (ctx, args) => ... }})`"
-        )
-    };
-    Diagnostic::error(
-        Code::FunctionUndiscoverable,
-        format!("`{name}` uses `{builder}` but is not a function Lunora can discover"),
+    diagnostics::function_undiscoverable(
+        name,
+        &found.shown,
+        found.name.as_str(),
+        found.generated,
+        file,
+        span,
+        init.span,
     )
-    .with_label(file, span, "not discovered as a function")
-    .and_label(file, init.span, "not a supported function definition")
-    .with_help(help)
 }
 
 /// A builder an expression uses: as written (`query`, `server.query`), its
@@ -389,11 +351,7 @@ fn eval_args(
             }
         }
         _ => {
-            d.push(
-                Diagnostic::error(Code::ArgsNotStatic, msg)
-                    .with_label(file, e.span, "not an object")
-                    .with_help(format!("write {usage}")),
-            );
+            d.push(diagnostics::args_not_object(msg, usage, file, e.span));
             None
         }
     }
@@ -433,14 +391,7 @@ fn handler_of(
             }
         }
         _ => {
-            d.push(
-                Diagnostic::error(
-                    Code::MissingHandler,
-                    format!("the handler of `{name}` is not a function"),
-                )
-                .with_label(file, e.span, "expected a function")
-                .with_help(help.to_string()),
-            );
+            d.push(diagnostics::handler_not_function(name, help, file, e.span));
             Err(())
         }
     }
@@ -533,16 +484,9 @@ fn discover_one(
         f.form = Form::Object;
         let ok = object_form(ld, ev, file, builder, call_args, call_span, &mut f, d);
         if let Some((method, mspan, _)) = methods.first() {
-            d.push(
-                Diagnostic::error(
-                    Code::UnknownBuilderMethod,
-                    format!("`.{method}(...)` after `{builder}({{ ... }})` of `{name}`"),
-                )
-                .with_label(file, *mspan, "nothing can follow the definition")
-                .with_help(format!(
-                    "`{builder}({{ args, returns, handler }})` is complete: remove `.{method}(...)`"
-                )),
-            );
+            d.push(diagnostics::method_after_definition(
+                method, builder, name, file, *mspan,
+            ));
             return Found::Reported;
         }
         return if ok {
@@ -551,25 +495,18 @@ fn discover_one(
             Found::Reported
         };
     }
-    let handler_help = format!(
-        "write `.{}(async ({{ ctx, args }}) => {{ ... }})`",
-        kind.as_str()
-    );
+    let handler_help = diagnostics::chain_handler_help(kind.as_str());
     let mut ok = true;
     let mut handled = false;
     for (method, mspan, args) in methods {
         if handled {
-            d.push(
-                Diagnostic::error(
-                    Code::UnknownBuilderMethod,
-                    format!("`.{method}(...)` after the handler of `{name}`"),
-                )
-                .with_label(file, mspan, "nothing can follow the handler")
-                .with_help(format!(
-                    "`.{}(handler)` must be the last call",
-                    kind.as_str()
-                )),
-            );
+            d.push(diagnostics::method_after_handler(
+                method,
+                name,
+                kind.as_str(),
+                file,
+                mspan,
+            ));
             ok = false;
             continue;
         }
@@ -588,14 +525,7 @@ fn discover_one(
                         d,
                     ),
                     _ => {
-                        d.push(
-                            Diagnostic::error(
-                                Code::ArgsNotStatic,
-                                "`.input(...)` takes one object of validators",
-                            )
-                            .with_label(file, mspan, "expected one argument")
-                            .with_help("write `.input({ name: v.string() })`"),
-                        );
+                        d.push(diagnostics::input_arity(file, mspan));
                         None
                     }
                 };
@@ -610,14 +540,7 @@ fn discover_one(
                     None => ok = false,
                 },
                 _ => {
-                    d.push(
-                        Diagnostic::error(
-                            Code::ArgsNotStatic,
-                            "`.returns(...)` takes one validator",
-                        )
-                        .with_label(file, mspan, "expected one argument")
-                        .with_help("write `.returns(v.string())`"),
-                    );
+                    d.push(diagnostics::returns_arity(file, mspan));
                     ok = false;
                 }
             },
@@ -629,68 +552,47 @@ fn discover_one(
                         Err(()) => ok = false,
                     },
                     None => {
-                        d.push(
-                            Diagnostic::error(
-                                Code::MissingHandler,
-                                format!("`.{method}()` of `{name}` has no handler"),
-                            )
-                            .with_label(file, mspan, "missing handler")
-                            .with_help(handler_help.clone()),
-                        );
+                        d.push(diagnostics::chain_handler_missing(
+                            method,
+                            name,
+                            kind.as_str(),
+                            file,
+                            mspan,
+                        ));
                         ok = false;
                     }
                 }
             }
             "query" | "mutation" | "action" => {
-                d.push(
-                    Diagnostic::error(
-                        Code::KindMismatch,
-                        format!("`{builder}` is finished with `.{method}(...)`"),
-                    )
-                    .with_label(file, mspan, format!("expected `.{}(...)`", kind.as_str()))
-                    .with_help(format!(
-                        "a `{builder}` takes its handler in `.{}(handler)`",
-                        kind.as_str()
-                    )),
-                );
+                d.push(diagnostics::kind_mismatch(
+                    builder,
+                    method,
+                    kind.as_str(),
+                    file,
+                    mspan,
+                ));
                 ok = false;
                 handled = true;
             }
             other => {
-                d.push(
-                    Diagnostic::error(
-                        Code::UnknownBuilderMethod,
-                        format!("unknown builder method `.{other}`"),
-                    )
-                    .with_label(file, mspan, "not a builder method")
-                    .with_help(
-                        did_you_mean(other, ".", BUILDER_METHODS.iter().copied()).unwrap_or_else(
-                            || {
-                                format!(
-                                    "builders take `.input({{...}})` then `.{}(handler)`",
-                                    kind.as_str()
-                                )
-                            },
-                        ),
-                    ),
-                );
+                d.push(diagnostics::unknown_builder_method(
+                    other,
+                    kind.as_str(),
+                    BUILDER_METHODS,
+                    file,
+                    mspan,
+                ));
                 ok = false;
             }
         }
     }
     if !handled && ok {
-        d.push(
-            Diagnostic::error(Code::MissingHandler, format!("`{name}` has no handler"))
-                .with_label(
-                    file,
-                    span,
-                    format!("`.{}(handler)` is missing", kind.as_str()),
-                )
-                .with_help(format!(
-                    "add `.{}(async ({{ ctx, args }}) => {{ ... }})` to the builder chain",
-                    kind.as_str()
-                )),
-        );
+        d.push(diagnostics::chain_no_handler(
+            name,
+            kind.as_str(),
+            file,
+            span,
+        ));
         ok = false;
     }
     if ok {
@@ -717,20 +619,13 @@ fn object_form(
     d: &mut Vec<Diagnostic>,
 ) -> bool {
     let name = f.export_name.clone();
-    let usage =
-        format!("`{builder}({{ args: {{ ... }}, handler: async (ctx, args) => {{ ... }} }})`");
-    let handler_help = format!("write {usage}");
+    let handler_help = diagnostics::object_form_handler_help(builder);
     let def = match call_args {
         [def] => def,
         _ => {
-            d.push(
-                Diagnostic::error(
-                    Code::MissingHandler,
-                    format!("`{builder}(...)` of `{name}` takes one definition object"),
-                )
-                .with_label(file, call_span, "expected `{ args, handler }`")
-                .with_help(handler_help),
-            );
+            d.push(diagnostics::definition_arity(
+                builder, &name, file, call_span,
+            ));
             return false;
         }
     };
@@ -742,14 +637,9 @@ fn object_form(
         }
         ExprKind::Object(props) => props,
         _ => {
-            d.push(
-                Diagnostic::error(
-                    Code::ArgsNotStatic,
-                    format!("the definition of `{name}` must be an object literal"),
-                )
-                .with_label(file, def.span, "not an object literal")
-                .with_help(format!("write the definition inline: {usage}")),
-            );
+            d.push(diagnostics::definition_not_object(
+                &name, builder, file, def.span,
+            ));
             return false;
         }
     };
@@ -788,48 +678,24 @@ fn object_form(
                     }
                 }
                 other => {
-                    d.push(
-                        Diagnostic::error(
-                            Code::UnknownBuilderMethod,
-                            format!("unknown option `{other}` in the definition of `{name}`"),
-                        )
-                        .with_label(file, *key_span, "not a function option")
-                        .with_help(
-                            did_you_mean(other, "", ["args", "returns", "handler"]).unwrap_or_else(
-                                || "the options are `args`, `returns` and `handler`".to_string(),
-                            ),
-                        ),
-                    );
+                    d.push(diagnostics::unknown_definition_option(
+                        other, &name, file, *key_span,
+                    ));
                     ok = false;
                 }
             },
             Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
-                d.push(
-                    Diagnostic::error(
-                        Code::ArgsNotStatic,
-                        format!("the definition of `{name}` is not statically analyzable"),
-                    )
-                    .with_label(
-                        file,
-                        *span,
-                        "Lunora cannot evaluate this without running it",
-                    )
-                    .with_help(format!(
-                        "write `args`, `returns` and `handler` as plain properties: {usage}"
-                    )),
-                );
+                d.push(diagnostics::definition_not_static(
+                    &name, builder, file, *span,
+                ));
                 ok = false;
             }
         }
     }
     if handler.is_none() && ok {
-        d.push(
-            Diagnostic::error(Code::MissingHandler, format!("`{name}` has no handler"))
-                .with_label(file, def.span, "`handler` is missing")
-                .with_help(format!(
-                    "add `handler: async (ctx, args) => {{ ... }}`: {usage}"
-                )),
-        );
+        d.push(diagnostics::definition_no_handler(
+            &name, builder, file, def.span,
+        ));
         ok = false;
     }
     ok
@@ -936,23 +802,10 @@ fn check_storage_call(
             .copied()
     };
     if !all().any(|m| m == method) {
-        let help = did_you_mean(method, "", all()).unwrap_or_else(|| {
-            format!(
-                "`ctx.storage` has {}",
-                all()
-                    .map(|m| format!("`{m}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
-        d.push(
-            Diagnostic::error(
-                Code::StorageUnknownMethod,
-                format!("`ctx.storage.{method}` does not exist"),
-            )
-            .with_label(file, span, "not a method of `ctx.storage`")
-            .with_help(help),
-        );
+        let methods: Vec<&str> = all().collect();
+        d.push(diagnostics::storage_unknown_method(
+            method, &methods, file, span,
+        ));
         return;
     }
     let (kind, has): (&str, Vec<&str>) = match f.kind {
@@ -970,32 +823,15 @@ fn check_storage_call(
     if has.contains(&method) {
         return;
     }
-    let help = if STORAGE_ACTION.contains(&method) {
-        format!(
-            "`ctx.storage.{method}` reads or writes a file's bytes, which only actions do: move it into an `action` (it may call this {kind} with `ctx.runMutation`/`ctx.runQuery`)"
-        )
-    } else {
-        format!(
-            "a query is read-only: call `ctx.storage.{method}` from a `mutation` or an `action`"
-        )
-    };
-    d.push(
-        Diagnostic::error(
-            Code::StorageWrongCtx,
-            format!("{kind} `{}` uses `ctx.storage.{method}`", f.export_name),
-        )
-        .with_label(
-            file,
-            span,
-            format!("a {kind}'s `ctx.storage` has no `{method}`"),
-        )
-        .and_label(
-            f.span.file,
-            f.span.span,
-            format!("declared as a {kind} here"),
-        )
-        .with_help(help),
-    );
+    d.push(diagnostics::storage_wrong_ctx(
+        kind,
+        &f.export_name,
+        method,
+        STORAGE_ACTION.contains(&method),
+        file,
+        span,
+        f.span,
+    ));
 }
 
 /// Pass 4: body checks and the route of one function.
@@ -1017,32 +853,22 @@ pub fn check_body(
             check_storage_call(f, method, file, *span, d);
         }
         for span in &h.vector_search {
-            d.push(
-                Diagnostic::error(
-                    Code::UnsupportedVectorSearch,
-                    format!("`{}` uses `ctx.vectorSearch`: Lunora has no vector search", f.export_name),
-                )
-                .with_label(file, *span, "vector search is not supported")
-                .with_help(
-                    "vector search is out of Lunora's scope: keep embeddings in a vector database (e.g. Cloudflare Vectorize) called from the action, or use a text search index (`.searchIndex` and `withSearchIndex`)",
-                ),
-            );
+            d.push(diagnostics::unsupported_vector_search(
+                &f.export_name,
+                file,
+                *span,
+            ));
         }
         for call in &h.db_calls {
             let is_write = WRITES.contains(&call.method.as_str());
             if is_write && f.kind == FunctionKind::Query {
-                d.push(
-                    Diagnostic::error(
-                        Code::WriteInQuery,
-                        format!(
-                            "query `{}` writes with `ctx.db.{}`",
-                            f.export_name, call.method
-                        ),
-                    )
-                    .with_label(file, call.method_span, "queries are read-only")
-                    .and_label(f.span.file, f.span.span, "declared as a query here")
-                    .with_help("make it a `mutation`, or move the write into one"),
-                );
+                d.push(diagnostics::write_in_query(
+                    &f.export_name,
+                    &call.method,
+                    file,
+                    call.method_span,
+                    f.span,
+                ));
             }
             let table = table_of(call, &env, args);
             let Some((tname, tspan)) = table else {
@@ -1051,27 +877,7 @@ pub fn check_body(
             let Some(t) = by_name.get(tname.as_str()).map(|&i| &tables[i]) else {
                 if let Some(span) = tspan {
                     let table_names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-                    d.push(
-                        Diagnostic::error(
-                            Code::UnknownTable,
-                            format!("table `{tname}` does not exist"),
-                        )
-                        .with_label(file, span, "no such table")
-                        .with_help(
-                            did_you_mean(&tname, "", table_names.iter().copied()).unwrap_or_else(
-                                || {
-                                    format!(
-                                        "the schema's tables are {}",
-                                        table_names
-                                            .iter()
-                                            .map(|t| format!("`{t}`"))
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )
-                                },
-                            ),
-                        ),
-                    );
+                    d.push(diagnostics::unknown_table(&tname, &table_names, file, span));
                 }
                 continue;
             };
@@ -1144,31 +950,21 @@ pub fn check_body(
         }
     }
     let route = if families.len() > 1 {
-        let list: Vec<String> = families
-            .iter()
-            .map(|(k, t)| format!("`{k}` (table `{t}`)"))
-            .collect();
-        d.push(
-            Diagnostic::error(Code::Unroutable, format!("`{}` touches two shard families: {}", f.export_name, list.join(" and ")))
-                .with_label(f.span.file, f.span.span, "cannot run in one Durable Object")
-                .with_help("split it into one function per shard family, or make one of the tables `.global()`"),
-        );
+        d.push(diagnostics::two_shard_families(
+            &f.export_name,
+            &families,
+            f.span,
+        ));
         Route::Root
     } else if let Some((key, table)) = families.first() {
         if let Some(root) = root_table {
-            d.push(
-                Diagnostic::error(
-                    Code::Unroutable,
-                    format!(
-                        "`{}` touches root table `{root}` and table `{table}` sharded by `{key}`",
-                        f.export_name
-                    ),
-                )
-                .with_label(f.span.file, f.span.span, "cannot run in one Durable Object")
-                .with_help(format!(
-                    "make `{root}` `.global()` or shard it by `{key}`, or split the function"
-                )),
-            );
+            d.push(diagnostics::root_and_shard(
+                &f.export_name,
+                root,
+                table,
+                key,
+                f.span,
+            ));
             Route::Root
         } else {
             let declared = |a: &str| args.is_some_and(|args| args.iter().any(|x| x.name == a));
@@ -1183,16 +979,12 @@ pub fn check_body(
                     arg,
                 },
                 None => {
-                    d.push(
-                        Diagnostic::error(
-                            Code::Unroutable,
-                            format!("`{}` touches table `{table}`, sharded by `{key}`, but no argument binds `{key}`", f.export_name),
-                        )
-                        .with_label(f.span.file, f.span.span, "cannot tell which shard to run in")
-                        .with_help(format!(
-                            "add an argument `{key}` and use it in `.withIndex(..., (q) => q.eq(\"{key}\", {key}))` or as the `{key}` of the inserted document"
-                        )),
-                    );
+                    d.push(diagnostics::shard_key_unbound(
+                        &f.export_name,
+                        table,
+                        key,
+                        f.span,
+                    ));
                     Route::Root
                 }
             }
@@ -1247,35 +1039,7 @@ fn check_index(
 ) {
     let Some(name) = &idx.name else { return };
     let Some(index) = t.index(name) else {
-        d.push(
-            Diagnostic::error(
-                Code::UnknownIndex,
-                format!("table `{}` has no index `{name}`", t.name),
-            )
-            .with_label(file, idx.name_span, "no such index")
-            .with_help(
-                did_you_mean(name, "", t.indexes.iter().map(|i| i.name.as_str())).unwrap_or_else(
-                    || {
-                        if t.indexes.is_empty() {
-                            format!(
-                                "`{}` has no indexes: add one with `.index(\"{name}\", [...])`",
-                                t.name
-                            )
-                        } else {
-                            format!(
-                                "indexes of `{}`: {}",
-                                t.name,
-                                t.indexes
-                                    .iter()
-                                    .map(|i| format!("`{}`", i.name))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        }
-                    },
-                ),
-            ),
-        );
+        d.push(diagnostics::unknown_index(t, name, file, idx.name_span));
         return;
     };
     if !idx.conditions_known {
@@ -1285,14 +1049,7 @@ fn check_index(
     if !fields.iter().any(|f| f == "_creationTime") {
         fields.push("_creationTime".into());
     }
-    let order = fields
-        .iter()
-        .map(|f| format!("`{f}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let help = format!(
-        "conditions must follow the index order ({order}): `eq` on a prefix, then `gt`/`gte` and/or `lt`/`lte` on the next field"
-    );
+
     let mut pos = 0usize;
     let mut range: Option<String> = None;
     let (mut lower, mut upper) = (false, false);
@@ -1300,36 +1057,29 @@ fn check_index(
         let Some((field, fspan)) = &c.field else {
             return;
         };
-        let bad = |msg: String, d: &mut Vec<Diagnostic>| {
-            d.push(
-                Diagnostic::error(Code::IndexRangeOrder, msg)
-                    .with_label(file, *fspan, "out of index order")
-                    .with_help(help.clone()),
-            );
-        };
+
         match c.method.as_str() {
             "eq" => {
                 if range.is_some() {
-                    bad(
-                        format!(
-                            "`q.eq(\"{field}\")` comes after a range condition on index `{}`",
-                            index.name
-                        ),
-                        d,
-                    );
+                    d.push(diagnostics::eq_after_range(
+                        field,
+                        &index.name,
+                        &fields,
+                        file,
+                        *fspan,
+                    ));
                     return;
                 }
                 if fields.get(pos) != Some(field) {
-                    let expected = fields
-                        .get(pos)
-                        .map_or("no more fields".to_string(), |f| format!("`{f}`"));
-                    bad(
-                        format!(
-                            "`q.eq(\"{field}\")` on index `{}` where the next field is {expected}",
-                            index.name
-                        ),
-                        d,
-                    );
+                    d.push(diagnostics::condition_out_of_order(
+                        &c.method,
+                        field,
+                        &index.name,
+                        fields.get(pos).map(String::as_str),
+                        &fields,
+                        file,
+                        *fspan,
+                    ));
                     return;
                 }
                 if let Some(v) = &c.value
@@ -1346,39 +1096,30 @@ fn check_index(
                 match &range {
                     None => {
                         if fields.get(pos) != Some(field) {
-                            let expected = fields
-                                .get(pos)
-                                .map_or("no more fields".to_string(), |f| format!("`{f}`"));
-                            bad(
-                                format!(
-                                    "`q.{}(\"{field}\")` on index `{}` where the next field is {expected}",
-                                    c.method, index.name
-                                ),
-                                d,
-                            );
+                            d.push(diagnostics::condition_out_of_order(
+                                &c.method,
+                                field,
+                                &index.name,
+                                fields.get(pos).map(String::as_str),
+                                &fields,
+                                file,
+                                *fspan,
+                            ));
                             return;
                         }
                         range = Some(field.clone());
                     }
                     Some(r) if r != field => {
-                        bad(
-                            format!(
-                                "`q.{}(\"{field}\")` after a range on `{r}`: one field per range",
-                                c.method
-                            ),
-                            d,
-                        );
+                        d.push(diagnostics::second_range_field(
+                            &c.method, field, r, &fields, file, *fspan,
+                        ));
                         return;
                     }
                     Some(_) => {
                         if (is_lower && lower) || (!is_lower && upper) {
-                            bad(
-                                format!(
-                                    "two {} bounds on `{field}`",
-                                    if is_lower { "lower" } else { "upper" }
-                                ),
-                                d,
-                            );
+                            d.push(diagnostics::two_bounds(
+                                field, is_lower, &fields, file, *fspan,
+                            ));
                             return;
                         }
                     }
@@ -1390,17 +1131,11 @@ fn check_index(
                 }
             }
             other => {
-                d.push(
-                    Diagnostic::error(
-                        Code::IndexRangeOrder,
-                        format!("`q.{other}` is not an index range method"),
-                    )
-                    .with_label(file, c.method_span, "unknown method")
-                    .with_help(
-                        did_you_mean(other, "q.", ["eq", "gt", "gte", "lt", "lte"])
-                            .unwrap_or_else(|| "use `eq`, `gt`, `gte`, `lt` or `lte`".to_string()),
-                    ),
-                );
+                d.push(diagnostics::unknown_range_method(
+                    other,
+                    file,
+                    c.method_span,
+                ));
                 return;
             }
         }
@@ -1432,27 +1167,7 @@ fn check_insert(
                 value,
             } => {
                 if t.field(key).is_none() {
-                    d.push(
-                        Diagnostic::error(
-                            Code::UnknownField,
-                            format!("table `{}` has no field `{key}`", t.name),
-                        )
-                        .with_label(file, *key_span, "no such field")
-                        .with_help(
-                            did_you_mean(key, "", t.fields.iter().map(|f| f.name.as_str()))
-                                .unwrap_or_else(|| {
-                                    format!(
-                                        "fields of `{}`: {}",
-                                        t.name,
-                                        t.fields
-                                            .iter()
-                                            .map(|f| format!("`{}`", f.name))
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )
-                                }),
-                        ),
-                    );
+                    d.push(diagnostics::unknown_field(t, key, file, *key_span));
                     continue;
                 }
                 present.push(key.as_str());
@@ -1474,26 +1189,7 @@ fn check_insert(
             .map(|f| f.name.as_str())
             .collect();
         if !missing.is_empty() {
-            let list = missing
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            d.push(
-                Diagnostic::error(
-                    Code::MissingField,
-                    format!(
-                        "insert into `{}` is missing required field{} {list}",
-                        t.name,
-                        if missing.len() == 1 { "" } else { "s" }
-                    ),
-                )
-                .with_label(file, *span, format!("missing {list}"))
-                .with_help(format!(
-                    "add {list}, or make {} `v.optional(...)` in the schema",
-                    if missing.len() == 1 { "it" } else { "them" }
-                )),
-            );
+            d.push(diagnostics::missing_fields(&t.name, &missing, file, *span));
         }
     }
 }

@@ -19,11 +19,11 @@ use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 use crate::builder::{
     NotBuilder, TopStatement, default_builder_binding, package_import, top_statement,
 };
+use crate::diagnostics;
 use crate::eval::{Eval, Mode, Val, ValKind};
 use crate::functions::{Form, FunctionDraft, namespace_import};
 use crate::ir::*;
 use crate::load::{Loader, is_generated_server};
-use crate::suggest::did_you_mean;
 
 /// The module whose default export is the router.
 pub const ROUTER_MODULE: &str = "http";
@@ -31,8 +31,8 @@ pub const ROUTER_FILE: &str = "lunora/http.ts";
 /// Lunora's own endpoints live under this prefix; routes may not.
 pub const RESERVED_PREFIX: &str = "/api/";
 
-const NOT_STATIC_HELP: &str = "write `const http = httpRouter();`, then `http.route({ path: \"/hook\", method: \"POST\", handler: httpAction(async (ctx, request) => new Response()) });` at the top level, and `export default http;`";
-const ROUTE_OPTIONS: [&str; 4] = ["path", "pathPrefix", "method", "handler"];
+pub(crate) const NOT_STATIC_HELP: &str = "write `const http = httpRouter();`, then `http.route({ path: \"/hook\", method: \"POST\", handler: httpAction(async (ctx, request) => new Response()) });` at the top level, and `export default http;`";
+pub(crate) const ROUTE_OPTIONS: [&str; 4] = ["path", "pathPrefix", "method", "handler"];
 
 /// What pass 1 found of HTTP actions in one module.
 #[derive(Default)]
@@ -115,14 +115,7 @@ fn handler_fn(
     d: &mut Vec<Diagnostic>,
 ) -> Option<(Arc<FunctionSummary>, FileId)> {
     let not_a_function = |d: &mut Vec<Diagnostic>, span: Span| {
-        d.push(
-            Diagnostic::error(
-                Code::HttpHandlerNotHttpAction,
-                "`httpAction(...)` takes one function",
-            )
-            .with_label(file, span, "expected `async (ctx, request) => Response`")
-            .with_help("write `httpAction(async (ctx, request) => new Response(...))`"),
-        );
+        d.push(diagnostics::http_action_not_function(file, span));
     };
     match args {
         [
@@ -215,39 +208,17 @@ pub fn collect_router(
     let router = match default_builder_binding(ld, file, "httpRouter") {
         Ok((router, _)) => router,
         Err(NotBuilder::NotAName(span)) => {
-            d.push(
-                Diagnostic::error(
-                    Code::HttpNotStatic,
-                    "the default export of `lunora/http.ts` must name its router",
-                )
-                .with_label(file, span, "not a `const` bound to `httpRouter()`")
-                .with_help(NOT_STATIC_HELP),
-            );
+            d.push(diagnostics::http_default_not_a_name(file, span));
             return None;
         }
         Err(NotBuilder::NoDefault) => {
-            d.push(
-                Diagnostic::error(
-                    Code::HttpNoDefaultExport,
-                    "`lunora/http.ts` does not export its router by default",
-                )
-                .with_label(file, Span::EMPTY, "")
-                .with_path(&module.file)
-                .with_help(
-                    "end the file with `export default http;` (`http` being `httpRouter()`)",
-                ),
-            );
+            d.push(diagnostics::http_no_default_export(file, &module.file));
             return None;
         }
         Err(NotBuilder::NotBound(router, router_use)) => {
-            d.push(
-                Diagnostic::error(
-                    Code::HttpNotStatic,
-                    format!("`{router}`, the default export of `lunora/http.ts`, is not `httpRouter()`"),
-                )
-                .with_label(file, router_use, "exported here")
-                .with_help("declare it `const http = httpRouter();` with `httpRouter` imported from `lunorash/server`"),
-            );
+            d.push(diagnostics::http_default_not_router(
+                &router, file, router_use,
+            ));
             return None;
         }
     };
@@ -270,14 +241,9 @@ pub fn collect_router(
         let wraps_router =
             matches!(args.first(), Some(Expr { kind: ExprKind::Ident(r), .. }) if *r == router);
         if b.kind != BindingKind::Const || !wraps_router || args.len() > 2 {
-            d.push(
-                Diagnostic::error(
-                    Code::HttpNotStatic,
-                    format!("`{}` is not `corsRouter({router}, {{ ... }})` bound to a `const`", b.name),
-                )
-                .with_label(file, *span, "the routes it adds cannot be read")
-                .with_help(format!("write `const cors = corsRouter({router}, {{ allowedOrigins: [\"https://example.com\"] }});` and then `cors.route({{ ... }})`")),
-            );
+            d.push(diagnostics::http_cors_not_static(
+                &b.name, &router, file, *span,
+            ));
             continue;
         }
         let id = cors_routers.len();
@@ -313,20 +279,7 @@ pub fn collect_router(
                 continue;
             }
             TopStatement::Other { what, span } => {
-                d.push(
-                    Diagnostic::error(
-                        Code::HttpNotStatic,
-                        format!("{what} at the top level of `lunora/http.ts`"),
-                    )
-                    .with_label(
-                        file,
-                        span,
-                        "routes registered here cannot be read without running the code",
-                    )
-                    .with_help(format!(
-                        "register every route with a top-level `{router}.route({{ ... }})`"
-                    )),
-                );
+                d.push(diagnostics::http_top_level_other(what, &router, file, span));
                 continue;
             }
         };
@@ -341,25 +294,15 @@ pub fn collect_router(
         let mut add = |read: &Read, cors: HttpCors, d: &mut Vec<Diagnostic>| -> bool {
             let key = (read.method, read.path.clone());
             if let Some(&first) = seen.get(&key) {
-                let what = match &read.path {
-                    HttpPath::Exact(p) => format!("path `{p}`"),
-                    HttpPath::Prefix(p) => format!("pathPrefix `{p}`"),
-                };
-                let mut diag = Diagnostic::error(
-                    Code::HttpDuplicateRoute,
-                    format!("two routes for {} {what}", read.method.as_str()),
-                )
-                .with_label(file, read.span, "registered again here");
-                if let Some(at) = routes[first].span {
-                    let label = if routes[first].cors == HttpCors::Preflight {
-                        "`corsRouter` registered an `OPTIONS` preflight here"
-                    } else {
-                        "first registered here"
-                    };
-                    diag = diag.and_label(at.file, at.span, label);
-                }
-                d.push(diag.with_help(
-                    "each method and path (or pathPrefix) has one handler: remove one route, or change its method or path",
+                let first = routes[first]
+                    .span
+                    .map(|at| (at, routes[first].cors == HttpCors::Preflight));
+                d.push(diagnostics::http_duplicate_route(
+                    read.method.as_str(),
+                    &read.path,
+                    file,
+                    read.span,
+                    first,
                 ));
                 return false;
             }
@@ -399,20 +342,7 @@ pub fn collect_router(
 }
 
 fn not_static_statement(file: FileId, span: Span, router: &str, d: &mut Vec<Diagnostic>) {
-    d.push(
-        Diagnostic::error(
-            Code::HttpNotStatic,
-            "a top-level statement in `lunora/http.ts` that is not a route",
-        )
-        .with_label(
-            file,
-            span,
-            format!("only `{router}.route({{ ... }})` calls may stand here"),
-        )
-        .with_help(format!(
-            "register every route with a top-level `{router}.route({{ path, method, handler }})`; helpers that register routes cannot be read without running them"
-        )),
-    );
+    d.push(diagnostics::http_statement_not_route(router, file, span));
 }
 
 /// One `http.route({...})`: its method and path, its handler resolved (and
@@ -439,11 +369,7 @@ fn read_route(
             },
         ] => props,
         _ => {
-            d.push(
-                Diagnostic::error(Code::HttpNotStatic, "`route(...)` takes one object literal")
-                    .with_label(file, call_span, "expected `{ path, method, handler }`")
-                    .with_help(NOT_STATIC_HELP),
-            );
+            d.push(diagnostics::http_route_arity(file, call_span));
             return None;
         }
     };
@@ -461,11 +387,7 @@ fn read_route(
                 value,
             } => (key, *key_span, value),
             Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
-                d.push(
-                    Diagnostic::error(Code::HttpNotStatic, "a route definition that is not a plain object")
-                        .with_label(file, *span, "Lunora cannot read this without running it")
-                        .with_help("write `path` (or `pathPrefix`), `method` and `handler` as plain properties"),
-                );
+                d.push(diagnostics::http_route_not_plain(file, *span));
                 ok = false;
                 continue;
             }
@@ -492,115 +414,49 @@ fn read_route(
                     Some(m) => method = Some(m),
                     None => {
                         let names = HttpMethod::ALL.map(HttpMethod::as_str);
-                        let help = if s == "HEAD" {
-                            "HEAD requests are served by the `GET` route (without the body): route `GET`".to_string()
-                        } else {
-                            did_you_mean(&s, "", names).unwrap_or_else(|| {
-                                format!(
-                                    "the methods are {}",
-                                    names.map(|n| format!("`{n}`")).join(", ")
-                                )
-                            })
-                        };
-                        d.push(
-                            Diagnostic::error(
-                                Code::HttpUnknownMethod,
-                                format!("unknown HTTP method `{s}`"),
-                            )
-                            .with_label(file, value.span, "not a routable method")
-                            .with_help(help),
-                        );
+                        d.push(diagnostics::http_unknown_method(
+                            &s, &names, file, value.span,
+                        ));
                         ok = false;
                     }
                 }
             }
             "handler" => handler = Some(value),
             other => {
-                d.push(
-                    Diagnostic::error(
-                        Code::HttpUnknownRouteOption,
-                        format!("unknown route option `{other}`"),
-                    )
-                    .with_label(file, key_span, "not a route option")
-                    .with_help(
-                        did_you_mean(other, "", ROUTE_OPTIONS).unwrap_or_else(|| {
-                            "the options are `path` or `pathPrefix`, `method` and `handler`"
-                                .to_string()
-                        }),
-                    ),
-                );
+                d.push(diagnostics::http_unknown_route_option(
+                    other, file, key_span,
+                ));
                 ok = false;
             }
         }
     }
     if !method_seen && ok {
-        d.push(
-            Diagnostic::error(Code::HttpUnknownMethod, "the route has no `method`")
-                .with_label(file, call_span, "`method` is missing")
-                .with_help(
-                    "add `method: \"GET\"` (or `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`)",
-                ),
-        );
+        d.push(diagnostics::http_no_method(file, call_span));
         ok = false;
     }
     let route_path = match (path, prefix) {
         (Some((p, span)), None) => {
             if !p.starts_with('/') {
-                d.push(
-                    Diagnostic::error(
-                        Code::HttpInvalidPath,
-                        format!("path `{p}` does not start with `/`"),
-                    )
-                    .with_label(file, span, "paths start with `/`")
-                    .with_help(format!("write `\"/{p}\"`")),
-                );
+                d.push(diagnostics::http_path_no_slash(&p, file, span));
                 ok = false;
             }
             Some((HttpPath::Exact(p), span))
         }
         (None, Some((p, span))) => {
             if !p.starts_with('/') || !p.ends_with('/') {
-                let fixed = format!(
-                    "{}{}{}",
-                    if p.starts_with('/') { "" } else { "/" },
-                    p,
-                    if p.ends_with('/') { "" } else { "/" }
-                );
-                d.push(
-                    Diagnostic::error(
-                        Code::HttpInvalidPath,
-                        format!("pathPrefix `{p}` must start and end with `/`"),
-                    )
-                    .with_label(file, span, "a prefix matches whole path segments")
-                    .with_help(format!(
-                        "write `\"{fixed}\"`; for one exact path use `path` instead"
-                    )),
-                );
+                d.push(diagnostics::http_prefix_slashes(&p, file, span));
                 ok = false;
             }
             Some((HttpPath::Prefix(p), span))
         }
         (Some((_, span)), Some(_)) => {
-            d.push(
-                Diagnostic::error(
-                    Code::HttpPathOrPrefix,
-                    "a route with both `path` and `pathPrefix`",
-                )
-                .with_label(file, span, "one of the two")
-                .with_help(
-                    "`path` matches one path exactly, `pathPrefix` every path under it: keep one",
-                ),
-            );
+            d.push(diagnostics::http_path_and_prefix(file, span));
             ok = false;
             None
         }
         (None, None) => {
             if ok {
-                d.push(
-                    Diagnostic::error(Code::HttpPathOrPrefix, "a route with neither `path` nor `pathPrefix`")
-                        .with_label(file, call_span, "what does it match?")
-                        .with_help("add `path: \"/hook\"` (one exact path) or `pathPrefix: \"/files/\"` (every path under it)"),
-                );
+                d.push(diagnostics::http_no_path(file, call_span));
             }
             ok = false;
             None
@@ -609,14 +465,12 @@ fn read_route(
     if let Some((p, span)) = &route_path
         && p.as_str().starts_with(RESERVED_PREFIX)
     {
-        d.push(
-            Diagnostic::error(
-                Code::HttpReservedPath,
-                format!("`{}` is under `{RESERVED_PREFIX}`, which Lunora's own endpoints own", p.as_str()),
-            )
-            .with_label(file, *span, "the Worker never hands this path to the router")
-            .with_help("serve it elsewhere, e.g. under `/http/`: `/api/call`, `/api/ws` and the rest of `/api/` are Lunora's"),
-        );
+        d.push(diagnostics::http_reserved_path(
+            p.as_str(),
+            RESERVED_PREFIX,
+            file,
+            *span,
+        ));
         ok = false;
     }
     let route_name = match (&route_path, method) {
@@ -626,13 +480,7 @@ fn read_route(
     match handler {
         None => {
             if ok {
-                d.push(
-                    Diagnostic::error(Code::HttpHandlerNotHttpAction, "the route has no `handler`")
-                        .with_label(file, call_span, "`handler` is missing")
-                        .with_help(
-                            "add `handler: httpAction(async (ctx, request) => new Response(...))`",
-                        ),
-                );
+                d.push(diagnostics::http_no_handler(file, call_span));
             }
             ok = false;
         }
@@ -667,13 +515,12 @@ fn string_option(
             ..
         }) => Some(s),
         Some(v) => {
-            d.push(
-                Diagnostic::error(Code::HttpNotStatic, format!("`{key}` must be a string"))
-                    .with_label(file, value.span, format!("{}, not a string", v.describe()))
-                    .with_help(format!(
-                        "write `{key}` as a string literal or a `const` string"
-                    )),
-            );
+            d.push(diagnostics::http_option_not_string(
+                key,
+                v.describe(),
+                file,
+                value.span,
+            ));
             None
         }
         None => None,
@@ -745,20 +592,10 @@ fn route_handler(
         ValKind::Function(_) => "a plain function".to_string(),
         _ => v.describe().to_string(),
     };
-    let help = if what == "a plain function" {
-        "wrap it: `handler: httpAction(async (ctx, request) => new Response(...))`".to_string()
-    } else {
-        "routes take `httpAction(async (ctx, request) => ...)` from `./_generated/server`; to call a query, mutation or action, do it inside one with `ctx.runQuery`, `ctx.runMutation` or `ctx.runAction`".to_string()
-    };
-    let mut diag = Diagnostic::error(
-        Code::HttpHandlerNotHttpAction,
-        format!("the handler of {route_name} is {what}, not an `httpAction`"),
-    )
-    .with_label(file, h.span, "not an `httpAction(...)`");
-    if v.at != FileSpan::new(file, h.span) {
-        diag = diag.and_label(v.at.file, v.at.span, "defined here");
-    }
-    d.push(diag.with_help(help));
+    let defined = (v.at != FileSpan::new(file, h.span)).then_some(v.at);
+    d.push(diagnostics::http_handler_not_http_action(
+        route_name, &what, file, h.span, defined,
+    ));
     false
 }
 

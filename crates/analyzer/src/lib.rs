@@ -4,6 +4,7 @@
 
 mod builder;
 mod crons;
+mod diagnostics;
 mod eval;
 mod functions;
 mod helpers;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lunora_parser::summary::ModuleSummary;
-use lunora_parser::{Code, Diagnostic, FileId, Files, ParseReturn, SourceFile, Vfs};
+use lunora_parser::{Diagnostic, FileId, Files, ParseReturn, SourceFile, Vfs};
 
 /// Parsed module summaries kept between runs (watch mode, the language
 /// server, benches), keyed by root-relative path and content hash. A module is
@@ -284,23 +284,12 @@ impl<'f> Loader<'f> {
         match self.fs.read(&self.root.join(rel)) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Read::Text(text),
-                Err(e) => Read::Failed(
-                    Diagnostic::error(
-                        Code::IoNotUtf8,
-                        format!(
-                            "`{rel}` is not valid UTF-8 (invalid byte at offset {})",
-                            e.utf8_error().valid_up_to()
-                        ),
-                    )
-                    .with_path(rel)
-                    .with_help("save the file as UTF-8"),
-                ),
+                Err(e) => Read::Failed(crate::diagnostics::not_utf8(
+                    rel,
+                    e.utf8_error().valid_up_to(),
+                )),
             },
-            Err(e) => Read::Failed(
-                Diagnostic::error(Code::IoRead, format!("cannot read `{rel}`: {e}"))
-                    .with_path(rel)
-                    .with_help("check that the file exists and is readable"),
-            ),
+            Err(e) => Read::Failed(crate::diagnostics::io_read(rel, &e)),
         }
     }
 

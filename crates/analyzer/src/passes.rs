@@ -18,9 +18,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use lunora_parser::summary::{BindingKind, ExprKind, ModuleSummary};
-use lunora_parser::{Code, Diagnostic, FileId, FileSpan, SourceFile, Span, has_errors};
+use lunora_parser::{Diagnostic, FileId, FileSpan, SourceFile, has_errors};
 
 use crate::crons::{self, CronDraft};
+use crate::diagnostics;
 use crate::eval::{Eval, Mode};
 use crate::functions::{self, FunctionDraft};
 use crate::http::{self, HttpCollected};
@@ -177,13 +178,7 @@ pub(crate) fn start(ld: &mut Loader<'_>, t: &mut Timings, retain: bool) -> State
     let mut listed = Vec::new();
     let mut load = vec![SCHEMA_PATH.to_string()];
     if !ld.fs.is_file(&ld.root.join(SCHEMA_PATH)) {
-        listed.push(
-            Diagnostic::error(Code::MissingSchema, "`lunora/schema.ts` does not exist")
-                .with_path(SCHEMA_PATH)
-                .with_help(
-                    "create `lunora/schema.ts` with `export const schema = defineSchema({ ... })`",
-                ),
-        );
+        listed.push(diagnostics::missing_schema(SCHEMA_PATH));
         load.clear();
     }
     load.extend(function_files.iter().cloned());
@@ -563,19 +558,12 @@ fn collect_all(st: &mut State, ld: &mut Loader<'_>) {
             && let Some(module) = functions::module_paths(&unit.rel, id, &mut d)
         {
             if let Some(first) = api_seen.get(&module.api_path) {
-                d.push(
-                    Diagnostic::error(
-                        Code::DuplicateApiPath,
-                        format!(
-                            "`{}` and `{first}` both map to `api.{}`",
-                            unit.rel,
-                            module.api_path.join(".")
-                        ),
-                    )
-                    .with_label(id, Span::EMPTY, "")
-                    .with_path(unit.rel.clone())
-                    .with_help("rename one of the two files"),
-                );
+                d.push(diagnostics::duplicate_api_path(
+                    &unit.rel,
+                    first,
+                    &module.api_path,
+                    id,
+                ));
             } else {
                 api_seen.insert(module.api_path.clone(), unit.rel.clone());
                 unit.module = Some((id, module));
@@ -727,20 +715,12 @@ fn collect_schema(ld: &mut Loader<'_>, ev: &mut Eval, d: &mut Vec<Diagnostic>) -
         match (&b.kind, &b.init) {
             (BindingKind::Const, Some(init)) => (SchemaExport::Named(b.name.clone()), init),
             _ => {
-                d.push(
-                    Diagnostic::error(Code::NoSchemaExport, format!("`{}` must be a `const`", b.name))
-                        .with_label(schema_id, b.span, "not a const")
-                        .with_help("write `export const schema = defineSchema({ ... })`"),
-                );
+                d.push(diagnostics::schema_not_const(&b.name, schema_id, b.span));
                 return None;
             }
         }
     } else {
-        d.push(
-            Diagnostic::error(Code::NoSchemaExport, "`lunora/schema.ts` does not export a schema")
-                .with_label(schema_id, Span::EMPTY, "")
-                .with_help("add `export const schema = defineSchema({ ... })` or `export default defineSchema({ ... })`"),
-        );
+        d.push(diagnostics::no_schema_export(schema_id));
         return None;
     };
     let schema_val = ev.eval(ld, schema_id, expr, Mode::SCHEMA, d);
@@ -752,11 +732,7 @@ fn collect_schema(ld: &mut Loader<'_>, ev: &mut Eval, d: &mut Vec<Diagnostic>) -
         let at = schema_val
             .as_ref()
             .map_or(FileSpan::new(schema_id, expr.span), |v| v.at);
-        d.push(
-            Diagnostic::warning(Code::EmptySchema, "the schema defines no table")
-                .with_label(at.file, at.span, "no tables")
-                .with_help("add a table: `messages: defineTable({ text: v.string() })`"),
-        );
+        d.push(diagnostics::empty_schema(at));
     }
     Some(SchemaOk { export, drafts })
 }

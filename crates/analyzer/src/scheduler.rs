@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 
 use lunora_parser::summary::{Expr, ExprKind, FunctionSummary, Property, SchedulerCall};
-use lunora_parser::{Code, Diagnostic, FileId};
+use lunora_parser::{Diagnostic, FileId};
 
+use crate::diagnostics;
 use crate::ir::{Function, FunctionKind, ObjectField, Validator, Visibility};
-use crate::suggest::did_you_mean;
 
 /// A function and, when it has a handler body, its summary and file.
 pub type Caller<'a> = (&'a Function, Option<(&'a FunctionSummary, FileId)>);
@@ -65,21 +65,12 @@ fn check_call(
     d: &mut Vec<Diagnostic>,
 ) {
     if f.kind == FunctionKind::Query {
-        let mut diag = Diagnostic::error(
-            Code::SchedulerInQuery,
-            format!("query `{}` uses `ctx.scheduler`", f.export_name),
-        )
-        .with_label(
+        d.push(diagnostics::scheduler_in_query(
+            &f.export_name,
             file,
             call.scheduler_span,
-            "queries cannot schedule functions",
-        );
-        if let Some(s) = f.span {
-            diag = diag.and_label(s.file, s.span, "declared as a query here");
-        }
-        d.push(
-            diag.with_help("schedule from a `mutation` (part of its transaction) or an `action`"),
-        );
+            f.span,
+        ));
         return;
     }
     if !matches!(call.method.as_str(), "runAfter" | "runAt") {
@@ -118,20 +109,13 @@ pub fn schedulable<'a>(
         .map(|o| format!("{o}{}", &path[root.len()..]))
         .filter(|o| by_ref.contains_key(o));
         if let Some(other) = other {
-            d.push(
-                Diagnostic::error(
-                    Code::UnknownFunction,
-                    format!(
-                        "`{path}` is no {} function",
-                        if root == "api" { "public" } else { "internal" }
-                    ),
-                )
-                .with_label(file, target_expr.span, "no such function")
-                .with_help(format!(
-                    "the function is {}: use `{other}`",
-                    if root == "api" { "internal" } else { "public" }
-                )),
-            );
+            d.push(diagnostics::wrong_visibility(
+                path,
+                root == "api",
+                &other,
+                file,
+                target_expr.span,
+            ));
             return None;
         }
         let known: Vec<&str> = by_ref
@@ -139,39 +123,21 @@ pub fn schedulable<'a>(
             .filter(|k| k.split('.').next() == Some(root))
             .map(String::as_str)
             .collect();
-        let mut sorted = known.clone();
-        sorted.sort_unstable();
-        d.push(
-            Diagnostic::error(Code::UnknownFunction, format!("`{path}` is no function of this app"))
-                .with_label(file, target_expr.span, "no such function")
-                .with_help(did_you_mean(path, "", known.iter().copied()).unwrap_or_else(|| {
-                    if root == "api" || root == "internal" {
-                        format!(
-                            "`{root}` has {}",
-                            if sorted.is_empty() {
-                                "no functions".to_string()
-                            } else {
-                                sorted.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                            }
-                        )
-                    } else {
-                        "name the function as `api.<module>.<export>` or `internal.<module>.<export>`".to_string()
-                    }
-                })),
-        );
+        d.push(diagnostics::unknown_function(
+            path,
+            root,
+            &known,
+            file,
+            target_expr.span,
+        ));
         return None;
     };
     if target.kind == FunctionKind::Query {
-        let mut diag = Diagnostic::error(
-            Code::NotSchedulable,
-            format!("`{path}` is a query: only mutations and actions can be scheduled"),
-        )
-        .with_label(file, target_expr.span, "a query");
-        if let Some(s) = target.span {
-            diag = diag.and_label(s.file, s.span, "declared as a query here");
-        }
-        d.push(diag.with_help(
-            "schedule a mutation that does the work, or read the data in the scheduled function",
+        d.push(diagnostics::not_schedulable(
+            path,
+            file,
+            target_expr.span,
+            target.span,
         ));
         return None;
     }
@@ -228,40 +194,16 @@ pub fn check_args(
     };
     for (key, key_span) in &given {
         if !params.iter().any(|p| p.name == *key) {
-            let help = did_you_mean(key, "", params.iter().map(|p| p.name.as_str()))
-                .unwrap_or_else(|| {
-                    if params.is_empty() {
-                        format!("`{path}` takes no arguments")
-                    } else {
-                        format!(
-                            "`{path}` takes {}",
-                            params
-                                .iter()
-                                .map(|p| format!("`{}`", p.name))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }
-                });
-            d.push(
-                Diagnostic::error(Code::CallArgs, format!("`{path}` has no argument `{key}`"))
-                    .with_label(file, *key_span, "unknown argument")
-                    .with_help(help),
-            );
+            d.push(diagnostics::unknown_call_arg(
+                path, key, params, file, *key_span,
+            ));
         }
     }
     for p in params {
         if !matches!(p.validator, Validator::Optional(_))
             && !given.iter().any(|(k, _)| *k == p.name)
         {
-            d.push(
-                Diagnostic::error(
-                    Code::CallArgs,
-                    format!("`{path}` needs the argument `{}`", p.name),
-                )
-                .with_label(file, span, format!("`{}` is missing", p.name))
-                .with_help(format!("pass `{}` as `{path}` declares it", p.name)),
-            );
+            d.push(diagnostics::missing_call_arg(path, &p.name, file, span));
         }
     }
 }

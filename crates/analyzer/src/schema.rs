@@ -2,8 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use lunora_parser::{Code, Diagnostic, FileSpan};
+use lunora_parser::{Diagnostic, FileSpan};
 
+use crate::diagnostics;
 use crate::eval::{Entry, Val, ValKind};
 use crate::ir::*;
 use crate::suggest::did_you_mean;
@@ -55,39 +56,6 @@ impl<'a> TableNames<'a> {
     }
 }
 
-/// `index-unknown-field`: `{subject} `f``, which `table` does not have (an
-/// index's field, a search index's search or filter field); the help
-/// suggests a near name, else adding the field or `{verb}`-ing an existing one.
-pub(crate) fn unknown_index_field(
-    subject: String,
-    table: &str,
-    f: &str,
-    at: FileSpan,
-    fields: &[Field],
-    verb: &str,
-) -> Diagnostic {
-    err(
-        Code::IndexUnknownField,
-        format!("{subject} `{f}`, which `{table}` does not have"),
-        at,
-        "no such field",
-    )
-    .with_help(
-        did_you_mean(f, "", fields.iter().map(|f| f.name.as_str())).unwrap_or_else(|| {
-            format!("add a field `{f}` to `{table}` or {verb} an existing field")
-        }),
-    )
-}
-
-pub(crate) fn err(
-    code: Code,
-    msg: impl Into<String>,
-    at: FileSpan,
-    label: impl Into<String>,
-) -> Diagnostic {
-    Diagnostic::error(code, msg).with_label(at.file, at.span, label)
-}
-
 pub fn is_identifier(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_' || f == '$')
@@ -97,29 +65,10 @@ pub fn is_identifier(s: &str) -> bool {
 /// Checks a user-chosen name (table, field, index): no leading `_`, an identifier.
 pub fn check_name(kind: &str, name: &str, at: FileSpan, d: &mut Vec<Diagnostic>) -> bool {
     if name.starts_with('_') {
-        d.push(
-            err(
-                Code::ReservedName,
-                format!("{kind} name `{name}` starts with `_`"),
-                at,
-                "names starting with `_` are reserved",
-            )
-            .with_help(format!(
-                "rename it to `{}`: `_id`, `_creationTime` and other `_` names are system fields",
-                name.trim_start_matches('_')
-            )),
-        );
+        d.push(diagnostics::name_starts_with_underscore(kind, name, at));
         false
     } else if !is_identifier(name) {
-        d.push(
-            err(
-                Code::ReservedName,
-                format!("{kind} name `{name}` is not an identifier"),
-                at,
-                "not a valid identifier",
-            )
-            .with_help("use letters, digits, `_` and `$`, not starting with a digit"),
-        );
+        d.push(diagnostics::name_not_identifier(kind, name, at));
         false
     } else {
         true
@@ -129,30 +78,14 @@ pub fn check_name(kind: &str, name: &str, at: FileSpan, d: &mut Vec<Diagnostic>)
 /// Pass 1: the `defineSchema({...})` value into table drafts.
 pub fn collect_tables(schema: &Val, d: &mut Vec<Diagnostic>) -> Vec<TableDraft> {
     let ValKind::Call { callee, args } = &schema.kind else {
-        d.push(
-            err(
-                Code::NoSchemaExport,
-                format!(
-                    "the schema export is {}, not `defineSchema({{...}})`",
-                    schema.describe()
-                ),
-                schema.at,
-                "expected `defineSchema({...})`",
-            )
-            .with_help("write `export const schema = defineSchema({ ... })`"),
-        );
+        d.push(diagnostics::schema_not_define_schema(
+            schema.describe(),
+            schema.at,
+        ));
         return Vec::new();
     };
     if callee.extern_name() != Some("defineSchema") {
-        d.push(
-            err(
-                Code::NoSchemaExport,
-                "the schema export is not a `defineSchema(...)` call",
-                callee.at,
-                "expected `defineSchema`",
-            )
-            .with_help("import `defineSchema` from `lunorash/server` and call it with the tables"),
-        );
+        d.push(diagnostics::schema_not_define_schema_call(callee.at));
         return Vec::new();
     }
     let Some(Val {
@@ -161,15 +94,7 @@ pub fn collect_tables(schema: &Val, d: &mut Vec<Diagnostic>) -> Vec<TableDraft> 
     }) = args.first()
     else {
         let at = args.first().map_or(schema.at, |a| a.at);
-        d.push(
-            err(
-                Code::NotStatic,
-                "`defineSchema` takes an object literal of tables",
-                at,
-                "expected `{ tableName: defineTable({...}), ... }`",
-            )
-            .with_help(crate::eval::SCHEMA_HELP),
-        );
+        d.push(diagnostics::define_schema_not_object(at));
         return Vec::new();
     };
     // Convex's `defineSchema(tables, { schemaValidation?, strictTableNameTypes? })`:
@@ -183,44 +108,21 @@ pub fn collect_tables(schema: &Val, d: &mut Vec<Diagnostic>) -> Vec<TableDraft> 
             for o in opts {
                 match (o.key.as_str(), &o.value.kind) {
                     ("schemaValidation" | "strictTableNameTypes", ValKind::Bool(_)) => {}
-                    _ => d.push(
-                        err(
-                            Code::NotStatic,
-                            format!("unknown or invalid `defineSchema` option `{}`", o.key),
-                            o.key_at,
-                            "not a schema option",
-                        )
-                        .with_help("the options are `schemaValidation: boolean` and `strictTableNameTypes: boolean`"),
-                    ),
+                    _ => d.push(diagnostics::define_schema_unknown_option(&o.key, o.key_at)),
                 }
             }
         }
-        Some(v) => d.push(
-            err(
-                Code::NotStatic,
-                "`defineSchema` options must be an object literal",
-                v.at,
-                "expected `{ schemaValidation: true }`",
-            )
-            .with_help(
-                "the options are `schemaValidation: boolean` and `strictTableNameTypes: boolean`",
-            ),
-        ),
+        Some(v) => d.push(diagnostics::define_schema_options_not_object(v.at)),
     }
     let mut seen: HashMap<&str, FileSpan> = HashMap::new();
     let mut out = Vec::new();
     for entry in entries {
         if let Some(first) = seen.get(entry.key.as_str()) {
-            d.push(
-                err(
-                    Code::DuplicateTable,
-                    format!("table `{}` is defined twice", entry.key),
-                    entry.key_at,
-                    "defined again here",
-                )
-                .and_label(first.file, first.span, "first defined here")
-                .with_help("rename or remove one of the two tables"),
-            );
+            d.push(diagnostics::duplicate_table(
+                &entry.key,
+                entry.key_at,
+                *first,
+            ));
             continue;
         }
         seen.insert(&entry.key, entry.key_at);
@@ -264,18 +166,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
             Vec::new()
         }
         _ => {
-            d.push(
-                err(
-                    Code::NotATable,
-                    format!(
-                        "`defineTable` for `{}` takes one object of fields",
-                        entry.key
-                    ),
-                    cur.at,
-                    "expected `defineTable({ field: v.string(), ... })`",
-                )
-                .with_help("pass an object literal whose values are `v.*` validators, or `v.union(v.object({...}), ...)` for a table of several document shapes"),
-            );
+            d.push(diagnostics::define_table_not_fields(&entry.key, cur.at));
             return None;
         }
     };
@@ -294,7 +185,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
         match name {
             "global" => {
                 if !args.is_empty() {
-                    d.push(bad_method_args(
+                    d.push(diagnostics::bad_method_args(
                         call_at,
                         "`.global()` takes no arguments",
                         "remove the arguments: `.global()`",
@@ -309,7 +200,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                         at,
                     },
                 ] => t.shards.push((f.clone(), *at, name_at)),
-                _ => d.push(bad_method_args(
+                _ => d.push(diagnostics::bad_method_args(
                     args.first().map_or(call_at, |a| a.at),
                     "`.shardBy(...)` takes one field name as a string",
                     "write `.shardBy(\"fieldName\")`",
@@ -325,29 +216,12 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                     t.search_indexes.push(i);
                 }
             }
-            "vectorIndex" => d.push(
-                err(
-                    Code::UnsupportedVectorIndex,
-                    format!("table `{}` has a vector index: vector search is out of Lunora's scope", t.name),
-                    name_at,
-                    "vector indexes are not supported",
-                )
-                .with_help("remove `.vectorIndex(...)`; store embeddings in a vector database (e.g. Cloudflare Vectorize) and keep their ids in a field; for text search use `.searchIndex(name, { searchField, filterFields })`"),
-            ),
-            other => {
-                let mut diag = err(
-                    Code::UnknownTableMethod,
-                    format!("unknown table method `.{other}()`"),
-                    name_at,
-                    "not a table method",
-                );
-                diag = diag.with_help(
-                    did_you_mean(other, ".", TABLE_METHODS.iter().copied()).unwrap_or_else(|| {
-                        "table methods are `.global()`, `.shardBy(field)`, `.index(name, fields, { unique? })` and `.searchIndex(name, { searchField, filterFields? })`".to_string()
-                    }),
-                );
-                d.push(diag);
-            }
+            "vectorIndex" => d.push(diagnostics::unsupported_vector_index(&t.name, name_at)),
+            other => d.push(diagnostics::unknown_table_method(
+                other,
+                name_at,
+                TABLE_METHODS,
+            )),
         }
     }
     Some(t)
@@ -360,15 +234,7 @@ fn union_members(entry: &Entry, union: &Val, d: &mut Vec<Diagnostic>) -> Option<
         return None;
     };
     if args.is_empty() {
-        d.push(
-            err(
-                Code::NotATable,
-                format!("the union table `{}` has no document shape", entry.key),
-                union.at,
-                "an empty `v.union()`",
-            )
-            .with_help("list the document shapes: `v.union(v.object({ kind: v.literal(\"a\"), ... }), v.object({ ... }))`"),
-        );
+        d.push(diagnostics::union_table_empty(&entry.key, union.at));
         return None;
     }
     let mut out = Vec::with_capacity(args.len());
@@ -377,15 +243,9 @@ fn union_members(entry: &Entry, union: &Val, d: &mut Vec<Diagnostic>) -> Option<
         match object_entries(member) {
             Some(entries) => out.push(entries.clone()),
             None => {
-                d.push(
-                    err(
-                        Code::NotATable,
-                        format!("a member of the union table `{}` is not an object", entry.key),
-                        member.at,
-                        "expected `v.object({ ... })`",
-                    )
-                    .with_help("each member of a union table is one document shape: `v.object({ kind: v.literal(\"a\"), ... })`"),
-                );
+                d.push(diagnostics::union_table_member_not_object(
+                    &entry.key, member.at,
+                ));
                 ok = false;
             }
         }
@@ -418,10 +278,6 @@ fn object_entries(val: &Val) -> Option<&Vec<Entry>> {
     }
 }
 
-pub(crate) fn bad_method_args(at: FileSpan, msg: &str, help: &str) -> Diagnostic {
-    err(Code::InvalidTableMethodArgs, msg, at, "invalid argument").with_help(help)
-}
-
 fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Option<IndexDraft> {
     const HELP: &str = "write `.index(\"by_field\", [\"field\"])` or `.index(\"by_field\", [\"field\"], { unique: true })`";
     let (name, name_at) = match args.first() {
@@ -430,7 +286,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             at,
         }) => (n.clone(), *at),
         Some(v) => {
-            d.push(bad_method_args(
+            d.push(diagnostics::bad_method_args(
                 v.at,
                 "an index name must be a string",
                 HELP,
@@ -438,7 +294,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             return None;
         }
         None => {
-            d.push(bad_method_args(
+            d.push(diagnostics::bad_method_args(
                 call_at,
                 "`.index(...)` needs a name and a list of fields",
                 HELP,
@@ -457,7 +313,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             match opts.iter().rev().find(|o| o.key == "fields") {
                 Some(o) => Some(&o.value),
                 None => {
-                    d.push(bad_method_args(
+                    d.push(diagnostics::bad_method_args(
                         *at,
                         format!("index `{name}` has no `fields`").as_str(),
                         "write `.index(\"by_field\", { fields: [\"field\"] })`",
@@ -478,7 +334,11 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
                 match &i.kind {
                     ValKind::Str(s) => out.push((s.clone(), i.at)),
                     _ => {
-                        d.push(bad_method_args(i.at, "index fields must be strings", HELP));
+                        d.push(diagnostics::bad_method_args(
+                            i.at,
+                            "index fields must be strings",
+                            HELP,
+                        ));
                         return None;
                     }
                 }
@@ -486,7 +346,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             (out, *at)
         }
         Some(v) => {
-            d.push(bad_method_args(
+            d.push(diagnostics::bad_method_args(
                 v.at,
                 "index fields must be an array of field names",
                 HELP,
@@ -494,7 +354,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             return None;
         }
         None => {
-            d.push(bad_method_args(
+            d.push(diagnostics::bad_method_args(
                 call_at,
                 format!("index `{name}` has no list of fields").as_str(),
                 HELP,
@@ -511,7 +371,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
                 // builds indexes when a table is created or migrated, so it is a plain index.
                 ("staged", ValKind::Bool(_)) => {}
                 ("unique", ValKind::Bool(b)) => unique = *b,
-                _ => d.push(bad_method_args(
+                _ => d.push(diagnostics::bad_method_args(
                     o.key_at,
                     &format!("unknown or invalid index option `{}`", o.key),
                     "the index options are `fields: [...]`, `staged: boolean` and `unique: boolean`",
@@ -528,7 +388,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
             for o in opts {
                 match (o.key.as_str(), &o.value.kind) {
                     ("unique", ValKind::Bool(b)) => unique = *b,
-                    _ => d.push(bad_method_args(
+                    _ => d.push(diagnostics::bad_method_args(
                         o.key_at,
                         &format!("unknown or invalid index option `{}`", o.key),
                         "the only index option is `unique: true | false`",
@@ -536,14 +396,14 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
                 }
             }
         }
-        Some(v) => d.push(bad_method_args(
+        Some(v) => d.push(diagnostics::bad_method_args(
             v.at,
             "index options must be an object",
             HELP,
         )),
     }
     if args.len() > 3 {
-        d.push(bad_method_args(
+        d.push(diagnostics::bad_method_args(
             args[3].at,
             "`.index(...)` takes at most three arguments",
             HELP,
@@ -559,15 +419,7 @@ fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Opti
 }
 
 fn not_a_table(entry: &Entry, at: &Val, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
-    d.push(
-        err(
-            Code::NotATable,
-            format!("table `{}` is not built with `defineTable(...)`", entry.key),
-            at.at,
-            format!("this is {}", at.describe()),
-        )
-        .with_help("write `defineTable({ ... })`, optionally followed by `.global()`, `.shardBy(...)` or `.index(...)`"),
-    );
+    d.push(diagnostics::not_a_table(&entry.key, at.at, at.describe()));
     None
 }
 
@@ -689,16 +541,7 @@ pub fn object_fields(
     let mut ok = true;
     for e in entries {
         if let Some(first) = seen.get(e.key.as_str()) {
-            d.push(
-                err(
-                    Code::DuplicateField,
-                    format!("field `{}` is defined twice", e.key),
-                    e.key_at,
-                    "defined again here",
-                )
-                .and_label(first.file, first.span, "first defined here")
-                .with_help("remove or rename one of the two fields"),
-            );
+            d.push(diagnostics::duplicate_field(&e.key, e.key_at, *first));
             ok = false;
             continue;
         }
@@ -718,10 +561,6 @@ pub fn object_fields(
         }
     }
     ok.then_some(out)
-}
-
-fn bad_args(at: FileSpan, msg: String, help: &str) -> Diagnostic {
-    err(Code::InvalidValidatorArgs, msg, at, "invalid arguments").with_help(help)
 }
 
 /// Convex's `paginationOptsValidator` (exported by `lunorash/server`):
@@ -771,15 +610,7 @@ fn validator_call<'v>(
             property_at,
         } if object.extern_name() == Some("v") => {
             if VALIDATORS.contains(&property.as_str()) {
-                d.push(
-                    err(
-                        Code::InvalidValidatorArgs,
-                        format!("`v.{property}` is not called"),
-                        *property_at,
-                        "missing `(...)`",
-                    )
-                    .with_help(format!("call it: `v.{property}(...)`")),
-                );
+                d.push(diagnostics::validator_not_called(property, *property_at));
                 return None;
             }
             (property.as_str(), *property_at, &[][..], val.at)
@@ -790,26 +621,7 @@ fn validator_call<'v>(
         }
     };
     if !VALIDATORS.contains(&name) {
-        d.push(
-            err(
-                Code::UnknownValidator,
-                format!("unknown validator `v.{name}`"),
-                name_at,
-                "not a validator",
-            )
-            .with_help(
-                did_you_mean(name, "v.", VALIDATORS.iter().copied()).unwrap_or_else(|| {
-                    format!(
-                        "validators are {}",
-                        VALIDATORS
-                            .iter()
-                            .map(|v| format!("`v.{v}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }),
-            ),
-        );
+        d.push(diagnostics::unknown_validator(name, name_at));
         return None;
     }
     Some((name, args, call_at))
@@ -826,7 +638,7 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             true
         } else {
             let at = args.get(n).map_or(call_at, |a| a.at);
-            d.push(bad_args(
+            d.push(diagnostics::bad_validator_args(
                 at,
                 format!(
                     "`v.{name}` takes {n} argument{}, got {}",
@@ -859,7 +671,7 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 return None;
             }
             let ValKind::Str(t) = &args[0].kind else {
-                d.push(bad_args(
+                d.push(diagnostics::bad_validator_args(
                     args[0].at,
                     "`v.id` takes a table name as a string".into(),
                     "write `v.id(\"tableName\")`",
@@ -872,27 +684,12 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 && t != SCHEDULED_TABLE
                 && t != STORAGE_TABLE
             {
-                let help = did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE]))
-                    .unwrap_or_else(|| {
-                        format!(
-                            "the schema's tables are {}",
-                            tables
-                                .ordered
-                                .iter()
-                                .map(|t| format!("`{t}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    });
-                d.push(
-                    err(
-                        Code::UnknownIdTable,
-                        format!("`v.id(\"{t}\")` names a table that does not exist"),
-                        args[0].at,
-                        "no such table",
-                    )
-                    .with_help(help),
-                );
+                d.push(diagnostics::unknown_id_table(
+                    t,
+                    args[0].at,
+                    did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE])),
+                    &tables.ordered,
+                ));
                 return None;
             }
             Validator::Id(t.clone())
@@ -920,7 +717,7 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
                 return None;
             }
             let ValKind::Object(entries) = &args[0].kind else {
-                d.push(bad_args(
+                d.push(diagnostics::bad_validator_args(
                     args[0].at,
                     "`v.object` takes an object of validators".into(),
                     "write `v.object({ field: v.string() })`",
@@ -955,7 +752,7 @@ fn literal(arg: &Val, d: &mut Vec<Diagnostic>) -> Option<Literal> {
         ValKind::Num(n) => Literal::Number(n.clone()),
         ValKind::Bool(b) => Literal::Boolean(*b),
         _ => {
-            d.push(bad_args(
+            d.push(diagnostics::bad_validator_args(
                 arg.at,
                 "`v.literal` takes a string, number or boolean".into(),
                 "write `v.literal(\"value\")`",
@@ -973,7 +770,7 @@ fn union(
     d: &mut Vec<Diagnostic>,
 ) -> Option<Validator> {
     if args.is_empty() {
-        d.push(bad_args(
+        d.push(diagnostics::bad_validator_args(
             call_at,
             "`v.union` needs at least one validator".into(),
             "write `v.union(v.string(), v.number())`",
@@ -995,15 +792,7 @@ fn union(
 }
 
 fn not_validator(val: &Val, d: &mut Vec<Diagnostic>) -> Option<Validator> {
-    d.push(
-        err(
-            Code::NotAValidator,
-            format!("expected a validator, found {}", val.describe()),
-            val.at,
-            "not a `v.*` validator",
-        )
-        .with_help("use a validator such as `v.string()`, `v.number()` or `v.id(\"table\")`"),
-    );
+    d.push(diagnostics::not_a_validator(val.describe(), val.at));
     None
 }
 
@@ -1036,96 +825,34 @@ pub fn placement_and_indexes(
 /// `.global()` or `.shardBy(key)` (at most one, once), the key a required scalar field.
 fn placement(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Placement {
     for dup in t.globals.iter().skip(1) {
-        d.push(
-            err(
-                Code::DuplicatePlacement,
-                format!("`.global()` is called twice on `{}`", t.name),
-                *dup,
-                "called again here",
-            )
-            .and_label(t.globals[0].file, t.globals[0].span, "first called here")
-            .with_help("remove the second `.global()`"),
-        );
+        d.push(diagnostics::global_twice(&t.name, *dup, t.globals[0]));
     }
     for dup in t.shards.iter().skip(1) {
-        d.push(
-            err(
-                Code::DuplicatePlacement,
-                format!("`.shardBy()` is called twice on `{}`", t.name),
-                dup.2,
-                "called again here",
-            )
-            .and_label(t.shards[0].2.file, t.shards[0].2.span, "first called here")
-            .with_help("a table has one shard key: keep one `.shardBy(...)`"),
-        );
+        d.push(diagnostics::shard_by_twice(&t.name, dup.2, t.shards[0].2));
     }
     let mut placement = Placement::Root;
     if let (Some(g), Some(s)) = (t.globals.first(), t.shards.first()) {
-        d.push(
-            err(Code::GlobalAndShard, format!("table `{}` is both `.global()` and `.shardBy()`", t.name), s.2, "sharded here")
-                .and_label(g.file, g.span, "made global here")
-                .with_help("a table lives in D1 (`.global()`) or in shard objects (`.shardBy(...)`), not both: remove one"),
-        );
+        d.push(diagnostics::global_and_shard(&t.name, s.2, *g));
     } else if !t.globals.is_empty() {
         placement = Placement::Global;
     } else if let Some((key, at, _)) = t.shards.first() {
         match fields.iter().find(|f| f.name == *key) {
-            None => d.push(
-                err(
-                    Code::ShardKeyMissing,
-                    format!("shard key `{key}` is not a field of `{}`", t.name),
-                    *at,
-                    "no such field",
-                )
-                .with_help(
-                    did_you_mean(key, "", fields.iter().map(|f| f.name.as_str()))
-                        .unwrap_or_else(|| format!("add a required field `{key}` to `{}`", t.name)),
-                ),
-            ),
-            Some(f) if !is_scalar(&f.validator) => d.push(
-                err(
-                    Code::ShardKeyNotScalar,
-                    format!(
-                        "shard key `{key}` of `{}` must be a required scalar",
-                        t.name
-                    ),
-                    *at,
-                    if !t.variants.is_empty() {
-                        "not required with one validator in every variant"
-                    } else if f.is_optional() {
-                        "this field is optional"
-                    } else {
-                        "this field is not a scalar"
-                    },
-                )
-                .and_label(
-                    f.span.unwrap_or(*at).file,
-                    f.span.unwrap_or(*at).span,
-                    "field defined here",
-                )
-                .with_help(if t.variants.is_empty() {
-                    "shard by a required string, number, int64, boolean, id or literal field"
-                } else {
-                    "every variant of a sharded union table has the shard key, required, with the same scalar validator (string, number, int64, boolean, id or literal)"
-                }),
-            ),
-            Some(f) if key == ROOT_FAMILY => d.push(
-                err(
-                    Code::ReservedName,
-                    format!("`{}` is sharded by a field named `{key}`", t.name),
-                    *at,
-                    "reserved shard key name",
-                )
-                .and_label(
-                    f.span.unwrap_or(*at).file,
-                    f.span.unwrap_or(*at).span,
-                    "field defined here",
-                )
-                .with_help(format!(
-                    "a shard object is named `<shard key>:<value>` and `{ROOT_FAMILY}` is the root object's name: \
-                     rename the field (e.g. `{key}Id`) and shard by that"
-                )),
-            ),
+            None => d.push(diagnostics::shard_key_missing(&t.name, key, *at, fields)),
+            Some(f) if !is_scalar(&f.validator) => d.push(diagnostics::shard_key_not_scalar(
+                &t.name,
+                key,
+                *at,
+                f.span.unwrap_or(*at),
+                !t.variants.is_empty(),
+                f.is_optional(),
+            )),
+            Some(f) if key == ROOT_FAMILY => d.push(diagnostics::shard_key_reserved(
+                &t.name,
+                key,
+                *at,
+                f.span.unwrap_or(*at),
+                ROOT_FAMILY,
+            )),
             Some(_) => placement = Placement::Shard { key: key.clone() },
         }
     }
@@ -1138,16 +865,9 @@ fn indexes(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Vec<Ind
     let mut seen: HashMap<&str, FileSpan> = HashMap::new();
     for i in &t.indexes {
         if let Some(first) = seen.get(i.name.as_str()) {
-            d.push(
-                err(
-                    Code::DuplicateIndex,
-                    format!("index `{}` is defined twice on `{}`", i.name, t.name),
-                    i.name_at,
-                    "defined again here",
-                )
-                .and_label(first.file, first.span, "first defined here")
-                .with_help("rename or remove one of the two indexes"),
-            );
+            d.push(diagnostics::duplicate_index(
+                &i.name, &t.name, i.name_at, *first,
+            ));
             continue;
         }
         seen.insert(&i.name, i.name_at);
@@ -1168,42 +888,17 @@ fn indexes(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Vec<Ind
 fn index_ok(t: &TableDraft, i: &IndexDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> bool {
     let mut ok = check_name("index", &i.name, i.name_at, d);
     if ok && BUILTIN_INDEXES.iter().any(|(n, _)| *n == i.name) {
-        d.push(
-            err(
-                Code::ReservedName,
-                format!("index name `{}` is reserved", i.name),
-                i.name_at,
-                "every table has this index already",
-            )
-            .with_help("`by_creation_time` (`_creationTime`) and `by_id` (`_id`) are built in, as in Convex: use them without defining them, or name yours differently"),
-        );
+        d.push(diagnostics::index_name_reserved(&i.name, i.name_at));
         ok = false;
     }
     if i.fields.is_empty() {
-        d.push(
-            err(
-                Code::InvalidIndexFields,
-                format!("index `{}` has no fields", i.name),
-                i.fields_at,
-                "empty list",
-            )
-            .with_help("list at least one field: `[\"field\"]`"),
-        );
+        d.push(diagnostics::index_no_fields(&i.name, i.fields_at));
         ok = false;
     }
     let mut seen_fields: HashMap<&str, FileSpan> = HashMap::new();
     for (f, at) in &i.fields {
         if let Some(first) = seen_fields.get(f.as_str()) {
-            d.push(
-                err(
-                    Code::InvalidIndexFields,
-                    format!("index `{}` lists `{f}` twice", i.name),
-                    *at,
-                    "listed again here",
-                )
-                .and_label(first.file, first.span, "first listed here")
-                .with_help("list each field once"),
-            );
+            d.push(diagnostics::index_field_twice(&i.name, f, *at, *first));
             ok = false;
             continue;
         }
@@ -1212,22 +907,10 @@ fn index_ok(t: &TableDraft, i: &IndexDraft, fields: &[Field], d: &mut Vec<Diagno
             continue;
         }
         if f.starts_with('_') {
-            d.push(
-                err(
-                    Code::IndexSystemField,
-                    format!("index `{}` is on system field `{f}`", i.name),
-                    *at,
-                    "system field",
-                )
-                .with_help(if f == "_id" {
-                    "`_id` is already the primary key: remove it from the index"
-                } else {
-                    "only `_creationTime` may be indexed among system fields"
-                }),
-            );
+            d.push(diagnostics::index_system_field(&i.name, f, *at));
             ok = false;
         } else if !fields.iter().any(|x| x.name == *f) {
-            d.push(unknown_index_field(
+            d.push(diagnostics::unknown_index_field(
                 format!("index `{}` is on", i.name),
                 &t.name,
                 f,
@@ -1239,22 +922,7 @@ fn index_ok(t: &TableDraft, i: &IndexDraft, fields: &[Field], d: &mut Vec<Diagno
         } else if let Some(field) = fields.iter().find(|x| x.name == *f)
             && let Some(kind) = unindexable(&field.validator)
         {
-            d.push(
-                err(
-                    Code::UnindexableField,
-                    format!(
-                        "index `{}` is on `{f}`, a {kind} field, which has no value order in storage",
-                        i.name
-                    ),
-                    *at,
-                    "not indexable",
-                )
-                .with_help(
-                    "index a string, id, number, boolean, int64 or literal field (optional allowed), \
-                     or a union of strings/ids/string literals; for a nullable value use \
-                     `v.optional(...)` instead of a union with `v.null()`",
-                ),
-            );
+            d.push(diagnostics::unindexable_field(&i.name, f, kind, *at));
             ok = false;
         }
     }
@@ -1340,7 +1008,7 @@ struct SqlName {
 /// `users` included).
 pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
     let mut seen: std::collections::BTreeMap<String, SqlName> = std::collections::BTreeMap::new();
-    let help = "SQLite ignores case in names, and stores index `i` of table `t` as `t__i`: rename one of them";
+
     for t in tables {
         // SQLite reserves every object name starting with `sqlite_` (found by fuzzing).
         if let Some(at) = t.span
@@ -1348,15 +1016,7 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
                 .get(..7)
                 .is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"))
         {
-            d.push(
-                err(
-                    Code::ReservedName,
-                    format!("table name `{}` starts with `sqlite_`", t.name),
-                    at,
-                    "reserved by SQLite",
-                )
-                .with_help("SQLite reserves names starting with `sqlite_`: rename the table"),
-            );
+            d.push(diagnostics::sqlite_reserved_table(&t.name, at));
         }
         let mut names = vec![(
             t.name.clone(),
@@ -1391,17 +1051,15 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
             let key = sql.to_ascii_lowercase();
             match seen.get(&key) {
                 Some(first) => {
-                    let code = if first.is_index || name.is_index {
-                        Code::DuplicateIndex
-                    } else {
-                        Code::DuplicateTable
-                    };
-                    let msg = format!(
-                        "{} and {} have the same SQLite name `{sql}`",
-                        first.what, name.what
-                    );
-                    if let Some(diag) = clash(code, msg, name.at, first.at) {
-                        d.push(diag.with_help(help));
+                    if let Some(diag) = diagnostics::sqlite_name_clash(
+                        &first.what,
+                        &name.what,
+                        &sql,
+                        first.is_index || name.is_index,
+                        name.at,
+                        first.at,
+                    ) {
+                        d.push(diag);
                     }
                 }
                 None => {
@@ -1413,16 +1071,14 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
         for f in &t.fields {
             match fields.get(&f.name.to_ascii_lowercase()) {
                 Some(first) => {
-                    let msg = format!(
-                        "fields `{}` and `{}` of `{}` differ only in case",
-                        first.name, f.name, t.name
-                    );
-                    if let Some(diag) = clash(Code::DuplicateField, msg, f.span, first.span) {
-                        d.push(
-                            diag.with_help(
-                                "SQLite ignores case in column names: rename one of them",
-                            ),
-                        );
+                    if let Some(diag) = diagnostics::sqlite_field_clash(
+                        &first.name,
+                        &f.name,
+                        &t.name,
+                        f.span,
+                        first.span,
+                    ) {
+                        d.push(diag);
                     }
                 }
                 None => {
@@ -1430,25 +1086,5 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
                 }
             }
         }
-    }
-}
-
-/// A clash labelled at `again` (and at `first` when both are known).
-fn clash(
-    code: Code,
-    msg: String,
-    again: Option<FileSpan>,
-    first: Option<FileSpan>,
-) -> Option<Diagnostic> {
-    match (again, first) {
-        (Some(a), Some(f)) => Some(err(code, msg, a, "clashes with the other name").and_label(
-            f.file,
-            f.span,
-            "first defined here",
-        )),
-        (Some(at), None) | (None, Some(at)) => {
-            Some(err(code, msg, at, "clashes with a built-in name"))
-        }
-        (None, None) => None,
     }
 }

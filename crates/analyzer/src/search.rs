@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
-use lunora_parser::{Code, Diagnostic, FileId, FileSpan};
+use lunora_parser::{Diagnostic, FileId, FileSpan};
 
+use crate::diagnostics::{self, bad_method_args, unknown_index_field};
 use crate::eval::{Val, ValKind};
 use crate::ir::{Field, Placement, SearchIndex, Table, Validator};
-use crate::schema::{bad_method_args, check_name, err, unindexable, unknown_index_field};
-use crate::suggest::did_you_mean;
+use crate::schema::{check_name, unindexable};
 
 /// Convex's limit on filter fields per search index.
 pub const MAX_FILTER_FIELDS: usize = 16;
@@ -156,16 +156,9 @@ pub fn search_indexes(
             .get(s.name.as_str())
             .or(seen.get(s.name.as_str()))
         {
-            d.push(
-                err(
-                    Code::DuplicateIndex,
-                    format!("index `{}` is defined twice on `{table}`", s.name),
-                    s.name_at,
-                    "defined again here",
-                )
-                .and_label(first.file, first.span, "first defined here")
-                .with_help("indexes and search indexes share one namespace: rename or remove one of the two"),
-            );
+            d.push(diagnostics::duplicate_search_index(
+                &s.name, table, s.name_at, *first,
+            ));
             continue;
         }
         seen.insert(&s.name, s.name_at);
@@ -173,15 +166,7 @@ pub fn search_indexes(
         let (sf, sf_at) = &s.search_field;
         match fields.iter().find(|f| f.name == *sf) {
             _ if sf.starts_with('_') => {
-                d.push(
-                    err(
-                        Code::SearchFieldNotString,
-                        format!("search index `{}` searches the system field `{sf}`", s.name),
-                        *sf_at,
-                        "not a text field",
-                    )
-                    .with_help("search a `v.string()` field of the table"),
-                );
+                d.push(diagnostics::search_system_field(&s.name, sf, *sf_at));
                 ok = false;
             }
             None => {
@@ -196,17 +181,12 @@ pub fn search_indexes(
                 ok = false;
             }
             Some(f) if !is_text(&f.validator) => {
-                let at = f.span.unwrap_or(*sf_at);
-                d.push(
-                    err(
-                        Code::SearchFieldNotString,
-                        format!("search index `{}` searches `{sf}`, which is not a string field", s.name),
-                        *sf_at,
-                        "not a string field",
-                    )
-                    .and_label(at.file, at.span, "field defined here")
-                    .with_help("a search field is `v.string()` or `v.optional(v.string())`: only text is tokenized"),
-                );
+                d.push(diagnostics::search_field_not_string(
+                    &s.name,
+                    sf,
+                    *sf_at,
+                    f.span.unwrap_or(*sf_at),
+                ));
                 ok = false;
             }
             Some(_) => {}
@@ -214,48 +194,22 @@ pub fn search_indexes(
         let mut seen_filters: HashMap<&str, FileSpan> = HashMap::new();
         for (i, (f, at)) in s.filter_fields.iter().enumerate() {
             if i == MAX_FILTER_FIELDS {
-                d.push(
-                    err(
-                        Code::BadFilterField,
-                        format!(
-                            "search index `{}` has more than {MAX_FILTER_FIELDS} filter fields",
-                            s.name
-                        ),
-                        *at,
-                        "one too many",
-                    )
-                    .with_help(format!(
-                        "keep at most {MAX_FILTER_FIELDS} filter fields (Convex's limit)"
-                    )),
-                );
+                d.push(diagnostics::too_many_filter_fields(
+                    &s.name,
+                    MAX_FILTER_FIELDS,
+                    *at,
+                ));
                 ok = false;
                 break;
             }
             if let Some(first) = seen_filters.get(f.as_str()) {
-                d.push(
-                    err(
-                        Code::BadFilterField,
-                        format!("search index `{}` lists `{f}` twice", s.name),
-                        *at,
-                        "listed again here",
-                    )
-                    .and_label(first.file, first.span, "first listed here")
-                    .with_help("list each filter field once"),
-                );
+                d.push(diagnostics::filter_field_twice(&s.name, f, *at, *first));
                 ok = false;
                 continue;
             }
             seen_filters.insert(f, *at);
             if f.starts_with('_') {
-                d.push(
-                    err(
-                        Code::BadFilterField,
-                        format!("search index `{}` filters by the system field `{f}`", s.name),
-                        *at,
-                        "system field",
-                    )
-                    .with_help("filter by fields of the document; order or range by `_creationTime` with a regular `.index(...)`"),
-                );
+                d.push(diagnostics::filter_system_field(&s.name, f, *at));
                 ok = false;
                 continue;
             }
@@ -273,15 +227,7 @@ pub fn search_indexes(
                 }
                 Some(field) => {
                     if let Some(kind) = unindexable(&field.validator) {
-                        d.push(
-                            err(
-                                Code::BadFilterField,
-                                format!("search index `{}` filters by `{f}`, a {kind} field, which has no equality in storage", s.name),
-                                *at,
-                                "not filterable",
-                            )
-                            .with_help("filter by a string, id, number, boolean, int64 or literal field (optional allowed), or a union of strings/ids/string literals"),
-                        );
+                        d.push(diagnostics::unfilterable_field(&s.name, f, kind, *at));
                         ok = false;
                     }
                 }
@@ -311,64 +257,24 @@ pub fn check_search_use(
 ) {
     let Some(name) = &idx.name else { return };
     let Some(index) = t.search_indexes.iter().find(|i| i.name == *name) else {
-        let names = t.search_indexes.iter().map(|i| i.name.as_str());
-        d.push(
-            Diagnostic::error(Code::UnknownIndex, format!("table `{}` has no search index `{name}`", t.name))
-                .with_label(file, idx.name_span, "no such search index")
-                .with_help(did_you_mean(name, "", names).unwrap_or_else(|| {
-                    if t.search_indexes.is_empty() {
-                        format!(
-                            "`{}` has no search indexes: add one with `.searchIndex(\"{name}\", {{ searchField: \"...\" }})`",
-                            t.name
-                        )
-                    } else {
-                        format!(
-                            "search indexes of `{}`: {}",
-                            t.name,
-                            t.search_indexes.iter().map(|i| format!("`{}`", i.name)).collect::<Vec<_>>().join(", ")
-                        )
-                    }
-                })),
-        );
+        d.push(diagnostics::unknown_search_index(
+            t,
+            name,
+            file,
+            idx.name_span,
+        ));
         return;
     };
     if !idx.conditions_known {
         return;
     }
-    let filters = if index.filter_fields.is_empty() {
-        "it has no filter fields".to_string()
-    } else {
-        format!(
-            "its filter fields are {}",
-            index
-                .filter_fields
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    let help = format!(
-        "write `(q) => q.search(\"{}\", text)` followed by `.eq(field, value)` on filter fields ({filters})",
-        index.search_field
-    );
-    let bad = |msg: String, at: lunora_parser::Span, label: &str, d: &mut Vec<Diagnostic>| {
-        d.push(
-            Diagnostic::error(Code::BadSearchQuery, msg)
-                .with_label(file, at, label.to_string())
-                .with_help(help.clone()),
-        );
-    };
     let Some(first) = idx.conditions.first() else {
-        bad(
-            format!(
-                "`withSearchIndex(\"{name}\")` has no `q.search(\"{}\", text)`",
-                index.search_field
-            ),
+        d.push(diagnostics::search_query_no_search(
+            name,
+            index,
+            file,
             idx.name_span,
-            "no search text",
-            d,
-        );
+        ));
         return;
     };
     for (i, c) in idx.conditions.iter().enumerate() {
@@ -378,28 +284,17 @@ pub fn check_search_use(
         match (i, c.method.as_str()) {
             (0, "search") => {
                 if *field != index.search_field {
-                    bad(
-                        format!(
-                            "`q.search(\"{field}\")` on search index `{name}`, whose searchField is `{}`",
-                            index.search_field
-                        ),
-                        *fspan,
-                        "not the search field",
-                        d,
-                    );
+                    d.push(diagnostics::search_query_wrong_field(
+                        field, name, index, file, *fspan,
+                    ));
                     return;
                 }
             }
             (_, "eq") if i > 0 => {
                 if !index.filter_fields.contains(field) {
-                    bad(
-                        format!(
-                            "`q.eq(\"{field}\")` on search index `{name}`: `{field}` is not one of its filter fields"
-                        ),
-                        *fspan,
-                        "not a filter field",
-                        d,
-                    );
+                    d.push(diagnostics::search_query_not_filter_field(
+                        field, name, index, file, *fspan,
+                    ));
                     return;
                 }
                 if let Some(v) = &c.value
@@ -410,16 +305,14 @@ pub fn check_search_use(
                 }
             }
             (_, other) => {
-                let msg = if i == 0 {
-                    format!(
-                        "`withSearchIndex(\"{name}\")` must start with `q.search(...)`, not `q.{other}(...)`"
-                    )
-                } else {
-                    format!(
-                        "`q.{other}(...)` in `withSearchIndex(\"{name}\")`: only `q.eq(...)` may follow `q.search(...)`"
-                    )
-                };
-                bad(msg, c.method_span, "not allowed here", d);
+                d.push(diagnostics::search_query_method(
+                    other,
+                    i == 0,
+                    name,
+                    index,
+                    file,
+                    c.method_span,
+                ));
                 return;
             }
         }

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod commands;
+mod diagnostics;
 pub mod exit;
 pub mod render;
 pub mod report;

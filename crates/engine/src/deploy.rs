@@ -9,7 +9,7 @@ use lunora_analyzer::{Ir, Placement};
 use lunora_emit::migrate::tables_of;
 use lunora_parser::{Code, Diagnostic, Files, OsFs, has_errors};
 
-use crate::layout::{GENERATED_DIR, MIGRATIONS_DIR};
+use crate::layout::MIGRATIONS_DIR;
 use crate::pipeline::generate;
 use crate::wrangler_config::{self, Expect, WRANGLER_FILE};
 use crate::writer;
@@ -67,14 +67,7 @@ pub fn checks(root: &Path, remote: bool, write_crons: bool) -> Checked {
     let generated_changed = match writer::write_generated(root, &generated.outputs) {
         Ok(done) => done.written.len(),
         Err(e) => {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::IoWrite,
-                    format!("cannot write this file: {}", e.error),
-                )
-                .with_path(e.path.clone())
-                .with_help(format!("make sure `{GENERATED_DIR}/` is writable")),
-            );
+            diagnostics.push(crate::diagnostics::deploy_write_failed(&e));
             return Checked::WriteFailed { files, diagnostics };
         }
     };
@@ -167,15 +160,9 @@ pub fn cron_expressions(ir: &lunora_analyzer::Ir) -> Vec<String> {
 pub fn check_config(root: &Path, expect: Expect<'_>, files: &mut Files) -> Vec<Diagnostic> {
     match std::fs::read_to_string(root.join(WRANGLER_FILE)) {
         Ok(text) => wrangler_config::validate(root, &text, files, expect),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![
-            Diagnostic::error(Code::ConfigSyntax, format!("there is no {WRANGLER_FILE}"))
-                .with_path(WRANGLER_FILE)
-                .with_help("`lunora init` writes one; copy it from a new app"),
-        ],
-        Err(e) => vec![
-            Diagnostic::error(Code::IoRead, format!("cannot read {WRANGLER_FILE}: {e}"))
-                .with_path(WRANGLER_FILE)
-                .with_help("make sure the file is readable"),
-        ],
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            vec![crate::diagnostics::no_wrangler_config()]
+        }
+        Err(e) => vec![crate::diagnostics::wrangler_config_unreadable(&e)],
     }
 }

@@ -17,6 +17,7 @@
 //! - [`wrangler_config`]: `wrangler.jsonc` checks with spans (`deploy`, the runner).
 
 pub mod deploy;
+mod diagnostics;
 pub mod layout;
 pub mod migrations;
 pub mod pipeline;

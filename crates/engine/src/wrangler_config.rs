@@ -10,7 +10,9 @@ use std::path::Path;
 use jsonc_parser::ast::{Array, Object, ObjectProp, Value};
 use jsonc_parser::common::Ranged;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
-use lunora_parser::{Code, Diagnostic, FileId, Files, Span};
+use lunora_parser::{Diagnostic, FileId, Files, Span};
+
+use crate::diagnostics;
 
 /// Root-relative path of the config file.
 pub const WRANGLER_FILE: &str = "wrangler.jsonc";
@@ -57,50 +59,30 @@ pub fn validate(root: &Path, text: &str, files: &mut Files, expect: Expect<'_>) 
 
     // main
     match config.get("main") {
-        None => v.error(
-            Code::ConfigMain,
-            "no `main` (the Worker entry)",
-            top,
-            "this object needs `main`",
-            "add `\"main\": \"src/server/index.ts\"`",
-        ),
+        None => v.push(diagnostics::config_no_main(v.file, top)),
         Some(prop) => match &prop.value {
             Value::StringLit(s) if root.join(s.value.as_ref()).is_file() => {}
-            Value::StringLit(s) => v.error(
-                Code::ConfigMain,
-                format!("`main` names `{}`, which does not exist", s.value),
+            Value::StringLit(s) => v.push(diagnostics::config_main_missing(
+                &s.value,
+                v.file,
                 range_span(&s.range),
-                "no such file",
-                "point `main` at the Worker entry that calls `createWorker` (relative to the app root)",
-            ),
-            other => v.error(
-                Code::ConfigMain,
-                "`main` must be a string",
+            )),
+            other => v.push(diagnostics::config_main_not_string(
+                v.file,
                 value_span(other),
-                "not a string",
-                "set `main` to the Worker entry's path, e.g. `\"src/server/index.ts\"`",
-            ),
+            )),
         },
     }
 
     // compatibility_date
     match config.get("compatibility_date") {
-        None => v.error(
-            Code::ConfigCompatibilityDate,
-            "no `compatibility_date`",
-            top,
-            "this object needs `compatibility_date`",
-            "add `\"compatibility_date\": \"2026-05-01\"` (the pinned workerd accepts dates up to 2026-05-03)",
-        ),
+        None => v.push(diagnostics::config_no_compatibility_date(v.file, top)),
         Some(prop) => match &prop.value {
             Value::StringLit(s) if is_date(&s.value) => {}
-            other => v.error(
-                Code::ConfigCompatibilityDate,
-                "`compatibility_date` must be a `YYYY-MM-DD` string",
+            other => v.push(diagnostics::config_bad_compatibility_date(
+                v.file,
                 value_span(other),
-                "not a date",
-                "use a date such as `\"2026-05-01\"`",
-            ),
+            )),
         },
     }
 
@@ -198,40 +180,21 @@ pub fn with_crons(text: &str, needed: &[String]) -> Option<String> {
 /// `triggers.crons` lists every expression the app's cron jobs need: the
 /// Worker's `scheduled` handler only runs for the triggers Cloudflare has.
 fn check_crons(v: &mut Validator, config: &Object<'_>, top: Span, needed: &[String]) {
-    let all = needed
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
     let Some(triggers) = config.get("triggers") else {
-        v.error(
-            Code::ConfigCrons,
-            "no `triggers`: the cron jobs of `lunora/crons.ts` would never run",
-            top,
-            "this object needs `triggers.crons`",
-            format!("add `\"triggers\": {{ \"crons\": [{all}] }}`"),
-        );
+        v.push(diagnostics::config_no_triggers(needed, v.file, top));
         return;
     };
     let Value::Object(t) = &triggers.value else {
-        v.error(
-            Code::ConfigCrons,
-            "`triggers` must be an object",
+        v.push(diagnostics::config_triggers_not_object(
+            needed,
+            v.file,
             value_span(&triggers.value),
-            "not an object",
-            format!("write `\"triggers\": {{ \"crons\": [{all}] }}`"),
-        );
+        ));
         return;
     };
     let Some(crons) = t.get_array("crons") else {
         let at = t.get("crons").map_or(prop_span(triggers), prop_span);
-        v.error(
-            Code::ConfigCrons,
-            "no `triggers.crons` array: the cron jobs of `lunora/crons.ts` would never run",
-            at,
-            "expected a `crons` array",
-            format!("add `\"crons\": [{all}]`"),
-        );
+        v.push(diagnostics::config_no_crons(needed, v.file, at));
         return;
     };
     let listed: Vec<&str> = crons
@@ -249,20 +212,11 @@ fn check_crons(v: &mut Validator, config: &Object<'_>, top: Span, needed: &[Stri
     if missing.is_empty() {
         return;
     }
-    let shown = missing
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    v.error(
-        Code::ConfigCrons,
-        format!(
-            "`triggers.crons` lacks {shown}, which `lunora/crons.ts` needs",
-            ),
+    v.push(diagnostics::config_crons_missing(
+        &missing,
+        v.file,
         range_span(&crons.range),
-        format!("{} missing", if missing.len() == 1 { "one expression" } else { "expressions" }),
-        format!("add {shown} to `triggers.crons`, written exactly so: the Worker runs the jobs whose expression is the trigger's"),
-    );
+    ));
 }
 
 /// Parses `text`; `None` (with a diagnostic) unless it holds one object.
@@ -270,33 +224,16 @@ fn parse<'a>(text: &'a str, v: &mut Validator) -> Option<jsonc_parser::ParseResu
     let parsed = match parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()) {
         Err(e) => {
             let range = e.range();
-            v.error(
-                Code::ConfigSyntax,
-                format!("{WRANGLER_FILE} is not valid JSON with comments"),
-                span(range.start, range.end.max(range.start + 1).min(text.len())),
-                e.kind().to_string(),
-                "fix the syntax; comments and trailing commas are allowed",
-            );
+            let at = span(range.start, range.end.max(range.start + 1).min(text.len()));
+            v.push(diagnostics::config_syntax(e.kind().to_string(), v.file, at));
             return None;
         }
         Ok(parsed) => parsed,
     };
     match &parsed.value {
         Some(Value::Object(_)) => return Some(parsed),
-        Some(other) => v.error(
-            Code::ConfigSyntax,
-            format!("{WRANGLER_FILE} must hold one object"),
-            value_span(other),
-            "not an object",
-            "start from the file `lunora init` writes",
-        ),
-        None => v.error(
-            Code::ConfigSyntax,
-            format!("{WRANGLER_FILE} is empty"),
-            span(0, 0),
-            "no object here",
-            "start from the file `lunora init` writes",
-        ),
+        Some(other) => v.push(diagnostics::config_not_object(v.file, value_span(other))),
+        None => v.push(diagnostics::config_empty(v.file, span(0, 0))),
     }
     None
 }
@@ -333,62 +270,34 @@ fn check_shard_binding(v: &mut Validator, config: &Object<'_>, top: Span) {
         .and_then(|o| o.get_array("bindings"));
     let Some(bindings) = bindings else {
         let at = config.get("durable_objects").map_or(top, prop_span);
-        v.error(
-            Code::ConfigShardBinding,
-            format!("no Durable Object binding for the shard class `{SHARD_CLASS}`"),
-            at,
-            "expected `durable_objects.bindings`",
-            format!(
-                "add `\"durable_objects\": {{ \"bindings\": [{{ \"name\": \"{SHARD_BINDING}\", \"class_name\": \"{SHARD_CLASS}\" }}] }}`"
-            ),
-        );
+        v.push(diagnostics::config_no_shard_bindings(v.file, at));
         return;
     };
     let found = objects(bindings).find(|b| string(b, "class_name") == Some(SHARD_CLASS));
     match found {
-        None => v.error(
-            Code::ConfigShardBinding,
-            format!("no Durable Object binding for the shard class `{SHARD_CLASS}`"),
+        None => v.push(diagnostics::config_no_shard_binding(
+            v.file,
             range_span(&bindings.range),
-            "no binding here has this class",
-            format!("add `{{ \"name\": \"{SHARD_BINDING}\", \"class_name\": \"{SHARD_CLASS}\" }}`"),
-        ),
+        )),
         Some(binding) => match binding.get_string("name") {
             Some(name) if name.value == SHARD_BINDING => {}
-            Some(name) => v.error(
-                Code::ConfigShardBinding,
-                format!(
-                    "the shard binding must be named `{SHARD_BINDING}`, not `{}`",
-                    name.value
-                ),
+            Some(name) => v.push(diagnostics::config_shard_binding_name(
+                &name.value,
+                v.file,
                 range_span(&name.range),
-                "@lunora/runtime reads this binding by name",
-                format!("rename it to `\"{SHARD_BINDING}\"`"),
-            ),
-            None => v.error(
-                Code::ConfigShardBinding,
-                "the shard binding has no `name`",
+            )),
+            None => v.push(diagnostics::config_shard_binding_no_name(
+                v.file,
                 range_span(&binding.range),
-                "no `name`",
-                format!("add `\"name\": \"{SHARD_BINDING}\"`"),
-            ),
+            )),
         },
     }
 }
 
 fn check_shard_migration(v: &mut Validator, config: &Object<'_>, top: Span) {
-    let help = format!(
-        "add `\"migrations\": [{{ \"tag\": \"v1\", \"new_sqlite_classes\": [\"{SHARD_CLASS}\"] }}]`"
-    );
     let Some(migrations) = config.get_array("migrations") else {
         let at = config.get("migrations").map_or(top, prop_span);
-        v.error(
-            Code::ConfigShardMigration,
-            format!("no Durable Object migration creates `{SHARD_CLASS}` with SQLite storage"),
-            at,
-            "expected a `migrations` array",
-            help,
-        );
+        v.push(diagnostics::config_no_migrations(v.file, at));
         return;
     };
     let lists = |m: &Object<'_>, key: &str| -> Option<Span> {
@@ -401,115 +310,65 @@ fn check_shard_migration(v: &mut Validator, config: &Object<'_>, top: Span) {
         return;
     }
     if let Some(at) = objects(migrations).find_map(|m| lists(m, "new_classes")) {
-        v.error(
-            Code::ConfigShardMigration,
-            format!("`{SHARD_CLASS}` is created without SQLite storage"),
-            at,
-            "listed in `new_classes`",
-            format!(
-                "the shard stores its tables in SQLite: list `{SHARD_CLASS}` in `new_sqlite_classes` instead"
-            ),
-        );
+        v.push(diagnostics::config_shard_without_sqlite(v.file, at));
         return;
     }
-    v.error(
-        Code::ConfigShardMigration,
-        format!("no Durable Object migration creates `{SHARD_CLASS}` with SQLite storage"),
+    v.push(diagnostics::config_no_shard_migration(
+        v.file,
         range_span(&migrations.range),
-        "no `new_sqlite_classes` here lists the shard class",
-        help,
-    );
+    ));
 }
 
 /// The R2 bucket of `ctx.storage`: an `r2_buckets` entry with `"binding":
 /// "STORAGE"` (its `bucket_name` may be left to wrangler's provisioning).
 fn check_r2(v: &mut Validator, config: &Object<'_>, top: Span) {
-    let help = format!(
-        "add `\"r2_buckets\": [{{ \"binding\": \"{R2_BINDING}\", \"bucket_name\": \"<name>\" }}]` (wrangler creates the bucket on deploy, and simulates it locally)"
-    );
-    let message = format!("the app uses file storage but there is no R2 binding `{R2_BINDING}`");
     let Some(buckets) = config.get_array("r2_buckets") else {
         let at = config.get("r2_buckets").map_or(top, prop_span);
-        v.error(
-            Code::ConfigR2Binding,
-            message,
-            at,
-            "expected an `r2_buckets` array",
-            help,
-        );
+        v.push(diagnostics::config_no_r2(false, v.file, at));
         return;
     };
     if !objects(buckets).any(|b| string(b, "binding") == Some(R2_BINDING)) {
-        v.error(
-            Code::ConfigR2Binding,
-            message,
+        v.push(diagnostics::config_no_r2(
+            true,
+            v.file,
             range_span(&buckets.range),
-            format!("no entry here has `\"binding\": \"{R2_BINDING}\"`"),
-            help,
-        );
+        ));
     }
 }
 
 /// Returns the database name of a valid D1 binding.
 fn check_d1(v: &mut Validator, config: &Object<'_>, top: Span, remote: bool) -> Option<String> {
-    let help = format!(
-        "add `\"d1_databases\": [{{ \"binding\": \"{D1_BINDING}\", \"database_name\": \"<name>\", \"database_id\": \"<id from `wrangler d1 create <name>`>\", \"migrations_dir\": \"lunora/migrations\" }}]`"
-    );
     let Some(dbs) = config.get_array("d1_databases") else {
         let at = config.get("d1_databases").map_or(top, prop_span);
-        v.error(
-            Code::ConfigD1Binding,
-            format!("the schema has global tables but there is no D1 binding `{D1_BINDING}`"),
-            at,
-            "expected a `d1_databases` array",
-            help,
-        );
+        v.push(diagnostics::config_no_d1(false, v.file, at));
         return None;
     };
     let Some(db) = objects(dbs).find(|d| string(d, "binding") == Some(D1_BINDING)) else {
-        v.error(
-            Code::ConfigD1Binding,
-            format!("the schema has global tables but there is no D1 binding `{D1_BINDING}`"),
+        v.push(diagnostics::config_no_d1(
+            true,
+            v.file,
             range_span(&dbs.range),
-            format!("no entry here has `\"binding\": \"{D1_BINDING}\"`"),
-            help,
-        );
+        ));
         return None;
     };
     let name = match db.get_string("database_name") {
         Some(name) => Some(name.value.to_string()),
         None => {
-            v.error(
-                Code::ConfigD1Binding,
-                "the D1 binding has no `database_name`",
+            v.push(diagnostics::config_d1_no_name(
+                v.file,
                 range_span(&db.range),
-                "no `database_name`",
-                "add the name you gave `wrangler d1 create`",
-            );
+            ));
             None
         }
     };
     match db.get_string("database_id") {
-        None => v.error(
-            Code::ConfigD1Binding,
-            "the D1 binding has no `database_id`",
-            range_span(&db.range),
-            "no `database_id`",
-            "add the id `wrangler d1 create <name>` printed",
-        ),
+        None => v.push(diagnostics::config_d1_no_id(v.file, range_span(&db.range))),
         Some(id) if id.value == PLACEHOLDER_DATABASE_ID => {
-            let message = "`database_id` is the template's placeholder";
-            let help = "run `wrangler d1 create <name>` and paste the id it prints here";
-            let diagnostic = if remote {
-                Diagnostic::error(Code::ConfigPlaceholderDatabaseId, message)
-            } else {
-                Diagnostic::warning(Code::ConfigPlaceholderDatabaseId, message)
-            };
-            v.out.push(
-                diagnostic
-                    .with_label(v.file, range_span(&id.range), "not a real database")
-                    .with_help(help),
-            );
+            v.push(diagnostics::config_placeholder_database_id(
+                remote,
+                v.file,
+                range_span(&id.range),
+            ));
         }
         Some(_) => {}
     }
@@ -522,19 +381,8 @@ struct Validator {
 }
 
 impl Validator {
-    fn error(
-        &mut self,
-        code: Code,
-        message: impl Into<String>,
-        at: Span,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.out.push(
-            Diagnostic::error(code, message)
-                .with_label(self.file, at, label)
-                .with_help(help),
-        );
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.out.push(diagnostic);
     }
 }
 

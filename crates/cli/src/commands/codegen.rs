@@ -12,10 +12,10 @@
 
 use std::path::Path;
 
-use lunora_parser::{Code, Diagnostic, OsFs, has_errors};
+use lunora_parser::{OsFs, has_errors};
 
 use lunora_engine::layout::GENERATED_DIR;
-use lunora_engine::writer::{self, WriteError};
+use lunora_engine::writer;
 use lunora_engine::{Analysis, generate};
 
 use crate::args::{CodegenArgs, GlobalArgs};
@@ -33,17 +33,6 @@ pub fn run(global: &GlobalArgs, args: CodegenArgs, reporter: &mut Reporter<'_>) 
         return crate::watch::run(&root, reporter);
     }
     codegen(&root, args.check, reporter)
-}
-
-fn write_error(e: &WriteError, verb: &str) -> Diagnostic {
-    Diagnostic::error(
-        Code::IoWrite,
-        format!("cannot {verb} this file: {}", e.error),
-    )
-    .with_path(e.path.clone())
-    .with_help(format!(
-        "make sure `{GENERATED_DIR}/` is a writable folder, then run `lunora codegen` again"
-    ))
 }
 
 /// The command body for an already-found root.
@@ -73,7 +62,7 @@ pub fn finish(root: &Path, generated: Analysis, check: bool, reporter: &mut Repo
     let plan = match writer::plan(root, outputs) {
         Ok(plan) => plan,
         Err(e) => {
-            diagnostics.push(write_error(&e, "read"));
+            diagnostics.push(crate::diagnostics::codegen_write_failed(&e, "read"));
             reporter.diagnostics(&diagnostics, files);
             return Exit::Failure;
         }
@@ -120,7 +109,7 @@ pub fn finish(root: &Path, generated: Analysis, check: bool, reporter: &mut Repo
             Exit::Ok
         }
         Err(e) => {
-            diagnostics.push(write_error(&e, "write"));
+            diagnostics.push(crate::diagnostics::codegen_write_failed(&e, "write"));
             reporter.diagnostics(&diagnostics, files);
             Exit::Failure
         }

@@ -7,10 +7,11 @@
 use std::path::Path;
 
 use lunora_emit::migrate::{
-    self, DataLoss, DiffReturn, Planned, Refusal, Renames, describe, describe_loss,
-    describe_refusal, tables_of,
+    self, DataLoss, DiffReturn, Planned, Refusal, Renames, describe, tables_of,
 };
-use lunora_parser::{Code, Diagnostic};
+use lunora_parser::Diagnostic;
+
+use crate::diagnostics;
 
 use super::{MIGRATIONS_DIR, WriteNewError};
 
@@ -66,56 +67,35 @@ pub fn generate_from_ir(
 /// `migrate/data-loss` per loss (at the field or table when it is still in the
 /// schema).
 pub fn refusal_diagnostics(d: &DiffReturn, ir: &lunora_analyzer::Ir) -> Vec<Diagnostic> {
-    const SCHEMA: &str = "lunora/schema.ts";
-    let table_of = |t: &str| ir.tables.iter().find(|x| x.name == t);
-    let at = |diag: Diagnostic, table: &str, column: Option<&str>, label: &str| {
-        let t = table_of(table);
-        let span = column
+    // Where a table (or one of its columns) is defined, when the schema says.
+    let locate = |table: &str, column: Option<&str>| {
+        let t = ir.tables.iter().find(|x| x.name == table);
+        column
             .and_then(|c| t.and_then(|t| t.fields.iter().find(|f| f.name == c)))
             .and_then(|f| f.span)
-            .or_else(|| t.and_then(|t| t.span));
-        match span {
-            Some(s) => diag.with_label(s.file, s.span, label),
-            None => diag.with_path(SCHEMA),
-        }
+            .or_else(|| t.and_then(|t| t.span))
     };
     if !d.refusals.is_empty() {
         return d
             .refusals
             .iter()
-            .map(|r| {
-                let (msg, help) = describe_refusal(r);
-                match r {
-                    Refusal::RequiredColumn { table, column } => at(
-                        Diagnostic::error(Code::MigrationRequiredColumn, msg),
-                        table,
-                        Some(column),
-                        "required: rows already in the table have no value",
-                    )
-                    .with_help(help),
-                    Refusal::BadRename { .. } => Diagnostic::error(Code::MigrationBadRename, msg)
-                        .with_path(SCHEMA)
-                        .with_help(help),
+            .map(|r| match r {
+                Refusal::RequiredColumn { table, column } => {
+                    diagnostics::migration_required_column(r, locate(table, Some(column)))
                 }
+                Refusal::BadRename { .. } => diagnostics::migration_bad_rename(r),
             })
             .collect();
     }
-    let help = "if that is intended, run again with `--allow-data-loss`; to keep data under a new \
-                name use `--rename table.old=new` or `--rename old=new`";
     d.data_loss
         .iter()
         .map(|loss| {
-            let msg = format!("this migration would delete {}", describe_loss(loss));
-            let diag = Diagnostic::error(Code::MigrationDataLoss, msg);
-            let diag = match loss {
-                DataLoss::Table { table } => at(diag, table, None, "its data would be lost"),
-                DataLoss::Column { table, .. } => at(diag, table, None, "loses a column"),
+            let at = match loss {
+                DataLoss::Table { table } | DataLoss::Column { table, .. } => locate(table, None),
                 DataLoss::Narrowing { table, column, .. }
-                | DataLoss::NullRows { table, column } => {
-                    at(diag, table, Some(column), "changed here")
-                }
+                | DataLoss::NullRows { table, column } => locate(table, Some(column)),
             };
-            diag.with_help(help)
+            diagnostics::migration_data_loss(loss, at)
         })
         .collect()
 }

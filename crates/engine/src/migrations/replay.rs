@@ -8,15 +8,11 @@ use lunora_emit::migrate::{
     Column, IndexDef, Pair, Renames, SearchIndexDef, Snapshot, SqlType, TableDef, Tables, describe,
     diff, sha256_hex,
 };
-use lunora_parser::{Code, Diagnostic};
+use lunora_parser::Diagnostic;
+
+use crate::diagnostics;
 
 use super::{MIGRATIONS_DIR, list as list_migrations};
-
-fn edited(path: String, message: String) -> Diagnostic {
-    Diagnostic::error(Code::MigrationEdited, message)
-        .with_path(path)
-        .with_help("restore the file from version control; never edit a generated migration, generate a new one")
-}
 
 /// Checks the migrations in `dir` against the schema's global tables.
 /// `Err` is a tool failure (unreadable folder).
@@ -34,31 +30,22 @@ pub fn check(dir: &Path, expected: &Tables) -> Result<Vec<Diagnostic>, String> {
         let snap_text = match std::fs::read_to_string(dir.join(format!("{stem}.snapshot.json"))) {
             Ok(t) => t,
             Err(e) => {
-                out.push(edited(
-                    snap_file,
-                    format!("missing or unreadable snapshot: {e}"),
-                ));
+                out.push(diagnostics::snapshot_unreadable(snap_file, &e));
                 sqls.push(sql);
                 continue;
             }
         };
         match Snapshot::from_json(&snap_text) {
-            Err(e) => out.push(edited(snap_file.clone(), format!("invalid snapshot: {e}"))),
+            Err(e) => out.push(diagnostics::snapshot_invalid(snap_file.clone(), &e)),
             Ok(snap) => {
                 if snap.checksum != snap.compute_checksum() {
-                    out.push(edited(
-                        snap_file.clone(),
-                        "snapshot was edited after it was generated (checksum mismatch)".into(),
-                    ));
+                    out.push(diagnostics::snapshot_edited(snap_file.clone()));
                 }
                 if snap.sql != sha256_hex(sql.as_bytes()) {
-                    out.push(edited(
-                        sql_file.clone(),
-                        "migration was edited after it was generated (checksum mismatch)".into(),
-                    ));
+                    out.push(diagnostics::migration_sql_edited(sql_file.clone()));
                 }
                 if snap.previous != seen {
-                    out.push(edited(snap_file.clone(), "the migrations before this one were edited, added or removed after it was generated".into()));
+                    out.push(diagnostics::earlier_migrations_edited(snap_file.clone()));
                 }
                 latest = Some(snap.tables);
             }
@@ -80,21 +67,7 @@ pub fn check(dir: &Path, expected: &Tables) -> Result<Vec<Diagnostic>, String> {
     );
     if !drift.steps.is_empty() || !drift.refusals.is_empty() || !drift.data_loss.is_empty() {
         let what: Vec<String> = drift.steps.iter().map(describe).collect();
-        out.push(
-            Diagnostic::error(
-                Code::MigrationDrift,
-                format!(
-                    "the schema's global tables differ from the latest migration snapshot: {}",
-                    if what.is_empty() {
-                        "changed".to_owned()
-                    } else {
-                        what.join("; ")
-                    }
-                ),
-            )
-            .with_path("lunora/schema.ts")
-            .with_help("run `lunora migrate generate <name>` and commit the new files"),
-        );
+        out.push(diagnostics::migration_drift(&what));
     }
     match replay(&sqls) {
         Ok(actual) => {
@@ -109,29 +82,10 @@ pub fn check(dir: &Path, expected: &Tables) -> Result<Vec<Diagnostic>, String> {
                 &Renames::default(),
             );
             for step in &d.steps {
-                out.push(
-                    Diagnostic::error(
-                        Code::MigrationReplay,
-                        format!(
-                            "replaying the migrations does not give the schema: needs {}",
-                            describe(step)
-                        ),
-                    )
-                    .with_path(MIGRATIONS_DIR)
-                    .with_help(
-                        "restore the migrations from version control, or generate a new migration",
-                    ),
-                );
+                out.push(diagnostics::replay_differs(&describe(step)));
             }
         }
-        Err(e) => out.push(
-            Diagnostic::error(
-                Code::MigrationReplay,
-                format!("replaying the migrations on an empty SQLite failed: {e}"),
-            )
-            .with_path(MIGRATIONS_DIR)
-            .with_help("restore the migrations from version control"),
-        ),
+        Err(e) => out.push(diagnostics::replay_failed(&e)),
     }
     Ok(out)
 }

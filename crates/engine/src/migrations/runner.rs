@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lunora_emit::migrate::sha256_hex;
-use lunora_parser::{Code, Diagnostic, Files};
+use lunora_parser::{Diagnostic, Files};
 
 use super::executor::{ExecError, ExecErrorKind, Executor, TRACKING_TABLE};
 pub use super::wrangler::Target;
@@ -379,11 +379,7 @@ pub fn open(root: &Path, target: Target) -> Result<AppDb, Failure> {
         }
     };
     let migrations = load(root).map_err(|e| Failure {
-        diagnostics: vec![
-            Diagnostic::error(Code::IoRead, e)
-                .with_path(MIGRATIONS_DIR)
-                .with_help("make sure the folder and its files are readable"),
-        ],
+        diagnostics: vec![crate::diagnostics::migrations_unreadable(e)],
         files: Files::default(),
         kind: FailureKind::Tool,
     })?;
@@ -446,11 +442,7 @@ impl AppDb {
         let path = self.root.join(LOCK_FILE);
         let io = |e: std::io::Error| {
             self.fail(
-                vec![
-                    Diagnostic::error(Code::IoWrite, format!("cannot lock {LOCK_FILE}: {e}"))
-                        .with_path(LOCK_FILE)
-                        .with_help("make sure the app folder is writable"),
-                ],
+                vec![crate::diagnostics::lock_failed(LOCK_FILE, &e)],
                 FailureKind::Tool,
             )
         };
@@ -487,73 +479,37 @@ impl AppDb {
                 applied,
                 name,
                 message,
-            } => {
-                self.fail(
-                    vec![
-                    Diagnostic::error(
-                        Code::MigrationApplyFailed,
-                        format!("migration `{name}` failed on {}: {message}", self.describe()),
-                    )
-                    .with_path(path_of(&name))
-                    .with_help(format!(
-                        "nothing of it was applied (it runs as one unit with its tracking row); \
-                         the migrations before it stay applied ({} by this run) and later ones \
-                         did not run. Fix the cause, then run `lunora migrate apply` again",
-                        applied.len()
-                    )),
-                ],
-                    FailureKind::App,
-                )
-            }
+            } => self.fail(
+                vec![crate::diagnostics::migration_apply_failed(
+                    &name,
+                    path_of(&name),
+                    &self.describe(),
+                    &message,
+                    applied.len(),
+                )],
+                FailureKind::App,
+            ),
         }
     }
 }
 
 fn unavailable(db: &AppDb, message: &str) -> Diagnostic {
-    let help = match db.target {
-        Target::Local => {
-            "install wrangler in the app (`pnpm add -D wrangler`) and check `wrangler.jsonc`"
-        }
-        Target::Remote => {
-            "check your Cloudflare login (`wrangler login` or CLOUDFLARE_API_TOKEN) and the `database_id` in `wrangler.jsonc`"
-        }
-    };
-    Diagnostic::error(
-        Code::MigrationD1Unavailable,
-        format!("cannot read {}: {message}", db.describe()),
-    )
-    .with_path(super::wrangler::WRANGLER_FILE)
-    .with_help(help)
+    crate::diagnostics::d1_unavailable(&db.describe(), message, db.target == Target::Remote)
 }
 
 /// The diagnostic for an entry that stops `apply`.
 pub fn blocked_diagnostic(e: &Entry) -> Diagnostic {
     let path = path_of(&e.name);
     match &e.state {
-        State::Changed { applied_at } => Diagnostic::error(
-            Code::MigrationAppliedChanged,
-            format!(
-                "migration `{}` was applied {applied_at} but its file changed since (checksum differs from `{TRACKING_TABLE}`)",
-                e.name
-            ),
-        )
-        .with_path(path)
-        .with_help("restore the file from version control; to change the database, generate a new migration"),
-        State::Missing { applied_at } => Diagnostic::error(
-            Code::MigrationAppliedMissing,
-            format!("migration `{}` was applied {applied_at} but its file is gone", e.name),
-        )
-        .with_path(path)
-        .with_help("restore the file from version control"),
-        State::OutOfOrder | State::Pending | State::Applied { .. } => Diagnostic::error(
-            Code::MigrationOutOfOrder,
-            format!(
-                "migration `{}` is pending but older than a migration already applied",
-                e.name
-            ),
-        )
-        .with_path(path)
-        .with_help("migrations apply in file order: remove it and generate it again after the applied ones (`lunora migrate generate`)"),
+        State::Changed { applied_at } => {
+            crate::diagnostics::applied_changed(&e.name, applied_at, path)
+        }
+        State::Missing { applied_at } => {
+            crate::diagnostics::applied_missing(&e.name, applied_at, path)
+        }
+        State::OutOfOrder | State::Pending | State::Applied { .. } => {
+            crate::diagnostics::out_of_order(&e.name, path)
+        }
     }
 }
 

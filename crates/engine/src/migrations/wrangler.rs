@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use lunora_parser::{Code, Diagnostic, Files};
+use lunora_parser::{Diagnostic, Files};
 
 use super::executor::{ExecError, ExecErrorKind, Executor, Row, TRACKING_TABLE};
 pub use crate::wrangler_config::WRANGLER_FILE;
@@ -84,18 +84,7 @@ pub fn read_binding(
             let other = ["wrangler.json", "wrangler.toml"]
                 .into_iter()
                 .find(|f| root.join(f).is_file());
-            let help = match other {
-                Some(f) => format!("lunora reads `{WRANGLER_FILE}`; convert `{f}` to it"),
-                None => "run `lunora init` for a template, or create `wrangler.jsonc` with a `d1_databases` entry".to_owned(),
-            };
-            Err(vec![
-                Diagnostic::error(
-                    Code::ConfigSyntax,
-                    format!("cannot read {WRANGLER_FILE}: {e}"),
-                )
-                .with_path(WRANGLER_FILE)
-                .with_help(help),
-            ])
+            Err(vec![crate::diagnostics::wrangler_unreadable(&e, other)])
         }
     }
 }
