@@ -243,7 +243,7 @@ pub fn refusal_diagnostics(d: &DiffReturn, ir: &lunora_analyzer::Ir) -> Vec<Diag
 }
 
 /// Everything after analysis; tests call it with a hand-built IR.
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the command's inputs and its two output streams"
 )]
