@@ -3,6 +3,7 @@
 
 pub mod code;
 pub mod diagnostic;
+mod diagnostics;
 pub mod parse;
 pub mod source;
 pub mod span;

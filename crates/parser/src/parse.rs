@@ -7,8 +7,8 @@ use oxc_ast::ast;
 use oxc_ast_visit::{Visit, walk};
 use oxc_span::SourceType;
 
-use crate::code::Code;
 use crate::diagnostic::Diagnostic;
+use crate::diagnostics;
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::summary::*;
@@ -156,15 +156,10 @@ fn too_deep(text: &str) -> Option<(usize, TooDeep)> {
 pub fn summarize(file: &SourceFile) -> ParseReturn {
     if let Some((at, why)) = too_deep(&file.text) {
         let at = at as u32;
-        let message = match why {
-            TooDeep::Brackets => format!("brackets nest deeper than {MAX_NESTING} levels"),
-            TooDeep::AngleParens => format!(
-                "parentheses after `<` nest deeper than {MAX_ANGLE_PARENS} levels (TypeScript reads each `<(` as possible type arguments)"
-            ),
+        let d = match why {
+            TooDeep::Brackets => diagnostics::brackets_too_deep(file.id, at),
+            TooDeep::AngleParens => diagnostics::angle_parens_too_deep(file.id, at),
         };
-        let d = Diagnostic::error(Code::SyntaxError, message)
-            .with_label(file.id, Span::new(at, at + 1), "too deep here")
-            .with_help("flatten this expression: name the inner parts with `const`");
         return ParseReturn {
             module: ModuleSummary::default(),
             diagnostics: vec![d],
@@ -174,17 +169,7 @@ pub fn summarize(file: &SourceFile) -> ParseReturn {
         Some(ret) => ret,
         None => ParseReturn {
             module: ModuleSummary::default(),
-            diagnostics: vec![
-                Diagnostic::error(
-                    Code::SyntaxError,
-                    "the TypeScript parser failed on this file (an internal error in oxc)",
-                )
-                .with_label(file.id, Span::new(0, 0), "while parsing this file")
-                .with_help(
-                    "look for unusual syntax, such as a string module export name \
-                     ending in `\\u` (`import { \"\\\\u\" as x }`), and write it another way",
-                ),
-            ],
+            diagnostics: vec![diagnostics::parser_panicked(file.id)],
         },
     }
 }
@@ -264,13 +249,13 @@ fn parse_and_lower_in(allocator: &Allocator, file: &SourceFile) -> ParseReturn {
             .first()
             .and_then(|l| l.label().map(str::to_string))
             .unwrap_or_default();
-        let mut d = Diagnostic::error(Code::SyntaxError, error.message.to_string())
-            .with_label(file.id, span, label);
-        d = d.with_help(match &error.help {
-            Some(h) => h.to_string(),
-            None => "fix the syntax error; Lunora reads this file as TypeScript".to_string(),
-        });
-        diagnostics.push(d);
+        diagnostics.push(diagnostics::syntax_error(
+            file.id,
+            span,
+            error.message.to_string(),
+            label,
+            error.help.as_ref().map(|h| h.to_string()),
+        ));
     }
     let module = if ret.panicked {
         ModuleSummary::default()
@@ -303,12 +288,9 @@ fn redeclarations(file: &SourceFile, m: &ModuleSummary, out: &mut Vec<Diagnostic
             continue;
         }
         if let Some(first) = seen.get(b.name.as_str()) {
-            out.push(
-                Diagnostic::error(Code::SyntaxError, format!("`{}` is declared twice", b.name))
-                    .with_label(file.id, b.span, "declared again here")
-                    .and_label(file.id, *first, "first declared here")
-                    .with_help("rename one of them"),
-            );
+            out.push(diagnostics::declared_twice(
+                file.id, &b.name, b.span, *first,
+            ));
         } else {
             seen.insert(&b.name, b.span);
         }
@@ -1106,6 +1088,7 @@ fn conditions_of(e: &ast::Expression<'_>, param: &str, out: &mut Vec<IndexCondit
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::code::Code;
     use crate::span::FileId;
 
     fn parse(text: &str) -> ParseReturn {
