@@ -4,7 +4,7 @@
 
 use crate::code::Code;
 use crate::diagnostic::Diagnostic;
-use crate::parse::{MAX_ANGLE_PARENS, MAX_NESTING};
+use crate::nesting::{MAX_ANGLE_PARENS, MAX_NESTING};
 use crate::span::{FileId, Span};
 
 /// A bracket deeper than [`MAX_NESTING`], at offset `at`.
