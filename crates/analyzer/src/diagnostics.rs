@@ -2229,7 +2229,7 @@ pub(crate) fn cron_field_count(expr: &str, count: usize, at: FileSpan) -> Diagno
 
 /// The `what` field `field` of `expr` is invalid (`why`); it takes `lo..=hi`
 /// (`names`: and month or day names).
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the expression, the field and its range, as the parser holds them"
 )]

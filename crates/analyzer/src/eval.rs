@@ -392,7 +392,7 @@ impl Eval {
 
     /// The value of export `name` of module `target`; `use_file/use_span` is
     /// the import specifier that asked for it.
-    #[allow(
+    #[expect(
         clippy::too_many_arguments,
         reason = "(target, name) and (use_file, use_span) are one export and one use; a struct would only rename them"
     )]
@@ -467,7 +467,7 @@ impl Eval {
         None
     }
 
-    #[allow(
+    #[expect(
         clippy::too_many_arguments,
         reason = "(file, name, spans, init) identify one binding use; a struct would only rename them"
     )]

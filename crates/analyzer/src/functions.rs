@@ -397,7 +397,7 @@ fn handler_of(
     }
 }
 
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the export's parts, as `discover` holds them"
 )]
@@ -604,7 +604,7 @@ fn discover_one(
 
 /// Convex's object form: `query({ args?, returns?, handler })` or `query(handler)`.
 /// Fills `f`; false when something was reported.
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the call's parts, as `discover_one` holds them"
 )]

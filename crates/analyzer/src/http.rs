@@ -160,7 +160,7 @@ const MODE: Mode = Mode {
 /// Pass 1, for an export `name = init` that is no query/mutation/action:
 /// `Some` when it is `httpAction(...)` (its draft has no handler when the
 /// handler was reported).
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the export's parts, as `discover` holds them"
 )]
@@ -347,7 +347,7 @@ fn not_static_statement(file: FileId, span: Span, router: &str, d: &mut Vec<Diag
 
 /// One `http.route({...})`: its method and path, its handler resolved (and
 /// queued for pass 4 when it is no export). `None` when reported.
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the statement's parts and the pass's outputs"
 )]
@@ -530,7 +530,7 @@ fn string_option(
 /// Checks that a route's handler is an `httpAction(...)`; queues its body
 /// for pass 4 unless it is an export (discovery checks those). False when
 /// reported.
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the route's parts and the pass's outputs"
 )]

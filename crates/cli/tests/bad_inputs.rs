@@ -2,11 +2,7 @@
 //! (and `migrate generate`) report a diagnostic and exit 1 or 2 — never a
 //! panic, an abort or a stack overflow (those exit by signal or with 101).
 
-#![allow(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the test prints what it measured"
-)]
+#![expect(clippy::print_stderr, reason = "the test prints what it measured")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

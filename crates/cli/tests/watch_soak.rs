@@ -3,11 +3,7 @@
 //! `lunora/_generated/` must equal what a cold run of the pipeline produces.
 //! `LUNORA_SOAK_EDITS` sets the number of edits (default 1000).
 
-#![allow(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the soak test prints its measurements"
-)]
+#![expect(clippy::print_stderr, reason = "the soak test prints its measurements")]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

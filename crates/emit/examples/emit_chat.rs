@@ -1,8 +1,7 @@
 //! Writes the chat tutorial's generated files under `<dir>/lunora/_generated/`
 //! (used by tests/typecheck until the analyzer and CLI can generate them).
 
-#![allow(
-    clippy::print_stdout,
+#![expect(
     clippy::print_stderr,
     reason = "a dev example that prints its usage and errors"
 )]

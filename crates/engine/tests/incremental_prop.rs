@@ -9,8 +9,7 @@
 //! changed paths (`Change::Paths`, as the watcher does), which takes
 //! the module-local path for isolated modules.
 
-#![allow(
-    clippy::print_stdout,
+#![expect(
     clippy::print_stderr,
     reason = "the property test prints what it measured"
 )]

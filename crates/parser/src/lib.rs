@@ -1,8 +1,12 @@
 //! `lunora_parser`: reads app files, parses TypeScript with oxc, and owns the
 //! span, file and diagnostic types every later stage uses.
 
+mod body;
 pub mod code;
 pub mod diagnostic;
+mod diagnostics;
+mod expr;
+mod nesting;
 pub mod parse;
 pub mod source;
 pub mod span;

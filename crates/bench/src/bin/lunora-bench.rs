@@ -16,7 +16,7 @@
 //!   incremental runs (a new function in the first module; a new optional
 //!   field on the first table), each call making a different edit.
 
-#![allow(
+#![expect(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "a dev tool whose output is its measurements"
