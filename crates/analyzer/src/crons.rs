@@ -24,7 +24,6 @@ use crate::scheduler;
 pub const CRONS_MODULE: &str = "crons";
 pub const CRONS_FILE: &str = "lunora/crons.ts";
 
-pub(crate) const NOT_STATIC_HELP: &str = "write `const crons = cronJobs();`, then `crons.daily(\"cleanup\", { hourUTC: 3, minuteUTC: 0 }, internal.jobs.cleanup);` at the top level, and `export default crons;`";
 const METHODS: [&str; 6] = ["interval", "hourly", "daily", "weekly", "monthly", "cron"];
 const DAYS: [&str; 7] = [
     "sunday",
@@ -58,7 +57,7 @@ pub struct CronDraft {
 /// The evaluator reports `crons/not-static` in `crons.ts`.
 const MODE: Mode = Mode {
     code: Code::CronsNotStatic,
-    help: NOT_STATIC_HELP,
+    help: diagnostics::CRONS_NOT_STATIC_HELP,
 };
 
 /// Pass 1 of `lunora/crons.ts`: its jobs, `None` when any was reported.

@@ -5,8 +5,17 @@
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
 use crate::ir::{Field, HttpPath, ObjectField, SearchIndex, Table};
-use crate::schema::VALIDATORS;
 use crate::suggest::did_you_mean;
+use crate::vocab::{ROUTE_OPTIONS, VALIDATORS};
+
+/// The help of a non-static `lunora/crons.ts`.
+pub(crate) const CRONS_NOT_STATIC_HELP: &str = "write `const crons = cronJobs();`, then `crons.daily(\"cleanup\", { hourUTC: 3, minuteUTC: 0 }, internal.jobs.cleanup);` at the top level, and `export default crons;`";
+/// The help of a non-static `lunora/http.ts`.
+pub(crate) const HTTP_NOT_STATIC_HELP: &str = "write `const http = httpRouter();`, then `http.route({ path: \"/hook\", method: \"POST\", handler: httpAction(async (ctx, request) => new Response()) });` at the top level, and `export default http;`";
+/// The help of a schema value the evaluator cannot read statically.
+pub(crate) const SCHEMA_HELP: &str = "the schema may only use literals, `const` bindings (also imported from relative modules), object spreads of them, and calls of `defineSchema`, `defineTable` and `v.*` validators";
+/// The help of function arguments the evaluator cannot read statically.
+pub(crate) const ARGS_HELP: &str = "function arguments may only use `v.*` validators, literals, `const` bindings (also imported from relative modules) and object spreads of them";
 
 /// An error with its primary label at `at`.
 fn err(code: Code, msg: impl Into<String>, at: FileSpan, label: impl Into<String>) -> Diagnostic {
@@ -84,7 +93,7 @@ pub(crate) fn define_schema_not_object(at: FileSpan) -> Diagnostic {
         at,
         "expected `{ tableName: defineTable({...}), ... }`",
     )
-    .with_help(crate::eval::SCHEMA_HELP)
+    .with_help(SCHEMA_HELP)
 }
 
 /// An unknown or ill-typed `defineSchema` option.
@@ -1495,7 +1504,7 @@ pub(crate) fn http_default_not_a_name(file: FileId, span: Span) -> Diagnostic {
         "the default export of `lunora/http.ts` must name its router",
     )
     .with_label(file, span, "not a `const` bound to `httpRouter()`")
-    .with_help(crate::http::NOT_STATIC_HELP)
+    .with_help(HTTP_NOT_STATIC_HELP)
 }
 
 /// `lunora/http.ts` (at `path`) has no default export.
@@ -1608,7 +1617,7 @@ pub(crate) fn http_statement_not_route(router: &str, file: FileId, span: Span) -
 pub(crate) fn http_route_arity(file: FileId, span: Span) -> Diagnostic {
     Diagnostic::error(Code::HttpNotStatic, "`route(...)` takes one object literal")
         .with_label(file, span, "expected `{ path, method, handler }`")
-        .with_help(crate::http::NOT_STATIC_HELP)
+        .with_help(HTTP_NOT_STATIC_HELP)
 }
 
 /// A spread or other property in a route definition.
@@ -1657,11 +1666,9 @@ pub(crate) fn http_unknown_route_option(option: &str, file: FileId, span: Span) 
         format!("unknown route option `{option}`"),
     )
     .with_label(file, span, "not a route option")
-    .with_help(
-        did_you_mean(option, "", crate::http::ROUTE_OPTIONS).unwrap_or_else(|| {
-            "the options are `path` or `pathPrefix`, `method` and `handler`".to_string()
-        }),
-    )
+    .with_help(did_you_mean(option, "", ROUTE_OPTIONS).unwrap_or_else(|| {
+        "the options are `path` or `pathPrefix`, `method` and `handler`".to_string()
+    }))
 }
 
 /// A route without `method`.
@@ -1962,7 +1969,7 @@ pub(crate) fn crons_default_not_a_name(file: FileId, span: Span) -> Diagnostic {
         span,
         "the default export of `lunora/crons.ts` must name its `cronJobs()`".into(),
         "not a `const` bound to `cronJobs()`",
-        crate::crons::NOT_STATIC_HELP.into(),
+        CRONS_NOT_STATIC_HELP.into(),
     )
 }
 

@@ -98,21 +98,18 @@ impl Mode {
     /// The schema (`not-static`).
     pub const SCHEMA: Mode = Mode {
         code: Code::NotStatic,
-        help: SCHEMA_HELP,
+        help: crate::diagnostics::SCHEMA_HELP,
     };
     /// Function args and `returns` validators (`args/not-static`).
     pub const ARGS: Mode = Mode {
         code: Code::ArgsNotStatic,
-        help: ARGS_HELP,
+        help: crate::diagnostics::ARGS_HELP,
     };
 
     fn not_static(self, file: FileId, span: Span, what: &str) -> Diagnostic {
         crate::diagnostics::not_static(self.code, self.help, file, span, what)
     }
 }
-
-pub const SCHEMA_HELP: &str = "the schema may only use literals, `const` bindings (also imported from relative modules), object spreads of them, and calls of `defineSchema`, `defineTable` and `v.*` validators";
-pub const ARGS_HELP: &str = "function arguments may only use `v.*` validators, literals, `const` bindings (also imported from relative modules) and object spreads of them";
 
 impl Eval {
     pub fn new() -> Self {

@@ -10,9 +10,10 @@ use lunora_parser::summary::{
 use lunora_parser::{Diagnostic, FileId, FileSpan, Span};
 
 use crate::diagnostics;
+use crate::draft::{Form, FunctionDraft};
 use crate::eval::{Entry, Eval, Mode, Val, ValKind};
 use crate::ir::*;
-use crate::load::{Loader, is_generated_server};
+use crate::load::{Loader, is_generated_server, namespace_import};
 use crate::schema::is_identifier;
 
 pub const BUILDERS: &[&str] = &[
@@ -24,25 +25,6 @@ pub const BUILDERS: &[&str] = &[
     "internalAction",
 ];
 const BUILDER_METHODS: &[&str] = &["input", "returns", "query", "mutation", "action"];
-
-/// A discovered function before its args are resolved.
-pub struct FunctionDraft {
-    pub module: String,
-    pub file: String,
-    pub api_path: Vec<String>,
-    pub export_name: String,
-    pub span: FileSpan,
-    pub kind: FunctionKind,
-    pub visibility: Visibility,
-    pub form: Form,
-    pub args: Option<Vec<Entry>>,
-    /// The `returns` validator as written (resolved in pass 2).
-    pub returns: Option<Val>,
-    pub handler: Option<(Arc<FunctionSummary>, FileId)>,
-    /// The helpers the handler hands its `ctx` to (`getUser(ctx, id)`), and theirs
-    /// in turn: the tables their `ctx.db` calls name are the function's (route).
-    pub helpers: Vec<(Arc<FunctionSummary>, FileId)>,
-}
 
 /// Is `rel` (root-relative) a function module?
 pub fn is_function_module(rel: &str) -> bool {
@@ -140,34 +122,6 @@ fn namespace_member(
     };
     let builder = BUILDERS.iter().copied().find(|b| *b == property)?;
     namespace_import(ld, file, ns).map(|generated| (builder, generated))
-}
-
-/// Whether `ns` is a namespace import (`import * as ns from ...`) and, if it
-/// is, whether of `_generated/server`.
-pub(crate) fn namespace_import(ld: &Loader<'_>, file: FileId, ns: &str) -> Option<bool> {
-    let m = ld.module(file);
-    if m.binding(ns).is_some() {
-        return None;
-    }
-    let (imp, spec) = m.import_of(ns)?;
-    if spec.kind != ImportKind::Namespace {
-        return None;
-    }
-    Some(
-        ld.resolve(&ld.files.get(file).path, &imp.source)
-            .ok()
-            .flatten()
-            .is_some_and(|base| is_generated_server(&base)),
-    )
-}
-
-/// How a function was written; it decides how its handler takes the arguments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
-    /// `query.input({...}).query(async ({ ctx, args }) => ...)`
-    Builder,
-    /// Convex's `query({ args, returns, handler: async (ctx, args) => ... })`.
-    Object,
 }
 
 /// What discovery made of one export.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use lunora_parser::summary::{BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, Pattern};
 use lunora_parser::{FileId, Span};
 
-use crate::functions::{Form, FunctionDraft};
+use crate::draft::{Form, FunctionDraft};
 use crate::load::Loader;
 
 /// How deep helpers of helpers are followed.

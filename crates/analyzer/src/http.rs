@@ -20,9 +20,10 @@ use crate::builder::{
     NotBuilder, TopStatement, default_builder_binding, package_import, top_statement,
 };
 use crate::diagnostics;
+use crate::draft::{Form, FunctionDraft};
 use crate::eval::{Eval, Mode, Val, ValKind};
-use crate::functions::{Form, FunctionDraft, namespace_import};
 use crate::ir::*;
+use crate::load::namespace_import;
 use crate::load::{Loader, is_generated_server};
 
 /// The module whose default export is the router.
@@ -30,9 +31,6 @@ pub const ROUTER_MODULE: &str = "http";
 pub const ROUTER_FILE: &str = "lunora/http.ts";
 /// Lunora's own endpoints live under this prefix; routes may not.
 pub const RESERVED_PREFIX: &str = "/api/";
-
-pub(crate) const NOT_STATIC_HELP: &str = "write `const http = httpRouter();`, then `http.route({ path: \"/hook\", method: \"POST\", handler: httpAction(async (ctx, request) => new Response()) });` at the top level, and `export default http;`";
-pub(crate) const ROUTE_OPTIONS: [&str; 4] = ["path", "pathPrefix", "method", "handler"];
 
 /// What pass 1 found of HTTP actions in one module.
 #[derive(Default)]
@@ -154,7 +152,7 @@ fn handler_fn(
 /// The evaluator reports `http/not-static` in `http.ts`.
 const MODE: Mode = Mode {
     code: Code::HttpNotStatic,
-    help: NOT_STATIC_HELP,
+    help: diagnostics::HTTP_NOT_STATIC_HELP,
 };
 
 /// Pass 1, for an export `name = init` that is no query/mutation/action:

@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use lunora_parser::summary::ModuleSummary;
+use lunora_parser::summary::{ImportKind, ModuleSummary};
 use lunora_parser::{Diagnostic, FileId, Files, ParseReturn, SourceFile, Vfs};
 
 /// Parsed module summaries kept between runs (watch mode, the language
@@ -439,4 +439,23 @@ pub fn is_generated_server(base: &str) -> bool {
         .or_else(|| base.strip_suffix(".ts"))
         .unwrap_or(base);
     stem == "lunora/_generated/server"
+}
+
+/// Whether `ns` is a namespace import (`import * as ns from ...`) and, if it
+/// is, whether of `_generated/server`.
+pub(crate) fn namespace_import(ld: &Loader<'_>, file: FileId, ns: &str) -> Option<bool> {
+    let m = ld.module(file);
+    if m.binding(ns).is_some() {
+        return None;
+    }
+    let (imp, spec) = m.import_of(ns)?;
+    if spec.kind != ImportKind::Namespace {
+        return None;
+    }
+    Some(
+        ld.resolve(&ld.files.get(file).path, &imp.source)
+            .ok()
+            .flatten()
+            .is_some_and(|base| is_generated_server(&base)),
+    )
 }

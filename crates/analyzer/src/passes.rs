@@ -20,18 +20,21 @@ use std::sync::Arc;
 use lunora_parser::summary::{BindingKind, ExprKind, ModuleSummary};
 use lunora_parser::{Diagnostic, FileId, FileSpan, SourceFile, has_errors};
 
+use crate::analysis::{AnalyzeReturn, SCHEMA_PATH, Timings};
 use crate::crons::{self, CronDraft};
 use crate::diagnostics;
+use crate::draft::FunctionDraft;
 use crate::eval::{Eval, Mode};
-use crate::functions::{self, FunctionDraft};
+use crate::functions;
 use crate::http::{self, HttpCollected};
+use crate::ir::{
+    AUTH_TABLE, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, SchemaExport, Table,
+    Validator,
+};
 use crate::load::Loader;
+use crate::par;
 use crate::scheduler;
 use crate::schema::{self, TableDraft};
-use crate::{
-    AUTH_TABLE, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, SCHEMA_PATH,
-    SchemaExport, Table, Timings, Validator, par,
-};
 
 /// Everything one run found, pass by pass; `None` where a pass has not run
 /// (or must run again).
@@ -790,4 +793,21 @@ fn place_tables(ok: &SchemaOk, shapes: &[schema::Shape]) -> TablesPlaced {
         d,
         tables: Some(tables),
     }
+}
+
+/// Runs every pass over the app `ld` reads: the analysis, and the passes' state
+/// (kept by a [`crate::Session`] when `retain`).
+pub fn run(ld: &mut Loader<'_>, retain: bool) -> (AnalyzeReturn, State) {
+    let mut diagnostics = Vec::new();
+    let mut timings = Timings::start();
+    let mut st = start(ld, &mut timings, retain);
+    let ir = evaluate(&mut st, ld, &mut diagnostics, &mut timings).and_then(|()| build_ir(&mut st));
+    timings.lap("global");
+    let out = AnalyzeReturn {
+        files: std::mem::take(&mut ld.files),
+        ir,
+        diagnostics,
+        timings,
+    };
+    (out, st)
 }

@@ -4,15 +4,12 @@ use std::collections::{HashMap, HashSet};
 
 use lunora_parser::{Diagnostic, FileSpan};
 
-use crate::diagnostics;
+use crate::diagnostics::{self, bad_method_args};
 use crate::eval::{Entry, Val, ValKind};
 use crate::ir::*;
 use crate::suggest::did_you_mean;
+use crate::vocab::VALIDATORS;
 
-pub const VALIDATORS: &[&str] = &[
-    "string", "number", "boolean", "null", "int64", "bytes", "any", "id", "literal", "optional",
-    "array", "object", "record", "union", "float64", "nullable",
-];
 pub const TABLE_METHODS: &[&str] = &["global", "shardBy", "index", "searchIndex"];
 
 /// A table as written, before its validators are resolved.
@@ -27,7 +24,7 @@ pub struct TableDraft {
     /// (field, span of the argument, span of the method name)
     pub shards: Vec<(String, FileSpan, FileSpan)>,
     pub indexes: Vec<IndexDraft>,
-    pub search_indexes: Vec<crate::search::SearchIndexDraft>,
+    pub search_indexes: Vec<SearchIndexDraft>,
 }
 
 pub struct IndexDraft {
@@ -212,7 +209,7 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
                 }
             }
             "searchIndex" => {
-                if let Some(i) = crate::search::search_index_draft(args, call_at, d) {
+                if let Some(i) = search_index_draft(args, call_at, d) {
                     t.search_indexes.push(i);
                 }
             }
@@ -1087,4 +1084,125 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// A `.searchIndex(...)` as written, before its fields are checked.
+pub struct SearchIndexDraft {
+    pub name: String,
+    pub name_at: FileSpan,
+    pub search_field: (String, FileSpan),
+    pub filter_fields: Vec<(String, FileSpan)>,
+}
+
+const SEARCH_INDEX_HELP: &str =
+    "write `.searchIndex(\"search_body\", { searchField: \"body\", filterFields: [\"channel\"] })`";
+
+/// Pass 1: the arguments of `.searchIndex(name, { searchField, filterFields?, staged? })`.
+pub fn search_index_draft(
+    args: &[Val],
+    call_at: FileSpan,
+    d: &mut Vec<Diagnostic>,
+) -> Option<SearchIndexDraft> {
+    let (name, name_at) = match args.first() {
+        Some(Val {
+            kind: ValKind::Str(n),
+            at,
+        }) => (n.clone(), *at),
+        Some(v) => {
+            d.push(bad_method_args(
+                v.at,
+                "a search index name must be a string",
+                SEARCH_INDEX_HELP,
+            ));
+            return None;
+        }
+        None => {
+            d.push(bad_method_args(
+                call_at,
+                "`.searchIndex(...)` needs a name and `{ searchField }`",
+                SEARCH_INDEX_HELP,
+            ));
+            return None;
+        }
+    };
+    let opts = match args.get(1) {
+        Some(Val {
+            kind: ValKind::Object(opts),
+            ..
+        }) => opts,
+        Some(v) => {
+            d.push(bad_method_args(
+                v.at,
+                "search index options must be an object `{ searchField, filterFields? }`",
+                SEARCH_INDEX_HELP,
+            ));
+            return None;
+        }
+        None => {
+            d.push(bad_method_args(
+                call_at,
+                &format!("search index `{name}` has no `{{ searchField }}`"),
+                SEARCH_INDEX_HELP,
+            ));
+            return None;
+        }
+    };
+    if args.len() > 2 {
+        d.push(bad_method_args(
+            args[2].at,
+            "`.searchIndex(...)` takes two arguments",
+            SEARCH_INDEX_HELP,
+        ));
+    }
+    let mut ok = true;
+    let mut search_field = None;
+    let mut filter_fields = Vec::new();
+    for o in opts {
+        match (o.key.as_str(), &o.value.kind) {
+            ("searchField", ValKind::Str(f)) => search_field = Some((f.clone(), o.value.at)),
+            ("filterFields", ValKind::Array(items)) => {
+                filter_fields.clear();
+                for i in items {
+                    match &i.kind {
+                        ValKind::Str(f) => filter_fields.push((f.clone(), i.at)),
+                        _ => {
+                            d.push(bad_method_args(
+                                i.at,
+                                "filter fields must be strings",
+                                SEARCH_INDEX_HELP,
+                            ));
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            // Convex backfills a staged index before enabling it; Lunora builds search
+            // indexes with the table (and migrations populate them), so it is a plain one.
+            ("staged", ValKind::Bool(_)) => {}
+            _ => {
+                d.push(bad_method_args(
+                    o.key_at,
+                    &format!("unknown or invalid search index option `{}`", o.key),
+                    "the search index options are `searchField: \"field\"`, `filterFields: [\"field\", ...]` and `staged: boolean`",
+                ));
+                ok = false;
+            }
+        }
+    }
+    let Some(search_field) = search_field else {
+        if ok {
+            d.push(bad_method_args(
+                args[1].at,
+                &format!("search index `{name}` has no `searchField`"),
+                SEARCH_INDEX_HELP,
+            ));
+        }
+        return None;
+    };
+    ok.then_some(SearchIndexDraft {
+        name,
+        name_at,
+        search_field,
+        filter_fields,
+    })
 }

@@ -1,5 +1,6 @@
 //! Text search indexes: `.searchIndex(name, { searchField, filterFields? })` in the
-//! schema (pass 1 reads the call, pass 3 checks it against the table's fields) and
+//! schema (pass 1 reads the call in [`crate::schema`], pass 3 here checks it against
+//! the table's fields) and
 //! `.withSearchIndex(name, (q) => q.search(field, text).eq(filterField, value))` in
 //! function bodies. Storage and semantics: docs/ARCHITECTURE.md "Text search".
 
@@ -7,130 +8,12 @@ use std::collections::HashMap;
 
 use lunora_parser::{Diagnostic, FileId, FileSpan};
 
-use crate::diagnostics::{self, bad_method_args, unknown_index_field};
-use crate::eval::{Val, ValKind};
+use crate::diagnostics::{self, unknown_index_field};
 use crate::ir::{Field, Placement, SearchIndex, Table, Validator};
-use crate::schema::{check_name, unindexable};
+use crate::schema::{SearchIndexDraft, check_name, unindexable};
 
 /// Convex's limit on filter fields per search index.
 pub const MAX_FILTER_FIELDS: usize = 16;
-
-/// A `.searchIndex(...)` as written, before its fields are checked.
-pub struct SearchIndexDraft {
-    pub name: String,
-    pub name_at: FileSpan,
-    pub search_field: (String, FileSpan),
-    pub filter_fields: Vec<(String, FileSpan)>,
-}
-
-const HELP: &str =
-    "write `.searchIndex(\"search_body\", { searchField: \"body\", filterFields: [\"channel\"] })`";
-
-/// Pass 1: the arguments of `.searchIndex(name, { searchField, filterFields?, staged? })`.
-pub fn search_index_draft(
-    args: &[Val],
-    call_at: FileSpan,
-    d: &mut Vec<Diagnostic>,
-) -> Option<SearchIndexDraft> {
-    let (name, name_at) = match args.first() {
-        Some(Val {
-            kind: ValKind::Str(n),
-            at,
-        }) => (n.clone(), *at),
-        Some(v) => {
-            d.push(bad_method_args(
-                v.at,
-                "a search index name must be a string",
-                HELP,
-            ));
-            return None;
-        }
-        None => {
-            d.push(bad_method_args(
-                call_at,
-                "`.searchIndex(...)` needs a name and `{ searchField }`",
-                HELP,
-            ));
-            return None;
-        }
-    };
-    let opts = match args.get(1) {
-        Some(Val {
-            kind: ValKind::Object(opts),
-            ..
-        }) => opts,
-        Some(v) => {
-            d.push(bad_method_args(
-                v.at,
-                "search index options must be an object `{ searchField, filterFields? }`",
-                HELP,
-            ));
-            return None;
-        }
-        None => {
-            d.push(bad_method_args(
-                call_at,
-                &format!("search index `{name}` has no `{{ searchField }}`"),
-                HELP,
-            ));
-            return None;
-        }
-    };
-    if args.len() > 2 {
-        d.push(bad_method_args(
-            args[2].at,
-            "`.searchIndex(...)` takes two arguments",
-            HELP,
-        ));
-    }
-    let mut ok = true;
-    let mut search_field = None;
-    let mut filter_fields = Vec::new();
-    for o in opts {
-        match (o.key.as_str(), &o.value.kind) {
-            ("searchField", ValKind::Str(f)) => search_field = Some((f.clone(), o.value.at)),
-            ("filterFields", ValKind::Array(items)) => {
-                filter_fields.clear();
-                for i in items {
-                    match &i.kind {
-                        ValKind::Str(f) => filter_fields.push((f.clone(), i.at)),
-                        _ => {
-                            d.push(bad_method_args(i.at, "filter fields must be strings", HELP));
-                            ok = false;
-                        }
-                    }
-                }
-            }
-            // Convex backfills a staged index before enabling it; Lunora builds search
-            // indexes with the table (and migrations populate them), so it is a plain one.
-            ("staged", ValKind::Bool(_)) => {}
-            _ => {
-                d.push(bad_method_args(
-                    o.key_at,
-                    &format!("unknown or invalid search index option `{}`", o.key),
-                    "the search index options are `searchField: \"field\"`, `filterFields: [\"field\", ...]` and `staged: boolean`",
-                ));
-                ok = false;
-            }
-        }
-    }
-    let Some(search_field) = search_field else {
-        if ok {
-            d.push(bad_method_args(
-                args[1].at,
-                &format!("search index `{name}` has no `searchField`"),
-                HELP,
-            ));
-        }
-        return None;
-    };
-    ok.then_some(SearchIndexDraft {
-        name,
-        name_at,
-        search_field,
-        filter_fields,
-    })
-}
 
 fn is_text(v: &Validator) -> bool {
     match v {

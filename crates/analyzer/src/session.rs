@@ -17,10 +17,11 @@ use std::path::Path;
 
 use lunora_parser::{Diagnostic, FileId, Files, Vfs};
 
+use crate::analysis::{AnalyzeReturn, Timings};
 use crate::eval::Eval;
+use crate::ir::Ir;
 use crate::load::{Loader, ParseCache};
 use crate::passes::{self, State};
-use crate::{AnalyzeReturn, Ir, Timings, analyze_with};
 
 /// Analysis that remembers, for the next run, the summaries of the files it
 /// read and every pass's results per function module (watch mode).
@@ -59,7 +60,7 @@ impl Session {
     /// and keeping every pass's results for [`Session::reanalyze`].
     pub fn analyze(&mut self, root: &Path, fs: &dyn Vfs) -> AnalyzeReturn {
         let mut ld = Loader::with_cache(root, fs, std::mem::take(&mut self.cache));
-        let (out, mut st) = analyze_with(&mut ld, true);
+        let (out, mut st) = crate::passes::run(&mut ld, true);
         let (_, by_path, modules, cache) = ld.into_parts();
         st.by_path = by_path;
         st.modules = modules;

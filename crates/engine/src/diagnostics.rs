@@ -6,9 +6,9 @@ use lunora_emit::migrate::{DataLoss, Refusal, describe_loss, describe_refusal};
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
 use crate::layout::GENERATED_DIR;
+use crate::layout::{D1_BINDING, R2_BINDING, SHARD_BINDING, SHARD_CLASS, WRANGLER_FILE};
 use crate::migrations::MIGRATIONS_DIR;
 use crate::migrations::executor::TRACKING_TABLE;
-use crate::wrangler_config::{D1_BINDING, R2_BINDING, SHARD_BINDING, SHARD_CLASS, WRANGLER_FILE};
 use crate::writer::WriteError;
 
 /// An error labelled at `at` in `wrangler.jsonc` (`file`).

@@ -116,6 +116,22 @@ pub fn is_source(rel: &str) -> bool {
     !(rest == generated || rest.starts_with(&format!("{generated}/")))
 }
 
+// The Worker's configuration: `wrangler.jsonc` and the bindings the template
+// writes there and `@lunora/runtime` reads (checked by `crate::wrangler_config`).
+
+/// Root-relative path of the config file.
+pub const WRANGLER_FILE: &str = "wrangler.jsonc";
+/// The Durable Object binding `@lunora/runtime` reads (its default).
+pub const SHARD_BINDING: &str = "LUNORA_SHARD";
+/// The class the template's Worker exports.
+pub const SHARD_CLASS: &str = "LunoraShard";
+/// The D1 binding `@lunora/runtime` reads (its default).
+pub const D1_BINDING: &str = "DB";
+/// The R2 binding `@lunora/runtime` stores files in (its default).
+pub const R2_BINDING: &str = "STORAGE";
+/// The database id `lunora init` writes until `wrangler d1 create` gives a real one.
+pub const PLACEHOLDER_DATABASE_ID: &str = "00000000-0000-4000-8000-000000000000";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,18 +14,9 @@ use lunora_parser::{Diagnostic, FileId, Files, Span};
 
 use crate::diagnostics;
 
-/// Root-relative path of the config file.
-pub const WRANGLER_FILE: &str = "wrangler.jsonc";
-/// The Durable Object binding `@lunora/runtime` reads (its default).
-pub const SHARD_BINDING: &str = "LUNORA_SHARD";
-/// The class the template's Worker exports.
-pub const SHARD_CLASS: &str = "LunoraShard";
-/// The D1 binding `@lunora/runtime` reads (its default).
-pub const D1_BINDING: &str = "DB";
-/// The R2 binding `@lunora/runtime` stores files in (its default).
-pub const R2_BINDING: &str = "STORAGE";
-/// The database id `lunora init` writes until `wrangler d1 create` gives a real one.
-pub const PLACEHOLDER_DATABASE_ID: &str = "00000000-0000-4000-8000-000000000000";
+pub use crate::layout::{
+    D1_BINDING, PLACEHOLDER_DATABASE_ID, R2_BINDING, SHARD_BINDING, SHARD_CLASS, WRANGLER_FILE,
+};
 
 /// What the config must provide.
 #[derive(Debug, Clone, Copy)]

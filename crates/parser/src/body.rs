@@ -7,9 +7,18 @@ use oxc_ast::ast;
 use oxc_ast_visit::{Visit, walk};
 use oxc_span::GetSpan;
 
-use crate::expr::{MAX_EXPR_DEPTH, lower_expr, own, sp, unsupported};
+use crate::expr::{Body, MAX_EXPR_DEPTH, lower_expr, own, sp, unsupported};
 use crate::span::Span;
 use crate::summary::*;
+
+/// Fills `summary`'s body lists from a function expression's body: the
+/// [`crate::expr::Bodies`] collector of the module level.
+pub(crate) fn collect(body: Body<'_, '_>, summary: &mut FunctionSummary) {
+    match body {
+        Body::Arrow(b) => collect_arrow_body(b, summary),
+        Body::Function(b) => collect_function_body(b, summary),
+    }
+}
 
 /// Fills `summary`'s body lists from an arrow function's body.
 pub(crate) fn collect_arrow_body(body: &ast::ArrowFunctionBody<'_>, summary: &mut FunctionSummary) {
@@ -170,7 +179,7 @@ impl DbCollector {
             .collect();
         if args.iter().any(Option::is_some) {
             self.helper_calls.push(HelperCall {
-                callee: lower_expr(&it.callee, false),
+                callee: lower_expr(&it.callee, None),
                 args,
                 span: sp(it.span),
             });
@@ -218,7 +227,7 @@ fn lower_args(call: &ast::CallExpression<'_>) -> Vec<Expr> {
     call.arguments
         .iter()
         .map(|a| match a.as_expression() {
-            Some(e) => lower_expr(e, false),
+            Some(e) => lower_expr(e, None),
             None => unsupported("a spread argument", a.span()),
         })
         .collect()
@@ -326,7 +335,7 @@ fn conditions_of(e: &ast::Expression<'_>, param: &str, out: &mut Vec<IndexCondit
                 .arguments
                 .get(1)
                 .and_then(|a| a.as_expression())
-                .map(|e| lower_expr(e, false));
+                .map(|e| lower_expr(e, None));
             out.push(IndexCondition {
                 method: own(&m.property.name),
                 method_span: sp(m.property.span),

@@ -1,14 +1,14 @@
 //! Lowering of expressions (and function parameters) into owned [`Expr`]
 //! trees: the values the analyzer evaluates statically, such as validators,
-//! table definitions and function builders. A function's body is left to
-//! `body.rs`.
+//! table definitions and function builders. A function expression's body is
+//! handed to the [`Bodies`] collector the caller passes (body analysis lives in
+//! `body.rs`, which uses this module; this module does not use it).
 
 use std::sync::Arc;
 
 use oxc_ast::ast;
 use oxc_span::GetSpan;
 
-use crate::body;
 use crate::span::Span;
 use crate::summary::*;
 
@@ -86,9 +86,20 @@ thread_local! {
     static EXPR_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// Lowers an expression. `collect` controls whether function expressions
-/// get their bodies summarized (params and `ctx.db` calls).
-pub(crate) fn lower_expr(e: &ast::Expression<'_>, collect: bool) -> Expr {
+/// A function expression's body, as [`Bodies`] receives it.
+pub(crate) enum Body<'b, 'a> {
+    Arrow(&'b ast::ArrowFunctionBody<'a>),
+    Function(&'b ast::FunctionBody<'a>),
+}
+
+/// What becomes of the bodies of the function expressions met while lowering:
+/// `None` keeps their parameters only; `Some(collect)` fills each one's
+/// [`FunctionSummary`] (the module level passes body analysis here).
+pub(crate) type Bodies = Option<fn(Body<'_, '_>, &mut FunctionSummary)>;
+
+/// Lowers an expression. `collect` says whether function expressions get their
+/// bodies summarized (params and `ctx.db` calls), and how.
+pub(crate) fn lower_expr(e: &ast::Expression<'_>, collect: Bodies) -> Expr {
     let depth = EXPR_DEPTH.with(|d| {
         d.set(d.get() + 1);
         d.get()
@@ -105,7 +116,7 @@ pub(crate) fn lower_expr(e: &ast::Expression<'_>, collect: bool) -> Expr {
     out
 }
 
-fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
+fn lower_expr_inner(e: &ast::Expression<'_>, collect: Bodies) -> Expr {
     use ast::Expression as E;
     let span = sp(oxc_span::GetSpan::span(e));
     let kind = match e {
@@ -215,7 +226,7 @@ fn lower_expr_inner(e: &ast::Expression<'_>, collect: bool) -> Expr {
 // once per nesting level (up to MAX_EXPR_DEPTH), stays small in debug builds.
 
 #[inline(never)]
-fn lower_object(o: &ast::ObjectExpression<'_>, collect: bool) -> ExprKind {
+fn lower_object(o: &ast::ObjectExpression<'_>, collect: Bodies) -> ExprKind {
     let mut props = Vec::with_capacity(o.properties.len());
     for p in &o.properties {
         match p {
@@ -269,27 +280,29 @@ fn lower_params(params: &ast::FormalParameters<'_>) -> Vec<Pattern> {
 }
 
 #[inline(never)]
-fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: bool) -> ExprKind {
+fn lower_arrow(f: &ast::ArrowFunctionExpression<'_>, collect: Bodies) -> ExprKind {
     let mut summary = FunctionSummary {
         span: sp(f.span),
         params: lower_params(&f.params),
         ..FunctionSummary::default()
     };
-    if collect {
-        body::collect_arrow_body(&f.body, &mut summary);
+    if let Some(collect) = collect {
+        collect(Body::Arrow(&f.body), &mut summary);
     }
     ExprKind::Function(Arc::new(summary))
 }
 
 #[inline(never)]
-pub(crate) fn lower_function(f: &ast::Function<'_>, collect: bool) -> ExprKind {
+pub(crate) fn lower_function(f: &ast::Function<'_>, collect: Bodies) -> ExprKind {
     let mut summary = FunctionSummary {
         span: sp(f.span),
         params: lower_params(&f.params),
         ..FunctionSummary::default()
     };
-    if collect && let Some(body) = &f.body {
-        body::collect_function_body(body, &mut summary);
+    if let Some(collect) = collect
+        && let Some(body) = &f.body
+    {
+        collect(Body::Function(body), &mut summary);
     }
     ExprKind::Function(Arc::new(summary))
 }

@@ -10,13 +10,16 @@ use oxc_span::{GetSpan, SourceType};
 
 use crate::diagnostic::Diagnostic;
 use crate::diagnostics;
+use crate::expr::{Bodies, lower_expr, lower_function, own, sp};
 pub use crate::expr::{MAX_EXPR_DEPTH, number_text};
-use crate::expr::{lower_expr, lower_function, own, sp};
 pub use crate::nesting::{MAX_ANGLE_PARENS, MAX_NESTING};
 use crate::nesting::{TooDeep, too_deep};
 use crate::source::SourceFile;
 use crate::span::Span;
 use crate::summary::*;
+
+/// Module-level lowering summarizes function bodies (body analysis).
+const BODIES: Bodies = Some(crate::body::collect);
 
 /// What [`summarize`] returns: the module summary (partial when the file has
 /// syntax errors) and the syntax diagnostics.
@@ -215,7 +218,7 @@ fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
             }
             ast::Statement::ExportDefaultDeclaration(d) => {
                 if let Some(e) = d.declaration.as_expression() {
-                    m.default_export = Some(lower_expr(e, true));
+                    m.default_export = Some(lower_expr(e, BODIES));
                 } else {
                     m.default_export = Some(Expr {
                         kind: ExprKind::Unsupported {
@@ -227,7 +230,7 @@ fn lower_program(program: &ast::Program<'_>) -> ModuleSummary {
             }
             ast::Statement::ExpressionStatement(s) => m
                 .statements
-                .push(Statement::Expr(lower_expr(&s.expression, true))),
+                .push(Statement::Expr(lower_expr(&s.expression, BODIES))),
             ast::Statement::EmptyStatement(_) => {}
             other => {
                 if let Some(decl) = other.as_declaration() {
@@ -312,7 +315,7 @@ fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut Module
                         name: own(&id.name),
                         span: sp(id.span),
                         kind,
-                        init: d.init.as_ref().map(|e| lower_expr(e, true)),
+                        init: d.init.as_ref().map(|e| lower_expr(e, BODIES)),
                         exported,
                     }),
                     pattern => {
@@ -339,7 +342,7 @@ fn lower_declaration(decl: &ast::Declaration<'_>, exported: bool, m: &mut Module
                     kind: BindingKind::Function,
                     // Its summary: a helper's `ctx.db` calls count for the functions calling it.
                     init: Some(Expr {
-                        kind: lower_function(f, true),
+                        kind: lower_function(f, BODIES),
                         span: sp(f.span),
                     }),
                     exported,
