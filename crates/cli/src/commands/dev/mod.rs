@@ -89,41 +89,10 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
     } = io;
     let (mut out, mut err) = (stdout.clone(), stderr.clone());
     let reporter = &mut Reporter::for_terminal(global.format, &mut out, &mut err);
-    let root = match super::app_root(global, reporter) {
+    let root = match prepare(global, reporter) {
         Ok(root) => root,
         Err(exit) => return exit,
     };
-
-    reporter.status("[lunora] codegen");
-    // With `--format json` the first codegen's document is held back: the
-    // watcher's first run reports the same state as one JSON line, so stdout
-    // carries exactly one line per run.
-    let (exit, first) = reporter.hold_document(|r| super::codegen::codegen(&root, false, r));
-    if exit != Exit::Ok {
-        if root.join(GENERATED_DIR).join("wiring.ts").is_file() {
-            reporter.status(format_args!(
-                "[lunora] running the last good {GENERATED_DIR}/ until the errors above are fixed"
-            ));
-        } else {
-            // No watcher will run: this document is the only report.
-            reporter.release(first);
-            reporter.status("[lunora] fix the errors above, then run `lunora dev` again");
-            return exit;
-        }
-    }
-
-    let clean = exit == Exit::Ok;
-    if let Err(e) = prepare_shadow(&root, clean) {
-        reporter.error(format_args!(
-            "cannot prepare {SHADOW_DIR}/ (the copy wrangler dev runs): {e}"
-        ));
-        return Exit::Failure;
-    }
-
-    let exit = super::migrations::apply_local(&root, reporter);
-    if exit != Exit::Ok {
-        return exit;
-    }
 
     let stop = Arc::new(AtomicBool::new(false));
     if let Err((signal, e)) = supervisor::stop_on_signals(&stop) {
@@ -136,45 +105,14 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
     ));
     reporter.flush();
 
-    let mut children: Vec<Running> = Vec::new();
-    let specs: [(&str, Command); 2] = [
-        ("wrangler", {
-            let mut cmd = super::app_tool(&root, "wrangler");
-            // `--test-scheduled`: `/__scheduled?cron=...` fires a Cron Trigger (lunora/crons.ts).
-            cmd.args([
-                "dev",
-                "--ip",
-                "127.0.0.1",
-                "--test-scheduled",
-                "--persist-to",
-            ])
-            .arg(root.join(".wrangler").join("state"))
-            .current_dir(root.join(SHADOW_DIR));
-            cmd
-        }),
-        ("vite", {
-            let mut cmd = super::app_tool(&root, "vite");
-            cmd.args(["--port", &VITE_PORT.to_string(), "--strictPort"]);
-            cmd
-        }),
-    ];
-    let mut reason = None;
-    for (name, cmd) in specs {
-        // With `--format json` the children's stdout goes to our stderr too,
-        // so stdout holds only JSON lines.
-        let child_out = if reporter.stdout_is_documents() {
-            stderr.clone()
-        } else {
-            stdout.clone()
-        };
-        match spawn(name, cmd, &root, child_out, stderr.clone()) {
-            Ok(child) => children.push(child),
-            Err(e) => {
-                reason = Some(format!("cannot start {name}: {e}"));
-                break;
-            }
-        }
-    }
+    // With `--format json` the children's stdout goes to our stderr too,
+    // so stdout holds only JSON lines.
+    let child_out = if reporter.stdout_is_documents() {
+        stderr.clone()
+    } else {
+        stdout.clone()
+    };
+    let (mut children, mut reason) = start_children(&root, &child_out, &stderr);
 
     // If we are killed (SIGKILL: no handler runs), the reaper stops the
     // children's groups; it learns we are gone when its stdin closes.
@@ -209,24 +147,12 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
         None
     };
 
-    let mut died = reason.is_some();
-    if reason.is_none() {
-        let watcher_done = || watcher.as_ref().is_some_and(|w| w.is_finished());
-        reason = Some(
-            match supervisor::wait(&mut children, &stop, &watcher_done) {
-                Stopped::Asked => "stopping".to_owned(),
-                Stopped::Exited { name, status } => {
-                    died = true;
-                    format!("{name} exited ({status}); stopping")
-                }
-                Stopped::Watcher => {
-                    died = true;
-                    "the codegen watcher stopped; stopping".to_owned()
-                }
-            },
-        );
-    }
-    reporter.status(format_args!("[lunora] {}", reason.unwrap_or_default()));
+    let died = reason.is_some();
+    let (reason, died) = match reason {
+        Some(reason) => (reason, died),
+        None => supervise(&mut children, &stop, watcher.as_ref()),
+    };
+    reporter.status(format_args!("[lunora] {reason}"));
     stop.store(true, Ordering::Relaxed);
     shutdown(&mut children, &mut stderr.clone());
     if let Some(reaper) = &mut reaper {
@@ -237,6 +163,91 @@ pub fn run_with(global: &GlobalArgs, _args: DevArgs, io: DevIo) -> Exit {
     }
     supervisor::drain(children);
     if died { Exit::Failure } else { Exit::Ok }
+}
+
+/// Everything before the children start: the app root, the first codegen
+/// (an error keeps the last good `_generated/` running, or stops when there
+/// is none), the shadow copy wrangler runs and the local migrations.
+fn prepare(global: &GlobalArgs, reporter: &mut Reporter<'_>) -> Result<PathBuf, Exit> {
+    let root = super::app_root(global, reporter)?;
+    reporter.status("[lunora] codegen");
+    // With `--format json` the first codegen's document is held back: the
+    // watcher's first run reports the same state as one JSON line, so stdout
+    // carries exactly one line per run.
+    let (exit, first) = reporter.hold_document(|r| super::codegen::codegen(&root, false, r));
+    if exit != Exit::Ok {
+        if root.join(GENERATED_DIR).join("wiring.ts").is_file() {
+            reporter.status(format_args!(
+                "[lunora] running the last good {GENERATED_DIR}/ until the errors above are fixed"
+            ));
+        } else {
+            // No watcher will run: this document is the only report.
+            reporter.release(first);
+            reporter.status("[lunora] fix the errors above, then run `lunora dev` again");
+            return Err(exit);
+        }
+    }
+    if let Err(e) = prepare_shadow(&root, exit == Exit::Ok) {
+        reporter.error(format_args!(
+            "cannot prepare {SHADOW_DIR}/ (the copy wrangler dev runs): {e}"
+        ));
+        return Err(Exit::Failure);
+    }
+    match super::migrations::apply_local(&root, reporter) {
+        Exit::Ok => Ok(root),
+        exit => Err(exit),
+    }
+}
+
+/// The two children: `wrangler dev` over the shadow copy (`--test-scheduled`:
+/// `/__scheduled?cron=...` fires a Cron Trigger of lunora/crons.ts) and vite.
+fn child_commands(root: &Path) -> [(&'static str, Command); 2] {
+    let mut wrangler = super::app_tool(root, "wrangler");
+    wrangler
+        .args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--test-scheduled",
+            "--persist-to",
+        ])
+        .arg(root.join(".wrangler").join("state"))
+        .current_dir(root.join(SHADOW_DIR));
+    let mut vite = super::app_tool(root, "vite");
+    vite.args(["--port", &VITE_PORT.to_string(), "--strictPort"]);
+    [("wrangler", wrangler), ("vite", vite)]
+}
+
+/// Starts the children in order; the first that cannot start stops the rest
+/// (its reason is returned with the ones already running).
+fn start_children(
+    root: &Path,
+    stdout: &SharedWriter,
+    stderr: &SharedWriter,
+) -> (Vec<Running>, Option<String>) {
+    let mut children = Vec::new();
+    for (name, cmd) in child_commands(root) {
+        match spawn(name, cmd, root, stdout.clone(), stderr.clone()) {
+            Ok(child) => children.push(child),
+            Err(e) => return (children, Some(format!("cannot start {name}: {e}"))),
+        }
+    }
+    (children, None)
+}
+
+/// Waits until Ctrl-C, a child's exit or the watcher's end: why, and whether
+/// it was a failure (anything but being asked to stop).
+fn supervise(
+    children: &mut [Running],
+    stop: &AtomicBool,
+    watcher: Option<&std::thread::JoinHandle<()>>,
+) -> (String, bool) {
+    let watcher_done = || watcher.is_some_and(|w| w.is_finished());
+    match supervisor::wait(children, stop, &watcher_done) {
+        Stopped::Asked => ("stopping".to_owned(), false),
+        Stopped::Exited { name, status } => (format!("{name} exited ({status}); stopping"), true),
+        Stopped::Watcher => ("the codegen watcher stopped; stopping".to_owned(), true),
+    }
 }
 
 /// The incremental watch loop ([`crate::watch`]) in a thread, over the app
