@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use lunora_testkit::apps::walk;
+
 const SCHEMA: &str = r#"import { defineSchema, defineTable, v } from "lunorash/server";
 
 export const schema = defineSchema({
@@ -375,21 +377,6 @@ fn lunora_unprivileged(tmp: &Path, root: &Path, args: &[&str]) -> Option<Run> {
     };
     // setpriv itself failing (no permission to switch users): not our case.
     (!run.stderr.starts_with("setpriv:")).then_some(run)
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![dir.to_path_buf()];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]

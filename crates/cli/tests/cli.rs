@@ -6,28 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read fixture") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
+use lunora_testkit::apps::{copy_dir, fixture as fixture_dir, walk};
 
 /// A copy of `fixtures/<fixture>` in a fresh temp dir; returns (guard, app root).
 fn app(fixture: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("app");
-    copy_dir(&repo_root().join("fixtures").join(fixture), &root);
+    copy_dir(&fixture_dir(fixture), &root);
     (tmp, root)
 }
 
@@ -77,7 +62,7 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>, SystemTime)> {
     if !dir.is_dir() {
         return out;
     }
-    for entry in walk(dir) {
+    for entry in walk(dir).into_iter().filter(|p| p.is_file()) {
         let meta = std::fs::metadata(&entry).expect("metadata");
         out.push((
             entry.clone(),
@@ -85,20 +70,6 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>, SystemTime)> {
             meta.modified().expect("mtime"),
         ));
     }
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read_dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
     out
 }
 

@@ -53,12 +53,7 @@ fn app() -> tempfile::TempDir {
         root.join("src/server/index.ts"),
     )
     .expect("copy");
-    let bin = root.join("node_modules/.bin");
-    std::fs::create_dir_all(&bin).expect("mkdir");
-    std::fs::write(bin.join("wrangler"), FAKE_WRANGLER).expect("write");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("wrangler"), std::fs::Permissions::from_mode(0o755))
-        .expect("chmod");
+    lunora_testkit::apps::fake_tool(root, "wrangler", FAKE_WRANGLER);
     tmp
 }
 

@@ -16,10 +16,7 @@ use std::path::{Path, PathBuf};
 use lunora_cli::render::{Color, human, json};
 use lunora_engine::pipeline;
 use lunora_parser::OsFs;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use lunora_testkit::apps::repo_root;
 
 /// Fixture folders of one kind, sorted by name.
 fn cases(kind: &str) -> Vec<(String, PathBuf)> {

@@ -29,16 +29,11 @@ fn app(stdout: &str, code: i32) -> (tempfile::TempDir, PathBuf) {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/valid/chat/lunora/schema.ts");
     std::fs::copy(schema, lunora.join("schema.ts")).expect("schema");
     std::fs::write(root.join("wrangler.jsonc"), WRANGLER_JSONC).expect("config");
-    let bin = root.join("node_modules/.bin");
-    std::fs::create_dir_all(&bin).expect("mkdir bin");
     let script = format!(
         "#!/bin/sh\nprintf '%s' \"$*\" | tr '\\n' ' ' >> \"{log}\"\necho >> \"{log}\"\ncat <<'JSON'\n{stdout}\nJSON\nexit {code}\n",
         log = root.join("wrangler.log").display()
     );
-    let fake = bin.join("wrangler");
-    std::fs::write(&fake, script).expect("fake wrangler");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    lunora_testkit::apps::fake_tool(&root, "wrangler", &script);
     (tmp, root)
 }
 

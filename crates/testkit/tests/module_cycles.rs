@@ -13,13 +13,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use lunora_testkit::apps::repo_root;
 use syn::visit::Visit;
 
 type Module = Vec<String>;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The library (or binary) root of a crate and every module file under it,
 /// keyed by module path. `src/bin/*` are separate crates: left out.
@@ -365,7 +362,7 @@ fn show(module: &Module) -> String {
 
 #[test]
 fn no_module_imports_one_that_imports_it_back() {
-    let root = workspace_root();
+    let root = repo_root();
     let mut found = Vec::new();
     let mut crates: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
         .expect("crates/")
