@@ -44,3 +44,13 @@ impl Timings {
 
 /// The schema's root-relative path.
 pub const SCHEMA_PATH: &str = "lunora/schema.ts";
+
+/// What may differ from the last IR of a session (what the emitter renders again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IrChange {
+    /// Anything: the schema changed, or it is not known.
+    Any,
+    /// Only the functions of these modules (`Function::module`, sorted): the
+    /// tables, the schema export and every other module's functions are the same.
+    Modules(Vec<String>),
+}

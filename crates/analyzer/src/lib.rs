@@ -26,7 +26,7 @@ use std::path::Path;
 
 use lunora_parser::Vfs;
 
-pub use analysis::{AnalyzeReturn, SCHEMA_PATH, Timings};
+pub use analysis::{AnalyzeReturn, IrChange, SCHEMA_PATH, Timings};
 pub use ir::*;
 
 pub use crate::functions::is_function_module;

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use lunora_parser::{Diagnostic, FileId, Files, Vfs};
 
-use crate::analysis::{AnalyzeReturn, Timings};
+use crate::analysis::{AnalyzeReturn, IrChange, Timings};
 use crate::eval::Eval;
 use crate::ir::Ir;
 use crate::load::{Loader, ParseCache};
@@ -37,12 +37,14 @@ pub struct Session {
 
 /// What [`Session::reanalyze`] returns.
 pub struct Reanalyzed {
+    /// Every file read, as [`AnalyzeReturn::files`].
+    pub files: Files,
+    /// The IR, as [`AnalyzeReturn::ir`].
+    pub ir: Option<Ir>,
     pub diagnostics: Vec<Diagnostic>,
     pub timings: Timings,
-    /// The modules (`Module::module`) whose functions may differ from the
-    /// last run's, sorted; `None` when the schema changed (then anything
-    /// in the IR may differ).
-    pub modules: Option<Vec<String>>,
+    /// What in the IR may differ from the last run's.
+    pub change: IrChange,
 }
 
 impl Session {
@@ -81,19 +83,19 @@ impl Session {
     /// modules, or files only the schema reads) changed on disk, and nothing
     /// else did: only they are read and analyzed again. `files` and `ir` are the last run's
     /// [`AnalyzeReturn::files`] and [`AnalyzeReturn::ir`] (this session's
-    /// last run, full or not); they are updated in place to what
-    /// [`crate::analyze`] would return now.
+    /// last run, full or not); the result holds what [`crate::analyze`]
+    /// would return now.
     ///
     /// `None` when the change is not local to those modules (one is not an
     /// isolated module of the last run, cannot be read, or now reads another
-    /// file): then `files` and `ir` are stale and the caller runs
+    /// file): `files` and `ir` are then used up, and the caller runs
     /// [`Session::analyze`].
     pub fn reanalyze(
         &mut self,
         root: &Path,
         fs: &dyn Vfs,
-        files: &mut Files,
-        ir: &mut Option<Ir>,
+        mut files: Files,
+        mut ir: Option<Ir>,
         changed: &[String],
     ) -> Option<Reanalyzed> {
         let mut timings = Timings::start();
@@ -133,7 +135,7 @@ impl Session {
         let mut ld = Loader::from_parts(
             root,
             fs,
-            std::mem::take(files),
+            std::mem::take(&mut files),
             std::mem::take(&mut st.by_path),
             std::mem::take(&mut st.modules),
             std::mem::take(&mut self.cache),
@@ -165,7 +167,7 @@ impl Session {
         let clean =
             local && passes::evaluate(st, &mut ld, &mut diagnostics, &mut timings).is_some();
         let (new_files, by_path, modules, cache) = ld.into_parts();
-        *files = new_files;
+        files = new_files;
         if local && let Some(n) = st.files_a_cold_run_reads() {
             // A cold run stops early and reads nothing more.
             st.files_aside = files.split_off(n);
@@ -185,10 +187,10 @@ impl Session {
             .collect();
         changed_modules.sort();
         if !clean {
-            *ir = None;
+            ir = None;
         } else if schema_changed {
-            *ir = passes::build_ir(st);
-        } else if let Some(ir) = ir {
+            ir = passes::build_ir(st);
+        } else if let Some(ir) = &mut ir {
             for (i, ..) in &targets {
                 let unit = &st.units[*i];
                 let (Some((_, m)), Some(functions)) = (&unit.module, unit.checked_functions())
@@ -202,13 +204,19 @@ impl Session {
                 ir.functions.splice(from..to, new);
             }
         } else {
-            *ir = passes::build_ir(st);
+            ir = passes::build_ir(st);
         }
         timings.lap("global");
         Some(Reanalyzed {
+            files,
+            ir,
             diagnostics,
             timings,
-            modules: (!schema_changed).then_some(changed_modules),
+            change: if schema_changed {
+                IrChange::Any
+            } else {
+                IrChange::Modules(changed_modules)
+            },
         })
     }
 }

@@ -1011,16 +1011,11 @@ export const later = mutation({
     ] {
         fs.insert("/app/lunora/log.ts", callee(name).into_bytes());
         let re = session
-            .reanalyze(
-                root,
-                &fs,
-                &mut files,
-                &mut ir,
-                &["lunora/log.ts".to_string()],
-            )
+            .reanalyze(root, &fs, files, ir, &["lunora/log.ts".to_string()])
             .expect("an edit of an isolated module is local");
         let got: Vec<&str> = re.diagnostics.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(got, expected);
+        (files, ir) = (re.files, re.ir);
         let cold = analyze(root, &fs);
         assert_eq!(codes(&cold), expected);
     }
@@ -1090,15 +1085,15 @@ export const send = mutation({
         fs.insert("/app/lunora/model/save.ts", helper(table).into_bytes());
         let cold = analyze(root, &fs);
         assert_eq!(route_of(&cold.ir), expected);
-        match session.reanalyze(
-            root,
-            &fs,
-            &mut files,
-            &mut ir,
-            &["lunora/model/save.ts".to_string()],
-        ) {
-            Some(re) => assert!(re.diagnostics.is_empty(), "{:#?}", re.diagnostics),
-            None => ir = session.analyze(root, &fs).ir,
+        match session.reanalyze(root, &fs, files, ir, &["lunora/model/save.ts".to_string()]) {
+            Some(re) => {
+                assert!(re.diagnostics.is_empty(), "{:#?}", re.diagnostics);
+                (files, ir) = (re.files, re.ir);
+            }
+            None => {
+                let cold = session.analyze(root, &fs);
+                (files, ir) = (cold.files, cold.ir);
+            }
         }
         assert_eq!(
             route_of(&ir),

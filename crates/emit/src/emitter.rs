@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use lunora_analyzer::{Function, Ir, SchemaExport, Visibility};
+use lunora_analyzer::{Function, Ir, IrChange, SchemaExport, Visibility};
 
 use crate::GENERATED_DIR;
 use crate::generated::{self, HEADER, Pieces};
@@ -175,11 +175,9 @@ impl Emitter {
         *self = Self::default();
     }
 
-    /// The files for `ir`, sorted by path. `changed`: `None` when anything
-    /// may differ from the last update's IR; `Some(modules)` when only the
-    /// functions of those modules (`Function::module`) may (tables, schema
-    /// export and every other module's functions are the same).
-    pub fn update(&mut self, ir: &Ir, changed: Option<&[String]>) -> Vec<GeneratedFile> {
+    /// The files for `ir`, sorted by path; `changed` says what may differ
+    /// from the last update's IR.
+    pub fn update(&mut self, ir: &Ir, changed: &IrChange) -> Vec<GeneratedFile> {
         self.update_reusing(ir, changed, &mut Vec::new())
     }
 
@@ -188,16 +186,16 @@ impl Emitter {
     pub fn update_reusing(
         &mut self,
         ir: &Ir,
-        changed: Option<&[String]>,
+        changed: &IrChange,
         reuse: &mut Vec<GeneratedFile>,
     ) -> Vec<GeneratedFile> {
         match changed {
-            Some(modules) => {
+            IrChange::Modules(modules) => {
                 for m in modules {
                     self.remove_module(m);
                 }
             }
-            None => self.reset(),
+            IrChange::Any => self.reset(),
         }
         // Pieces for every module lacking them, rendered together.
         let groups = module_groups(&ir.functions);
@@ -219,7 +217,7 @@ impl Emitter {
         }
         if self.modules.len() + missing != groups.len() {
             // A module the caller did not name lost all its functions.
-            return self.update_reusing(ir, None, reuse);
+            return self.update_reusing(ir, &IrChange::Any, reuse);
         }
         let need_data_model = self.data_model.is_none();
         let (rendered, data_model) = render_pieces(&todo, need_data_model.then_some(ir));
@@ -238,7 +236,7 @@ impl Emitter {
             self.modules.insert(group[0].module.clone(), pieces);
         }
         // Told what changed: from now on keep the `api.ts` trees.
-        if changed.is_some() && self.trees.is_none() {
+        if matches!(changed, IrChange::Modules(_)) && self.trees.is_none() {
             let mut trees: [ApiNode; 2] = Default::default();
             for (module, pieces) in &self.modules {
                 insert_module(&mut trees, module, pieces);

@@ -24,7 +24,7 @@ pub struct EmitReturn {
 /// `api.ts`, `dataModel.ts`, `server.ts` and `wiring.ts`.
 pub fn emit_generated(ir: &Ir) -> EmitReturn {
     EmitReturn {
-        files: Emitter::new().update(ir, None),
+        files: Emitter::new().update(ir, &lunora_analyzer::IrChange::Any),
     }
 }
 

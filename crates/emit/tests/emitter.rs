@@ -7,8 +7,8 @@
 //! (ids no longer group by module).
 
 use lunora_analyzer::{
-    Field, Function, FunctionKind, Ir, ObjectField, Placement, Route, SchemaExport, Table,
-    Validator, Visibility,
+    Field, Function, FunctionKind, Ir, IrChange, ObjectField, Placement, Route, SchemaExport,
+    Table, Validator, Visibility,
 };
 use lunora_emit::{Emitter, emit_generated};
 
@@ -134,7 +134,7 @@ fn a_kept_emitter_told_the_changed_modules_equals_a_fresh_emit() {
             })
             .collect();
         let mut emitter = Emitter::new();
-        let mut buffers = emitter.update(&ir(&functions), None);
+        let mut buffers = emitter.update(&ir(&functions), &IrChange::Any);
         assert_eq!(buffers, emit_generated(&ir(&functions)).files);
         for step in 0..30 {
             let mut changed: Vec<String> = Vec::new();
@@ -158,7 +158,8 @@ fn a_kept_emitter_told_the_changed_modules_equals_a_fresh_emit() {
             changed.sort();
             changed.dedup();
             let now = ir(&functions);
-            let kept = emitter.update_reusing(&now, Some(&changed), &mut buffers);
+            let kept =
+                emitter.update_reusing(&now, &IrChange::Modules(changed.clone()), &mut buffers);
             let fresh = emit_generated(&now).files;
             assert_eq!(kept.len(), fresh.len());
             for (k, f) in kept.iter().zip(&fresh) {
@@ -183,12 +184,12 @@ fn a_module_emptied_without_being_named_is_noticed() {
         .map(|m| vec![function(&mut rng, m), function(&mut rng, m)])
         .collect();
     let mut emitter = Emitter::new();
-    emitter.update(&ir(&functions), None);
+    emitter.update(&ir(&functions), &IrChange::Any);
     // The caller names `a` but `a/b` lost its functions too.
     functions[0].push(function(&mut rng, 0));
     functions[1].clear();
     let now = ir(&functions);
-    let kept = emitter.update(&now, Some(&["a".to_string()]));
+    let kept = emitter.update(&now, &IrChange::Modules(vec!["a".to_string()]));
     assert_eq!(kept, emit_generated(&now).files);
 }
 
@@ -200,14 +201,18 @@ fn large_irs_written_on_two_threads_equal_a_fresh_emit() {
         .map(|m| (0..40).map(|_| function(&mut rng, m)).collect())
         .collect();
     let mut emitter = Emitter::new();
-    let first = emitter.update(&ir(&functions), None);
+    let first = emitter.update(&ir(&functions), &IrChange::Any);
     assert_eq!(first, emit_generated(&ir(&functions)).files);
     let mut buffers = first;
     for step in 0..10 {
         let m = rng.below(MODULES.len());
         functions[m] = (0..rng.below(60)).map(|_| function(&mut rng, m)).collect();
         let now = ir(&functions);
-        let kept = emitter.update_reusing(&now, Some(&[MODULES[m].0.to_string()]), &mut buffers);
+        let kept = emitter.update_reusing(
+            &now,
+            &IrChange::Modules(vec![MODULES[m].0.to_string()]),
+            &mut buffers,
+        );
         assert!(kept == emit_generated(&now).files, "step {step}");
         buffers = kept;
     }

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use lunora_analyzer::Ir;
+use lunora_analyzer::{Ir, IrChange, Reanalyzed};
 use lunora_emit::{Emitter, GeneratedFile};
 use lunora_parser::{Vfs, has_errors};
 
@@ -186,21 +186,23 @@ impl Session {
     /// Level 1: re-analyzes the modules `rels` alone. False when the session
     /// finds the change is not local (then nothing was kept).
     fn update_local(&mut self, fs: &dyn Vfs, rels: &[String]) -> bool {
-        let mut files = std::mem::take(&mut self.last.files);
-        let mut ir = self.last.ir.take();
-        let Some(re) = self
-            .session
-            .reanalyze(&self.root, fs, &mut files, &mut ir, rels)
-        else {
-            // Not local: `files` and `ir` may be half-updated, and the trace
-            // may still hold (the texts on disk equal what it recorded), which
-            // would hand back `self.last` stripped of them. Forget the trace:
-            // the caller's full run rebuilds everything.
-            self.last.files = files;
-            self.last.ir = ir;
+        let files = std::mem::take(&mut self.last.files);
+        let ir = self.last.ir.take();
+        let Some(re) = self.session.reanalyze(&self.root, fs, files, ir, rels) else {
+            // Not local: the last run's files and IR are used up, and the
+            // trace may still hold (the texts on disk equal what it recorded),
+            // which would hand back `self.last` stripped of them. Forget the
+            // trace: the caller's full run rebuilds everything.
             self.trace = None;
             return false;
         };
+        let Reanalyzed {
+            files,
+            ir,
+            diagnostics,
+            change,
+            ..
+        } = re;
         self.updates += 1;
         // The trace now answers with the new texts.
         if let Some(trace) = &mut self.trace {
@@ -213,27 +215,29 @@ impl Session {
                 }
             }
         }
-        let clean = !has_errors(&re.diagnostics);
+        let clean = !has_errors(&diagnostics);
         let mut emitted = false;
         let mut buffers = std::mem::take(&mut self.last.outputs);
         // What changed since the emitter last ran: this run's modules and
         // those of runs that stopped on errors.
-        let changed: Option<Vec<String>> = match (self.unemitted.take(), re.modules) {
-            (Some(mut before), Some(now)) => {
+        let changed = match (self.unemitted.take(), change) {
+            (Some(mut before), IrChange::Modules(now)) => {
                 before.extend(now);
-                Some(before.into_iter().collect())
+                IrChange::Modules(before.into_iter().collect())
             }
-            _ => None,
+            _ => IrChange::Any,
         };
         let outputs = match &ir {
             Some(ir) if clean => {
                 emitted = true;
                 self.unemitted = Some(BTreeSet::new());
-                self.emitter
-                    .update_reusing(ir, changed.as_deref(), &mut buffers)
+                self.emitter.update_reusing(ir, &changed, &mut buffers)
             }
             _ => {
-                self.unemitted = changed.map(|c| c.into_iter().collect());
+                self.unemitted = match changed {
+                    IrChange::Modules(modules) => Some(modules.into_iter().collect()),
+                    IrChange::Any => None,
+                };
                 Vec::new()
             }
         };
@@ -246,7 +250,7 @@ impl Session {
         };
         self.last = Analysis {
             files,
-            diagnostics: re.diagnostics,
+            diagnostics,
             ir,
             outputs,
         };
@@ -273,7 +277,7 @@ impl Session {
                 Some((last_ir, outputs)) if last_ir == ir => outputs.clone(),
                 _ => {
                     emitted = true;
-                    let outputs = self.emitter.update(ir, None);
+                    let outputs = self.emitter.update(ir, &IrChange::Any);
                     self.unemitted = Some(BTreeSet::new());
                     self.last_clean = Some((ir.clone(), outputs.clone()));
                     outputs
