@@ -23,7 +23,7 @@ function cargo(args) {
   execFileSync("cargo", ["run", "--quiet", "--locked", ...args], { cwd: repo, stdio: ["ignore", "inherit", "inherit"] });
 }
 
-/** The chat app's `_generated/` from the hand-built IR (crates/emit/tests/support/chat_ir.rs). */
+/** The chat app's `_generated/` from the hand-built IR (`lunora_testkit::ir::chat_ir`, crates/testkit/src/ir.rs). */
 function generateFromHandBuiltIr(dir) {
   cargo(["-p", "lunora_emit", "--example", "emit_chat", "--", dir]);
   return Object.fromEntries(generatedFiles.map((f) => [f, readFileSync(join(dir, "lunora", "_generated", f), "utf8")]));

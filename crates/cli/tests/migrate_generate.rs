@@ -1,47 +1,22 @@
 //! `migrate generate` file writing, driven with hand-built IR values and,
 //! for union tables, with the analyzer's IR of a schema.
 
-use lunora_analyzer::{Field, Index, Ir, Placement, Table, Validator};
+use lunora_analyzer::{Field, Ir, Placement, Validator};
 use lunora_cli::commands::migrate::generate_from_ir;
 use lunora_cli::{Exit, Reporter};
 use lunora_emit::migrate::{Renames, Snapshot};
-
-fn field(name: &str, v: Validator) -> Field {
-    Field {
-        name: name.into(),
-        span: None,
-        validator: v,
-    }
-}
-
-fn table(name: &str, fields: Vec<Field>, indexes: Vec<Index>, placement: Placement) -> Table {
-    Table {
-        name: name.into(),
-        span: None,
-        fields,
-        indexes,
-        search_indexes: Vec::new(),
-        placement,
-        variants: Vec::new(),
-        builtin: false,
-    }
-}
+use lunora_testkit::ir::{field, index, optional, table};
 
 fn chat(extra: Option<Field>) -> Ir {
     let mut fields = vec![
         field("name", Validator::String),
-        field("topic", Validator::Optional(Box::new(Validator::String))),
+        field("topic", optional(Validator::String)),
     ];
     fields.extend(extra);
     let channels = table(
         "channels",
         fields,
-        vec![Index {
-            name: "by_name".into(),
-            span: None,
-            fields: vec!["name".into()],
-            unique: true,
-        }],
+        vec![index("by_name", &["name"], true)],
         Placement::Global,
     );
     let messages = table(
@@ -55,15 +30,10 @@ fn chat(extra: Option<Field>) -> Ir {
     let mut users = table(
         "users",
         vec![
-            field("name", Validator::Optional(Box::new(Validator::String))),
+            field("name", optional(Validator::String)),
             field("subject", Validator::String),
         ],
-        vec![Index {
-            name: "by_subject".into(),
-            span: None,
-            fields: vec!["subject".into()],
-            unique: true,
-        }],
+        vec![index("by_subject", &["subject"], true)],
         Placement::Global,
     );
     users.builtin = true;
@@ -257,20 +227,14 @@ fn check_catches_each_kind_of_drift() {
     assert!(codes.contains(&"migrate/drift".to_owned()), "{codes:?}");
 
     run(root, &chat(None), "20240401123456_init", false);
-    let mut with_owner = chat(Some(field(
-        "owner",
-        Validator::Optional(Box::new(Validator::String)),
-    )));
+    let mut with_owner = chat(Some(field("owner", optional(Validator::String))));
     run(root, &with_owner, "20240401123457_owner", false);
     assert_eq!(check_codes(root, &with_owner), (Exit::Ok, Vec::new()));
 
     // Schema changed without a migration.
     with_owner.tables[0].indexes.clear();
     assert_eq!(check_codes(root, &with_owner).1, vec!["migrate/drift"]);
-    let with_owner = chat(Some(field(
-        "owner",
-        Validator::Optional(Box::new(Validator::String)),
-    )));
+    let with_owner = chat(Some(field("owner", optional(Validator::String))));
 
     // An earlier SQL file edited: checksum + replay both notice.
     let sql_path = root.join("lunora/migrations/20240401123456_init.sql");

@@ -6,9 +6,6 @@
     reason = "a dev example that prints its usage and errors"
 )]
 
-#[path = "../tests/support/chat_ir.rs"]
-mod chat_ir;
-
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -17,7 +14,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let dir = std::path::PathBuf::from(dir);
-    for file in lunora_emit::emit_generated(&chat_ir::chat_ir()).files {
+    for file in lunora_emit::emit_generated(&lunora_testkit::ir::chat_ir()).files {
         let path = dir.join(&file.path);
         let written = path
             .parent()

@@ -7,10 +7,11 @@
 //! (ids no longer group by module).
 
 use lunora_analyzer::{
-    Field, Function, FunctionKind, Ir, IrChange, ObjectField, Placement, Route, SchemaExport,
-    Table, Validator, Visibility,
+    Function, FunctionKind, Ir, IrChange, ObjectField, Placement, Route, SchemaExport, Validator,
+    Visibility,
 };
 use lunora_emit::{Emitter, emit_generated};
+use lunora_testkit::ir::{field, table};
 
 /// Modules and their API paths (as the analyzer derives them).
 const MODULES: &[(&str, &[&str])] = &[
@@ -91,20 +92,12 @@ fn ir(functions: &[Vec<Function>]) -> Ir {
     let mut all: Vec<Function> = functions.iter().flatten().cloned().collect();
     all.sort_by(|a, b| (&a.module, &a.export_name).cmp(&(&b.module, &b.export_name)));
     Ir {
-        tables: vec![Table {
-            name: "notes".into(),
-            span: None,
-            fields: vec![Field {
-                name: "body".into(),
-                span: None,
-                validator: Validator::String,
-            }],
-            indexes: vec![],
-            search_indexes: Vec::new(),
-            placement: Placement::Root,
-            variants: Vec::new(),
-            builtin: false,
-        }],
+        tables: vec![table(
+            "notes",
+            vec![field("body", Validator::String)],
+            vec![],
+            Placement::Root,
+        )],
         functions: all,
         modules: vec![],
         schema_export: SchemaExport::Named("schema".into()),

@@ -1,14 +1,10 @@
 //! Snapshot of every generated file for the chat tutorial IR.
 
-mod support {
-    pub mod chat_ir;
-}
-
 use lunora_emit::{HEADER, emit_generated};
 
 #[test]
 fn chat_generated_files() {
-    let ir = support::chat_ir::chat_ir();
+    let ir = lunora_testkit::ir::chat_ir();
     let out = emit_generated(&ir);
     let paths: Vec<&str> = out.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(

@@ -6,8 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 /// The folder holding the app's sources, relative to the root.
 pub const LUNORA_DIR: &str = "lunora";
-/// Where codegen writes, relative to the root.
-pub const GENERATED_DIR: &str = "lunora/_generated";
+/// Where codegen writes, relative to the root (the emitter's constant: the
+/// paths of its files start with it).
+pub use lunora_emit::GENERATED_DIR;
 /// Where `migrate generate` writes D1 migrations, relative to the root.
 pub const MIGRATIONS_DIR: &str = "lunora/migrations";
 

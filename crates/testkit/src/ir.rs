@@ -1,12 +1,13 @@
-//! The chat tutorial's IR, built by hand (what `lunora_analyzer::analyze`
-//! produces for fixtures/valid/chat): schema of section 2, functions of sections 4 and 5.
+//! IR values built by hand, for tests of the stages after the analyzer (the
+//! emitter, migrations) that should not depend on parsing a schema.
 
 use lunora_analyzer::{
     Field, Function, FunctionKind, Index, Ir, Module, ObjectField, Placement, Route, SchemaExport,
     Table, Validator, Visibility,
 };
 
-fn field(name: &str, validator: Validator) -> Field {
+/// A table field without a source span.
+pub fn field(name: &str, validator: Validator) -> Field {
     Field {
         name: name.to_string(),
         span: None,
@@ -14,14 +15,21 @@ fn field(name: &str, validator: Validator) -> Field {
     }
 }
 
-fn arg(name: &str, validator: Validator) -> ObjectField {
+/// `v.optional(inner)`.
+pub fn optional(inner: Validator) -> Validator {
+    Validator::Optional(Box::new(inner))
+}
+
+/// A function argument.
+pub fn arg(name: &str, validator: Validator) -> ObjectField {
     ObjectField {
         name: name.to_string(),
         validator,
     }
 }
 
-fn index(name: &str, fields: &[&str], unique: bool) -> Index {
+/// An index over `fields` (unique if `unique`), without a source span.
+pub fn index(name: &str, fields: &[&str], unique: bool) -> Index {
     Index {
         name: name.to_string(),
         span: None,
@@ -30,6 +38,22 @@ fn index(name: &str, fields: &[&str], unique: bool) -> Index {
     }
 }
 
+/// A table of the app's own (not built in), with no search index and no union variants.
+pub fn table(name: &str, fields: Vec<Field>, indexes: Vec<Index>, placement: Placement) -> Table {
+    Table {
+        name: name.into(),
+        span: None,
+        fields,
+        indexes,
+        search_indexes: Vec::new(),
+        placement,
+        variants: Vec::new(),
+        builtin: false,
+    }
+}
+
+/// The chat tutorial's IR (what the analyzer produces for fixtures/valid/chat): the schema of
+/// its section 2, the functions of sections 4 and 5.
 pub fn chat_ir() -> Ir {
     let shard = Route::Shard {
         key: "channelId".to_string(),
@@ -37,48 +61,39 @@ pub fn chat_ir() -> Ir {
     };
     Ir {
         tables: vec![
-            Table {
-                name: "channels".into(),
-                span: None,
-                fields: vec![
+            table(
+                "channels",
+                vec![
                     field("name", Validator::String),
-                    field("topic", Validator::Optional(Box::new(Validator::String))),
+                    field("topic", optional(Validator::String)),
                 ],
-                indexes: vec![index("by_name", &["name"], true)],
-                search_indexes: Vec::new(),
-                placement: Placement::Global,
-                variants: Vec::new(),
-                builtin: false,
-            },
-            Table {
-                name: "messages".into(),
-                span: None,
-                fields: vec![
+                vec![index("by_name", &["name"], true)],
+                Placement::Global,
+            ),
+            table(
+                "messages",
+                vec![
                     field("channelId", Validator::Id("channels".into())),
                     field("userId", Validator::Id("users".into())),
                     field("text", Validator::String),
                     field("createdAt", Validator::Number),
                 ],
-                indexes: vec![index("by_channel", &["channelId", "createdAt"], false)],
-                search_indexes: Vec::new(),
-                placement: Placement::Shard {
+                vec![index("by_channel", &["channelId", "createdAt"], false)],
+                Placement::Shard {
                     key: "channelId".into(),
                 },
-                variants: Vec::new(),
-                builtin: false,
-            },
+            ),
             Table {
-                name: "users".into(),
-                span: None,
-                fields: vec![
-                    field("name", Validator::Optional(Box::new(Validator::String))),
-                    field("subject", Validator::String),
-                ],
-                indexes: vec![index("by_subject", &["subject"], true)],
-                search_indexes: Vec::new(),
-                placement: Placement::Global,
-                variants: Vec::new(),
                 builtin: true,
+                ..table(
+                    "users",
+                    vec![
+                        field("name", optional(Validator::String)),
+                        field("subject", Validator::String),
+                    ],
+                    vec![index("by_subject", &["subject"], true)],
+                    Placement::Global,
+                )
             },
         ],
         functions: vec![
@@ -92,7 +107,7 @@ pub fn chat_ir() -> Ir {
                 visibility: Visibility::Public,
                 args: Some(vec![
                     arg("channelId", Validator::Id("channels".into())),
-                    arg("limit", Validator::Optional(Box::new(Validator::Number))),
+                    arg("limit", optional(Validator::Number)),
                 ]),
                 returns: None,
                 route: shard.clone(),
