@@ -121,13 +121,41 @@ export async function uploadUrl(env: Record<string, unknown>, origin: string, no
   return `${origin}${STORAGE_PREFIX}upload?token=${payload}.${sig}`;
 }
 
-export async function checkUploadToken(env: Record<string, unknown>, token: string | null, now = Date.now()): Promise<void> {
+/** A checked upload token: its nonce is spent by the upload's commit, so one URL stores one file. */
+export interface UploadToken {
+  nonce: string;
+  expiry: number;
+}
+
+export async function checkUploadToken(env: Record<string, unknown>, token: string | null, now = Date.now()): Promise<UploadToken> {
   const parts = (token ?? "").split(".");
   const bad = () => new LunoraRuntimeError("unauthenticated", "invalid or expired upload URL: get a new one from `ctx.storage.generateUploadUrl()`", 401);
   if (parts.length !== 3 || !/^\d+$/.test(parts[0]!) || !/^[0-9a-f]{64}$/.test(parts[2]!)) throw bad();
   const sig = new Uint8Array(parts[2]!.match(/../g)!.map((h) => parseInt(h, 16)));
   const ok = await crypto.subtle.verify("HMAC", await key(secretOf(env)), sig, encoder.encode(`${parts[0]}.${parts[1]}`));
   if (!ok || Number(parts[0]) < now) throw bad();
+  return { nonce: parts[1]!, expiry: Number(parts[0]) };
+}
+
+/**
+ * Spent upload tokens are kept this long past their expiry, so a Worker whose clock is behind
+ * root's still finds a token spent (a token past its expiry is refused before it reaches root).
+ */
+const SPENT_TOKEN_MARGIN_MS = 10 * 60 * 1000;
+
+/**
+ * Root's side, inside the upload's commit transaction: marks the token spent by `fileId`. A token
+ * spent by another file throws (`unauthenticated`, 401), which rolls the commit back.
+ */
+export function spendUploadToken(sql: Sql, token: UploadToken, fileId: string, now = Date.now()): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS _lunora_upload_tokens (nonce TEXT PRIMARY KEY, expiry REAL NOT NULL, file TEXT NOT NULL)`);
+  sql.exec(`DELETE FROM _lunora_upload_tokens WHERE expiry < ?`, now - SPENT_TOKEN_MARGIN_MS);
+  const spent = sql.exec(`SELECT file FROM _lunora_upload_tokens WHERE nonce = ?`, token.nonce).toArray()[0];
+  if (spent) {
+    if (spent["file"] === fileId) return;
+    throw new LunoraRuntimeError("unauthenticated", "this upload URL was already used: each URL of `ctx.storage.generateUploadUrl()` uploads one file", 401);
+  }
+  sql.exec(`INSERT INTO _lunora_upload_tokens (nonce, expiry, file) VALUES (?, ?, ?)`, token.nonce, token.expiry, fileId);
 }
 
 export function bucket(env: Record<string, unknown>, binding: string): R2Bucket {

@@ -34,7 +34,7 @@ import {
   systemReader,
   type DueJob,
 } from "./scheduler.js";
-import { bucket, fileMetadata, fileDoc, fileQuery, fileRows, fileUrl, isStorageId, STORAGE_TABLE, uploadUrl, type FileRow } from "./files.js";
+import { bucket, fileMetadata, fileDoc, fileQuery, fileRows, fileUrl, isStorageId, STORAGE_TABLE, spendUploadToken, uploadUrl, type FileRow, type UploadToken } from "./files.js";
 import { dropStaleSearchIndexes } from "./search.js";
 
 type Env = Record<string, unknown>;
@@ -847,7 +847,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         const name = this.learnName(request.headers.get("x-lunora-object"));
         if (url.pathname.startsWith("/storage/")) {
           if (name !== ROOT) throw new LunoraRuntimeError("wrong_object", "stored files live in root", 400);
-          const body = (await request.json()) as { id?: unknown; row?: FileRow };
+          const body = (await request.json()) as { id?: unknown; row?: FileRow; upload?: UploadToken };
           const value = await this.serial(async () => {
             this.ensureStorage();
             switch (url.pathname) {
@@ -856,7 +856,10 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
               case "/storage/list":
                 return fileRows.list(this.rawSql);
               case "/storage/commit":
-                this.filesChanged(() => fileRows.insert(this.rawSql, body.row!));
+                this.filesChanged(() => {
+                  if (body.upload) spendUploadToken(this.rawSql, body.upload, body.row!.id);
+                  fileRows.insert(this.rawSql, body.row!);
+                });
                 return null;
               case "/storage/delete":
                 return this.deleteFileHere(body.id);

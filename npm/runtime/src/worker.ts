@@ -11,7 +11,7 @@ import { createShardClass } from "./object.js";
 import { actionScheduler } from "./scheduler.js";
 import { familyOf, objectName, publicFunction, ROOT, validatedArgs } from "./routing.js";
 import { identityTable } from "./storage/fields.js";
-import { bucket, checkUploadToken, fileMetadata, fileUrl, isStorageId, readCapped, storeFile, STORAGE_PREFIX, uploadUrl, type FileRow } from "./files.js";
+import { bucket, checkUploadToken, fileMetadata, fileUrl, isStorageId, readCapped, storeFile, STORAGE_PREFIX, uploadUrl, type FileRow, type UploadToken } from "./files.js";
 import { DEFAULT_LIMITS, LunoraRuntimeError, type Limits, type Wiring, type WiringFunction } from "./types.js";
 
 export { objectName } from "./routing.js";
@@ -222,8 +222,9 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     return (await rootCall(env, "/storage/meta", { id })) as FileRow | null;
   }
 
-  async function commitFile(env: Env, row: FileRow): Promise<void> {
-    await rootCall(env, "/storage/commit", { row });
+  /** Root commits the file's row (and, for an upload, spends its token in the same transaction). */
+  async function commitFile(env: Env, row: FileRow, upload?: UploadToken): Promise<void> {
+    await rootCall(env, "/storage/commit", upload ? { row, upload } : { row });
   }
 
   /** `/api/storage/upload?token=` (POST, the body is the file) and `/api/storage/<id>` (GET, HEAD). */
@@ -231,10 +232,10 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
     const rest = url.pathname.slice(STORAGE_PREFIX.length);
     if (rest === "upload") {
       if (request.method !== "POST") throw new LunoraRuntimeError("bad_request", "upload with POST", 405);
-      await checkUploadToken(env, url.searchParams.get("token"));
+      const token = await checkUploadToken(env, url.searchParams.get("token"));
       const bytes = await readCapped(request.body, request.headers.get("content-length"));
       const type = request.headers.get("content-type");
-      const storageId = await storeFile(bucket(env, storageBinding), bytes, type || null, (row) => commitFile(env, row));
+      const storageId = await storeFile(bucket(env, storageBinding), bytes, type || null, (row) => commitFile(env, row, token));
       return json({ storageId }, 200, cors);
     }
     if (request.method !== "GET" && request.method !== "HEAD") throw new LunoraRuntimeError("bad_request", "files are read with GET", 405);

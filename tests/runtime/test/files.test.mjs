@@ -1,6 +1,6 @@
 // File storage on workerd with Miniflare's local R2 (fixtures/valid/convex-file-storage, built with
 // the real codegen): an upload through generateUploadUrl's signed URL, served back by getUrl with
-// its content type; a forged or missing token; an upload aborted midway leaves no metadata row and
+// its content type; a forged or missing token; an upload URL used twice; an upload aborted midway leaves no metadata row and
 // no object; a file survives a restart of root; the size cap (docs/ARCHITECTURE.md, "File storage").
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
@@ -53,6 +53,30 @@ test("a forged, tampered or missing upload token is refused and stores nothing",
     assert.equal((await res.json()).error.code, "unauthenticated");
   }
   assert.deepEqual(await r2Keys(), before);
+});
+
+test("an upload URL stores one file: used again it is refused and its bytes are removed", async () => {
+  const url = await app.ok("messages:generateUploadUrl");
+  const first = await fetch(url, { method: "POST", headers: { "content-type": "text/plain" }, body: "first" });
+  assert.equal(first.status, 200);
+  const { storageId } = await first.json();
+  const files = (await app.ok("messages:files")).length;
+  const keys = await r2Keys();
+  for (const body of ["second", "first"]) {
+    const again = await fetch(url, { method: "POST", headers: { "content-type": "text/plain" }, body });
+    assert.equal(again.status, 401, body);
+    const { error } = await again.json();
+    assert.equal(error.code, "unauthenticated");
+    assert.match(error.message, /already used/);
+  }
+  // Two uploads racing on one fresh URL: exactly one is stored.
+  const raced = await app.ok("messages:generateUploadUrl");
+  const results = await Promise.all(["a", "b", "c"].map((body) => fetch(raced, { method: "POST", body })));
+  assert.deepEqual(results.map((r) => r.status).sort(), [200, 401, 401]);
+  await Promise.all(results.map((r) => r.body?.cancel()));
+  assert.equal((await app.ok("messages:files")).length, files + 1);
+  assert.equal((await r2Keys()).length, keys.length + 1);
+  assert.equal(await app.ok("messages:readText", { storageId }), "first");
 });
 
 test("an upload aborted midway leaves no metadata row and no object", async () => {
