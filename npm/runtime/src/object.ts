@@ -71,6 +71,7 @@ const FAULTS = [
   "d1-fail", // the D1 batch fails without applying
   "d1-lose-reply", // the D1 batch applies, then its reply is lost
   "invalidate-fail", // this object refuses `/invalidate` (a notification to it fails)
+  "file-delete-fail", // deleting a file a committed mutation marked fails (kept, retried)
 ] as const;
 type Fault = (typeof FAULTS)[number];
 
@@ -116,7 +117,6 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     /** The public origin the Worker last forwarded a request from (`getUrl`'s URLs are on it). */
     private origin = "";
     /** Files the running mutation deleted: removed once it has committed. */
-    private pendingDeletes: string[] = [];
     /** A random id of this in-memory instance (tests tell a restart or a wake-up by it). */
     private readonly instance = crypto.randomUUID();
     /** Global tables this (shard) object has registered with root as read by its live queries. */
@@ -160,9 +160,7 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         this.version = Number(this.meta("version") ?? 0);
         // Work a previous instance left: notifications not yet delivered, D1 commits whose local
         // writes are not yet applied. The alarm resolves both.
-        if (this.rawSql.exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents LIMIT 1`).toArray().length > 0) {
-          await state.storage.setAlarm(Date.now());
-        }
+        if (this.leftoverWork()) await state.storage.setAlarm(Date.now());
         // Scheduled functions: actions a previous instance left running failed (at most once);
         // the alarm is set for the earliest pending job (it survives restarts; this is a safety net).
         if (failInterruptedActions(this.rawSql)) this.scheduleLive(jobsChanged());
@@ -183,11 +181,22 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_mutations (client TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL)`);
       this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`);
       this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_intents (id TEXT PRIMARY KEY, ops TEXT NOT NULL, at INTEGER NOT NULL)`);
+      // Files a committed mutation deleted with `ctx.storage.delete`, until they are gone (flushDeletes).
+      this.rawSql.exec(`CREATE TABLE IF NOT EXISTS _lunora_file_deletes (id TEXT PRIMARY KEY)`);
       this.rawSql.exec(LIVE_DDL);
       for (const s of SCHEDULED_DDL) this.rawSql.exec(s);
       dropStaleSearchIndexes(this.rawSql, wiring.tables);
       for (const statements of Object.values(wiring.storage)) for (const s of statements) this.rawSql.exec(s);
       this.ready = true;
+    }
+
+    /** Work a previous instance or a failed attempt left: notifications, D1 commits, file deletes. */
+    private leftoverWork(): boolean {
+      return (
+        this.rawSql
+          .exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents UNION ALL SELECT 1 FROM _lunora_file_deletes LIMIT 1`)
+          .toArray().length > 0
+      );
     }
 
     /** Creates the object's tables before its first write, with the name it learnt. */
@@ -378,8 +387,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       await this.serial(() => this.resolveIntents()).catch((error) => console.error(`lunora: resolving commits: ${String(error)}`));
       await this.drainOutbox();
       await this.runDueJobs().catch((error) => console.error(`lunora: scheduled functions: ${String(error)}`));
-      const left = this.rawSql.exec(`SELECT 1 FROM _lunora_outbox UNION ALL SELECT 1 FROM _lunora_intents LIMIT 1`).toArray().length > 0;
-      if (left) await this.armAlarm(Date.now() + 1000);
+      await this.serial(() => this.flushDeletes()).catch((error) => console.error(`lunora: deleting stored files: ${String(error)}`));
+      if (this.leftoverWork()) await this.armAlarm(Date.now() + 1000);
       const due = nextDue(this.rawSql);
       if (due !== null) await this.armAlarm(due);
     }
@@ -551,7 +560,6 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          this.pendingDeletes = [];
           const value = await this.attemptMutation(fn, args, uid, client, job);
           await this.flushDeletes();
           return value;
@@ -641,6 +649,8 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
           throw error;
         }
       }
+      // A D1 commit replayed the file-delete marks without the transaction's safety alarm.
+      if (batch && this.rawSql.exec(`SELECT 1 FROM _lunora_file_deletes LIMIT 1`).toArray().length > 0) await this.armAlarm(Date.now() + 5_000);
       if (this.fault("abort-after-commit")) this.restartNow();
       if (db.writtenTables.size > 0 || jobWrites.size > 0) {
         this.scheduleLive(new Map([...db.writeSet, ...jobWrites]));
@@ -812,7 +822,11 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
         generateUploadUrl: () => uploadUrl(this.envRecord, this.origin),
         delete: async (id: unknown) => {
           if (!(await this.fileRow(id, reads))) throw new LunoraRuntimeError("not_found", `no stored file ${JSON.stringify(id)}`, 404);
-          this.pendingDeletes.push(String(id));
+          // Marked in the mutation's own transaction (recorded with its writes, so a D1 commit
+          // replays it): the file goes once the mutation commits, also across a restart.
+          this.sql.exec(`INSERT OR IGNORE INTO _lunora_file_deletes (id) VALUES (?)`, String(id));
+          // A safety alarm in the same transaction wakes the object if it stops before the flush.
+          await this.armAlarm(Date.now() + 5_000);
         },
       };
     }
@@ -825,18 +839,28 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
       } as unknown as S;
     }
 
-    /** After a mutation committed: the files it deleted go (rows, then objects). */
+    /**
+     * In the serial queue, after a mutation committed and from the alarm: the files marked by
+     * committed mutations' `ctx.storage.delete` go (root deletes the row, then the R2 object; a
+     * shard asks root), then are unmarked. Deleting is idempotent, so a restart between the two
+     * only repeats it; a failure keeps the mark and the alarm retries it.
+     */
     private async flushDeletes(): Promise<void> {
-      const ids = this.pendingDeletes;
-      this.pendingDeletes = [];
-      for (const id of ids) {
+      const ids = this.rawSql.exec(`SELECT id FROM _lunora_file_deletes ORDER BY id`).toArray();
+      let failed = false;
+      for (const row of ids) {
+        const id = String(row["id"]);
         try {
+          if (this.fault("file-delete-fail")) throw new Error("injected fault");
           if (this.name === ROOT) await this.deleteFileHere(id);
           else await this.rootStorage("delete", { id });
+          this.rawSql.exec(`DELETE FROM _lunora_file_deletes WHERE id = ?`, id);
         } catch (error) {
-          console.error(`lunora: deleting the stored file ${id} failed: ${String(error)}`);
+          failed = true;
+          console.error(`lunora: deleting the stored file ${id} failed, will retry: ${String(error)}`);
         }
       }
+      if (failed) await this.armAlarm(Date.now() + 1000);
     }
 
     override async fetch(request: Request): Promise<Response> {

@@ -1,7 +1,8 @@
 // Live queries over stored files (docs/ARCHITECTURE.md, "File storage"): a subscription that reads
 // `ctx.db.system.query("_storage")` or `ctx.storage.getUrl` re-runs when a file is uploaded, stored
 // from an action or deleted, in the root object (where the rows live) and in a shard object (told by
-// root, which it watches for `_storage` as for a global table).
+// root, which it watches for `_storage` as for a global table). A committed mutation's file delete is
+// not lost to a restart right after the commit or to a failing delete, in root and in a shard.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { buildWorker } from "../scripts/build-app.mjs";
@@ -46,6 +47,17 @@ export const attach = mutation({
 });
 
 export const remove = mutation({ args: { file: v.id("_storage") }, handler: async (ctx, { file }) => ctx.storage.delete(file) });
+
+/** A shard (by owner): deletes the owner's notes and their files. */
+export const detach = mutation({
+  args: { owner: v.string() },
+  handler: async (ctx, { owner }) => {
+    for (const note of await ctx.db.query("notes").withIndex("by_owner", (q) => q.eq("owner", owner)).collect()) {
+      if (note.file) await ctx.storage.delete(note.file);
+      await ctx.db.delete(note._id);
+    }
+  },
+});
 
 export const storeText = action({
   args: { text: v.string() },
@@ -105,5 +117,38 @@ test("a shard's live query over _storage and getUrl re-runs when root's files ch
   } finally {
     unsubView?.();
     unsubUrl?.();
+  }
+});
+
+test("a committed mutation's file delete survives a restart after the commit and a failed delete, in root and in a shard", async () => {
+  const r2Keys = async () => (await (await app.mf.getR2Bucket("STORAGE")).list()).objects.map((o) => o.key);
+  const gone = (id, what) =>
+    until(async () => !(await app.ok("files:allFiles")).includes(id) && !(await r2Keys()).includes(id), 10_000, what);
+  const stored = async () => app.ok("files:storeText", { text: "to delete" });
+  for (const [fault, label] of [
+    [{ "abort-after-commit": 1 }, "restarted after its commit"],
+    [{ "file-delete-fail": 1 }, "whose first delete failed"],
+  ]) {
+    // Root: `remove` runs there.
+    const a = await stored();
+    await app.fault("root", fault);
+    const res = await app.call("files:remove", { file: a });
+    if (fault["file-delete-fail"]) {
+      assert.equal(res.status, 200);
+      assert.ok((await app.ok("files:allFiles")).includes(a), "the failed delete left the file for the retry");
+    }
+    await gone(a, `root's delete ${label}`);
+    // A shard: `detach` runs in owner:<owner> and asks root.
+    const b = await stored();
+    const owner = `del-${Object.keys(fault)[0]}`;
+    await app.ok("files:attach", { owner, file: b });
+    await app.fault(`owner:${owner}`, fault);
+    const shard = await app.call("files:detach", { owner });
+    if (fault["file-delete-fail"]) {
+      assert.equal(shard.status, 200);
+      assert.ok((await app.ok("files:allFiles")).includes(b), "the failed delete left the file for the retry");
+    }
+    await gone(b, `a shard's delete ${label}`);
+    assert.equal((await app.debug(`owner:${owner}`)).counts.notes, 0);
   }
 });
