@@ -15,7 +15,7 @@ use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
 use crate::builder::{NotBuilder, TopStatement, default_builder_binding, top_statement};
 use crate::diagnostics;
-use crate::eval::{Eval, Mode, Val, ValKind};
+use crate::eval::{Entry, Eval, Mode, Val, ValKind};
 use crate::ir::{CronJob, Crons, Function, Module};
 use crate::load::Loader;
 use crate::scheduler;
@@ -226,13 +226,33 @@ fn schedule_expression(method: &str, schedule: &Val, d: &mut Vec<Diagnostic>) ->
         ));
         return None;
     };
-    let allowed: &[&str] = match method {
+    let allowed = schedule_keys(method);
+    let get = schedule_options(method, entries, allowed, d)?;
+    if method == "interval" {
+        return interval(schedule.at, &get, d);
+    }
+    calendar_expression(method, schedule.at, allowed, &get, d)
+}
+
+/// The options a schedule method's object takes.
+fn schedule_keys(method: &str) -> &'static [&'static str] {
+    match method {
         "interval" => &["seconds", "minutes", "hours"],
         "hourly" => &["minuteUTC"],
         "daily" => &["hourUTC", "minuteUTC"],
         "weekly" => &["dayOfWeek", "hourUTC", "minuteUTC"],
         _ => &["day", "hourUTC", "minuteUTC"],
-    };
+    }
+}
+
+/// A schedule object's options by name (the last of each when repeated).
+/// `None` when one is no option of `method` (each reported).
+fn schedule_options<'v>(
+    method: &str,
+    entries: &'v [Entry],
+    allowed: &'static [&'static str],
+    d: &mut Vec<Diagnostic>,
+) -> Option<HashMap<&'static str, &'v Val>> {
     let mut ok = true;
     let mut get: HashMap<&str, &Val> = HashMap::new();
     for e in entries {
@@ -245,12 +265,18 @@ fn schedule_expression(method: &str, schedule: &Val, d: &mut Vec<Diagnostic>) ->
             ok = false;
         }
     }
-    if !ok {
-        return None;
-    }
-    if method == "interval" {
-        return interval(schedule.at, &get, d);
-    }
+    ok.then_some(get)
+}
+
+/// `hourly`, `daily`, `weekly` or `monthly` (`method`) with every one of its
+/// options (`allowed`) given: the expression of that minute, hour and day.
+fn calendar_expression(
+    method: &str,
+    at: FileSpan,
+    allowed: &[&str],
+    get: &HashMap<&str, &Val>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<String> {
     let mut missing = Vec::new();
     for k in allowed {
         if !get.contains_key(k) {
@@ -258,11 +284,7 @@ fn schedule_expression(method: &str, schedule: &Val, d: &mut Vec<Diagnostic>) ->
         }
     }
     if !missing.is_empty() {
-        d.push(diagnostics::schedule_incomplete(
-            method,
-            &missing,
-            schedule.at,
-        ));
+        d.push(diagnostics::schedule_incomplete(method, &missing, at));
         return None;
     }
     let minute = number(get["minuteUTC"], "minuteUTC", 0, 59, d);
@@ -272,28 +294,7 @@ fn schedule_expression(method: &str, schedule: &Val, d: &mut Vec<Diagnostic>) ->
     };
     let rest = match method {
         "hourly" | "daily" => Some("* * *".to_string()),
-        "weekly" => {
-            let v = get["dayOfWeek"];
-            match &v.kind {
-                ValKind::Str(s) if DAYS.contains(&s.as_str()) => {
-                    let i = DAYS.iter().position(|x| x == s)?;
-                    Some(format!("* * {}", DAY_NAMES[i]))
-                }
-                _ => {
-                    let value = match &v.kind {
-                        ValKind::Str(s) => Some(s.as_str()),
-                        _ => None,
-                    };
-                    d.push(diagnostics::schedule_not_a_day(
-                        value,
-                        v.describe(),
-                        &DAYS,
-                        v.at,
-                    ));
-                    None
-                }
-            }
-        }
+        "weekly" => weekday(get["dayOfWeek"], d).map(|day| format!("* * {day}")),
         _ => number(get["day"], "day", 1, 31, d).map(|day| format!("{day} * *")),
     };
     let (minute, hour, rest) = (minute?, hour?, rest?);
@@ -301,6 +302,30 @@ fn schedule_expression(method: &str, schedule: &Val, d: &mut Vec<Diagnostic>) ->
         None => format!("{minute} * {rest}"),
         Some(h) => format!("{minute} {h} {rest}"),
     })
+}
+
+/// `weekly`'s `dayOfWeek`: a day's name, as the cron expression's (`MON`).
+/// `None` when reported.
+fn weekday(v: &Val, d: &mut Vec<Diagnostic>) -> Option<&'static str> {
+    match &v.kind {
+        ValKind::Str(s) if DAYS.contains(&s.as_str()) => {
+            let i = DAYS.iter().position(|x| x == s)?;
+            Some(DAY_NAMES[i])
+        }
+        _ => {
+            let value = match &v.kind {
+                ValKind::Str(s) => Some(s.as_str()),
+                _ => None,
+            };
+            d.push(diagnostics::schedule_not_a_day(
+                value,
+                v.describe(),
+                &DAYS,
+                v.at,
+            ));
+            None
+        }
+    }
 }
 
 /// `interval({ seconds | minutes | hours })`: wall-clock aligned steps.

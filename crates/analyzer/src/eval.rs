@@ -149,47 +149,14 @@ impl Eval {
                 property_span,
             } => {
                 let obj = self.eval(ld, file, object, mode, d)?;
-                match obj.kind {
-                    ValKind::Extern { source, name } if name == "*" => ValKind::Extern {
-                        source,
-                        name: property.clone(),
-                    },
-                    ValKind::Object(entries) => {
-                        match entries.iter().rev().find(|en| en.key == *property) {
-                            Some(en) => return Some(en.value.clone()),
-                            None => {
-                                d.push(mode.not_static(
-                                    file,
-                                    *property_span,
-                                    &format!(
-                                        "property `{property}`, which the object does not have,"
-                                    ),
-                                ));
-                                return None;
-                            }
-                        }
-                    }
-                    _ => ValKind::Member {
-                        object: Box::new(obj),
-                        property: property.clone(),
-                        property_at: FileSpan::new(file, *property_span),
-                    },
-                }
+                let property_at = FileSpan::new(file, *property_span);
+                return member(at, obj, property, property_at, mode, d);
             }
             ExprKind::Call { callee, args } => {
                 let callee = self.eval(ld, file, callee, mode, d);
-                let mut out = Vec::with_capacity(args.len());
-                let mut ok = true;
-                for a in args {
-                    match self.eval(ld, file, a, mode, d) {
-                        Some(v) => out.push(v),
-                        None => ok = false,
-                    }
-                }
+                let out = self.eval_all(ld, file, args, mode, d);
                 let callee = callee?;
-                if !ok {
-                    return None;
-                }
+                let out = out?;
                 if !matches!(callee.kind, ValKind::Extern { .. } | ValKind::Member { .. }) {
                     d.push(mode.not_static(file, e.span, "a call of a local value"));
                     return None;
@@ -199,64 +166,8 @@ impl Eval {
                     args: out,
                 }
             }
-            ExprKind::Object(props) => {
-                let mut entries = Vec::with_capacity(props.len());
-                let mut ok = true;
-                for p in props {
-                    match p {
-                        Property::KeyValue {
-                            key,
-                            key_span,
-                            value,
-                        } => match self.eval(ld, file, value, mode, d) {
-                            Some(v) => entries.push(Entry {
-                                key: key.clone(),
-                                key_at: FileSpan::new(file, *key_span),
-                                value: v,
-                            }),
-                            None => ok = false,
-                        },
-                        Property::Spread { expr, span } => match self.eval(ld, file, expr, mode, d)
-                        {
-                            Some(Val {
-                                kind: ValKind::Object(inner),
-                                ..
-                            }) => entries.extend(inner),
-                            Some(v) => {
-                                d.push(mode.not_static(
-                                    file,
-                                    *span,
-                                    &format!("a spread of {}", v.describe()),
-                                ));
-                                ok = false;
-                            }
-                            None => ok = false,
-                        },
-                        Property::Unsupported { what, span } => {
-                            d.push(mode.not_static(file, *span, &capitalize(what)));
-                            ok = false;
-                        }
-                    }
-                }
-                if !ok {
-                    return None;
-                }
-                ValKind::Object(entries)
-            }
-            ExprKind::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut ok = true;
-                for i in items {
-                    match self.eval(ld, file, i, mode, d) {
-                        Some(v) => out.push(v),
-                        None => ok = false,
-                    }
-                }
-                if !ok {
-                    return None;
-                }
-                ValKind::Array(out)
-            }
+            ExprKind::Object(props) => ValKind::Object(self.object(ld, file, props, mode, d)?),
+            ExprKind::Array(items) => ValKind::Array(self.eval_all(ld, file, items, mode, d)?),
             ExprKind::Function(f) => ValKind::Function(f.clone()),
             ExprKind::Unsupported { what } => {
                 d.push(mode.not_static(file, e.span, &capitalize(what)));
@@ -264,6 +175,78 @@ impl Eval {
             }
         };
         Some(Val { kind, at })
+    }
+
+    /// Evaluates every expression of `items` (reporting each that fails);
+    /// `None` when any did.
+    fn eval_all(
+        &mut self,
+        ld: &mut Loader<'_>,
+        file: FileId,
+        items: &[Expr],
+        mode: Mode,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<Val>> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for i in items {
+            match self.eval(ld, file, i, mode, d) {
+                Some(v) => out.push(v),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// The entries of an object literal, spreads of objects flattened in
+    /// (later keys shadow earlier ones when read); `None` when any property
+    /// failed (each reported).
+    fn object(
+        &mut self,
+        ld: &mut Loader<'_>,
+        file: FileId,
+        props: &[Property],
+        mode: Mode,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<Entry>> {
+        let mut entries = Vec::with_capacity(props.len());
+        let mut ok = true;
+        for p in props {
+            match p {
+                Property::KeyValue {
+                    key,
+                    key_span,
+                    value,
+                } => match self.eval(ld, file, value, mode, d) {
+                    Some(v) => entries.push(Entry {
+                        key: key.clone(),
+                        key_at: FileSpan::new(file, *key_span),
+                        value: v,
+                    }),
+                    None => ok = false,
+                },
+                Property::Spread { expr, span } => match self.eval(ld, file, expr, mode, d) {
+                    Some(Val {
+                        kind: ValKind::Object(inner),
+                        ..
+                    }) => entries.extend(inner),
+                    Some(v) => {
+                        d.push(mode.not_static(
+                            file,
+                            *span,
+                            &format!("a spread of {}", v.describe()),
+                        ));
+                        ok = false;
+                    }
+                    None => ok = false,
+                },
+                Property::Unsupported { what, span } => {
+                    d.push(mode.not_static(file, *span, &capitalize(what)));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(entries)
     }
 
     /// Resolves identifier `name` used at `span` in `file`.
@@ -276,10 +259,11 @@ impl Eval {
         mode: Mode,
         d: &mut Vec<Diagnostic>,
     ) -> Option<Val> {
+        let at = FileSpan::new(file, span);
         if let Some(kind) = self.externs.get(&file).and_then(|m| m.get(name)) {
             return Some(Val {
                 kind: kind.clone(),
-                at: FileSpan::new(file, span),
+                at,
             });
         }
         // Shared, so the initializer is borrowed while `ld` loads imports.
@@ -304,67 +288,13 @@ impl Eval {
             };
         }
         if let Some((imp, spec)) = module.import_of(name) {
-            let (source, source_span, kind, spec_span) = (
-                imp.source.clone(),
-                imp.source_span,
-                spec.kind.clone(),
-                spec.span,
-            );
-            let from = ld.files.get(file).path.clone();
-            let base = match ld.resolve(&from, &source) {
-                Ok(Some(base)) => base,
-                Ok(None) => {
-                    let kind = ValKind::Extern {
-                        source,
-                        name: import_name(kind),
-                    };
-                    self.remember_extern(file, name, &kind);
-                    return Some(Val {
-                        kind,
-                        at: FileSpan::new(file, span),
-                    });
-                }
-                Err(()) => {
-                    d.push(crate::diagnostics::unresolved_import(
-                        file,
-                        source_span,
-                        &source,
-                    ));
-                    return None;
-                }
+            let import = ImportSpec {
+                source: imp.source.clone(),
+                source_span: imp.source_span,
+                kind: spec.kind.clone(),
+                spec_span: spec.span,
             };
-            if is_generated_server(&base) || base.starts_with("lunora/_generated/") {
-                let kind = ValKind::Extern {
-                    source: "_generated/server".to_string(),
-                    name: import_name(kind),
-                };
-                self.remember_extern(file, name, &kind);
-                return Some(Val {
-                    kind,
-                    at: FileSpan::new(file, span),
-                });
-            }
-            let Some(target_path) = ld.module_file(&base) else {
-                d.push(crate::diagnostics::unresolved_import(
-                    file,
-                    source_span,
-                    &source,
-                ));
-                return None;
-            };
-            let target = ld.load(&target_path, d)?;
-            return match kind {
-                ImportKind::Named(n) => self.export(ld, target, &n, file, spec_span, mode, d),
-                ImportKind::Default => self.export(ld, target, "default", file, spec_span, mode, d),
-                ImportKind::Namespace => {
-                    d.push(mode.not_static(
-                        file,
-                        spec_span,
-                        "A namespace import of a local module",
-                    ));
-                    None
-                }
-            };
+            return self.imported(ld, at, name, import, mode, d);
         }
         d.push(
             mode.not_static(
@@ -378,6 +308,72 @@ impl Eval {
             )),
         );
         None
+    }
+
+    /// The value of `name`, used at `at` and imported by `import`: an
+    /// extern for a package or `_generated/`, else the export of the local
+    /// module it names.
+    fn imported(
+        &mut self,
+        ld: &mut Loader<'_>,
+        at: FileSpan,
+        name: &str,
+        import: ImportSpec,
+        mode: Mode,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Val> {
+        let file = at.file;
+        let ImportSpec {
+            source,
+            source_span,
+            kind,
+            spec_span,
+        } = import;
+        let from = ld.files.get(file).path.clone();
+        let base = match ld.resolve(&from, &source) {
+            Ok(Some(base)) => base,
+            Ok(None) => return Some(self.extern_val(at, name, source, kind)),
+            Err(()) => {
+                d.push(crate::diagnostics::unresolved_import(
+                    file,
+                    source_span,
+                    &source,
+                ));
+                return None;
+            }
+        };
+        if is_generated_server(&base) || base.starts_with("lunora/_generated/") {
+            let source = "_generated/server".to_string();
+            return Some(self.extern_val(at, name, source, kind));
+        }
+        let Some(target_path) = ld.module_file(&base) else {
+            d.push(crate::diagnostics::unresolved_import(
+                file,
+                source_span,
+                &source,
+            ));
+            return None;
+        };
+        let target = ld.load(&target_path, d)?;
+        match kind {
+            ImportKind::Named(n) => self.export(ld, target, &n, file, spec_span, mode, d),
+            ImportKind::Default => self.export(ld, target, "default", file, spec_span, mode, d),
+            ImportKind::Namespace => {
+                d.push(mode.not_static(file, spec_span, "A namespace import of a local module"));
+                None
+            }
+        }
+    }
+
+    /// The extern value of `name`, imported from `source` and used at `at`;
+    /// remembered for the file's later uses.
+    fn extern_val(&mut self, at: FileSpan, name: &str, source: String, kind: ImportKind) -> Val {
+        let kind = ValKind::Extern {
+            source,
+            name: import_name(kind),
+        };
+        self.remember_extern(at.file, name, &kind);
+        Val { kind, at }
     }
 
     fn remember_extern(&mut self, file: FileId, name: &str, kind: &ValKind) {
@@ -506,6 +502,52 @@ impl Eval {
         self.stack.pop();
         self.memo.entry(key).or_insert(v).clone()
     }
+}
+
+/// An import specifier, copied out of its module's summary.
+struct ImportSpec {
+    source: String,
+    source_span: Span,
+    kind: ImportKind,
+    spec_span: Span,
+}
+
+/// Member `property` (at `property_at`) of the value `obj`, read at `at`:
+/// the entry of an object, the named import of a namespace, else kept
+/// symbolically. `None` when the object has no such entry (reported).
+fn member(
+    at: FileSpan,
+    obj: Val,
+    property: &str,
+    property_at: FileSpan,
+    mode: Mode,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Val> {
+    let kind = match obj.kind {
+        ValKind::Extern { source, name } if name == "*" => ValKind::Extern {
+            source,
+            name: property.to_string(),
+        },
+        ValKind::Object(entries) => {
+            return match entries.iter().rev().find(|en| en.key == *property) {
+                Some(en) => Some(en.value.clone()),
+                None => {
+                    d.push(mode.not_static(
+                        property_at.file,
+                        property_at.span,
+                        &format!("property `{property}`, which the object does not have,"),
+                    ));
+                    None
+                }
+            };
+        }
+        _ => ValKind::Member {
+            object: Box::new(obj),
+            property: property.to_string(),
+            property_at,
+        },
+    };
+    Some(Val { kind, at })
 }
 
 /// What an import specifier imports: a name, `default` or `*`.

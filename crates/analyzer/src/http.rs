@@ -13,7 +13,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lunora_parser::summary::{BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, Property};
+use lunora_parser::summary::{
+    BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, ModuleSummary, Property, Statement,
+};
 use lunora_parser::{Code, Diagnostic, FileId, FileSpan, Span};
 
 use crate::builder::{
@@ -202,25 +204,60 @@ pub fn collect_router(
 ) -> Option<HttpRouter> {
     let m = ld.module_arc(file);
     let errors_before = d.iter().filter(|x| x.is_error()).count();
-    // ---- the default export names the router --------------------------------
-    let router = match default_builder_binding(ld, file, "httpRouter") {
-        Ok((router, _)) => router,
+    let router = router_binding(ld, file, module, d)?;
+    let cors_routers = cors_routers(ld, file, &m, &router, d);
+    let mut table = RouteTable::default();
+    for st in &m.statements {
+        let Some((e, target, args)) = route_statement(st, file, &router, &cors_routers, d) else {
+            continue;
+        };
+        let Some(read) = read_route(ld, ev, file, module, e.span, args, actions, d) else {
+            continue;
+        };
+        table.register(file, &read, target, d);
+    }
+    let errors_after = d.iter().filter(|x| x.is_error()).count();
+    (errors_after == errors_before).then_some(HttpRouter {
+        routes: table.routes,
+    })
+}
+
+/// The name of the router: the `const` bound to `httpRouter()` that
+/// `http.ts` exports by default. `None` when reported.
+fn router_binding(
+    ld: &Loader<'_>,
+    file: FileId,
+    module: &Module,
+    d: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match default_builder_binding(ld, file, "httpRouter") {
+        Ok((router, _)) => Some(router),
         Err(NotBuilder::NotAName(span)) => {
             d.push(diagnostics::http_default_not_a_name(file, span));
-            return None;
+            None
         }
         Err(NotBuilder::NoDefault) => {
             d.push(diagnostics::http_no_default_export(file, &module.file));
-            return None;
+            None
         }
         Err(NotBuilder::NotBound(router, router_use)) => {
             d.push(diagnostics::http_default_not_router(
                 &router, file, router_use,
             ));
-            return None;
+            None
         }
-    };
-    // ---- `const cors = corsRouter(http, {...})` --------------------------------
+    }
+}
+
+/// The `const cors = corsRouter(http, {...})` bindings that wrap `router`:
+/// each name → its id, in binding order. Others are reported.
+fn cors_routers(
+    ld: &Loader<'_>,
+    file: FileId,
+    m: &ModuleSummary,
+    router: &str,
+    d: &mut Vec<Diagnostic>,
+) -> HashMap<String, usize> {
     let mut cors_routers: HashMap<String, usize> = HashMap::new();
     for b in &m.bindings {
         let Some(Expr {
@@ -240,103 +277,137 @@ pub fn collect_router(
             matches!(args.first(), Some(Expr { kind: ExprKind::Ident(r), .. }) if *r == router);
         if b.kind != BindingKind::Const || !wraps_router || args.len() > 2 {
             d.push(diagnostics::http_cors_not_static(
-                &b.name, &router, file, *span,
+                &b.name, router, file, *span,
             ));
             continue;
         }
         let id = cors_routers.len();
         cors_routers.insert(b.name.clone(), id);
     }
-    // ---- the route statements -------------------------------------------------
-    let mut routes: Vec<HttpRoute> = Vec::new();
-    // (method, path) → index in `routes`; preflights also by their router.
-    let mut seen: HashMap<(HttpMethod, HttpPath), usize> = HashMap::new();
-    let mut preflights: HashMap<HttpPath, usize> = HashMap::new();
-    for st in &m.statements {
-        let (e, target, args) = match top_statement(st) {
-            TopStatement::MethodCall {
-                call,
-                object,
-                method: "route",
-                args,
-            } if object == router => (call, None, args),
-            TopStatement::MethodCall {
-                call,
-                object,
-                method: "route",
-                args,
-            } if cors_routers.contains_key(object) => {
-                (call, cors_routers.get(object).copied(), args)
-            }
-            TopStatement::MethodCall { call, .. } => {
-                not_static_statement(file, call.span, &router, d);
-                continue;
-            }
-            TopStatement::OtherExpr(span) => {
-                not_static_statement(file, span, &router, d);
-                continue;
-            }
-            TopStatement::Other { what, span } => {
-                d.push(diagnostics::http_top_level_other(what, &router, file, span));
-                continue;
-            }
-        };
-        let Some(read) = read_route(ld, ev, file, module, e.span, args, actions, d) else {
-            continue;
-        };
+    cors_routers
+}
+
+/// A top-level statement of `http.ts` as a route registration: the call,
+/// the cors router it goes through (`None`: the router itself), and its
+/// arguments. `None` when it is no `.route(...)` call (reported).
+fn route_statement<'a>(
+    st: &'a Statement,
+    file: FileId,
+    router: &str,
+    cors_routers: &HashMap<String, usize>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<(&'a Expr, Option<usize>, &'a [Expr])> {
+    match top_statement(st) {
+        TopStatement::MethodCall {
+            call,
+            object,
+            method: "route",
+            args,
+        } if object == router => Some((call, None, args)),
+        TopStatement::MethodCall {
+            call,
+            object,
+            method: "route",
+            args,
+        } if cors_routers.contains_key(object) => {
+            Some((call, cors_routers.get(object).copied(), args))
+        }
+        TopStatement::MethodCall { call, .. } => {
+            not_static_statement(file, call.span, router, d);
+            None
+        }
+        TopStatement::OtherExpr(span) => {
+            not_static_statement(file, span, router, d);
+            None
+        }
+        TopStatement::Other { what, span } => {
+            d.push(diagnostics::http_top_level_other(what, router, file, span));
+            None
+        }
+    }
+}
+
+/// The routes registered so far, and what the duplicate checks look up.
+#[derive(Default)]
+struct RouteTable {
+    routes: Vec<HttpRoute>,
+    /// (method, path) → index in `routes`.
+    seen: HashMap<(HttpMethod, HttpPath), usize>,
+    /// A path → the cors router whose preflight answers it.
+    preflights: HashMap<HttpPath, usize>,
+}
+
+impl RouteTable {
+    /// Registers a route read through `target` (a cors router, or `None`
+    /// for the router itself), and the preflight a cors router adds.
+    fn register(
+        &mut self,
+        file: FileId,
+        read: &Read,
+        target: Option<usize>,
+        d: &mut Vec<Diagnostic>,
+    ) {
         let cors = if target.is_some() {
             HttpCors::Route
         } else {
             HttpCors::None
         };
-        let mut add = |read: &Read, cors: HttpCors, d: &mut Vec<Diagnostic>| -> bool {
-            let key = (read.method, read.path.clone());
-            if let Some(&first) = seen.get(&key) {
-                let first = routes[first]
-                    .span
-                    .map(|at| (at, routes[first].cors == HttpCors::Preflight));
-                d.push(diagnostics::http_duplicate_route(
-                    read.method.as_str(),
-                    &read.path,
-                    file,
-                    read.span,
-                    first,
-                ));
-                return false;
-            }
-            seen.insert(key, routes.len());
-            routes.push(HttpRoute {
-                method: read.method,
-                path: read.path.clone(),
-                cors,
-                span: Some(FileSpan::new(file, read.span)),
-            });
-            true
-        };
-        if !add(&read, cors, d) {
-            continue;
+        if !self.add(file, read, cors, d) {
+            return;
         }
-        // `corsRouter` answers the browser's preflight: one `OPTIONS` route
-        // per path, shared by the methods its router registers there.
         if let Some(router_id) = target {
-            match preflights.get(&read.path) {
-                Some(&owner) if owner == router_id => {}
-                _ => {
-                    let preflight = Read {
-                        method: HttpMethod::Options,
-                        path: read.path.clone(),
-                        span: read.span,
-                    };
-                    if read.method != HttpMethod::Options && add(&preflight, HttpCors::Preflight, d)
-                    {
-                        preflights.insert(read.path.clone(), router_id);
-                    }
-                }
-            }
+            self.add_preflight(file, read, router_id, d);
         }
     }
-    let errors_after = d.iter().filter(|x| x.is_error()).count();
-    (errors_after == errors_before).then_some(HttpRouter { routes })
+
+    /// Adds one route; false when its (method, path) is taken (reported).
+    fn add(&mut self, file: FileId, read: &Read, cors: HttpCors, d: &mut Vec<Diagnostic>) -> bool {
+        let key = (read.method, read.path.clone());
+        if let Some(&first) = self.seen.get(&key) {
+            let first = self.routes[first]
+                .span
+                .map(|at| (at, self.routes[first].cors == HttpCors::Preflight));
+            d.push(diagnostics::http_duplicate_route(
+                read.method.as_str(),
+                &read.path,
+                file,
+                read.span,
+                first,
+            ));
+            return false;
+        }
+        self.seen.insert(key, self.routes.len());
+        self.routes.push(HttpRoute {
+            method: read.method,
+            path: read.path.clone(),
+            cors,
+            span: Some(FileSpan::new(file, read.span)),
+        });
+        true
+    }
+
+    /// `corsRouter` answers the browser's preflight: one `OPTIONS` route
+    /// per path, shared by the methods its router registers there.
+    fn add_preflight(
+        &mut self,
+        file: FileId,
+        read: &Read,
+        router_id: usize,
+        d: &mut Vec<Diagnostic>,
+    ) {
+        if self.preflights.get(&read.path) == Some(&router_id) {
+            return;
+        }
+        let preflight = Read {
+            method: HttpMethod::Options,
+            path: read.path.clone(),
+            span: read.span,
+        };
+        if read.method != HttpMethod::Options && self.add(file, &preflight, HttpCors::Preflight, d)
+        {
+            self.preflights.insert(read.path.clone(), router_id);
+        }
+    }
 }
 
 fn not_static_statement(file: FileId, span: Span, router: &str, d: &mut Vec<Diagnostic>) {
@@ -372,110 +443,17 @@ fn read_route(
         }
     };
     let mut ok = true;
-    let mut path: Option<(String, Span)> = None;
-    let mut prefix: Option<(String, Span)> = None;
-    let mut method: Option<HttpMethod> = None;
-    let mut method_seen = false;
-    let mut handler: Option<&Expr> = None;
-    for p in props {
-        let (key, key_span, value) = match p {
-            Property::KeyValue {
-                key,
-                key_span,
-                value,
-            } => (key, *key_span, value),
-            Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
-                d.push(diagnostics::http_route_not_plain(file, *span));
-                ok = false;
-                continue;
-            }
-        };
-        match key.as_str() {
-            "path" | "pathPrefix" => {
-                let Some(s) = string_option(ld, ev, file, key, value, d) else {
-                    ok = false;
-                    continue;
-                };
-                if key == "path" {
-                    path = Some((s, value.span));
-                } else {
-                    prefix = Some((s, value.span));
-                }
-            }
-            "method" => {
-                method_seen = true;
-                let Some(s) = string_option(ld, ev, file, key, value, d) else {
-                    ok = false;
-                    continue;
-                };
-                match HttpMethod::parse(&s) {
-                    Some(m) => method = Some(m),
-                    None => {
-                        let names = HttpMethod::ALL.map(HttpMethod::as_str);
-                        d.push(diagnostics::http_unknown_method(
-                            &s, &names, file, value.span,
-                        ));
-                        ok = false;
-                    }
-                }
-            }
-            "handler" => handler = Some(value),
-            other => {
-                d.push(diagnostics::http_unknown_route_option(
-                    other, file, key_span,
-                ));
-                ok = false;
-            }
-        }
-    }
-    if !method_seen && ok {
+    let options = route_options(ld, ev, file, props, &mut ok, d);
+    if !options.method_seen && ok {
         d.push(diagnostics::http_no_method(file, call_span));
         ok = false;
     }
-    let route_path = match (path, prefix) {
-        (Some((p, span)), None) => {
-            if !p.starts_with('/') {
-                d.push(diagnostics::http_path_no_slash(&p, file, span));
-                ok = false;
-            }
-            Some((HttpPath::Exact(p), span))
-        }
-        (None, Some((p, span))) => {
-            if !p.starts_with('/') || !p.ends_with('/') {
-                d.push(diagnostics::http_prefix_slashes(&p, file, span));
-                ok = false;
-            }
-            Some((HttpPath::Prefix(p), span))
-        }
-        (Some((_, span)), Some(_)) => {
-            d.push(diagnostics::http_path_and_prefix(file, span));
-            ok = false;
-            None
-        }
-        (None, None) => {
-            if ok {
-                d.push(diagnostics::http_no_path(file, call_span));
-            }
-            ok = false;
-            None
-        }
-    };
-    if let Some((p, span)) = &route_path
-        && p.as_str().starts_with(RESERVED_PREFIX)
-    {
-        d.push(diagnostics::http_reserved_path(
-            p.as_str(),
-            RESERVED_PREFIX,
-            file,
-            *span,
-        ));
-        ok = false;
-    }
-    let route_name = match (&route_path, method) {
+    let route_path = route_path(options.path, options.prefix, file, call_span, &mut ok, d);
+    let route_name = match (&route_path, options.method) {
         (Some((p, _)), Some(m)) => format!("{} {}", m.as_str(), p.as_str()),
         _ => "the route".to_string(),
     };
-    match handler {
+    match options.handler {
         None => {
             if ok {
                 d.push(diagnostics::http_no_handler(file, call_span));
@@ -489,12 +467,152 @@ fn read_route(
         }
     }
     let (path, _) = route_path?;
-    let method = method?;
+    let method = options.method?;
     ok.then_some(Read {
         method,
         path,
         span: call_span,
     })
+}
+
+/// The options of one `http.route({...})`, each read on its own.
+#[derive(Default)]
+struct RouteOptions<'a> {
+    path: Option<(String, Span)>,
+    prefix: Option<(String, Span)>,
+    method: Option<HttpMethod>,
+    /// A `method` key was given (whether or not its value was good).
+    method_seen: bool,
+    handler: Option<&'a Expr>,
+}
+
+/// Reads the properties of a route's options object; a bad one is
+/// reported and clears `ok`.
+fn route_options<'a>(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    props: &'a [Property],
+    ok: &mut bool,
+    d: &mut Vec<Diagnostic>,
+) -> RouteOptions<'a> {
+    let mut options = RouteOptions::default();
+    for p in props {
+        let (key, key_span, value) = match p {
+            Property::KeyValue {
+                key,
+                key_span,
+                value,
+            } => (key, *key_span, value),
+            Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
+                d.push(diagnostics::http_route_not_plain(file, *span));
+                *ok = false;
+                continue;
+            }
+        };
+        match key.as_str() {
+            "path" | "pathPrefix" => {
+                let Some(s) = string_option(ld, ev, file, key, value, d) else {
+                    *ok = false;
+                    continue;
+                };
+                if key == "path" {
+                    options.path = Some((s, value.span));
+                } else {
+                    options.prefix = Some((s, value.span));
+                }
+            }
+            "method" => {
+                options.method_seen = true;
+                match route_method(ld, ev, file, key, value, d) {
+                    Some(m) => options.method = Some(m),
+                    None => *ok = false,
+                }
+            }
+            "handler" => options.handler = Some(value),
+            other => {
+                d.push(diagnostics::http_unknown_route_option(
+                    other, file, key_span,
+                ));
+                *ok = false;
+            }
+        }
+    }
+    options
+}
+
+/// A route's `method` option: a string naming an HTTP method. `None` when
+/// reported.
+fn route_method(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    key: &str,
+    value: &Expr,
+    d: &mut Vec<Diagnostic>,
+) -> Option<HttpMethod> {
+    let s = string_option(ld, ev, file, key, value, d)?;
+    let method = HttpMethod::parse(&s);
+    if method.is_none() {
+        let names = HttpMethod::ALL.map(HttpMethod::as_str);
+        d.push(diagnostics::http_unknown_method(
+            &s, &names, file, value.span,
+        ));
+    }
+    method
+}
+
+/// A route's path from its `path` or `pathPrefix` (exactly one), checked
+/// for its slashes and the reserved prefix; a problem is reported and
+/// clears `ok`.
+fn route_path(
+    path: Option<(String, Span)>,
+    prefix: Option<(String, Span)>,
+    file: FileId,
+    call_span: Span,
+    ok: &mut bool,
+    d: &mut Vec<Diagnostic>,
+) -> Option<(HttpPath, Span)> {
+    let route_path = match (path, prefix) {
+        (Some((p, span)), None) => {
+            if !p.starts_with('/') {
+                d.push(diagnostics::http_path_no_slash(&p, file, span));
+                *ok = false;
+            }
+            Some((HttpPath::Exact(p), span))
+        }
+        (None, Some((p, span))) => {
+            if !p.starts_with('/') || !p.ends_with('/') {
+                d.push(diagnostics::http_prefix_slashes(&p, file, span));
+                *ok = false;
+            }
+            Some((HttpPath::Prefix(p), span))
+        }
+        (Some((_, span)), Some(_)) => {
+            d.push(diagnostics::http_path_and_prefix(file, span));
+            *ok = false;
+            None
+        }
+        (None, None) => {
+            if *ok {
+                d.push(diagnostics::http_no_path(file, call_span));
+            }
+            *ok = false;
+            None
+        }
+    };
+    if let Some((p, span)) = &route_path
+        && p.as_str().starts_with(RESERVED_PREFIX)
+    {
+        d.push(diagnostics::http_reserved_path(
+            p.as_str(),
+            RESERVED_PREFIX,
+            file,
+            *span,
+        ));
+        *ok = false;
+    }
+    route_path
 }
 
 /// A string-valued route option (`path`, `pathPrefix`, `method`): a literal

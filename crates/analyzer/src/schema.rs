@@ -4,11 +4,16 @@ use std::collections::{HashMap, HashSet};
 
 use lunora_parser::{Diagnostic, FileSpan};
 
-use crate::diagnostics::{self, bad_method_args};
+use crate::diagnostics;
 use crate::eval::{Entry, Val, ValKind};
 use crate::ir::*;
 use crate::suggest::did_you_mean;
 use crate::vocab::VALIDATORS;
+
+mod index_args;
+
+pub use index_args::{IndexDraft, SearchIndexDraft};
+use index_args::{index_draft, search_index_draft};
 
 pub const TABLE_METHODS: &[&str] = &["global", "shardBy", "index", "searchIndex"];
 
@@ -25,14 +30,6 @@ pub struct TableDraft {
     pub shards: Vec<(String, FileSpan, FileSpan)>,
     pub indexes: Vec<IndexDraft>,
     pub search_indexes: Vec<SearchIndexDraft>,
-}
-
-pub struct IndexDraft {
-    pub name: String,
-    pub name_at: FileSpan,
-    pub fields: Vec<(String, FileSpan)>,
-    pub fields_at: FileSpan,
-    pub unique: bool,
 }
 
 /// The schema's table names: in declaration order (for messages) and hashed
@@ -131,8 +128,36 @@ pub fn collect_tables(schema: &Val, d: &mut Vec<Diagnostic>) -> Vec<TableDraft> 
     out
 }
 
+/// A method called on `defineTable(...)`: its name and where it is, its
+/// arguments, and where the call is.
+type TableMethod<'v> = (&'v str, FileSpan, &'v [Val], FileSpan);
+
 fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
-    // Unwind `defineTable({...}).m1(..).m2(..)`.
+    let (define, methods) = unwind_table_methods(entry, d)?;
+    let (fields, variants) = table_fields(entry, define, d)?;
+    let mut t = TableDraft {
+        name: entry.key.clone(),
+        at: entry.key_at,
+        fields,
+        variants,
+        globals: Vec::new(),
+        shards: Vec::new(),
+        indexes: Vec::new(),
+        search_indexes: Vec::new(),
+    };
+    for method in methods {
+        table_method(&mut t, method, d);
+    }
+    Some(t)
+}
+
+/// Unwinds `defineTable({...}).m1(..).m2(..)`: the `defineTable(...)` call,
+/// and the methods in the order written. `None` when the value is no such
+/// chain (reported).
+fn unwind_table_methods<'v>(
+    entry: &'v Entry,
+    d: &mut Vec<Diagnostic>,
+) -> Option<(&'v Val, Vec<TableMethod<'v>>)> {
     let mut methods = Vec::new();
     let mut cur = &entry.value;
     loop {
@@ -152,76 +177,78 @@ fn table_draft(entry: &Entry, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
             _ => return not_a_table(entry, cur, d),
         }
     }
-    let ValKind::Call { args, .. } = &cur.kind else {
+    methods.reverse();
+    Some((cur, methods))
+}
+
+/// The fields of `defineTable(fields)` (`{...}` or `v.object({...})`), or
+/// for `defineTable(v.union(...))` its variants' (then the fields are
+/// empty). `None` when reported.
+fn table_fields(
+    entry: &Entry,
+    define: &Val,
+    d: &mut Vec<Diagnostic>,
+) -> Option<(Vec<Entry>, Vec<Vec<Entry>>)> {
+    let ValKind::Call { args, .. } = &define.kind else {
         return None;
     };
-    let mut variants = Vec::new();
-    let fields = match args.first().map(|a| object_entries(a)) {
-        Some(Some(fields)) if args.len() == 1 => fields.clone(),
+    match args.first().map(|a| object_entries(a)) {
+        Some(Some(fields)) if args.len() == 1 => Some((fields.clone(), Vec::new())),
         _ if args.len() == 1 && is_v_call(&args[0], "union") => {
-            variants = union_members(entry, &args[0], d)?;
-            Vec::new()
+            Some((Vec::new(), union_members(entry, &args[0], d)?))
         }
         _ => {
-            d.push(diagnostics::define_table_not_fields(&entry.key, cur.at));
-            return None;
-        }
-    };
-    methods.reverse();
-    let mut t = TableDraft {
-        name: entry.key.clone(),
-        at: entry.key_at,
-        fields,
-        variants,
-        globals: Vec::new(),
-        shards: Vec::new(),
-        indexes: Vec::new(),
-        search_indexes: Vec::new(),
-    };
-    for (name, name_at, args, call_at) in methods {
-        match name {
-            "global" => {
-                if !args.is_empty() {
-                    d.push(diagnostics::bad_method_args(
-                        call_at,
-                        "`.global()` takes no arguments",
-                        "remove the arguments: `.global()`",
-                    ));
-                }
-                t.globals.push(name_at);
-            }
-            "shardBy" => match args {
-                [
-                    Val {
-                        kind: ValKind::Str(f),
-                        at,
-                    },
-                ] => t.shards.push((f.clone(), *at, name_at)),
-                _ => d.push(diagnostics::bad_method_args(
-                    args.first().map_or(call_at, |a| a.at),
-                    "`.shardBy(...)` takes one field name as a string",
-                    "write `.shardBy(\"fieldName\")`",
-                )),
-            },
-            "index" => {
-                if let Some(i) = index_draft(args, call_at, d) {
-                    t.indexes.push(i);
-                }
-            }
-            "searchIndex" => {
-                if let Some(i) = search_index_draft(args, call_at, d) {
-                    t.search_indexes.push(i);
-                }
-            }
-            "vectorIndex" => d.push(diagnostics::unsupported_vector_index(&t.name, name_at)),
-            other => d.push(diagnostics::unknown_table_method(
-                other,
-                name_at,
-                TABLE_METHODS,
-            )),
+            d.push(diagnostics::define_table_not_fields(&entry.key, define.at));
+            None
         }
     }
-    Some(t)
+}
+
+/// Applies one method of a table's chain (`.global()`, `.shardBy(...)`,
+/// `.index(...)`, `.searchIndex(...)`) to its draft; others are reported.
+fn table_method(t: &mut TableDraft, method: TableMethod<'_>, d: &mut Vec<Diagnostic>) {
+    let (name, name_at, args, call_at) = method;
+    match name {
+        "global" => {
+            if !args.is_empty() {
+                d.push(diagnostics::bad_method_args(
+                    call_at,
+                    "`.global()` takes no arguments",
+                    "remove the arguments: `.global()`",
+                ));
+            }
+            t.globals.push(name_at);
+        }
+        "shardBy" => match args {
+            [
+                Val {
+                    kind: ValKind::Str(f),
+                    at,
+                },
+            ] => t.shards.push((f.clone(), *at, name_at)),
+            _ => d.push(diagnostics::bad_method_args(
+                args.first().map_or(call_at, |a| a.at),
+                "`.shardBy(...)` takes one field name as a string",
+                "write `.shardBy(\"fieldName\")`",
+            )),
+        },
+        "index" => {
+            if let Some(i) = index_draft(args, call_at, d) {
+                t.indexes.push(i);
+            }
+        }
+        "searchIndex" => {
+            if let Some(i) = search_index_draft(args, call_at, d) {
+                t.search_indexes.push(i);
+            }
+        }
+        "vectorIndex" => d.push(diagnostics::unsupported_vector_index(&t.name, name_at)),
+        other => d.push(diagnostics::unknown_table_method(
+            other,
+            name_at,
+            TABLE_METHODS,
+        )),
+    }
 }
 
 /// The members of a union table's `v.union(...)`: each must be an object
@@ -275,147 +302,7 @@ fn object_entries(val: &Val) -> Option<&Vec<Entry>> {
     }
 }
 
-fn index_draft(args: &[Val], call_at: FileSpan, d: &mut Vec<Diagnostic>) -> Option<IndexDraft> {
-    const HELP: &str = "write `.index(\"by_field\", [\"field\"])` or `.index(\"by_field\", [\"field\"], { unique: true })`";
-    let (name, name_at) = match args.first() {
-        Some(Val {
-            kind: ValKind::Str(n),
-            at,
-        }) => (n.clone(), *at),
-        Some(v) => {
-            d.push(diagnostics::bad_method_args(
-                v.at,
-                "an index name must be a string",
-                HELP,
-            ));
-            return None;
-        }
-        None => {
-            d.push(diagnostics::bad_method_args(
-                call_at,
-                "`.index(...)` needs a name and a list of fields",
-                HELP,
-            ));
-            return None;
-        }
-    };
-    // Convex's `.index(name, { fields: [...], staged? })`: the fields, then the options.
-    let mut convex_opts: Option<(&[Entry], FileSpan)> = None;
-    let fields_arg = match args.get(1) {
-        Some(Val {
-            kind: ValKind::Object(opts),
-            at,
-        }) => {
-            convex_opts = Some((opts, *at));
-            match opts.iter().rev().find(|o| o.key == "fields") {
-                Some(o) => Some(&o.value),
-                None => {
-                    d.push(diagnostics::bad_method_args(
-                        *at,
-                        format!("index `{name}` has no `fields`").as_str(),
-                        "write `.index(\"by_field\", { fields: [\"field\"] })`",
-                    ));
-                    return None;
-                }
-            }
-        }
-        other => other,
-    };
-    let (fields, fields_at) = match fields_arg {
-        Some(Val {
-            kind: ValKind::Array(items),
-            at,
-        }) => {
-            let mut out = Vec::new();
-            for i in items {
-                match &i.kind {
-                    ValKind::Str(s) => out.push((s.clone(), i.at)),
-                    _ => {
-                        d.push(diagnostics::bad_method_args(
-                            i.at,
-                            "index fields must be strings",
-                            HELP,
-                        ));
-                        return None;
-                    }
-                }
-            }
-            (out, *at)
-        }
-        Some(v) => {
-            d.push(diagnostics::bad_method_args(
-                v.at,
-                "index fields must be an array of field names",
-                HELP,
-            ));
-            return None;
-        }
-        None => {
-            d.push(diagnostics::bad_method_args(
-                call_at,
-                format!("index `{name}` has no list of fields").as_str(),
-                HELP,
-            ));
-            return None;
-        }
-    };
-    let mut unique = false;
-    if let Some((opts, _)) = convex_opts {
-        for o in opts {
-            match (o.key.as_str(), &o.value.kind) {
-                ("fields", _) => {}
-                // A staged index is backfilled before it is enabled in Convex; Lunora
-                // builds indexes when a table is created or migrated, so it is a plain index.
-                ("staged", ValKind::Bool(_)) => {}
-                ("unique", ValKind::Bool(b)) => unique = *b,
-                _ => d.push(diagnostics::bad_method_args(
-                    o.key_at,
-                    &format!("unknown or invalid index option `{}`", o.key),
-                    "the index options are `fields: [...]`, `staged: boolean` and `unique: boolean`",
-                )),
-            }
-        }
-    }
-    match args.get(2) {
-        None => {}
-        Some(Val {
-            kind: ValKind::Object(opts),
-            ..
-        }) => {
-            for o in opts {
-                match (o.key.as_str(), &o.value.kind) {
-                    ("unique", ValKind::Bool(b)) => unique = *b,
-                    _ => d.push(diagnostics::bad_method_args(
-                        o.key_at,
-                        &format!("unknown or invalid index option `{}`", o.key),
-                        "the only index option is `unique: true | false`",
-                    )),
-                }
-            }
-        }
-        Some(v) => d.push(diagnostics::bad_method_args(
-            v.at,
-            "index options must be an object",
-            HELP,
-        )),
-    }
-    if args.len() > 3 {
-        d.push(diagnostics::bad_method_args(
-            args[3].at,
-            "`.index(...)` takes at most three arguments",
-            HELP,
-        ));
-    }
-    Some(IndexDraft {
-        name,
-        name_at,
-        fields,
-        fields_at,
-        unique,
-    })
-}
-
-fn not_a_table(entry: &Entry, at: &Val, d: &mut Vec<Diagnostic>) -> Option<TableDraft> {
+fn not_a_table<T>(entry: &Entry, at: &Val, d: &mut Vec<Diagnostic>) -> Option<T> {
     d.push(diagnostics::not_a_table(&entry.key, at.at, at.describe()));
     None
 }
@@ -631,65 +518,20 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
     }
     let (name, args, call_at) = validator_call(val, d)?;
     let count = |n: usize, d: &mut Vec<Diagnostic>, usage: &str| -> bool {
-        if args.len() == n {
-            true
-        } else {
-            let at = args.get(n).map_or(call_at, |a| a.at);
-            d.push(diagnostics::bad_validator_args(
-                at,
-                format!(
-                    "`v.{name}` takes {n} argument{}, got {}",
-                    if n == 1 { "" } else { "s" },
-                    args.len()
-                ),
-                usage,
-            ));
-            false
-        }
+        arg_count(name, args, call_at, n, usage, d)
     };
     let v = match name {
         "string" | "number" | "float64" | "boolean" | "null" | "int64" | "bytes" | "any" => {
             if !count(0, d, &format!("write `v.{name}()`")) {
                 return None;
             }
-            match name {
-                "string" => Validator::String,
-                // Convex's name for a JS number.
-                "number" | "float64" => Validator::Number,
-                "boolean" => Validator::Boolean,
-                "null" => Validator::Null,
-                "int64" => Validator::Int64,
-                "bytes" => Validator::Bytes,
-                _ => Validator::Any,
-            }
+            scalar_validator(name)
         }
         "id" => {
             if !count(1, d, "write `v.id(\"tableName\")`") {
                 return None;
             }
-            let ValKind::Str(t) = &args[0].kind else {
-                d.push(diagnostics::bad_validator_args(
-                    args[0].at,
-                    "`v.id` takes a table name as a string".into(),
-                    "write `v.id(\"tableName\")`",
-                ));
-                return None;
-            };
-            if !tables.contains(t)
-                && t != AUTH_TABLE
-                && t != IDENTITY_TABLE
-                && t != SCHEDULED_TABLE
-                && t != STORAGE_TABLE
-            {
-                d.push(diagnostics::unknown_id_table(
-                    t,
-                    args[0].at,
-                    did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE])),
-                    &tables.ordered,
-                ));
-                return None;
-            }
-            Validator::Id(t.clone())
+            id_validator(&args[0], tables, d)?
         }
         "literal" => {
             if !count(1, d, "write `v.literal(\"value\")`") {
@@ -713,20 +555,7 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
             if !count(1, d, "write `v.object({ field: v.string() })`") {
                 return None;
             }
-            let ValKind::Object(entries) = &args[0].kind else {
-                d.push(diagnostics::bad_validator_args(
-                    args[0].at,
-                    "`v.object` takes an object of validators".into(),
-                    "write `v.object({ field: v.string() })`",
-                ));
-                return None;
-            };
-            Validator::Object(
-                object_fields(entries, tables, false, d)?
-                    .into_iter()
-                    .map(|(f, _)| f)
-                    .collect(),
-            )
+            object_validator(&args[0], tables, d)?
         }
         "record" => {
             if !count(2, d, "write `v.record(v.string(), v.number())`") {
@@ -740,6 +569,97 @@ pub fn validator(val: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) ->
         _ => union(args, call_at, tables, d)?,
     };
     Some(v)
+}
+
+/// Checks that `v.<name>(args)` has `n` arguments; else reports it (at the
+/// first extra argument, or the call) with `usage` as help.
+fn arg_count(
+    name: &str,
+    args: &[Val],
+    call_at: FileSpan,
+    n: usize,
+    usage: &str,
+    d: &mut Vec<Diagnostic>,
+) -> bool {
+    if args.len() == n {
+        true
+    } else {
+        let at = args.get(n).map_or(call_at, |a| a.at);
+        d.push(diagnostics::bad_validator_args(
+            at,
+            format!(
+                "`v.{name}` takes {n} argument{}, got {}",
+                if n == 1 { "" } else { "s" },
+                args.len()
+            ),
+            usage,
+        ));
+        false
+    }
+}
+
+/// The validator of an argument-less `v.<name>()`: `string`, `number`
+/// (`float64`), `boolean`, `null`, `int64`, `bytes`, else `any`.
+fn scalar_validator(name: &str) -> Validator {
+    match name {
+        "string" => Validator::String,
+        // Convex's name for a JS number.
+        "number" | "float64" => Validator::Number,
+        "boolean" => Validator::Boolean,
+        "null" => Validator::Null,
+        "int64" => Validator::Int64,
+        "bytes" => Validator::Bytes,
+        _ => Validator::Any,
+    }
+}
+
+/// `v.id("table")`: a table name of the schema or a built-in table.
+fn id_validator(arg: &Val, tables: &TableNames<'_>, d: &mut Vec<Diagnostic>) -> Option<Validator> {
+    let ValKind::Str(t) = &arg.kind else {
+        d.push(diagnostics::bad_validator_args(
+            arg.at,
+            "`v.id` takes a table name as a string".into(),
+            "write `v.id(\"tableName\")`",
+        ));
+        return None;
+    };
+    if !tables.contains(t)
+        && t != AUTH_TABLE
+        && t != IDENTITY_TABLE
+        && t != SCHEDULED_TABLE
+        && t != STORAGE_TABLE
+    {
+        d.push(diagnostics::unknown_id_table(
+            t,
+            arg.at,
+            did_you_mean(t, "", tables.ordered.iter().copied().chain([AUTH_TABLE])),
+            &tables.ordered,
+        ));
+        return None;
+    }
+    Some(Validator::Id(t.clone()))
+}
+
+/// `v.object({...})`: an object of field validators.
+fn object_validator(
+    arg: &Val,
+    tables: &TableNames<'_>,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Validator> {
+    let ValKind::Object(entries) = &arg.kind else {
+        d.push(diagnostics::bad_validator_args(
+            arg.at,
+            "`v.object` takes an object of validators".into(),
+            "write `v.object({ field: v.string() })`",
+        ));
+        return None;
+    };
+    Some(Validator::Object(
+        object_fields(entries, tables, false, d)?
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect(),
+    ))
 }
 
 /// The value of `v.literal(value)`: a string, number or boolean.
@@ -1084,125 +1004,4 @@ pub fn sqlite_name_clashes(tables: &[Table], d: &mut Vec<Diagnostic>) {
             }
         }
     }
-}
-
-/// A `.searchIndex(...)` as written, before its fields are checked.
-pub struct SearchIndexDraft {
-    pub name: String,
-    pub name_at: FileSpan,
-    pub search_field: (String, FileSpan),
-    pub filter_fields: Vec<(String, FileSpan)>,
-}
-
-const SEARCH_INDEX_HELP: &str =
-    "write `.searchIndex(\"search_body\", { searchField: \"body\", filterFields: [\"channel\"] })`";
-
-/// Pass 1: the arguments of `.searchIndex(name, { searchField, filterFields?, staged? })`.
-pub fn search_index_draft(
-    args: &[Val],
-    call_at: FileSpan,
-    d: &mut Vec<Diagnostic>,
-) -> Option<SearchIndexDraft> {
-    let (name, name_at) = match args.first() {
-        Some(Val {
-            kind: ValKind::Str(n),
-            at,
-        }) => (n.clone(), *at),
-        Some(v) => {
-            d.push(bad_method_args(
-                v.at,
-                "a search index name must be a string",
-                SEARCH_INDEX_HELP,
-            ));
-            return None;
-        }
-        None => {
-            d.push(bad_method_args(
-                call_at,
-                "`.searchIndex(...)` needs a name and `{ searchField }`",
-                SEARCH_INDEX_HELP,
-            ));
-            return None;
-        }
-    };
-    let opts = match args.get(1) {
-        Some(Val {
-            kind: ValKind::Object(opts),
-            ..
-        }) => opts,
-        Some(v) => {
-            d.push(bad_method_args(
-                v.at,
-                "search index options must be an object `{ searchField, filterFields? }`",
-                SEARCH_INDEX_HELP,
-            ));
-            return None;
-        }
-        None => {
-            d.push(bad_method_args(
-                call_at,
-                &format!("search index `{name}` has no `{{ searchField }}`"),
-                SEARCH_INDEX_HELP,
-            ));
-            return None;
-        }
-    };
-    if args.len() > 2 {
-        d.push(bad_method_args(
-            args[2].at,
-            "`.searchIndex(...)` takes two arguments",
-            SEARCH_INDEX_HELP,
-        ));
-    }
-    let mut ok = true;
-    let mut search_field = None;
-    let mut filter_fields = Vec::new();
-    for o in opts {
-        match (o.key.as_str(), &o.value.kind) {
-            ("searchField", ValKind::Str(f)) => search_field = Some((f.clone(), o.value.at)),
-            ("filterFields", ValKind::Array(items)) => {
-                filter_fields.clear();
-                for i in items {
-                    match &i.kind {
-                        ValKind::Str(f) => filter_fields.push((f.clone(), i.at)),
-                        _ => {
-                            d.push(bad_method_args(
-                                i.at,
-                                "filter fields must be strings",
-                                SEARCH_INDEX_HELP,
-                            ));
-                            ok = false;
-                        }
-                    }
-                }
-            }
-            // Convex backfills a staged index before enabling it; Lunora builds search
-            // indexes with the table (and migrations populate them), so it is a plain one.
-            ("staged", ValKind::Bool(_)) => {}
-            _ => {
-                d.push(bad_method_args(
-                    o.key_at,
-                    &format!("unknown or invalid search index option `{}`", o.key),
-                    "the search index options are `searchField: \"field\"`, `filterFields: [\"field\", ...]` and `staged: boolean`",
-                ));
-                ok = false;
-            }
-        }
-    }
-    let Some(search_field) = search_field else {
-        if ok {
-            d.push(bad_method_args(
-                args[1].at,
-                &format!("search index `{name}` has no `searchField`"),
-                SEARCH_INDEX_HELP,
-            ));
-        }
-        return None;
-    };
-    ok.then_some(SearchIndexDraft {
-        name,
-        name_at,
-        search_field,
-        filter_fields,
-    })
 }

@@ -189,6 +189,28 @@ impl Emitter {
         changed: &IrChange,
         reuse: &mut Vec<GeneratedFile>,
     ) -> Vec<GeneratedFile> {
+        self.forget(changed);
+        let groups = module_groups(&ir.functions);
+        let Some(todo) = self.functions_to_render(&groups) else {
+            // A module the caller did not name lost all its functions.
+            return self.update_reusing(ir, &IrChange::Any, reuse);
+        };
+        self.render(ir, &groups, &todo);
+        // Told what changed: from now on keep the `api.ts` trees.
+        if matches!(changed, IrChange::Modules(_)) && self.trees.is_none() {
+            let mut trees: [ApiNode; 2] = Default::default();
+            for (module, pieces) in &self.modules {
+                insert_module(&mut trees, module, pieces);
+            }
+            self.trees = Some(trees);
+        }
+        let mut out = output_buffers(reuse);
+        self.write_files(ir, &groups, &mut out);
+        out
+    }
+
+    /// Forgets what `changed` says may differ: the named modules, or all.
+    fn forget(&mut self, changed: &IrChange) {
         match changed {
             IrChange::Modules(modules) => {
                 for m in modules {
@@ -197,11 +219,15 @@ impl Emitter {
             }
             IrChange::Any => self.reset(),
         }
-        // Pieces for every module lacking them, rendered together.
-        let groups = module_groups(&ir.functions);
+    }
+
+    /// The functions of every module lacking pieces (or kept with another
+    /// number of functions, then forgotten), in IR order. `None` when a
+    /// kept module has no functions any more.
+    fn functions_to_render<'a>(&mut self, groups: &[&'a [Function]]) -> Option<Vec<&'a Function>> {
         let mut todo: Vec<&Function> = Vec::new();
         let mut missing = 0;
-        for group in &groups {
+        for group in groups {
             let module = &group[0].module;
             if self
                 .modules
@@ -215,17 +241,20 @@ impl Emitter {
                 todo.extend(group.iter());
             }
         }
-        if self.modules.len() + missing != groups.len() {
-            // A module the caller did not name lost all its functions.
-            return self.update_reusing(ir, &IrChange::Any, reuse);
-        }
+        (self.modules.len() + missing == groups.len()).then_some(todo)
+    }
+
+    /// Renders the pieces of `todo` (the functions of the modules lacking
+    /// them), rendered together, and `dataModel.ts` when not kept; keeps
+    /// them, and adds them to the kept `api.ts` trees.
+    fn render(&mut self, ir: &Ir, groups: &[&[Function]], todo: &[&Function]) {
         let need_data_model = self.data_model.is_none();
-        let (rendered, data_model) = render_pieces(&todo, need_data_model.then_some(ir));
+        let (rendered, data_model) = render_pieces(todo, need_data_model.then_some(ir));
         if let Some(dm) = data_model {
             self.data_model = Some(dm);
         }
         let mut rendered = rendered.into_iter();
-        for group in &groups {
+        for group in groups {
             if self.modules.contains_key(&group[0].module) {
                 continue;
             }
@@ -235,35 +264,12 @@ impl Emitter {
             }
             self.modules.insert(group[0].module.clone(), pieces);
         }
-        // Told what changed: from now on keep the `api.ts` trees.
-        if matches!(changed, IrChange::Modules(_)) && self.trees.is_none() {
-            let mut trees: [ApiNode; 2] = Default::default();
-            for (module, pieces) in &self.modules {
-                insert_module(&mut trees, module, pieces);
-            }
-            self.trees = Some(trees);
-        }
-        // Write into the last update's buffers (the caller hands them back):
-        // no fresh memory for megabytes of text on every update.
-        let mut out: Vec<GeneratedFile> = std::mem::take(reuse);
-        let names = ["api.ts", "dataModel.ts", "server.ts", "wiring.ts"];
-        if out.len() != names.len()
-            || out
-                .iter()
-                .zip(names)
-                .any(|(f, n)| f.path.strip_prefix(GENERATED_DIR) != Some(&format!("/{n}")))
-        {
-            out = names
-                .iter()
-                .map(|n| GeneratedFile {
-                    path: format!("{GENERATED_DIR}/{n}"),
-                    contents: String::new(),
-                })
-                .collect();
-        }
-        for f in &mut out {
-            f.contents.clear();
-        }
+    }
+
+    /// Writes the four files into `out` (from [`output_buffers`]) from the
+    /// kept parts. `api.ts` and `wiring.ts` are independent: on large apps
+    /// on two threads.
+    fn write_files(&mut self, ir: &Ir, groups: &[&[Function]], out: &mut [GeneratedFile]) {
         let (api_out, rest) = out.split_at_mut(1);
         let (data_model_out, rest) = rest.split_at_mut(1);
         let (server_out, wiring_out) = rest.split_at_mut(1);
@@ -271,7 +277,6 @@ impl Emitter {
             .contents
             .push_str(self.data_model.as_deref().unwrap_or_default());
         server_out[0].contents.push_str(&generated::server());
-        // `api.ts` and `wiring.ts` are independent: on large apps on two threads.
         let (modules, trees, wiring) = (&self.modules, &self.trees, &mut self.wiring);
         let write_api = |out: &mut String| match trees {
             Some(trees) => api(
@@ -298,7 +303,7 @@ impl Emitter {
                     write_api(&mut buffer);
                     buffer
                 });
-                write_wiring(wiring, modules, ir, &groups, wiring_text);
+                write_wiring(wiring, modules, ir, groups, wiring_text);
                 match other.map(|h| h.join()) {
                     Ok(Ok(buffer)) => buffer,
                     Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -312,9 +317,8 @@ impl Emitter {
             });
         } else {
             write_api(api_text);
-            write_wiring(wiring, modules, ir, &groups, wiring_text);
+            write_wiring(wiring, modules, ir, groups, wiring_text);
         }
-        out
     }
 
     fn remove_module(&mut self, module: &str) {
@@ -327,6 +331,32 @@ impl Emitter {
         }
         self.wiring.blocks.remove(module);
     }
+}
+
+/// The four files' buffers, cleared: those of the last update (`reuse`,
+/// handed back by the caller: no fresh memory for megabytes of text on
+/// every update) when they are the four, else new ones.
+fn output_buffers(reuse: &mut Vec<GeneratedFile>) -> Vec<GeneratedFile> {
+    let mut out: Vec<GeneratedFile> = std::mem::take(reuse);
+    let names = ["api.ts", "dataModel.ts", "server.ts", "wiring.ts"];
+    if out.len() != names.len()
+        || out
+            .iter()
+            .zip(names)
+            .any(|(f, n)| f.path.strip_prefix(GENERATED_DIR) != Some(&format!("/{n}")))
+    {
+        out = names
+            .iter()
+            .map(|n| GeneratedFile {
+                path: format!("{GENERATED_DIR}/{n}"),
+                contents: String::new(),
+            })
+            .collect();
+    }
+    for f in &mut out {
+        f.contents.clear();
+    }
+    out
 }
 
 /// `api.ts`: the public tree, then the internal one (`write(tree, out)`

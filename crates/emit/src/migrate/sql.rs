@@ -52,114 +52,154 @@ pub fn create_index_sql(table: &str, index: &str, def: &IndexDef) -> String {
 /// SQL of one step (one or more statements, each ending in `;\n`).
 pub fn step_sql(step: &Step) -> String {
     match step {
-        // SQLite refuses a rename to a name that differs only in case ("there
-        // is already another table or index with this name"; found by
-        // fuzzing): such a rename goes through a temporary name.
-        Step::RenameTable { from, to } if from.eq_ignore_ascii_case(to) => {
-            let tmp = format!("{REBUILD_PREFIX}{to}");
-            format!(
-                "ALTER TABLE {} RENAME TO {};\nALTER TABLE {} RENAME TO {};\n",
-                quote_ident(from),
-                quote_ident(&tmp),
-                quote_ident(&tmp),
-                quote_ident(to)
-            )
-        }
-        Step::RenameTable { from, to } => {
-            format!(
-                "ALTER TABLE {} RENAME TO {};\n",
-                quote_ident(from),
-                quote_ident(to)
-            )
-        }
-        Step::DropIndex { table, index } => {
-            format!(
-                "DROP INDEX {};\n",
-                quote_ident(&index_sql_name(table, index))
-            )
-        }
-        Step::DropTable { table } => format!("DROP TABLE {};\n", quote_ident(table)),
+        Step::RenameTable { from, to } => rename_table_sql(from, to),
+        Step::DropIndex { table, index } => drop_index_sql(table, index),
+        Step::DropTable { table } => drop_table_sql(table),
         Step::CreateTable { table, def } => create_table_sql(table, def),
-        Step::RenameColumn { table, from, to } => format!(
-            "ALTER TABLE {} RENAME COLUMN {} TO {};\n",
-            quote_ident(table),
-            quote_ident(from),
-            quote_ident(to)
-        ),
-        Step::DropColumn { table, column } => format!(
-            "ALTER TABLE {} DROP COLUMN {};\n",
-            quote_ident(table),
-            quote_ident(column)
-        ),
-        Step::AddColumn { table, column } => format!(
-            "ALTER TABLE {} ADD COLUMN {};\n",
-            quote_ident(table),
-            column_sql(column)
-        ),
+        Step::RenameColumn { table, from, to } => rename_column_sql(table, from, to),
+        Step::DropColumn { table, column } => drop_column_sql(table, column),
+        Step::AddColumn { table, column } => add_column_sql(table, column),
+        // `changes` is for the summary; the SQL follows from `previous` and `next`.
         Step::RebuildTable {
             table,
             previous,
             next,
-            changes,
-        } => {
-            let tmp = format!("{REBUILD_PREFIX}{table}");
-            let mut out = create_table_sql(&tmp, next);
-            let mut targets = vec![quote_ident("_id"), quote_ident("_creationTime")];
-            let mut sources = targets.clone();
-            let mut filters = Vec::new();
-            for col in &next.columns {
-                let Some(old) = previous.column(&col.name) else {
-                    continue; // new nullable column: NULL
-                };
-                targets.push(quote_ident(&col.name));
-                if old.sql_type == col.sql_type {
-                    sources.push(quote_ident(&col.name));
-                } else {
-                    sources.push(format!(
-                        "CAST({} AS {})",
-                        quote_ident(&col.name),
-                        col.sql_type.as_str()
-                    ));
-                }
-                if old.nullable && !col.nullable {
-                    filters.push(format!("{} IS NOT NULL", quote_ident(&col.name)));
-                }
-            }
-            let _ = changes;
-            let filter = if filters.is_empty() {
-                String::new()
-            } else {
-                format!(" WHERE {}", filters.join(" AND "))
-            };
-            out.push_str(&format!(
-                "INSERT INTO {} ({})\n  SELECT {} FROM {}{filter};\n",
-                quote_ident(&tmp),
-                targets.join(", "),
-                sources.join(", "),
-                quote_ident(table)
-            ));
-            out.push_str(&format!("DROP TABLE {};\n", quote_ident(table)));
-            out.push_str(&format!(
-                "ALTER TABLE {} RENAME TO {};\n",
-                quote_ident(&tmp),
-                quote_ident(table)
-            ));
-            out
-        }
+            changes: _,
+        } => rebuild_table_sql(table, previous, next),
         Step::CreateIndex { table, index, def } => create_index_sql(table, index, def),
-        Step::DropSearchIndex { table, index } => crate::search::drop_statements(table, index)
-            .into_iter()
-            .map(|s| format!("{s};\n"))
-            .collect(),
+        Step::DropSearchIndex { table, index } => drop_search_index_sql(table, index),
         Step::CreateSearchIndex {
             table,
             index,
             column,
-        } => crate::search::d1_statements(table, index, column)
-            .into_iter()
-            .map(|s| format!("{s};\n"))
-            .collect(),
+        } => create_search_index_sql(table, index, column),
     }
+}
+
+/// `ALTER TABLE .. RENAME TO ..`. SQLite refuses a rename to a name that
+/// differs only in case ("there is already another table or index with this
+/// name"; found by fuzzing): such a rename goes through a temporary name.
+fn rename_table_sql(from: &str, to: &str) -> String {
+    if from.eq_ignore_ascii_case(to) {
+        let tmp = format!("{REBUILD_PREFIX}{to}");
+        return format!(
+            "ALTER TABLE {} RENAME TO {};\nALTER TABLE {} RENAME TO {};\n",
+            quote_ident(from),
+            quote_ident(&tmp),
+            quote_ident(&tmp),
+            quote_ident(to)
+        );
+    }
+    format!(
+        "ALTER TABLE {} RENAME TO {};\n",
+        quote_ident(from),
+        quote_ident(to)
+    )
+}
+
+/// `DROP INDEX` of index `index` of `table`.
+fn drop_index_sql(table: &str, index: &str) -> String {
+    format!(
+        "DROP INDEX {};\n",
+        quote_ident(&index_sql_name(table, index))
+    )
+}
+
+/// `DROP TABLE`.
+fn drop_table_sql(table: &str) -> String {
+    format!("DROP TABLE {};\n", quote_ident(table))
+}
+
+/// `ALTER TABLE .. RENAME COLUMN .. TO ..`.
+fn rename_column_sql(table: &str, from: &str, to: &str) -> String {
+    format!(
+        "ALTER TABLE {} RENAME COLUMN {} TO {};\n",
+        quote_ident(table),
+        quote_ident(from),
+        quote_ident(to)
+    )
+}
+
+/// `ALTER TABLE .. DROP COLUMN ..`.
+fn drop_column_sql(table: &str, column: &str) -> String {
+    format!(
+        "ALTER TABLE {} DROP COLUMN {};\n",
+        quote_ident(table),
+        quote_ident(column)
+    )
+}
+
+/// `ALTER TABLE .. ADD COLUMN ..` (the column is nullable).
+fn add_column_sql(table: &str, column: &Column) -> String {
+    format!(
+        "ALTER TABLE {} ADD COLUMN {};\n",
+        quote_ident(table),
+        column_sql(column)
+    )
+}
+
+/// A table rebuild: create the `next` shape under a temporary name, copy the
+/// rows over (casting changed types, leaving out rows with a NULL in a column
+/// that becomes required), drop the old table, rename the new one.
+fn rebuild_table_sql(table: &str, previous: &TableDef, next: &TableDef) -> String {
+    let tmp = format!("{REBUILD_PREFIX}{table}");
+    let mut out = create_table_sql(&tmp, next);
+    let mut targets = vec![quote_ident("_id"), quote_ident("_creationTime")];
+    let mut sources = targets.clone();
+    let mut filters = Vec::new();
+    for col in &next.columns {
+        let Some(old) = previous.column(&col.name) else {
+            continue; // new nullable column: NULL
+        };
+        targets.push(quote_ident(&col.name));
+        if old.sql_type == col.sql_type {
+            sources.push(quote_ident(&col.name));
+        } else {
+            sources.push(format!(
+                "CAST({} AS {})",
+                quote_ident(&col.name),
+                col.sql_type.as_str()
+            ));
+        }
+        if old.nullable && !col.nullable {
+            filters.push(format!("{} IS NOT NULL", quote_ident(&col.name)));
+        }
+    }
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filters.join(" AND "))
+    };
+    out.push_str(&format!(
+        "INSERT INTO {} ({})\n  SELECT {} FROM {}{filter};\n",
+        quote_ident(&tmp),
+        targets.join(", "),
+        sources.join(", "),
+        quote_ident(table)
+    ));
+    out.push_str(&format!("DROP TABLE {};\n", quote_ident(table)));
+    out.push_str(&format!(
+        "ALTER TABLE {} RENAME TO {};\n",
+        quote_ident(&tmp),
+        quote_ident(table)
+    ));
+    out
+}
+
+/// A search index's triggers and FTS5 table dropped.
+fn drop_search_index_sql(table: &str, index: &str) -> String {
+    crate::search::drop_statements(table, index)
+        .into_iter()
+        .map(|s| format!("{s};\n"))
+        .collect()
+}
+
+/// A search index's FTS5 table and triggers created, filled from the rows.
+fn create_search_index_sql(table: &str, index: &str, column: &str) -> String {
+    crate::search::d1_statements(table, index, column)
+        .into_iter()
+        .map(|s| format!("{s};\n"))
+        .collect()
 }
 
 /// The whole migration file: header, then each step under a comment that
