@@ -520,9 +520,48 @@ pub(crate) fn unindexable_field(index: &str, field: &str, kind: &str, at: FileSp
         "not indexable",
     )
     .with_help(
-        "index a string, id, number, boolean, int64 or literal field (optional allowed), \
-         or a union of strings/ids/string literals; for a nullable value use \
-         `v.optional(...)` instead of a union with `v.null()`",
+        "index a string, id, number, boolean, int64 or literal field, or a union of \
+         strings/ids/string literals; each may be optional (`v.optional(T)`) or, in a root or \
+         shard table, nullable (`v.union(T, v.null())`)",
+    )
+}
+
+/// An index on `v.optional(v.union(T, v.null()))`: absent and null would be one key.
+pub(crate) fn unindexable_optional_nullable(index: &str, field: &str, at: FileSpan) -> Diagnostic {
+    err(
+        Code::UnindexableField,
+        format!(
+            "index `{index}` is on `{field}`, which is both optional and nullable: an index \
+             cannot tell an absent field from a null"
+        ),
+        at,
+        "optional and nullable",
+    )
+    .with_help(
+        "make the field either `v.optional(T)` (absent for no value) or `v.union(T, v.null())` \
+         (always present, null for no value)",
+    )
+}
+
+/// An index on a nullable field of a global (D1) table.
+pub(crate) fn unindexable_nullable_global(
+    index: &str,
+    table: &str,
+    field: &str,
+    at: FileSpan,
+) -> Diagnostic {
+    err(
+        Code::UnindexableField,
+        format!(
+            "index `{index}` is on `{field}`, a nullable field of the global table `{table}`: \
+             D1 does not index nullable fields yet"
+        ),
+        at,
+        "nullable field in D1",
+    )
+    .with_help(
+        "use `v.optional(T)` instead of `v.union(T, v.null())` for this field, or keep the table \
+         in Durable Objects (drop `.global()`), where nullable fields are indexable",
     )
 }
 

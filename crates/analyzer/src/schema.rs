@@ -736,7 +736,8 @@ pub fn placement_and_indexes(
     d: &mut Vec<Diagnostic>,
 ) -> (Placement, Vec<Index>) {
     let placement = placement(t, fields, d);
-    (placement, indexes(t, fields, d))
+    let indexes = indexes(t, fields, &placement, d);
+    (placement, indexes)
 }
 
 /// `.global()` or `.shardBy(key)` (at most one, once), the key a required scalar field.
@@ -777,7 +778,12 @@ fn placement(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Place
 }
 
 /// The table's `.index(...)`s, each named once and on fields it can order by.
-fn indexes(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Vec<Index> {
+fn indexes(
+    t: &TableDraft,
+    fields: &[Field],
+    placement: &Placement,
+    d: &mut Vec<Diagnostic>,
+) -> Vec<Index> {
     let mut indexes: Vec<Index> = Vec::new();
     let mut seen: HashMap<&str, FileSpan> = HashMap::new();
     for i in &t.indexes {
@@ -788,7 +794,7 @@ fn indexes(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Vec<Ind
             continue;
         }
         seen.insert(&i.name, i.name_at);
-        let ok = index_ok(t, i, fields, d);
+        let ok = index_ok(t, i, fields, placement, d);
         if ok {
             indexes.push(Index {
                 name: i.name.clone(),
@@ -802,7 +808,13 @@ fn indexes(t: &TableDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> Vec<Ind
 }
 
 /// One index's name and fields (the duplicate-name check aside).
-fn index_ok(t: &TableDraft, i: &IndexDraft, fields: &[Field], d: &mut Vec<Diagnostic>) -> bool {
+fn index_ok(
+    t: &TableDraft,
+    i: &IndexDraft,
+    fields: &[Field],
+    placement: &Placement,
+    d: &mut Vec<Diagnostic>,
+) -> bool {
     let mut ok = check_name("index", &i.name, i.name_at, d);
     if ok && BUILTIN_INDEXES.iter().any(|(n, _)| *n == i.name) {
         d.push(diagnostics::index_name_reserved(&i.name, i.name_at));
@@ -837,13 +849,69 @@ fn index_ok(t: &TableDraft, i: &IndexDraft, fields: &[Field], d: &mut Vec<Diagno
             ));
             ok = false;
         } else if let Some(field) = fields.iter().find(|x| x.name == *f)
-            && let Some(kind) = unindexable(&field.validator)
+            && let Some(refusal) = index_refusal(&field.validator, placement)
         {
-            d.push(diagnostics::unindexable_field(&i.name, f, kind, *at));
+            d.push(match refusal {
+                IndexRefusal::Kind(kind) => diagnostics::unindexable_field(&i.name, f, kind, *at),
+                IndexRefusal::OptionalNullable => {
+                    diagnostics::unindexable_optional_nullable(&i.name, f, *at)
+                }
+                IndexRefusal::NullableInD1 => {
+                    diagnostics::unindexable_nullable_global(&i.name, &t.name, f, *at)
+                }
+            });
             ok = false;
         }
     }
     ok
+}
+
+/// Why an index cannot be on a field (see [`index_refusal`]).
+enum IndexRefusal {
+    /// Its values have no order in storage (the kind, for the message).
+    Kind(&'static str),
+    /// `v.optional(v.union(T, v.null()))`: absent and null would both be SQL NULL in the index.
+    OptionalNullable,
+    /// `v.union(T, v.null())` of a global table: D1's column holds the tagged JSON, not yet an
+    /// index expression.
+    NullableInD1,
+}
+
+/// Why an index cannot be on a field of a table with `placement`, or `None`: a field
+/// [`unindexable`] accepts, or (in a Durable Object table) a required `v.union(T, v.null())` whose
+/// `T` it accepts — a null is SQL NULL in the index expression and orders first, as Convex orders
+/// `null` below every value.
+fn index_refusal(validator: &Validator, placement: &Placement) -> Option<IndexRefusal> {
+    let (inner, optional) = match validator {
+        Validator::Optional(inner) => (inner.as_ref(), true),
+        v => (v, false),
+    };
+    let Validator::Union(members) = inner else {
+        return unindexable(validator).map(IndexRefusal::Kind);
+    };
+    let values: Vec<Validator> = members
+        .iter()
+        .filter(|m| **m != Validator::Null)
+        .cloned()
+        .collect();
+    if values.len() == members.len() {
+        return unindexable(validator).map(IndexRefusal::Kind);
+    }
+    let value = match values.len() {
+        0 => Validator::Null,
+        1 => values.into_iter().next().unwrap_or(Validator::Null),
+        _ => Validator::Union(values),
+    };
+    if let Some(kind) = unindexable(&value) {
+        return Some(IndexRefusal::Kind(kind));
+    }
+    if optional {
+        Some(IndexRefusal::OptionalNullable)
+    } else if *placement == Placement::Global {
+        Some(IndexRefusal::NullableInD1)
+    } else {
+        None
+    }
 }
 
 /// Why a field cannot be indexed (its kind), or `None` when its values order by value in both

@@ -36,10 +36,19 @@ fn field_expr(field: &str, validator: Option<&Validator>) -> String {
     }
 }
 
+/// Whether the field's values are int64s: `v.int64()`, optional or in a union with `v.null()`
+/// (a null is SQL NULL through the same expression).
 fn is_int64(validator: Option<&Validator>) -> bool {
     match validator {
         Some(Validator::Optional(inner)) => is_int64(Some(inner)),
         Some(Validator::Int64) => true,
+        Some(Validator::Union(members)) => {
+            let mut values = members.iter().filter(|m| **m != Validator::Null);
+            matches!(
+                (values.next(), values.next()),
+                (Some(Validator::Int64), None)
+            )
+        }
         _ => false,
     }
 }
@@ -142,6 +151,21 @@ mod tests {
         assert_eq!(
             field_expr("x", Some(&Validator::Number)),
             "json_extract(doc,'$.x')"
+        );
+        // A nullable int64: the same expression (a null has no `$int64` member: NULL).
+        assert_eq!(
+            field_expr(
+                "n",
+                Some(&Validator::Union(vec![Validator::Null, Validator::Int64]))
+            ),
+            "CAST(json_extract(doc,'$.n.\"$int64\"') AS INTEGER)"
+        );
+        assert_eq!(
+            field_expr(
+                "n",
+                Some(&Validator::Union(vec![Validator::Int64, Validator::String]))
+            ),
+            "json_extract(doc,'$.n')"
         );
     }
 

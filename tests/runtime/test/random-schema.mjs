@@ -67,17 +67,26 @@ function validator(depth) {
   );
 }
 
-/** Whether an index may name the field (the analyzer's rule: `unindexable` in schema.rs). */
-export function indexable(v) {
+/** Nullable indexable validators (`v.nullable(T)`), indexable in Durable Object tables. */
+const nullableIndexableLeaf = indexableLeaf.map((inner) => ({ k: "nullable", inner }));
+
+/**
+ * Whether an index may name the field (the analyzer's rule: `index_refusal` in schema.rs): a
+ * value kind with an order, or in a Durable Object table a required nullable one.
+ */
+export function indexable(f, global) {
   const stringLike = (v) => v.k === "string" || v.k === "id" || (v.k === "literal" && typeof v.value === "string") || (v.k === "union" && v.members.every(stringLike));
-  return ["string", "id", "number", "float64", "boolean", "int64", "literal"].includes(v.k) || (v.k === "union" && stringLike(v));
+  const ordered = (v) => ["string", "id", "number", "float64", "boolean", "int64", "literal"].includes(v.k) || (v.k === "union" && stringLike(v));
+  if (f.v.k === "nullable") return !global && !f.optional && f.v.inner.k !== "nullable" && ordered(f.v.inner);
+  return ordered(f.v);
 }
 
 /** One table: 1 to 6 top-level fields and up to 3 indexes over its indexable fields. */
-const tableArb = uniqueFields(TOP_NAMES, fc.oneof(indexableLeaf, validator(2)), 6)
+const tableArb = (global) =>
+  uniqueFields(TOP_NAMES, global ? fc.oneof(indexableLeaf, validator(2)) : fc.oneof(indexableLeaf, nullableIndexableLeaf, validator(2)), 6)
   .filter((fields) => fields.length > 0)
   .chain((fields) => {
-    const candidates = fields.filter((f) => indexable(f.v)).map((f) => f.name);
+    const candidates = fields.filter((f) => indexable(f, global)).map((f) => f.name);
     const index = candidates.length === 0 ? fc.constant([]) : fc.uniqueArray(fc.uniqueArray(fc.constantFrom(...candidates), { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3, selector: (f) => f.join(",") });
     return index.map((indexes) => ({ fields, indexes: indexes.map((fields, k) => ({ name: `by_${k}`, fields })) }));
   });
@@ -96,7 +105,7 @@ const SHARD_KEYS = [
 ];
 
 export const schemaArb = fc
-  .tuple(tableArb, tableArb, tableArb, fc.constantFrom(...SHARD_KEYS))
+  .tuple(tableArb(true), tableArb(false), tableArb(false), fc.constantFrom(...SHARD_KEYS))
   .map(([g, r, s, shardKey]) => [g, r, { ...s, shardKey }].map((t, k) => ({ ...PLACEMENTS[k], ...t })));
 
 // --- source text ----------------------------------------------------------------------------

@@ -68,17 +68,18 @@ export function show(value) {
 }
 
 /**
- * The reference order of one index field's values: absent first, then by value (strings by UTF-8
+ * The reference order of one index field's values: absent first, then null (a nullable field in a
+ * Durable Object, Convex's order), then by value (strings by UTF-8
  * bytes, as SQLite's BINARY collation; false before true). In D1 a `-0` number is stored as a BLOB
  * (a REAL column would store 0), so it sorts after every number (docs/ARCHITECTURE.md, "D1
  * migrations").
  */
 export function refCompare(d1, a, b) {
-  const rank = (v) => (v === undefined ? 0 : d1 && Object.is(v, -0) ? 2 : 1);
+  const rank = (v) => (v === undefined ? 0 : v === null ? 1 : d1 && Object.is(v, -0) ? 3 : 2);
   const ra = rank(a);
   const rb = rank(b);
   if (ra !== rb) return ra - rb;
-  if (ra !== 1) return 0;
+  if (ra !== 2) return 0;
   if (typeof a === "string") return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -6,7 +6,7 @@
 import { decodeValue, encodeStored, parse, stringify, type JsonValue } from "@lunora/client";
 import type { Doc, Validator } from "../types.js";
 import { quoteIdent } from "../ids.js";
-import { asBadDocument, isInt64, required } from "./fields.js";
+import { asBadDocument, isInt64, nonNull } from "./fields.js";
 import { searchSql, type SearchPlan } from "../search.js";
 import { bindable, buildSql, type Backend, type FieldSql, type Plan, type Scanned, type SqlKey, type SqlValue } from "./plan.js";
 
@@ -30,14 +30,14 @@ export function doFieldExpr(field: string, validator: Validator | undefined): st
 }
 
 /**
- * Whether a field holds numbers (number, float64, a number literal; optional or not). Its index
+ * Whether a field holds numbers (number, float64, a number literal; optional or nullable). Its index
  * bounds are bound as JSON text and parsed by SQLite (`json_extract(?,'$')`), as the document's
  * number is: SQLite's text-to-double conversion is not correctly rounded for every double (about
  * one in seven random bit patterns, e.g. `1.2200137046337045e-249`, parses one ulp off), so a
  * bound bound as a REAL would not equal the same number read out of the document.
  */
 function isNumber(validator: Validator | undefined): boolean {
-  const v = required(validator) as (Validator & { value?: unknown }) | undefined;
+  const v = nonNull(validator) as (Validator & { value?: unknown }) | undefined;
   return v?.kind === "number" || (v?.kind === "literal" && typeof v.value === "number");
 }
 

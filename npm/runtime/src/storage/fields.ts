@@ -20,6 +20,27 @@ export function required(validator: Validator | undefined): Validator | undefine
   return v;
 }
 
+/**
+ * The validator an index orders by: without `v.optional(...)` and without the `v.null()` members
+ * of a union (`v.union(T, v.null())` → `T`). A null, like an absent field, is SQL NULL in an index
+ * expression; the analyzer allows one of the two per field, never both (schema/unindexable-field).
+ */
+export function nonNull(validator: Validator | undefined): Validator | undefined {
+  const v = required(validator) as Any | undefined;
+  if (v?.kind !== "union") return v;
+  const members = (v.members ?? []).filter((m) => (m as Any).kind !== "null");
+  if (members.length === (v.members ?? []).length) return v;
+  return members.length === 1 ? members[0] : ({ ...v, members } as Validator);
+}
+
+/** Whether a field's index expression can be SQL NULL: it is optional, or a union with `v.null()`. */
+export function nullable(validator: Validator | undefined): boolean {
+  const v = validator as Any | undefined;
+  if (!v) return false;
+  if (v.kind === "optional") return true;
+  return v.kind === "union" && (v.members ?? []).some((m) => (m as Any).kind === "null");
+}
+
 function stringLike(v: Validator): boolean {
   const a = v as Any;
   if (a.kind === "string" || a.kind === "id") return true;
@@ -94,7 +115,7 @@ export function identityTable(wiring: Wiring): string {
 
 /** Whether a field orders by its stored expression in a Durable Object index as an int64. */
 export function isInt64(validator: Validator | undefined): boolean {
-  return required(validator)?.kind === "int64";
+  return nonNull(validator)?.kind === "int64";
 }
 
 /** A CodecError (value the codec cannot store) as the runtime's `bad_document`. */

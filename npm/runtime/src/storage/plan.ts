@@ -5,6 +5,7 @@
 
 import { quoteIdent } from "../ids.js";
 import type { Doc, IndexSpec, Validator } from "../types.js";
+import { nullable } from "./fields.js";
 
 /** A value `sql.exec` / D1 `bind` accepts. */
 export type SqlValue = string | number | null | ArrayBuffer;
@@ -84,8 +85,8 @@ export function rowKey(plan: Plan, f: FieldSql, row: Scanned): SqlKey[] {
 /** The stored encoding of a keyset position (`plan.after`, `plan.upTo`). */
 export function positionKey(plan: Plan, f: FieldSql, position: unknown[]): SqlKey[] {
   const keys = sortKey(plan);
-  // An absent field is `null` in a position (a cursor is JSON): NULL, as the column holds it
-  // (null itself is never an index value: schema/unindexable-field).
+  // An absent field is `null` in a position (a cursor is JSON): NULL, as the column holds it (a
+  // field is either optional or nullable, never both: schema/unindexable-field).
   return position.map((v, i) => (keys[i] === "rowid" ? (v as number) : v === null || v === undefined ? null : f.key(keys[i]!, v)));
 }
 
@@ -105,18 +106,22 @@ export function buildSql(plan: Plan, f: FieldSql, select: string): { sql: string
   const params: SqlValue[] = [];
   for (const c of plan.conds) {
     if (c.value === null || c.value === undefined) {
-      if (c.op === "=") where.push(`${f.col(c.field)} IS NULL`);
-      else where.push("0");
+      // A bound at NULL (a null, or an absent field), the lowest key: `>` is every value, `>=`
+      // everything, `<` nothing, `=` and `<=` only the NULLs.
+      const col = f.col(c.field);
+      where.push(c.op === "=" || c.op === "<=" ? `${col} IS NULL` : c.op === ">" ? `${col} IS NOT NULL` : c.op === ">=" ? "1" : "0");
       continue;
     }
-    // An absent field (NULL) sorts before every value, as Convex orders `undefined`: an upper
-    // bound keeps it, a lower bound or an equality leaves it out. Only an optional field without
-    // a lower bound can be absent in range: elsewhere the plain bound keeps SQLite's range scan.
+    // An absent field or a null (NULL) sorts before every value, as Convex orders `undefined` and
+    // `null`: an upper bound keeps it, a lower bound or an equality leaves it out. Only an optional
+    // or nullable field without a lower bound can be NULL in range: elsewhere the plain bound keeps
+    // SQLite's range scan.
     const col = f.col(c.field);
     const test = `${col} ${c.op} ${f.placeholder(c.field)}`;
     const upper = c.op === "<" || c.op === "<=";
-    const lowered = plan.conds.some((o) => o.field === c.field && (o.op === ">" || o.op === ">=" || o.op === "="));
-    where.push(upper && !lowered && plan.fields[c.field]?.kind === "optional" ? `(${test} OR ${col} IS NULL)` : test);
+    // (A bound at NULL decides about NULL itself, in its own clause above.)
+    const lowered = plan.conds.some((o) => o.field === c.field && o.value !== null && o.value !== undefined && (o.op === ">" || o.op === ">=" || o.op === "="));
+    where.push(upper && !lowered && nullable(plan.fields[c.field]) ? `(${test} OR ${col} IS NULL)` : test);
     params.push(param(f, c.field, f.key(c.field, c.value)));
   }
   const dedup = sortKey(plan);
@@ -204,12 +209,16 @@ export function compareKeys(a: SqlKey[], b: SqlKey[]): number {
 
 /**
  * Whether a document satisfies a plan's index conditions, as `buildSql`'s WHERE does: an absent
- * field (NULL) lies below every value (Convex's `undefined`), so it passes `<`/`<=` only.
+ * field or a null (NULL) lies below every value (Convex's `undefined` and `null`), so it passes
+ * `<`/`<=` a value only, and a bound at NULL is the lowest key.
  */
 export function matches(plan: Plan, f: FieldSql, doc: Doc): boolean {
   return plan.conds.every((c) => {
     const have = f.key(c.field, doc[c.field]);
-    if (c.value === null || c.value === undefined) return c.op === "=" && have === null;
+    if (c.value === null || c.value === undefined) {
+      if (have === null) return c.op === "=" || c.op === "<=" || c.op === ">=";
+      return c.op === ">" || c.op === ">=";
+    }
     if (have === null) return c.op === "<" || c.op === "<=";
     const cmp = compareSql(have, f.key(c.field, c.value));
     switch (c.op) {

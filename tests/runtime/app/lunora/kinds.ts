@@ -125,8 +125,9 @@ export const allRoot = query.input({  }).query(async ({ ctx }) => ctx.db.query("
 
 export const rangeRoot = query
   .input({
-    index: v.union(v.literal("by_i"), v.literal("by_n"), v.literal("by_s"), v.literal("by_oi")),
-    field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi")),
+    index: v.union(v.literal("by_i"), v.literal("by_n"), v.literal("by_s"), v.literal("by_oi"), v.literal("by_u")),
+    field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi"), v.literal("u")),
+    gt: v.optional(v.any()),
     gte: v.optional(v.any()),
     lt: v.optional(v.any()),
     lte: v.optional(v.any()),
@@ -139,6 +140,7 @@ export const rangeRoot = query
       .withIndex(args.index as "by_i", (q: any) => {
         if (args.eq !== undefined) return q.eq(args.field, args.eq);
         let r = q;
+        if (args.gt !== undefined) r = r.gt(args.field, args.gt);
         if (args.gte !== undefined) r = r.gte(args.field, args.gte);
         if (args.lt !== undefined) r = r.lt(args.field, args.lt);
         if (args.lte !== undefined) r = r.lte(args.field, args.lte);
@@ -198,8 +200,9 @@ export const allShard = query.input({ shard: v.string(),  }).query(async ({ ctx 
 
 export const rangeShard = query
   .input({
-    shard: v.string(), index: v.union(v.literal("by_i"), v.literal("by_n"), v.literal("by_s"), v.literal("by_oi")),
-    field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi")),
+    shard: v.string(), index: v.union(v.literal("by_i"), v.literal("by_n"), v.literal("by_s"), v.literal("by_oi"), v.literal("by_u")),
+    field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi"), v.literal("u")),
+    gt: v.optional(v.any()),
     gte: v.optional(v.any()),
     lt: v.optional(v.any()),
     lte: v.optional(v.any()),
@@ -212,6 +215,7 @@ export const rangeShard = query
       .withIndex(args.index as "by_i", (q: any) => {
         if (args.eq !== undefined) return q.eq(args.field, args.eq);
         let r = q;
+        if (args.gt !== undefined) r = r.gt(args.field, args.gt);
         if (args.gte !== undefined) r = r.gte(args.field, args.gte);
         if (args.lt !== undefined) r = r.lt(args.field, args.lt);
         if (args.lte !== undefined) r = r.lte(args.field, args.lte);

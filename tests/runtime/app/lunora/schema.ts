@@ -91,7 +91,9 @@ export const schema = defineSchema({
     .index("by_n", ["n"])
     .index("by_s", ["s"])
     .index("by_oi", ["oi"])
-    .index("by_status", ["status", "i"]),
+    .index("by_status", ["status", "i"])
+    // A nullable field (Durable Objects only: D1 refuses it, schema/unindexable-field).
+    .index("by_u", ["u"]),
 
   kindsShard: defineTable({
     shard: v.string(),
@@ -121,5 +123,7 @@ export const schema = defineSchema({
     .index("by_n", ["n"])
     .index("by_s", ["s"])
     .index("by_oi", ["oi"])
-    .index("by_status", ["status", "i"]),
+    .index("by_status", ["status", "i"])
+    // A nullable field (Durable Objects only: D1 refuses it, schema/unindexable-field).
+    .index("by_u", ["u"]),
 });
