@@ -351,24 +351,28 @@ fn handler_of(
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the export's parts, as `discover` holds them"
-)]
-fn discover_one(
-    ld: &mut Loader<'_>,
-    ev: &mut Eval,
+/// What reading one definition needs: the loader and evaluator, the file,
+/// and where its diagnostics go.
+struct Cx<'c, 'l> {
+    ld: &'c mut Loader<'l>,
+    ev: &'c mut Eval,
     file: FileId,
-    module: &Module,
-    name: &str,
-    span: Span,
-    init: &Expr,
-    d: &mut Vec<Diagnostic>,
-) -> Found {
-    // Unwind the chain syntactically: base identifier + methods, or a direct
-    // call of the base (`query({...})`, Convex's object form).
-    // The builder is an identifier (`query`) or a member of a namespace import
-    // of `_generated/server` (`s.query`).
+    d: &'c mut Vec<Diagnostic>,
+}
+
+/// An export's initializer, unwound syntactically: the builder it is rooted
+/// at, its builder methods in call order, and the direct call of the builder
+/// (`query({...})`, Convex's object form) with the call's span, if any.
+struct Chain<'e> {
+    builder: Option<&'static str>,
+    methods: Vec<(&'e str, Span, &'e [Expr])>,
+    direct: Option<(&'e [Expr], Span)>,
+}
+
+/// Unwinds `init` into base identifier + methods, or a direct call of the
+/// base. The builder is an identifier (`query`) or a member of a namespace
+/// import of `_generated/server` (`s.query`).
+fn unwind_chain<'e>(ld: &Loader<'_>, file: FileId, init: &'e Expr) -> Chain<'e> {
     let mut methods: Vec<(&str, Span, &[Expr])> = Vec::new();
     let mut cur = init;
     let (builder, direct) = loop {
@@ -408,24 +412,36 @@ fn discover_one(
             _ => break (None, None),
         }
     };
-    let Some(builder) = builder else {
-        return Found::NotAFunction;
-    };
     methods.reverse();
-    let (kind, visibility) = match builder {
+    Chain {
+        builder,
+        methods,
+        direct,
+    }
+}
+
+/// The kind and visibility of the functions `builder` defines.
+fn kind_of_builder(builder: &str) -> (FunctionKind, Visibility) {
+    match builder {
         "query" => (FunctionKind::Query, Visibility::Public),
         "mutation" => (FunctionKind::Mutation, Visibility::Public),
         "action" => (FunctionKind::Action, Visibility::Public),
         "internalQuery" => (FunctionKind::Query, Visibility::Internal),
         "internalMutation" => (FunctionKind::Mutation, Visibility::Internal),
         _ => (FunctionKind::Action, Visibility::Internal),
-    };
-    let mut f = FunctionDraft {
+    }
+}
+
+/// The draft of export `name` of `module`, defined by `builder`, before its
+/// definition is read (builder form, no args, returns or handler yet).
+fn empty_draft(module: &Module, name: &str, span: FileSpan, builder: &str) -> FunctionDraft {
+    let (kind, visibility) = kind_of_builder(builder);
+    FunctionDraft {
         module: module.module.clone(),
         file: module.file.clone(),
         api_path: module.api_path.clone(),
         export_name: name.to_string(),
-        span: FileSpan::new(file, span),
+        span,
         kind,
         visibility,
         form: Form::Builder,
@@ -433,122 +449,42 @@ fn discover_one(
         returns: None,
         handler: None,
         helpers: Vec::new(),
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the export's parts, as `discover` holds them"
+)]
+fn discover_one(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    name: &str,
+    span: Span,
+    init: &Expr,
+    d: &mut Vec<Diagnostic>,
+) -> Found {
+    let chain = unwind_chain(ld, file, init);
+    let Some(builder) = chain.builder else {
+        return Found::NotAFunction;
     };
-    if let Some((call_args, call_span)) = direct {
+    let mut f = empty_draft(module, name, FileSpan::new(file, span), builder);
+    let mut cx = Cx { ld, ev, file, d };
+    let ok = if let Some((call_args, call_span)) = chain.direct {
         f.form = Form::Object;
-        let ok = object_form(ld, ev, file, builder, call_args, call_span, &mut f, d);
-        if let Some((method, mspan, _)) = methods.first() {
-            d.push(diagnostics::method_after_definition(
+        let ok = object_form(&mut cx, builder, call_args, call_span, &mut f);
+        if let Some((method, mspan, _)) = chain.methods.first() {
+            cx.d.push(diagnostics::method_after_definition(
                 method, builder, name, file, *mspan,
             ));
             return Found::Reported;
         }
-        return if ok {
-            Found::Function(Box::new(f))
-        } else {
-            Found::Reported
-        };
-    }
-    let handler_help = diagnostics::chain_handler_help(kind.as_str());
-    let mut ok = true;
-    let mut handled = false;
-    for (method, mspan, args) in methods {
-        if handled {
-            d.push(diagnostics::method_after_handler(
-                method,
-                name,
-                kind.as_str(),
-                file,
-                mspan,
-            ));
-            ok = false;
-            continue;
-        }
-        match method {
-            "input" => {
-                let entries = match args {
-                    [a] => eval_args(
-                        ld,
-                        ev,
-                        file,
-                        a,
-                        (
-                            "`.input(...)` takes an object of validators",
-                            "`.input({ name: v.string() })`",
-                        ),
-                        d,
-                    ),
-                    _ => {
-                        d.push(diagnostics::input_arity(file, mspan));
-                        None
-                    }
-                };
-                match entries {
-                    Some(entries) => f.args = Some(entries),
-                    None => ok = false,
-                }
-            }
-            "returns" => match args {
-                [a] => match eval_returns(ld, ev, file, a, d) {
-                    Some(v) => f.returns = Some(v),
-                    None => ok = false,
-                },
-                _ => {
-                    d.push(diagnostics::returns_arity(file, mspan));
-                    ok = false;
-                }
-            },
-            "query" | "mutation" | "action" if method == kind.as_str() => {
-                handled = true;
-                match args.first() {
-                    Some(a) => match handler_of(ld, ev, file, a, name, &handler_help, d) {
-                        Ok(h) => f.handler = h,
-                        Err(()) => ok = false,
-                    },
-                    None => {
-                        d.push(diagnostics::chain_handler_missing(
-                            method,
-                            name,
-                            kind.as_str(),
-                            file,
-                            mspan,
-                        ));
-                        ok = false;
-                    }
-                }
-            }
-            "query" | "mutation" | "action" => {
-                d.push(diagnostics::kind_mismatch(
-                    builder,
-                    method,
-                    kind.as_str(),
-                    file,
-                    mspan,
-                ));
-                ok = false;
-                handled = true;
-            }
-            other => {
-                d.push(diagnostics::unknown_builder_method(
-                    other,
-                    kind.as_str(),
-                    BUILDER_METHODS,
-                    file,
-                    mspan,
-                ));
-                ok = false;
-            }
-        }
-    }
-    if !handled && ok {
-        d.push(diagnostics::chain_no_handler(
-            name,
-            kind.as_str(),
-            file,
-            span,
-        ));
-        ok = false;
-    }
+        ok
+    } else {
+        builder_chain(&mut cx, builder, &chain.methods, span, &mut f)
+    };
     if ok {
         Found::Function(Box::new(f))
     } else {
@@ -556,29 +492,161 @@ fn discover_one(
     }
 }
 
+/// The builder form: `query.input({...}).returns(...).query(handler)`.
+/// Reads each method in order into `f`; false when something was reported.
+fn builder_chain(
+    cx: &mut Cx<'_, '_>,
+    builder: &str,
+    methods: &[(&str, Span, &[Expr])],
+    span: Span,
+    f: &mut FunctionDraft,
+) -> bool {
+    let kind = f.kind.as_str();
+    let mut ok = true;
+    let mut handled = false;
+    for &(method, mspan, args) in methods {
+        if handled {
+            cx.d.push(diagnostics::method_after_handler(
+                method,
+                &f.export_name,
+                kind,
+                cx.file,
+                mspan,
+            ));
+            ok = false;
+            continue;
+        }
+        match method {
+            "input" => ok &= chain_input(cx, args, mspan, f),
+            "returns" => ok &= chain_returns(cx, args, mspan, f),
+            "query" | "mutation" | "action" if method == kind => {
+                handled = true;
+                ok &= chain_handler(cx, method, args, mspan, f);
+            }
+            "query" | "mutation" | "action" => {
+                cx.d.push(diagnostics::kind_mismatch(
+                    builder, method, kind, cx.file, mspan,
+                ));
+                ok = false;
+                handled = true;
+            }
+            other => {
+                cx.d.push(diagnostics::unknown_builder_method(
+                    other,
+                    kind,
+                    BUILDER_METHODS,
+                    cx.file,
+                    mspan,
+                ));
+                ok = false;
+            }
+        }
+    }
+    if !handled && ok {
+        cx.d.push(diagnostics::chain_no_handler(
+            &f.export_name,
+            kind,
+            cx.file,
+            span,
+        ));
+        ok = false;
+    }
+    ok
+}
+
+/// `.input({...})`: the function's arguments; false when reported.
+fn chain_input(cx: &mut Cx<'_, '_>, args: &[Expr], mspan: Span, f: &mut FunctionDraft) -> bool {
+    let entries = match args {
+        [a] => eval_args(
+            cx.ld,
+            cx.ev,
+            cx.file,
+            a,
+            (
+                "`.input(...)` takes an object of validators",
+                "`.input({ name: v.string() })`",
+            ),
+            cx.d,
+        ),
+        _ => {
+            cx.d.push(diagnostics::input_arity(cx.file, mspan));
+            None
+        }
+    };
+    match entries {
+        Some(entries) => {
+            f.args = Some(entries);
+            true
+        }
+        None => false,
+    }
+}
+
+/// `.returns(validator)`: the function's result; false when reported.
+fn chain_returns(cx: &mut Cx<'_, '_>, args: &[Expr], mspan: Span, f: &mut FunctionDraft) -> bool {
+    match args {
+        [a] => match eval_returns(cx.ld, cx.ev, cx.file, a, cx.d) {
+            Some(v) => {
+                f.returns = Some(v);
+                true
+            }
+            None => false,
+        },
+        _ => {
+            cx.d.push(diagnostics::returns_arity(cx.file, mspan));
+            false
+        }
+    }
+}
+
+/// `.query(handler)` (the method of the function's kind): its handler;
+/// false when reported.
+fn chain_handler(
+    cx: &mut Cx<'_, '_>,
+    method: &str,
+    args: &[Expr],
+    mspan: Span,
+    f: &mut FunctionDraft,
+) -> bool {
+    let kind = f.kind.as_str();
+    let Some(a) = args.first() else {
+        cx.d.push(diagnostics::chain_handler_missing(
+            method,
+            &f.export_name,
+            kind,
+            cx.file,
+            mspan,
+        ));
+        return false;
+    };
+    let help = diagnostics::chain_handler_help(kind);
+    match handler_of(cx.ld, cx.ev, cx.file, a, &f.export_name, &help, cx.d) {
+        Ok(h) => {
+            f.handler = h;
+            true
+        }
+        Err(()) => false,
+    }
+}
+
 /// Convex's object form: `query({ args?, returns?, handler })` or `query(handler)`.
 /// Fills `f`; false when something was reported.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the call's parts, as `discover_one` holds them"
-)]
 fn object_form(
-    ld: &mut Loader<'_>,
-    ev: &mut Eval,
-    file: FileId,
+    cx: &mut Cx<'_, '_>,
     builder: &str,
     call_args: &[Expr],
     call_span: Span,
     f: &mut FunctionDraft,
-    d: &mut Vec<Diagnostic>,
 ) -> bool {
-    let name = f.export_name.clone();
-    let handler_help = diagnostics::object_form_handler_help(builder);
+    let file = cx.file;
     let def = match call_args {
         [def] => def,
         _ => {
-            d.push(diagnostics::definition_arity(
-                builder, &name, file, call_span,
+            cx.d.push(diagnostics::definition_arity(
+                builder,
+                &f.export_name,
+                file,
+                call_span,
             ));
             return false;
         }
@@ -591,12 +659,28 @@ fn object_form(
         }
         ExprKind::Object(props) => props,
         _ => {
-            d.push(diagnostics::definition_not_object(
-                &name, builder, file, def.span,
+            cx.d.push(diagnostics::definition_not_object(
+                &f.export_name,
+                builder,
+                file,
+                def.span,
             ));
             return false;
         }
     };
+    object_props(cx, builder, def, props, f)
+}
+
+/// The properties of the object form's definition `def`, read into `f`:
+/// each a known option, none spread or computed, a `handler` among them.
+/// False when something was reported.
+fn object_props(
+    cx: &mut Cx<'_, '_>,
+    builder: &str,
+    def: &Expr,
+    props: &[Property],
+    f: &mut FunctionDraft,
+) -> bool {
     let mut ok = true;
     let mut handler = None;
     for p in props {
@@ -605,54 +689,82 @@ fn object_form(
                 key,
                 key_span,
                 value,
-            } => match key.as_str() {
-                "args" => match eval_args(
-                    ld,
-                    ev,
-                    file,
-                    value,
-                    (
-                        "`args` takes an object of validators",
-                        "`args: { name: v.string() }` or `args: v.object({ name: v.string() })`",
-                    ),
-                    d,
-                ) {
-                    Some(entries) => f.args = Some(entries),
-                    None => ok = false,
-                },
-                "returns" => match eval_returns(ld, ev, file, value, d) {
-                    Some(v) => f.returns = Some(v),
-                    None => ok = false,
-                },
-                "handler" => {
+            } => {
+                if key == "handler" {
                     handler = Some(*key_span);
-                    match handler_of(ld, ev, file, value, &name, &handler_help, d) {
-                        Ok(h) => f.handler = h,
-                        Err(()) => ok = false,
-                    }
                 }
-                other => {
-                    d.push(diagnostics::unknown_definition_option(
-                        other, &name, file, *key_span,
-                    ));
-                    ok = false;
-                }
-            },
+                ok &= object_option(cx, builder, key, *key_span, value, f);
+            }
             Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
-                d.push(diagnostics::definition_not_static(
-                    &name, builder, file, *span,
+                cx.d.push(diagnostics::definition_not_static(
+                    &f.export_name,
+                    builder,
+                    cx.file,
+                    *span,
                 ));
                 ok = false;
             }
         }
     }
     if handler.is_none() && ok {
-        d.push(diagnostics::definition_no_handler(
-            &name, builder, file, def.span,
+        cx.d.push(diagnostics::definition_no_handler(
+            &f.export_name,
+            builder,
+            cx.file,
+            def.span,
         ));
         ok = false;
     }
     ok
+}
+
+/// One `key: value` of the object form (`args`, `returns`, `handler`) read
+/// into `f`; false when reported (an unknown key too).
+fn object_option(
+    cx: &mut Cx<'_, '_>,
+    builder: &str,
+    key: &str,
+    key_span: Span,
+    value: &Expr,
+    f: &mut FunctionDraft,
+) -> bool {
+    match key {
+        "args" => match eval_args(
+            cx.ld,
+            cx.ev,
+            cx.file,
+            value,
+            (
+                "`args` takes an object of validators",
+                "`args: { name: v.string() }` or `args: v.object({ name: v.string() })`",
+            ),
+            cx.d,
+        ) {
+            Some(entries) => f.args = Some(entries),
+            None => return false,
+        },
+        "returns" => match eval_returns(cx.ld, cx.ev, cx.file, value, cx.d) {
+            Some(v) => f.returns = Some(v),
+            None => return false,
+        },
+        "handler" => {
+            let help = diagnostics::object_form_handler_help(builder);
+            match handler_of(cx.ld, cx.ev, cx.file, value, &f.export_name, &help, cx.d) {
+                Ok(h) => f.handler = h,
+                Err(()) => return false,
+            }
+        }
+        other => {
+            cx.d.push(diagnostics::unknown_definition_option(
+                other,
+                &f.export_name,
+                cx.file,
+                key_span,
+            ));
+            return false;
+        }
+    }
+    true
 }
 
 /// How a handler refers to its arguments.
