@@ -900,6 +900,48 @@ fn check_storage_call(
     ));
 }
 
+/// The finished tables pass 4 checks bodies against, and their ids by name.
+struct Tables<'t> {
+    tables: &'t [Table],
+    by_name: &'t HashMap<&'t str, usize>,
+}
+
+impl<'t> Tables<'t> {
+    /// The table named `name` (the first of a name).
+    fn get(&self, name: &str) -> Option<&'t Table> {
+        self.by_name.get(name).map(|&i| &self.tables[i])
+    }
+}
+
+/// What a function's body and the helpers it hands `ctx` to touch.
+#[derive(Default)]
+struct Touched {
+    read: BTreeSet<String>,
+    written: BTreeSet<String>,
+    /// (shard key, arg) evidence from withIndex/insert.
+    bindings: Vec<(String, String)>,
+}
+
+impl Touched {
+    /// `t` is read, or written when `is_write`.
+    fn touch(&mut self, t: &Table, is_write: bool) {
+        if is_write {
+            self.written.insert(t.name.clone());
+        } else {
+            self.read.insert(t.name.clone());
+        }
+    }
+}
+
+/// The handler of a function being checked: the file it is in and how it
+/// refers to the function's arguments.
+struct Body<'b> {
+    f: &'b FunctionDraft,
+    file: FileId,
+    env: ArgEnv,
+    args: Option<&'b [ObjectField]>,
+}
+
 /// Pass 4: body checks and the route of one function.
 pub fn check_body(
     tables: &[Table],
@@ -908,122 +950,179 @@ pub fn check_body(
     args: Option<&[ObjectField]>,
     d: &mut Vec<Diagnostic>,
 ) -> (Route, Vec<String>, Vec<String>) {
-    let mut read = BTreeSet::new();
-    let mut written = BTreeSet::new();
-    // (shard key, arg) evidence from withIndex/insert
-    let mut bindings: Vec<(String, String)> = Vec::new();
+    let tables = Tables { tables, by_name };
+    let mut touched = Touched::default();
     if let Some((h, hfile)) = &f.handler {
-        let file = *hfile;
-        let env = ArgEnv::new(h, f.form);
-        for (method, span) in &h.storage_calls {
-            check_storage_call(f, method, file, *span, d);
+        let body = Body {
+            f,
+            file: *hfile,
+            env: ArgEnv::new(h, f.form),
+            args,
+        };
+        check_handler(&tables, &body, h, &mut touched, d);
+    }
+    helper_tables(&tables, f, &mut touched);
+    let route = if f.kind == FunctionKind::Action {
+        Route::Worker
+    } else {
+        route_of(&tables, f, args, &touched, d)
+    };
+    (
+        route,
+        touched.read.into_iter().collect(),
+        touched.written.into_iter().collect(),
+    )
+}
+
+/// The handler's own uses of `ctx`: its storage calls, vector searches,
+/// then each db call, in that order.
+fn check_handler(
+    tables: &Tables<'_>,
+    body: &Body<'_>,
+    h: &FunctionSummary,
+    touched: &mut Touched,
+    d: &mut Vec<Diagnostic>,
+) {
+    let (f, file) = (body.f, body.file);
+    for (method, span) in &h.storage_calls {
+        check_storage_call(f, method, file, *span, d);
+    }
+    for span in &h.vector_search {
+        d.push(diagnostics::unsupported_vector_search(
+            &f.export_name,
+            file,
+            *span,
+        ));
+    }
+    for call in &h.db_calls {
+        check_db_call(tables, body, call, touched, d);
+    }
+}
+
+/// One `ctx.db` call of the handler: no write in a query, a known table, its
+/// index range or search, an insert's fields; records the table it touches.
+fn check_db_call(
+    tables: &Tables<'_>,
+    body: &Body<'_>,
+    call: &DbCall,
+    touched: &mut Touched,
+    d: &mut Vec<Diagnostic>,
+) {
+    let (f, file, env) = (body.f, body.file, &body.env);
+    let is_write = WRITES.contains(&call.method.as_str());
+    if is_write && f.kind == FunctionKind::Query {
+        d.push(diagnostics::write_in_query(
+            &f.export_name,
+            &call.method,
+            file,
+            call.method_span,
+            f.span,
+        ));
+    }
+    let Some((tname, tspan)) = table_of(call, env, body.args) else {
+        return;
+    };
+    let Some(t) = tables.get(tname.as_str()) else {
+        if let Some(span) = tspan {
+            let table_names: Vec<&str> = tables.tables.iter().map(|t| t.name.as_str()).collect();
+            d.push(diagnostics::unknown_table(&tname, &table_names, file, span));
         }
-        for span in &h.vector_search {
-            d.push(diagnostics::unsupported_vector_search(
-                &f.export_name,
+        return;
+    };
+    touched.touch(t, is_write);
+    if let Some(idx) = &call.index {
+        if idx.search {
+            let bindings = &mut touched.bindings;
+            crate::search::check_search_use(
+                t,
+                idx,
                 file,
-                *span,
-            ));
-        }
-        for call in &h.db_calls {
-            let is_write = WRITES.contains(&call.method.as_str());
-            if is_write && f.kind == FunctionKind::Query {
-                d.push(diagnostics::write_in_query(
-                    &f.export_name,
-                    &call.method,
-                    file,
-                    call.method_span,
-                    f.span,
-                ));
-            }
-            let table = table_of(call, &env, args);
-            let Some((tname, tspan)) = table else {
-                continue;
-            };
-            let Some(t) = by_name.get(tname.as_str()).map(|&i| &tables[i]) else {
-                if let Some(span) = tspan {
-                    let table_names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-                    d.push(diagnostics::unknown_table(&tname, &table_names, file, span));
-                }
-                continue;
-            };
-            if is_write {
-                written.insert(t.name.clone());
-            } else {
-                read.insert(t.name.clone());
-            }
-            if let Some(idx) = &call.index {
-                if idx.search {
-                    crate::search::check_search_use(
-                        t,
-                        idx,
-                        file,
-                        |key, v| {
-                            if let Some(arg) = env.arg_of(v) {
-                                bindings.push((key.to_string(), arg));
-                            }
-                        },
-                        d,
-                    );
-                } else {
-                    check_index(t, idx, file, &env, &mut bindings, d);
-                }
-            }
-            if call.method == "insert" {
-                check_insert(t, call, file, &env, &mut bindings, d);
-            }
+                |key, v| {
+                    if let Some(arg) = env.arg_of(v) {
+                        bindings.push((key.to_string(), arg));
+                    }
+                },
+                d,
+            );
+        } else {
+            check_index(t, idx, file, env, &mut touched.bindings, d);
         }
     }
-    // The tables the helpers it hands `ctx` to name (their own mistakes are not
-    // reported once per caller: only the tables count, for the route).
+    if call.method == "insert" {
+        check_insert(t, call, file, env, &mut touched.bindings, d);
+    }
+}
+
+/// The tables the helpers it hands `ctx` to name (their own mistakes are not
+/// reported once per caller: only the tables count, for the route).
+fn helper_tables(tables: &Tables<'_>, f: &FunctionDraft, touched: &mut Touched) {
     let no_args = ArgEnv::default();
     for (h, _) in &f.helpers {
         for call in &h.db_calls {
             if let Some((tname, _)) = table_of(call, &no_args, None)
-                && let Some(t) = by_name.get(tname.as_str()).map(|&i| &tables[i])
+                && let Some(t) = tables.get(tname.as_str())
             {
-                if WRITES.contains(&call.method.as_str()) {
-                    written.insert(t.name.clone());
-                } else {
-                    read.insert(t.name.clone());
-                }
+                touched.touch(t, WRITES.contains(&call.method.as_str()));
             }
         }
     }
-    if f.kind == FunctionKind::Action {
-        return (
-            Route::Worker,
-            read.into_iter().collect(),
-            written.into_iter().collect(),
-        );
-    }
-    let touched: BTreeSet<&String> = read.iter().chain(written.iter()).collect();
-    let mut families: Vec<(&str, &str)> = Vec::new(); // (key, table)
-    let mut root_table = None;
-    let mut global = false;
-    for name in &touched {
-        let Some(t) = by_name.get(name.as_str()).map(|&i| &tables[i]) else {
-            continue;
+}
+
+/// Where the touched tables are placed, in table-name order.
+struct Placements<'t> {
+    /// (shard key, first table sharded by it), one per key.
+    families: Vec<(&'t str, &'t str)>,
+    /// The first root table.
+    root_table: Option<&'t str>,
+    global: bool,
+}
+
+impl<'t> Placements<'t> {
+    /// The placements of every table `touched` reads or writes.
+    fn of(tables: &Tables<'t>, touched: &Touched) -> Self {
+        let names: BTreeSet<&String> = touched.read.iter().chain(touched.written.iter()).collect();
+        let mut p = Placements {
+            families: Vec::new(),
+            root_table: None,
+            global: false,
         };
-        match &t.placement {
-            Placement::Shard { key } => {
-                if !families.iter().any(|(k, _)| *k == key) {
-                    families.push((key, &t.name));
+        for name in &names {
+            let Some(t) = tables.get(name.as_str()) else {
+                continue;
+            };
+            match &t.placement {
+                Placement::Shard { key } => {
+                    if !p.families.iter().any(|(k, _)| *k == key) {
+                        p.families.push((key, &t.name));
+                    }
                 }
+                Placement::Root => p.root_table = p.root_table.or(Some(t.name.as_str())),
+                Placement::Global => p.global = true,
             }
-            Placement::Root => root_table = root_table.or(Some(t.name.as_str())),
-            Placement::Global => global = true,
         }
+        p
     }
-    let route = if families.len() > 1 {
+}
+
+/// The route of a query or mutation from the placements of what it touches:
+/// one shard family (bound by an argument), the root, or global tables only.
+fn route_of(
+    tables: &Tables<'_>,
+    f: &FunctionDraft,
+    args: Option<&[ObjectField]>,
+    touched: &Touched,
+    d: &mut Vec<Diagnostic>,
+) -> Route {
+    let p = Placements::of(tables, touched);
+    if p.families.len() > 1 {
         d.push(diagnostics::two_shard_families(
             &f.export_name,
-            &families,
+            &p.families,
             f.span,
         ));
         Route::Root
-    } else if let Some((key, table)) = families.first() {
-        if let Some(root) = root_table {
+    } else if let Some((key, table)) = p.families.first() {
+        if let Some(root) = p.root_table {
             d.push(diagnostics::root_and_shard(
                 &f.export_name,
                 root,
@@ -1033,38 +1132,47 @@ pub fn check_body(
             ));
             Route::Root
         } else {
-            let declared = |a: &str| args.is_some_and(|args| args.iter().any(|x| x.name == a));
-            let arg = bindings
-                .iter()
-                .find(|(k, a)| k == key && declared(a))
-                .map(|(_, a)| a.clone())
-                .or_else(|| declared(key).then(|| key.to_string()));
-            match arg {
-                Some(arg) => Route::Shard {
-                    key: key.to_string(),
-                    arg,
-                },
-                None => {
-                    d.push(diagnostics::shard_key_unbound(
-                        &f.export_name,
-                        table,
-                        key,
-                        f.span,
-                    ));
-                    Route::Root
-                }
-            }
+            shard_route(f, args, &touched.bindings, key, table, d)
         }
-    } else if root_table.is_some() || !global {
+    } else if p.root_table.is_some() || !p.global {
         Route::Root
     } else {
         Route::Global
-    };
-    (
-        route,
-        read.into_iter().collect(),
-        written.into_iter().collect(),
-    )
+    }
+}
+
+/// The route to the shard of `table` (sharded by `key`): the declared
+/// argument that binds the key, else an argument named like it; the root,
+/// reported, when there is none.
+fn shard_route(
+    f: &FunctionDraft,
+    args: Option<&[ObjectField]>,
+    bindings: &[(String, String)],
+    key: &str,
+    table: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Route {
+    let declared = |a: &str| args.is_some_and(|args| args.iter().any(|x| x.name == a));
+    let arg = bindings
+        .iter()
+        .find(|(k, a)| k == key && declared(a))
+        .map(|(_, a)| a.clone())
+        .or_else(|| declared(key).then(|| key.to_string()));
+    match arg {
+        Some(arg) => Route::Shard {
+            key: key.to_string(),
+            arg,
+        },
+        None => {
+            d.push(diagnostics::shard_key_unbound(
+                &f.export_name,
+                table,
+                key,
+                f.span,
+            ));
+            Route::Root
+        }
+    }
 }
 
 /// The table a db call names: a string literal, or an argument validated as `v.id("t")`.
@@ -1095,6 +1203,9 @@ fn table_of(
     }
 }
 
+/// One `.withIndex(name, range)` use: a known index, and range conditions
+/// in the index's order (see [`IndexWalk`]); an `eq` on the shard key with
+/// an argument binds it.
 fn check_index(
     t: &Table,
     idx: &lunora_parser::summary::IndexUse,
@@ -1111,43 +1222,13 @@ fn check_index(
     if !idx.conditions_known {
         return;
     }
-    let mut fields = index.fields.clone();
-    if !fields.iter().any(|f| f == "_creationTime") {
-        fields.push("_creationTime".into());
-    }
-
-    let mut pos = 0usize;
-    let mut range: Option<String> = None;
-    let (mut lower, mut upper) = (false, false);
+    let mut walk = IndexWalk::new(&index.name, &index.fields, file);
     for c in &idx.conditions {
         let Some((field, fspan)) = &c.field else {
             return;
         };
-
-        match c.method.as_str() {
-            "eq" => {
-                if range.is_some() {
-                    d.push(diagnostics::eq_after_range(
-                        field,
-                        &index.name,
-                        &fields,
-                        file,
-                        *fspan,
-                    ));
-                    return;
-                }
-                if fields.get(pos) != Some(field) {
-                    d.push(diagnostics::condition_out_of_order(
-                        &c.method,
-                        field,
-                        &index.name,
-                        fields.get(pos).map(String::as_str),
-                        &fields,
-                        file,
-                        *fspan,
-                    ));
-                    return;
-                }
+        let step = match c.method.as_str() {
+            "eq" => walk.eq(&c.method, field, *fspan).map(|()| {
                 if let Some(v) = &c.value
                     && let Some(arg) = env.arg_of(v)
                     && let Placement::Shard { key } = &t.placement
@@ -1155,56 +1236,122 @@ fn check_index(
                 {
                     bindings.push((key.clone(), arg));
                 }
-                pos += 1;
+            }),
+            "gt" | "gte" | "lt" | "lte" => walk.bound(&c.method, field, *fspan),
+            other => Err(diagnostics::unknown_range_method(
+                other,
+                file,
+                c.method_span,
+            )),
+        };
+        if let Err(e) = step {
+            d.push(e);
+            return;
+        }
+    }
+}
+
+/// A walk over an index range's conditions, in order, against the index's
+/// fields (`_creationTime` last): `eq`s on a prefix, then bounds on the next
+/// field, at most one lower and one upper.
+struct IndexWalk<'i> {
+    index: &'i str,
+    fields: Vec<String>,
+    file: FileId,
+    /// How many fields the `eq`s matched.
+    pos: usize,
+    /// The field of the range, once a bound was seen.
+    range: Option<String>,
+    lower: bool,
+    upper: bool,
+}
+
+impl<'i> IndexWalk<'i> {
+    fn new(index: &'i str, fields: &[String], file: FileId) -> Self {
+        let mut fields = fields.to_vec();
+        if !fields.iter().any(|f| f == "_creationTime") {
+            fields.push("_creationTime".into());
+        }
+        IndexWalk {
+            index,
+            fields,
+            file,
+            pos: 0,
+            range: None,
+            lower: false,
+            upper: false,
+        }
+    }
+
+    /// `field` is the index's next field, else the error for `q.<method>`.
+    fn next_field(&self, method: &str, field: &str, fspan: Span) -> Result<(), Diagnostic> {
+        if self.fields.get(self.pos).map(String::as_str) == Some(field) {
+            return Ok(());
+        }
+        Err(diagnostics::condition_out_of_order(
+            method,
+            field,
+            self.index,
+            self.fields.get(self.pos).map(String::as_str),
+            &self.fields,
+            self.file,
+            fspan,
+        ))
+    }
+
+    /// `q.eq(field, ..)`: before any bound, on the next field.
+    fn eq(&mut self, method: &str, field: &str, fspan: Span) -> Result<(), Diagnostic> {
+        if self.range.is_some() {
+            return Err(diagnostics::eq_after_range(
+                field,
+                self.index,
+                &self.fields,
+                self.file,
+                fspan,
+            ));
+        }
+        self.next_field(method, field, fspan)?;
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// `q.gt`/`gte`/`lt`/`lte(field, ..)`: the range's field (the next one
+    /// for the first bound), one bound of each side.
+    fn bound(&mut self, method: &str, field: &str, fspan: Span) -> Result<(), Diagnostic> {
+        let is_lower = method.starts_with('g');
+        match &self.range {
+            None => {
+                self.next_field(method, field, fspan)?;
+                self.range = Some(field.to_string());
             }
-            "gt" | "gte" | "lt" | "lte" => {
-                let is_lower = c.method.starts_with('g');
-                match &range {
-                    None => {
-                        if fields.get(pos) != Some(field) {
-                            d.push(diagnostics::condition_out_of_order(
-                                &c.method,
-                                field,
-                                &index.name,
-                                fields.get(pos).map(String::as_str),
-                                &fields,
-                                file,
-                                *fspan,
-                            ));
-                            return;
-                        }
-                        range = Some(field.clone());
-                    }
-                    Some(r) if r != field => {
-                        d.push(diagnostics::second_range_field(
-                            &c.method, field, r, &fields, file, *fspan,
-                        ));
-                        return;
-                    }
-                    Some(_) => {
-                        if (is_lower && lower) || (!is_lower && upper) {
-                            d.push(diagnostics::two_bounds(
-                                field, is_lower, &fields, file, *fspan,
-                            ));
-                            return;
-                        }
-                    }
-                }
-                if is_lower {
-                    lower = true;
-                } else {
-                    upper = true;
-                }
-            }
-            other => {
-                d.push(diagnostics::unknown_range_method(
-                    other,
-                    file,
-                    c.method_span,
+            Some(r) if r != field => {
+                return Err(diagnostics::second_range_field(
+                    method,
+                    field,
+                    r,
+                    &self.fields,
+                    self.file,
+                    fspan,
                 ));
-                return;
+            }
+            Some(_) => {
+                if (is_lower && self.lower) || (!is_lower && self.upper) {
+                    return Err(diagnostics::two_bounds(
+                        field,
+                        is_lower,
+                        &self.fields,
+                        self.file,
+                        fspan,
+                    ));
+                }
             }
         }
+        if is_lower {
+            self.lower = true;
+        } else {
+            self.upper = true;
+        }
+        Ok(())
     }
 }
 
