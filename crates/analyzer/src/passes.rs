@@ -21,6 +21,7 @@ use lunora_parser::summary::{BindingKind, ExprKind, ModuleSummary};
 use lunora_parser::{Diagnostic, FileId, FileSpan, SourceFile, has_errors};
 
 use crate::analysis::{AnalyzeReturn, SCHEMA_PATH, Timings};
+use crate::bodies;
 use crate::crons::{self, CronDraft};
 use crate::diagnostics;
 use crate::draft::FunctionDraft;
@@ -417,7 +418,7 @@ fn pass_bodies(st: &mut State, d: &mut Vec<Diagnostic>) -> Option<()> {
         .collect();
     let mut checked = par::map(&todo, |(f, args)| {
         let mut fd = Vec::new();
-        let r = functions::check_body(tables, &by_name, f, *args, &mut fd);
+        let r = bodies::check_body(tables, &by_name, f, *args, &mut fd);
         (r, fd)
     })
     .into_iter();
@@ -454,7 +455,7 @@ fn pass_bodies(st: &mut State, d: &mut Vec<Diagnostic>) -> Option<()> {
             }
             // Its `httpAction` handlers: bodies checked as actions' are.
             for f in &c.http.actions {
-                functions::check_body(tables, &by_name, f, None, &mut k.d);
+                bodies::check_body(tables, &by_name, f, None, &mut k.d);
             }
             unit.checked = Some(k);
         }
