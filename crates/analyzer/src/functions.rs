@@ -1,12 +1,9 @@
-//! Functions: discovery and builder chains (pass 1), bodies and routes (pass 4).
+//! Functions: discovery and builder chains (pass 1); their bodies and routes
+//! (pass 4) are checked in [`crate::bodies`].
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use lunora_parser::summary::{
-    BindingKind, DbCall, Expr, ExprKind, FunctionSummary, ImportKind, Pattern, PatternProp,
-    Property,
-};
+use lunora_parser::summary::{BindingKind, Expr, ExprKind, FunctionSummary, ImportKind, Property};
 use lunora_parser::{Diagnostic, FileId, FileSpan, Span};
 
 use crate::diagnostics;
@@ -351,24 +348,28 @@ fn handler_of(
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the export's parts, as `discover` holds them"
-)]
-fn discover_one(
-    ld: &mut Loader<'_>,
-    ev: &mut Eval,
+/// What reading one definition needs: the loader and evaluator, the file,
+/// and where its diagnostics go.
+struct Cx<'c, 'l> {
+    ld: &'c mut Loader<'l>,
+    ev: &'c mut Eval,
     file: FileId,
-    module: &Module,
-    name: &str,
-    span: Span,
-    init: &Expr,
-    d: &mut Vec<Diagnostic>,
-) -> Found {
-    // Unwind the chain syntactically: base identifier + methods, or a direct
-    // call of the base (`query({...})`, Convex's object form).
-    // The builder is an identifier (`query`) or a member of a namespace import
-    // of `_generated/server` (`s.query`).
+    d: &'c mut Vec<Diagnostic>,
+}
+
+/// An export's initializer, unwound syntactically: the builder it is rooted
+/// at, its builder methods in call order, and the direct call of the builder
+/// (`query({...})`, Convex's object form) with the call's span, if any.
+struct Chain<'e> {
+    builder: Option<&'static str>,
+    methods: Vec<(&'e str, Span, &'e [Expr])>,
+    direct: Option<(&'e [Expr], Span)>,
+}
+
+/// Unwinds `init` into base identifier + methods, or a direct call of the
+/// base. The builder is an identifier (`query`) or a member of a namespace
+/// import of `_generated/server` (`s.query`).
+fn unwind_chain<'e>(ld: &Loader<'_>, file: FileId, init: &'e Expr) -> Chain<'e> {
     let mut methods: Vec<(&str, Span, &[Expr])> = Vec::new();
     let mut cur = init;
     let (builder, direct) = loop {
@@ -408,24 +409,36 @@ fn discover_one(
             _ => break (None, None),
         }
     };
-    let Some(builder) = builder else {
-        return Found::NotAFunction;
-    };
     methods.reverse();
-    let (kind, visibility) = match builder {
+    Chain {
+        builder,
+        methods,
+        direct,
+    }
+}
+
+/// The kind and visibility of the functions `builder` defines.
+fn kind_of_builder(builder: &str) -> (FunctionKind, Visibility) {
+    match builder {
         "query" => (FunctionKind::Query, Visibility::Public),
         "mutation" => (FunctionKind::Mutation, Visibility::Public),
         "action" => (FunctionKind::Action, Visibility::Public),
         "internalQuery" => (FunctionKind::Query, Visibility::Internal),
         "internalMutation" => (FunctionKind::Mutation, Visibility::Internal),
         _ => (FunctionKind::Action, Visibility::Internal),
-    };
-    let mut f = FunctionDraft {
+    }
+}
+
+/// The draft of export `name` of `module`, defined by `builder`, before its
+/// definition is read (builder form, no args, returns or handler yet).
+fn empty_draft(module: &Module, name: &str, span: FileSpan, builder: &str) -> FunctionDraft {
+    let (kind, visibility) = kind_of_builder(builder);
+    FunctionDraft {
         module: module.module.clone(),
         file: module.file.clone(),
         api_path: module.api_path.clone(),
         export_name: name.to_string(),
-        span: FileSpan::new(file, span),
+        span,
         kind,
         visibility,
         form: Form::Builder,
@@ -433,122 +446,42 @@ fn discover_one(
         returns: None,
         handler: None,
         helpers: Vec::new(),
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the export's parts, as `discover` holds them"
+)]
+fn discover_one(
+    ld: &mut Loader<'_>,
+    ev: &mut Eval,
+    file: FileId,
+    module: &Module,
+    name: &str,
+    span: Span,
+    init: &Expr,
+    d: &mut Vec<Diagnostic>,
+) -> Found {
+    let chain = unwind_chain(ld, file, init);
+    let Some(builder) = chain.builder else {
+        return Found::NotAFunction;
     };
-    if let Some((call_args, call_span)) = direct {
+    let mut f = empty_draft(module, name, FileSpan::new(file, span), builder);
+    let mut cx = Cx { ld, ev, file, d };
+    let ok = if let Some((call_args, call_span)) = chain.direct {
         f.form = Form::Object;
-        let ok = object_form(ld, ev, file, builder, call_args, call_span, &mut f, d);
-        if let Some((method, mspan, _)) = methods.first() {
-            d.push(diagnostics::method_after_definition(
+        let ok = object_form(&mut cx, builder, call_args, call_span, &mut f);
+        if let Some((method, mspan, _)) = chain.methods.first() {
+            cx.d.push(diagnostics::method_after_definition(
                 method, builder, name, file, *mspan,
             ));
             return Found::Reported;
         }
-        return if ok {
-            Found::Function(Box::new(f))
-        } else {
-            Found::Reported
-        };
-    }
-    let handler_help = diagnostics::chain_handler_help(kind.as_str());
-    let mut ok = true;
-    let mut handled = false;
-    for (method, mspan, args) in methods {
-        if handled {
-            d.push(diagnostics::method_after_handler(
-                method,
-                name,
-                kind.as_str(),
-                file,
-                mspan,
-            ));
-            ok = false;
-            continue;
-        }
-        match method {
-            "input" => {
-                let entries = match args {
-                    [a] => eval_args(
-                        ld,
-                        ev,
-                        file,
-                        a,
-                        (
-                            "`.input(...)` takes an object of validators",
-                            "`.input({ name: v.string() })`",
-                        ),
-                        d,
-                    ),
-                    _ => {
-                        d.push(diagnostics::input_arity(file, mspan));
-                        None
-                    }
-                };
-                match entries {
-                    Some(entries) => f.args = Some(entries),
-                    None => ok = false,
-                }
-            }
-            "returns" => match args {
-                [a] => match eval_returns(ld, ev, file, a, d) {
-                    Some(v) => f.returns = Some(v),
-                    None => ok = false,
-                },
-                _ => {
-                    d.push(diagnostics::returns_arity(file, mspan));
-                    ok = false;
-                }
-            },
-            "query" | "mutation" | "action" if method == kind.as_str() => {
-                handled = true;
-                match args.first() {
-                    Some(a) => match handler_of(ld, ev, file, a, name, &handler_help, d) {
-                        Ok(h) => f.handler = h,
-                        Err(()) => ok = false,
-                    },
-                    None => {
-                        d.push(diagnostics::chain_handler_missing(
-                            method,
-                            name,
-                            kind.as_str(),
-                            file,
-                            mspan,
-                        ));
-                        ok = false;
-                    }
-                }
-            }
-            "query" | "mutation" | "action" => {
-                d.push(diagnostics::kind_mismatch(
-                    builder,
-                    method,
-                    kind.as_str(),
-                    file,
-                    mspan,
-                ));
-                ok = false;
-                handled = true;
-            }
-            other => {
-                d.push(diagnostics::unknown_builder_method(
-                    other,
-                    kind.as_str(),
-                    BUILDER_METHODS,
-                    file,
-                    mspan,
-                ));
-                ok = false;
-            }
-        }
-    }
-    if !handled && ok {
-        d.push(diagnostics::chain_no_handler(
-            name,
-            kind.as_str(),
-            file,
-            span,
-        ));
-        ok = false;
-    }
+        ok
+    } else {
+        builder_chain(&mut cx, builder, &chain.methods, span, &mut f)
+    };
     if ok {
         Found::Function(Box::new(f))
     } else {
@@ -556,29 +489,161 @@ fn discover_one(
     }
 }
 
+/// The builder form: `query.input({...}).returns(...).query(handler)`.
+/// Reads each method in order into `f`; false when something was reported.
+fn builder_chain(
+    cx: &mut Cx<'_, '_>,
+    builder: &str,
+    methods: &[(&str, Span, &[Expr])],
+    span: Span,
+    f: &mut FunctionDraft,
+) -> bool {
+    let kind = f.kind.as_str();
+    let mut ok = true;
+    let mut handled = false;
+    for &(method, mspan, args) in methods {
+        if handled {
+            cx.d.push(diagnostics::method_after_handler(
+                method,
+                &f.export_name,
+                kind,
+                cx.file,
+                mspan,
+            ));
+            ok = false;
+            continue;
+        }
+        match method {
+            "input" => ok &= chain_input(cx, args, mspan, f),
+            "returns" => ok &= chain_returns(cx, args, mspan, f),
+            "query" | "mutation" | "action" if method == kind => {
+                handled = true;
+                ok &= chain_handler(cx, method, args, mspan, f);
+            }
+            "query" | "mutation" | "action" => {
+                cx.d.push(diagnostics::kind_mismatch(
+                    builder, method, kind, cx.file, mspan,
+                ));
+                ok = false;
+                handled = true;
+            }
+            other => {
+                cx.d.push(diagnostics::unknown_builder_method(
+                    other,
+                    kind,
+                    BUILDER_METHODS,
+                    cx.file,
+                    mspan,
+                ));
+                ok = false;
+            }
+        }
+    }
+    if !handled && ok {
+        cx.d.push(diagnostics::chain_no_handler(
+            &f.export_name,
+            kind,
+            cx.file,
+            span,
+        ));
+        ok = false;
+    }
+    ok
+}
+
+/// `.input({...})`: the function's arguments; false when reported.
+fn chain_input(cx: &mut Cx<'_, '_>, args: &[Expr], mspan: Span, f: &mut FunctionDraft) -> bool {
+    let entries = match args {
+        [a] => eval_args(
+            cx.ld,
+            cx.ev,
+            cx.file,
+            a,
+            (
+                "`.input(...)` takes an object of validators",
+                "`.input({ name: v.string() })`",
+            ),
+            cx.d,
+        ),
+        _ => {
+            cx.d.push(diagnostics::input_arity(cx.file, mspan));
+            None
+        }
+    };
+    match entries {
+        Some(entries) => {
+            f.args = Some(entries);
+            true
+        }
+        None => false,
+    }
+}
+
+/// `.returns(validator)`: the function's result; false when reported.
+fn chain_returns(cx: &mut Cx<'_, '_>, args: &[Expr], mspan: Span, f: &mut FunctionDraft) -> bool {
+    match args {
+        [a] => match eval_returns(cx.ld, cx.ev, cx.file, a, cx.d) {
+            Some(v) => {
+                f.returns = Some(v);
+                true
+            }
+            None => false,
+        },
+        _ => {
+            cx.d.push(diagnostics::returns_arity(cx.file, mspan));
+            false
+        }
+    }
+}
+
+/// `.query(handler)` (the method of the function's kind): its handler;
+/// false when reported.
+fn chain_handler(
+    cx: &mut Cx<'_, '_>,
+    method: &str,
+    args: &[Expr],
+    mspan: Span,
+    f: &mut FunctionDraft,
+) -> bool {
+    let kind = f.kind.as_str();
+    let Some(a) = args.first() else {
+        cx.d.push(diagnostics::chain_handler_missing(
+            method,
+            &f.export_name,
+            kind,
+            cx.file,
+            mspan,
+        ));
+        return false;
+    };
+    let help = diagnostics::chain_handler_help(kind);
+    match handler_of(cx.ld, cx.ev, cx.file, a, &f.export_name, &help, cx.d) {
+        Ok(h) => {
+            f.handler = h;
+            true
+        }
+        Err(()) => false,
+    }
+}
+
 /// Convex's object form: `query({ args?, returns?, handler })` or `query(handler)`.
 /// Fills `f`; false when something was reported.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the call's parts, as `discover_one` holds them"
-)]
 fn object_form(
-    ld: &mut Loader<'_>,
-    ev: &mut Eval,
-    file: FileId,
+    cx: &mut Cx<'_, '_>,
     builder: &str,
     call_args: &[Expr],
     call_span: Span,
     f: &mut FunctionDraft,
-    d: &mut Vec<Diagnostic>,
 ) -> bool {
-    let name = f.export_name.clone();
-    let handler_help = diagnostics::object_form_handler_help(builder);
+    let file = cx.file;
     let def = match call_args {
         [def] => def,
         _ => {
-            d.push(diagnostics::definition_arity(
-                builder, &name, file, call_span,
+            cx.d.push(diagnostics::definition_arity(
+                builder,
+                &f.export_name,
+                file,
+                call_span,
             ));
             return false;
         }
@@ -591,12 +656,28 @@ fn object_form(
         }
         ExprKind::Object(props) => props,
         _ => {
-            d.push(diagnostics::definition_not_object(
-                &name, builder, file, def.span,
+            cx.d.push(diagnostics::definition_not_object(
+                &f.export_name,
+                builder,
+                file,
+                def.span,
             ));
             return false;
         }
     };
+    object_props(cx, builder, def, props, f)
+}
+
+/// The properties of the object form's definition `def`, read into `f`:
+/// each a known option, none spread or computed, a `handler` among them.
+/// False when something was reported.
+fn object_props(
+    cx: &mut Cx<'_, '_>,
+    builder: &str,
+    def: &Expr,
+    props: &[Property],
+    f: &mut FunctionDraft,
+) -> bool {
     let mut ok = true;
     let mut handler = None;
     for p in props {
@@ -605,545 +686,80 @@ fn object_form(
                 key,
                 key_span,
                 value,
-            } => match key.as_str() {
-                "args" => match eval_args(
-                    ld,
-                    ev,
-                    file,
-                    value,
-                    (
-                        "`args` takes an object of validators",
-                        "`args: { name: v.string() }` or `args: v.object({ name: v.string() })`",
-                    ),
-                    d,
-                ) {
-                    Some(entries) => f.args = Some(entries),
-                    None => ok = false,
-                },
-                "returns" => match eval_returns(ld, ev, file, value, d) {
-                    Some(v) => f.returns = Some(v),
-                    None => ok = false,
-                },
-                "handler" => {
+            } => {
+                if key == "handler" {
                     handler = Some(*key_span);
-                    match handler_of(ld, ev, file, value, &name, &handler_help, d) {
-                        Ok(h) => f.handler = h,
-                        Err(()) => ok = false,
-                    }
                 }
-                other => {
-                    d.push(diagnostics::unknown_definition_option(
-                        other, &name, file, *key_span,
-                    ));
-                    ok = false;
-                }
-            },
+                ok &= object_option(cx, builder, key, *key_span, value, f);
+            }
             Property::Spread { span, .. } | Property::Unsupported { span, .. } => {
-                d.push(diagnostics::definition_not_static(
-                    &name, builder, file, *span,
+                cx.d.push(diagnostics::definition_not_static(
+                    &f.export_name,
+                    builder,
+                    cx.file,
+                    *span,
                 ));
                 ok = false;
             }
         }
     }
     if handler.is_none() && ok {
-        d.push(diagnostics::definition_no_handler(
-            &name, builder, file, def.span,
+        cx.d.push(diagnostics::definition_no_handler(
+            &f.export_name,
+            builder,
+            cx.file,
+            def.span,
         ));
         ok = false;
     }
     ok
 }
 
-/// How a handler refers to its arguments.
-#[derive(Default)]
-struct ArgEnv {
-    /// Local variable → argument name (`args: { channelId: cid }`).
-    locals: HashMap<String, String>,
-    /// Variables that hold the args object (`args`).
-    args_vars: Vec<String>,
-    /// Variables that hold the whole input (`(input) => input.args.x`).
-    input_vars: Vec<String>,
-}
-
-impl ArgEnv {
-    fn new(h: &FunctionSummary, form: Form) -> Self {
-        let mut env = ArgEnv::default();
-        if form == Form::Object {
-            // `(ctx, args) => ...`
-            match h.params.get(1) {
-                Some(Pattern::Ident { name, .. }) => env.args_vars.push(name.clone()),
-                Some(Pattern::Object { props, .. }) => env.destructured(props),
-                _ => {}
-            }
-            return env;
-        }
-        match h.params.first() {
-            Some(Pattern::Ident { name, .. }) => env.input_vars.push(name.clone()),
-            Some(Pattern::Object { props, .. }) => {
-                for p in props {
-                    if p.key.as_deref() != Some("args") {
-                        continue;
-                    }
-                    match &p.value {
-                        Pattern::Ident { name, .. } => env.args_vars.push(name.clone()),
-                        Pattern::Object { props, .. } => env.destructured(props),
-                        Pattern::Other => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-        env
-    }
-
-    /// `{ channelId: cid, text }` destructuring the args object.
-    fn destructured(&mut self, props: &[PatternProp]) {
-        for q in props {
-            if let (Some(k), Pattern::Ident { name, .. }) = (&q.key, &q.value) {
-                self.locals.insert(name.clone(), k.clone());
-            }
-        }
-    }
-
-    /// The argument name `e` provably is.
-    fn arg_of(&self, e: &Expr) -> Option<String> {
-        match &e.kind {
-            ExprKind::Ident(n) => self.locals.get(n).cloned(),
-            ExprKind::Member {
-                object, property, ..
-            } => match &object.kind {
-                ExprKind::Ident(a) if self.args_vars.contains(a) => Some(property.clone()),
-                ExprKind::Member {
-                    object: inner,
-                    property: p2,
-                    ..
-                } if p2 == "args" => match &inner.kind {
-                    ExprKind::Ident(i) if self.input_vars.contains(i) => Some(property.clone()),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-}
-
-const WRITES: &[&str] = &["insert", "patch", "replace", "delete"];
-
-/// `ctx.storage` of a query (Convex's `StorageReader`).
-const STORAGE_QUERY: &[&str] = &["getUrl", "getMetadata"];
-/// What a mutation adds (`StorageWriter`).
-const STORAGE_MUTATION: &[&str] = &["generateUploadUrl", "delete"];
-/// What an action adds (`StorageActionWriter`).
-const STORAGE_ACTION: &[&str] = &["store", "get"];
-
-/// One `ctx.storage.<method>` use: a method of Convex's storage API that the
-/// function's kind has (queries read, mutations also write, actions also
-/// store and read bytes).
-fn check_storage_call(
-    f: &FunctionDraft,
-    method: &str,
-    file: FileId,
-    span: Span,
-    d: &mut Vec<Diagnostic>,
-) {
-    let all = || {
-        STORAGE_QUERY
-            .iter()
-            .chain(STORAGE_MUTATION)
-            .chain(STORAGE_ACTION)
-            .copied()
-    };
-    if !all().any(|m| m == method) {
-        let methods: Vec<&str> = all().collect();
-        d.push(diagnostics::storage_unknown_method(
-            method, &methods, file, span,
-        ));
-        return;
-    }
-    let (kind, has): (&str, Vec<&str>) = match f.kind {
-        FunctionKind::Query => ("query", STORAGE_QUERY.to_vec()),
-        FunctionKind::Mutation => (
-            "mutation",
-            STORAGE_QUERY
-                .iter()
-                .chain(STORAGE_MUTATION)
-                .copied()
-                .collect(),
-        ),
-        FunctionKind::Action => return,
-    };
-    if has.contains(&method) {
-        return;
-    }
-    d.push(diagnostics::storage_wrong_ctx(
-        kind,
-        &f.export_name,
-        method,
-        STORAGE_ACTION.contains(&method),
-        file,
-        span,
-        f.span,
-    ));
-}
-
-/// Pass 4: body checks and the route of one function.
-pub fn check_body(
-    tables: &[Table],
-    by_name: &HashMap<&str, usize>,
-    f: &FunctionDraft,
-    args: Option<&[ObjectField]>,
-    d: &mut Vec<Diagnostic>,
-) -> (Route, Vec<String>, Vec<String>) {
-    let mut read = BTreeSet::new();
-    let mut written = BTreeSet::new();
-    // (shard key, arg) evidence from withIndex/insert
-    let mut bindings: Vec<(String, String)> = Vec::new();
-    if let Some((h, hfile)) = &f.handler {
-        let file = *hfile;
-        let env = ArgEnv::new(h, f.form);
-        for (method, span) in &h.storage_calls {
-            check_storage_call(f, method, file, *span, d);
-        }
-        for span in &h.vector_search {
-            d.push(diagnostics::unsupported_vector_search(
-                &f.export_name,
-                file,
-                *span,
-            ));
-        }
-        for call in &h.db_calls {
-            let is_write = WRITES.contains(&call.method.as_str());
-            if is_write && f.kind == FunctionKind::Query {
-                d.push(diagnostics::write_in_query(
-                    &f.export_name,
-                    &call.method,
-                    file,
-                    call.method_span,
-                    f.span,
-                ));
-            }
-            let table = table_of(call, &env, args);
-            let Some((tname, tspan)) = table else {
-                continue;
-            };
-            let Some(t) = by_name.get(tname.as_str()).map(|&i| &tables[i]) else {
-                if let Some(span) = tspan {
-                    let table_names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-                    d.push(diagnostics::unknown_table(&tname, &table_names, file, span));
-                }
-                continue;
-            };
-            if is_write {
-                written.insert(t.name.clone());
-            } else {
-                read.insert(t.name.clone());
-            }
-            if let Some(idx) = &call.index {
-                if idx.search {
-                    crate::search::check_search_use(
-                        t,
-                        idx,
-                        file,
-                        |key, v| {
-                            if let Some(arg) = env.arg_of(v) {
-                                bindings.push((key.to_string(), arg));
-                            }
-                        },
-                        d,
-                    );
-                } else {
-                    check_index(t, idx, file, &env, &mut bindings, d);
-                }
-            }
-            if call.method == "insert" {
-                check_insert(t, call, file, &env, &mut bindings, d);
-            }
-        }
-    }
-    // The tables the helpers it hands `ctx` to name (their own mistakes are not
-    // reported once per caller: only the tables count, for the route).
-    let no_args = ArgEnv::default();
-    for (h, _) in &f.helpers {
-        for call in &h.db_calls {
-            if let Some((tname, _)) = table_of(call, &no_args, None)
-                && let Some(t) = by_name.get(tname.as_str()).map(|&i| &tables[i])
-            {
-                if WRITES.contains(&call.method.as_str()) {
-                    written.insert(t.name.clone());
-                } else {
-                    read.insert(t.name.clone());
-                }
-            }
-        }
-    }
-    if f.kind == FunctionKind::Action {
-        return (
-            Route::Worker,
-            read.into_iter().collect(),
-            written.into_iter().collect(),
-        );
-    }
-    let touched: BTreeSet<&String> = read.iter().chain(written.iter()).collect();
-    let mut families: Vec<(&str, &str)> = Vec::new(); // (key, table)
-    let mut root_table = None;
-    let mut global = false;
-    for name in &touched {
-        let Some(t) = by_name.get(name.as_str()).map(|&i| &tables[i]) else {
-            continue;
-        };
-        match &t.placement {
-            Placement::Shard { key } => {
-                if !families.iter().any(|(k, _)| *k == key) {
-                    families.push((key, &t.name));
-                }
-            }
-            Placement::Root => root_table = root_table.or(Some(t.name.as_str())),
-            Placement::Global => global = true,
-        }
-    }
-    let route = if families.len() > 1 {
-        d.push(diagnostics::two_shard_families(
-            &f.export_name,
-            &families,
-            f.span,
-        ));
-        Route::Root
-    } else if let Some((key, table)) = families.first() {
-        if let Some(root) = root_table {
-            d.push(diagnostics::root_and_shard(
-                &f.export_name,
-                root,
-                table,
-                key,
-                f.span,
-            ));
-            Route::Root
-        } else {
-            let declared = |a: &str| args.is_some_and(|args| args.iter().any(|x| x.name == a));
-            let arg = bindings
-                .iter()
-                .find(|(k, a)| k == key && declared(a))
-                .map(|(_, a)| a.clone())
-                .or_else(|| declared(key).then(|| key.to_string()));
-            match arg {
-                Some(arg) => Route::Shard {
-                    key: key.to_string(),
-                    arg,
-                },
-                None => {
-                    d.push(diagnostics::shard_key_unbound(
-                        &f.export_name,
-                        table,
-                        key,
-                        f.span,
-                    ));
-                    Route::Root
-                }
-            }
-        }
-    } else if root_table.is_some() || !global {
-        Route::Root
-    } else {
-        Route::Global
-    };
-    (
-        route,
-        read.into_iter().collect(),
-        written.into_iter().collect(),
-    )
-}
-
-/// The table a db call names: a string literal, or an argument validated as `v.id("t")`.
-fn table_of(
-    call: &DbCall,
-    env: &ArgEnv,
-    args: Option<&[ObjectField]>,
-) -> Option<(String, Option<Span>)> {
-    let first = call.args.first()?;
-    let literal_table = match call.method.as_str() {
-        "query" | "insert" => true,
-        "get" | "delete" => call.args.len() >= 2,
-        "patch" | "replace" => call.args.len() >= 3,
-        _ => return None,
-    };
-    if literal_table {
-        return first.as_str().map(|s| (s.to_string(), Some(first.span)));
-    }
-    let arg = env.arg_of(first)?;
-    let v = &args?.iter().find(|a| a.name == arg)?.validator;
-    match v {
-        Validator::Id(t) => Some((t.clone(), None)),
-        Validator::Optional(inner) => match inner.as_ref() {
-            Validator::Id(t) => Some((t.clone(), None)),
-            _ => None,
+/// One `key: value` of the object form (`args`, `returns`, `handler`) read
+/// into `f`; false when reported (an unknown key too).
+fn object_option(
+    cx: &mut Cx<'_, '_>,
+    builder: &str,
+    key: &str,
+    key_span: Span,
+    value: &Expr,
+    f: &mut FunctionDraft,
+) -> bool {
+    match key {
+        "args" => match eval_args(
+            cx.ld,
+            cx.ev,
+            cx.file,
+            value,
+            (
+                "`args` takes an object of validators",
+                "`args: { name: v.string() }` or `args: v.object({ name: v.string() })`",
+            ),
+            cx.d,
+        ) {
+            Some(entries) => f.args = Some(entries),
+            None => return false,
         },
-        _ => None,
-    }
-}
-
-fn check_index(
-    t: &Table,
-    idx: &lunora_parser::summary::IndexUse,
-    file: FileId,
-    env: &ArgEnv,
-    bindings: &mut Vec<(String, String)>,
-    d: &mut Vec<Diagnostic>,
-) {
-    let Some(name) = &idx.name else { return };
-    let Some(index) = t.index(name) else {
-        d.push(diagnostics::unknown_index(t, name, file, idx.name_span));
-        return;
-    };
-    if !idx.conditions_known {
-        return;
-    }
-    let mut fields = index.fields.clone();
-    if !fields.iter().any(|f| f == "_creationTime") {
-        fields.push("_creationTime".into());
-    }
-
-    let mut pos = 0usize;
-    let mut range: Option<String> = None;
-    let (mut lower, mut upper) = (false, false);
-    for c in &idx.conditions {
-        let Some((field, fspan)) = &c.field else {
-            return;
-        };
-
-        match c.method.as_str() {
-            "eq" => {
-                if range.is_some() {
-                    d.push(diagnostics::eq_after_range(
-                        field,
-                        &index.name,
-                        &fields,
-                        file,
-                        *fspan,
-                    ));
-                    return;
-                }
-                if fields.get(pos) != Some(field) {
-                    d.push(diagnostics::condition_out_of_order(
-                        &c.method,
-                        field,
-                        &index.name,
-                        fields.get(pos).map(String::as_str),
-                        &fields,
-                        file,
-                        *fspan,
-                    ));
-                    return;
-                }
-                if let Some(v) = &c.value
-                    && let Some(arg) = env.arg_of(v)
-                    && let Placement::Shard { key } = &t.placement
-                    && key == field
-                {
-                    bindings.push((key.clone(), arg));
-                }
-                pos += 1;
-            }
-            "gt" | "gte" | "lt" | "lte" => {
-                let is_lower = c.method.starts_with('g');
-                match &range {
-                    None => {
-                        if fields.get(pos) != Some(field) {
-                            d.push(diagnostics::condition_out_of_order(
-                                &c.method,
-                                field,
-                                &index.name,
-                                fields.get(pos).map(String::as_str),
-                                &fields,
-                                file,
-                                *fspan,
-                            ));
-                            return;
-                        }
-                        range = Some(field.clone());
-                    }
-                    Some(r) if r != field => {
-                        d.push(diagnostics::second_range_field(
-                            &c.method, field, r, &fields, file, *fspan,
-                        ));
-                        return;
-                    }
-                    Some(_) => {
-                        if (is_lower && lower) || (!is_lower && upper) {
-                            d.push(diagnostics::two_bounds(
-                                field, is_lower, &fields, file, *fspan,
-                            ));
-                            return;
-                        }
-                    }
-                }
-                if is_lower {
-                    lower = true;
-                } else {
-                    upper = true;
-                }
-            }
-            other => {
-                d.push(diagnostics::unknown_range_method(
-                    other,
-                    file,
-                    c.method_span,
-                ));
-                return;
+        "returns" => match eval_returns(cx.ld, cx.ev, cx.file, value, cx.d) {
+            Some(v) => f.returns = Some(v),
+            None => return false,
+        },
+        "handler" => {
+            let help = diagnostics::object_form_handler_help(builder);
+            match handler_of(cx.ld, cx.ev, cx.file, value, &f.export_name, &help, cx.d) {
+                Ok(h) => f.handler = h,
+                Err(()) => return false,
             }
         }
-    }
-}
-
-fn check_insert(
-    t: &Table,
-    call: &DbCall,
-    file: FileId,
-    env: &ArgEnv,
-    bindings: &mut Vec<(String, String)>,
-    d: &mut Vec<Diagnostic>,
-) {
-    let Some(Expr {
-        kind: ExprKind::Object(props),
-        span,
-    }) = call.args.get(1)
-    else {
-        return;
-    };
-    let mut complete = true;
-    let mut present = Vec::new();
-    for p in props {
-        match p {
-            Property::KeyValue {
-                key,
+        other => {
+            cx.d.push(diagnostics::unknown_definition_option(
+                other,
+                &f.export_name,
+                cx.file,
                 key_span,
-                value,
-            } => {
-                if t.field(key).is_none() {
-                    d.push(diagnostics::unknown_field(t, key, file, *key_span));
-                    continue;
-                }
-                present.push(key.as_str());
-                if let Placement::Shard { key: sk } = &t.placement
-                    && sk == key
-                    && let Some(arg) = env.arg_of(value)
-                {
-                    bindings.push((sk.clone(), arg));
-                }
-            }
-            _ => complete = false,
+            ));
+            return false;
         }
     }
-    if complete {
-        let missing: Vec<&str> = t
-            .fields
-            .iter()
-            .filter(|f| !f.is_optional() && !present.contains(&f.name.as_str()))
-            .map(|f| f.name.as_str())
-            .collect();
-        if !missing.is_empty() {
-            d.push(diagnostics::missing_fields(&t.name, &missing, file, *span));
-        }
-    }
+    true
 }

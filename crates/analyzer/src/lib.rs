@@ -3,6 +3,7 @@
 //! results per function module between runs (watch mode).
 
 mod analysis;
+mod bodies;
 mod builder;
 mod crons;
 mod diagnostics;

@@ -21,6 +21,7 @@ use lunora_parser::summary::{BindingKind, ExprKind, ModuleSummary};
 use lunora_parser::{Diagnostic, FileId, FileSpan, SourceFile, has_errors};
 
 use crate::analysis::{AnalyzeReturn, SCHEMA_PATH, Timings};
+use crate::bodies;
 use crate::crons::{self, CronDraft};
 use crate::diagnostics;
 use crate::draft::FunctionDraft;
@@ -28,8 +29,8 @@ use crate::eval::{Eval, Mode};
 use crate::functions;
 use crate::http::{self, HttpCollected};
 use crate::ir::{
-    AUTH_TABLE, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, SchemaExport, Table,
-    Validator,
+    AUTH_TABLE, Function, IDENTITY_TABLE, Ir, Module, ObjectField, Placement, Route, SchemaExport,
+    Table, Validator,
 };
 use crate::load::Loader;
 use crate::par;
@@ -257,22 +258,53 @@ pub(crate) fn evaluate(
     d: &mut Vec<Diagnostic>,
     t: &mut Timings,
 ) -> Option<()> {
+    report_loaded(st, d);
+    if has_errors(d) {
+        return None;
+    }
+    pass_collect(st, ld, d)?;
+    t.lap("collect");
+    if has_errors(d) {
+        return None;
+    }
+    pass_validators(st, d)?;
+    t.lap("validators");
+    if has_errors(d) {
+        return None;
+    }
+    pass_indexes(st, d)?;
+    t.lap("indexes");
+    if has_errors(d) {
+        return None;
+    }
+    pass_bodies(st, d)?;
+    t.lap("bodies");
+    pass_calls(st, d);
+    t.lap("scheduler");
+    if has_errors(d) {
+        return None;
+    }
+    Some(())
+}
+
+/// The diagnostics of listing, reading and parsing the first load.
+fn report_loaded(st: &State, d: &mut Vec<Diagnostic>) {
     d.extend(st.listed.iter().cloned());
     d.extend(st.read_failures.iter().cloned());
     for (_, pd) in &st.parsed {
         d.extend(pd.iter().cloned());
     }
-    if has_errors(d) {
-        return None;
-    }
+}
 
-    // ---- pass 1: collect ------------------------------------------------
+/// Pass 1: collect the schema (when not kept) and every module lacking its
+/// result; `None` when the schema has no usable export.
+fn pass_collect(st: &mut State, ld: &mut Loader<'_>, d: &mut Vec<Diagnostic>) -> Option<()> {
     if st.schema.is_none() {
         collect_all(st, ld);
     }
     let schema = st.schema.as_ref()?;
     d.extend(schema.d.iter().cloned());
-    let ok = schema.ok.as_ref()?;
+    schema.ok.as_ref()?;
     for unit in &mut st.units {
         if unit.collected.is_none() {
             // Only a module whose text changed lacks it (see `Session`): it
@@ -284,12 +316,13 @@ pub(crate) fn evaluate(
             d.extend(c.d.iter().cloned());
         }
     }
-    t.lap("collect");
-    if has_errors(d) {
-        return None;
-    }
+    Some(())
+}
 
-    // ---- pass 2: validators -------------------------------------------
+/// Pass 2: the validators of the tables (when not kept), then of the args
+/// and `returns` of every module lacking them.
+fn pass_validators(st: &mut State, d: &mut Vec<Diagnostic>) -> Option<()> {
+    let ok = st.schema.as_ref()?.ok.as_ref()?;
     let table_names = schema::TableNames::new(ok.drafts.iter().map(|t| t.name.as_str()).collect());
     let tv = st.tables_validated.get_or_insert_with(|| {
         let mut d = Vec::new();
@@ -301,9 +334,14 @@ pub(crate) fn evaluate(
         TablesValidated { d, shapes }
     });
     d.extend(tv.d.iter().cloned());
-    // The drafts of every module lacking pass 2, resolved in parallel.
-    let todo: Vec<&FunctionDraft> = st
-        .units
+    validate_units(&mut st.units, &table_names, d);
+    Some(())
+}
+
+/// Pass 2 for the function modules: the drafts of every module lacking it,
+/// resolved in parallel, stored per module.
+fn validate_units(units: &mut [Unit], table_names: &schema::TableNames, d: &mut Vec<Diagnostic>) {
+    let todo: Vec<&FunctionDraft> = units
         .iter()
         .filter(|u| u.validated.is_none())
         .filter_map(|u| u.collected.as_ref())
@@ -312,7 +350,7 @@ pub(crate) fn evaluate(
     let mut resolved = par::map(&todo, |f| {
         let mut fd = Vec::new();
         let args = f.args.as_ref().map(|entries| {
-            schema::object_fields(entries, &table_names, true, &mut fd)
+            schema::object_fields(entries, table_names, true, &mut fd)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(f, _)| f)
@@ -321,12 +359,12 @@ pub(crate) fn evaluate(
         let returns = f
             .returns
             .as_ref()
-            .and_then(|r| schema::validator(r, &table_names, &mut fd));
+            .and_then(|r| schema::validator(r, table_names, &mut fd));
         ((args, returns), fd)
     })
     .into_iter();
     drop(todo);
-    for unit in &mut st.units {
+    for unit in units {
         if unit.validated.is_none()
             && let Some(c) = &unit.collected
         {
@@ -346,26 +384,26 @@ pub(crate) fn evaluate(
             d.extend(v.d.iter().cloned());
         }
     }
-    drop(table_names);
-    t.lap("validators");
-    if has_errors(d) {
-        return None;
-    }
+}
 
-    // ---- pass 3: indexes and shard keys -----------------------------------
+/// Pass 3: placement, indexes and shard keys (when not kept); `None` when
+/// the auth table is wrong.
+fn pass_indexes(st: &mut State, d: &mut Vec<Diagnostic>) -> Option<()> {
+    let ok = st.schema.as_ref()?.ok.as_ref()?;
+    let tv = st.tables_validated.as_ref()?;
     let tp = st
         .tables_placed
         .get_or_insert_with(|| place_tables(ok, &tv.shapes));
     d.extend(tp.d.iter().cloned());
-    let tables = tp.tables.as_deref()?;
-    t.lap("indexes");
-    if has_errors(d) {
-        return None;
-    }
+    tp.tables.as_deref()?;
+    Some(())
+}
 
-    // ---- pass 4: function bodies and routes ---------------------------------
-    // Each body is checked on its own against the finished tables, in parallel;
-    // diagnostics are merged in function order.
+/// Pass 4: function bodies and routes. Each body is checked on its own
+/// against the finished tables, in parallel; diagnostics are merged in
+/// function order.
+fn pass_bodies(st: &mut State, d: &mut Vec<Diagnostic>) -> Option<()> {
+    let tables = st.tables_placed.as_ref()?.tables.as_deref()?;
     let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(tables.len());
     for (i, t) in tables.iter().enumerate() {
         // The first of a name wins, as in `Ir::table_by_name`.
@@ -380,15 +418,12 @@ pub(crate) fn evaluate(
         .collect();
     let mut checked = par::map(&todo, |(f, args)| {
         let mut fd = Vec::new();
-        let r = functions::check_body(tables, &by_name, f, *args, &mut fd);
+        let r = bodies::check_body(tables, &by_name, f, *args, &mut fd);
         (r, fd)
     })
     .into_iter();
     drop(todo);
     let retain = st.retain;
-    let take = |s: &mut String| {
-        if retain { s.clone() } else { std::mem::take(s) }
-    };
     for unit in &mut st.units {
         if unit.checked.is_none()
             && let (Some(c), Some(v)) = (&mut unit.collected, &mut unit.validated)
@@ -405,32 +440,22 @@ pub(crate) fn evaluate(
                 .zip(checked.by_ref())
             {
                 k.d.extend(fd);
-                k.functions.push(Function {
-                    module: take(&mut f.module),
-                    file: take(&mut f.file),
-                    api_path: if retain {
-                        f.api_path.clone()
-                    } else {
-                        std::mem::take(&mut f.api_path)
-                    },
-                    export_name: take(&mut f.export_name),
-                    span: Some(f.span),
-                    kind: f.kind,
-                    visibility: f.visibility,
-                    args: if retain { args.clone() } else { args.take() },
-                    returns: if retain {
-                        returns.clone()
-                    } else {
-                        returns.take()
-                    },
+                let (args, returns) = if retain {
+                    (args.clone(), returns.clone())
+                } else {
+                    (args.take(), returns.take())
+                };
+                let body = BodyFound {
                     route,
                     tables_read,
                     tables_written,
-                });
+                };
+                k.functions
+                    .push(function_of(f, args, returns, body, retain));
             }
             // Its `httpAction` handlers: bodies checked as actions' are.
             for f in &c.http.actions {
-                functions::check_body(tables, &by_name, f, None, &mut k.d);
+                bodies::check_body(tables, &by_name, f, None, &mut k.d);
             }
             unit.checked = Some(k);
         }
@@ -438,11 +463,52 @@ pub(crate) fn evaluate(
             d.extend(k.d.iter().cloned());
         }
     }
-    t.lap("bodies");
+    Some(())
+}
 
-    // ---- pass 5: `ctx.scheduler` calls --------------------------------------
-    // A call names a function of any module, so this pass is never kept per
-    // module: it runs over every function each time (it only reads summaries).
+/// What pass 4 found in one function's body.
+struct BodyFound {
+    route: Route,
+    tables_read: Vec<String>,
+    tables_written: Vec<String>,
+}
+
+/// The IR function of draft `f` with its validators and body's findings;
+/// the draft's strings are copied when the state is retained, else moved.
+fn function_of(
+    f: &mut FunctionDraft,
+    args: Option<Vec<ObjectField>>,
+    returns: Option<Validator>,
+    body: BodyFound,
+    retain: bool,
+) -> Function {
+    let take = |s: &mut String| {
+        if retain { s.clone() } else { std::mem::take(s) }
+    };
+    Function {
+        module: take(&mut f.module),
+        file: take(&mut f.file),
+        api_path: if retain {
+            f.api_path.clone()
+        } else {
+            std::mem::take(&mut f.api_path)
+        },
+        export_name: take(&mut f.export_name),
+        span: Some(f.span),
+        kind: f.kind,
+        visibility: f.visibility,
+        args,
+        returns,
+        route: body.route,
+        tables_read: body.tables_read,
+        tables_written: body.tables_written,
+    }
+}
+
+/// Pass 5: `ctx.scheduler` calls, and `lunora/crons.ts`'s jobs. Both name
+/// functions of any module, so this pass is never kept per module: it runs
+/// over every function each time (it only reads summaries).
+fn pass_calls(st: &mut State, d: &mut Vec<Diagnostic>) {
     let callers: Vec<scheduler::Caller<'_>> = st
         .units
         .iter()
@@ -455,7 +521,6 @@ pub(crate) fn evaluate(
         })
         .collect();
     scheduler::check(&callers, d);
-    // ---- and `lunora/crons.ts`'s jobs, which name functions of any module.
     st.crons = st
         .units
         .iter()
@@ -464,11 +529,6 @@ pub(crate) fn evaluate(
             let functions: Vec<&Function> = callers.iter().map(|(f, _)| *f).collect();
             crons::check(drafts, &functions, d)
         });
-    t.lap("scheduler");
-    if has_errors(d) {
-        return None;
-    }
-    Some(())
 }
 
 /// The IR of a state whose passes all ran without errors (see [`evaluate`]):

@@ -95,13 +95,70 @@ impl Session {
         root: &Path,
         fs: &dyn Vfs,
         mut files: Files,
-        mut ir: Option<Ir>,
+        ir: Option<Ir>,
         changed: &[String],
     ) -> Option<Reanalyzed> {
         let mut timings = Timings::start();
         let st = self.state.as_mut()?;
+        let mut edits = Edits::read(st, root, fs, changed)?;
+        // The files pass 1 read, set aside while the last run stopped before it.
+        files.restore(std::mem::take(&mut st.files_aside));
+        let mut ld = Loader::from_parts(
+            root,
+            fs,
+            files,
+            std::mem::take(&mut st.by_path),
+            std::mem::take(&mut st.modules),
+            std::mem::take(&mut self.cache),
+        );
+        let (local, schema_changed) = recollect(st, &mut ld, &mut edits);
+        timings.lap("read+parse+collect");
+        let mut diagnostics = Vec::new();
+        let clean =
+            local && passes::evaluate(st, &mut ld, &mut diagnostics, &mut timings).is_some();
+        let (files, cache) = put_back(st, ld, local);
+        self.cache = cache;
+        if !local {
+            // It imports something now: the isolation map is stale.
+            self.parsed_before = self.cache.parsed.clone();
+            self.state = None;
+            return None;
+        }
+        let changed_modules = changed_modules(st, &edits.targets);
+        let ir = if clean {
+            updated_ir(st, ir, &edits.targets, schema_changed)
+        } else {
+            None
+        };
+        timings.lap("global");
+        Some(Reanalyzed {
+            files,
+            ir,
+            diagnostics,
+            timings,
+            change: if schema_changed {
+                IrChange::Any
+            } else {
+                IrChange::Modules(changed_modules)
+            },
+        })
+    }
+}
+
+/// The files a [`Session::reanalyze`] reads again, with their new text.
+struct Edits {
+    /// Changed function modules: (unit index, file id, new text).
+    targets: Vec<(usize, FileId, String)>,
+    /// Files only the schema reads: (id, new text).
+    schema_files: Vec<(FileId, String)>,
+}
+
+impl Edits {
+    /// Sorts `changed` into isolated modules and files only the schema
+    /// reads, and reads their text; `None` when one is neither (or a module
+    /// is listed twice), or cannot be read.
+    fn read(st: &State, root: &Path, fs: &dyn Vfs, changed: &[String]) -> Option<Self> {
         let mut targets: Vec<(usize, FileId, String)> = Vec::with_capacity(changed.len());
-        // Files only the schema reads: (id, new text).
         let mut schema_files: Vec<(FileId, String)> = Vec::new();
         // Computed only when a changed file is not a module (it walks them all).
         let mut schema_only = None;
@@ -129,94 +186,92 @@ impl Session {
                 Err(_) => return None,
             }
         }
-        drop(schema_only);
-        // The files pass 1 read, set aside while the last run stopped before it.
-        files.restore(std::mem::take(&mut st.files_aside));
-        let mut ld = Loader::from_parts(
-            root,
-            fs,
-            std::mem::take(&mut files),
-            std::mem::take(&mut st.by_path),
-            std::mem::take(&mut st.modules),
-            std::mem::take(&mut self.cache),
-        );
-        let mut local = true;
-        for (id, text) in schema_files.iter_mut() {
-            st.set_parse_diagnostics(*id, ld.reparse(*id, std::mem::take(text)));
-        }
-        for (i, id, text) in targets.iter_mut() {
-            st.set_parse_diagnostics(*id, ld.reparse(*id, std::mem::take(text)));
-            st.units[*i].invalidate();
-        }
-        let schema_changed = !schema_files.is_empty() || st.schema_stale;
-        // While the run stops before pass 1 the schema's pass 1 waits.
-        st.schema_stale = schema_changed && st.stops_before_pass1();
-        if schema_changed && !st.schema_stale {
-            local &= passes::recollect_schema(st, &mut ld);
-        }
-        for (i, ..) in targets.iter() {
-            let unit = &mut st.units[*i];
-            // Pass 1 again, on its own evaluator: an isolated module's
-            // evaluation reads only its own file.
-            let c = passes::collect_unit(&mut ld, &mut Eval::new(), unit);
-            local &= c.touched.is_empty();
-            unit.collected = Some(c);
-        }
-        timings.lap("read+parse+collect");
-        let mut diagnostics = Vec::new();
-        let clean =
-            local && passes::evaluate(st, &mut ld, &mut diagnostics, &mut timings).is_some();
-        let (new_files, by_path, modules, cache) = ld.into_parts();
-        files = new_files;
-        if local && let Some(n) = st.files_a_cold_run_reads() {
-            // A cold run stops early and reads nothing more.
-            st.files_aside = files.split_off(n);
-        }
-        st.by_path = by_path;
-        st.modules = modules;
-        self.cache = cache;
-        if !local {
-            // It imports something now: the isolation map is stale.
-            self.parsed_before = self.cache.parsed.clone();
-            self.state = None;
-            return None;
-        }
-        let mut changed_modules: Vec<String> = targets
-            .iter()
-            .filter_map(|(i, ..)| st.units[*i].module.as_ref().map(|(_, m)| m.module.clone()))
-            .collect();
-        changed_modules.sort();
-        if !clean {
-            ir = None;
-        } else if schema_changed {
-            ir = passes::build_ir(st);
-        } else if let Some(ir) = &mut ir {
-            for (i, ..) in &targets {
-                let unit = &st.units[*i];
-                let (Some((_, m)), Some(functions)) = (&unit.module, unit.checked_functions())
-                else {
-                    continue;
-                };
-                let from = ir.functions.partition_point(|f| f.module < m.module);
-                let to = ir.functions.partition_point(|f| f.module <= m.module);
-                let mut new = functions.to_vec();
-                passes::sort_functions(&mut new);
-                ir.functions.splice(from..to, new);
-            }
-        } else {
-            ir = passes::build_ir(st);
-        }
-        timings.lap("global");
-        Some(Reanalyzed {
-            files,
-            ir,
-            diagnostics,
-            timings,
-            change: if schema_changed {
-                IrChange::Any
-            } else {
-                IrChange::Modules(changed_modules)
-            },
+        Some(Edits {
+            targets,
+            schema_files,
         })
     }
+}
+
+/// Reparses the edited files and runs pass 1 again where they changed it:
+/// the schema's (unless the run still stops before pass 1), then each
+/// changed module's, on its own evaluator. Returns whether the change stayed
+/// local (pass 1 read no other file) and whether the schema changed.
+fn recollect(st: &mut State, ld: &mut Loader<'_>, edits: &mut Edits) -> (bool, bool) {
+    let mut local = true;
+    for (id, text) in edits.schema_files.iter_mut() {
+        st.set_parse_diagnostics(*id, ld.reparse(*id, std::mem::take(text)));
+    }
+    for (i, id, text) in edits.targets.iter_mut() {
+        st.set_parse_diagnostics(*id, ld.reparse(*id, std::mem::take(text)));
+        st.units[*i].invalidate();
+    }
+    let schema_changed = !edits.schema_files.is_empty() || st.schema_stale;
+    // While the run stops before pass 1 the schema's pass 1 waits.
+    st.schema_stale = schema_changed && st.stops_before_pass1();
+    if schema_changed && !st.schema_stale {
+        local &= passes::recollect_schema(st, ld);
+    }
+    for (i, ..) in edits.targets.iter() {
+        let unit = &mut st.units[*i];
+        // Pass 1 again, on its own evaluator: an isolated module's
+        // evaluation reads only its own file.
+        let c = passes::collect_unit(ld, &mut Eval::new(), unit);
+        local &= c.touched.is_empty();
+        unit.collected = Some(c);
+    }
+    (local, schema_changed)
+}
+
+/// Takes the loader apart: its tables go back into `st`; the files (less
+/// those a cold run would not read, set aside, when the change is `local`)
+/// and the parse cache are returned.
+fn put_back(st: &mut State, ld: Loader<'_>, local: bool) -> (Files, ParseCache) {
+    let (mut files, by_path, modules, cache) = ld.into_parts();
+    if local && let Some(n) = st.files_a_cold_run_reads() {
+        // A cold run stops early and reads nothing more.
+        st.files_aside = files.split_off(n);
+    }
+    st.by_path = by_path;
+    st.modules = modules;
+    (files, cache)
+}
+
+/// The module paths of the changed modules, sorted.
+fn changed_modules(st: &State, targets: &[(usize, FileId, String)]) -> Vec<String> {
+    let mut changed: Vec<String> = targets
+        .iter()
+        .filter_map(|(i, ..)| st.units[*i].module.as_ref().map(|(_, m)| m.module.clone()))
+        .collect();
+    changed.sort();
+    changed
+}
+
+/// The IR after a run without errors: built again when the schema changed
+/// (or there was none), else the last run's with the changed modules'
+/// functions replaced.
+fn updated_ir(
+    st: &mut State,
+    ir: Option<Ir>,
+    targets: &[(usize, FileId, String)],
+    schema_changed: bool,
+) -> Option<Ir> {
+    if schema_changed {
+        return passes::build_ir(st);
+    }
+    let Some(mut ir) = ir else {
+        return passes::build_ir(st);
+    };
+    for (i, ..) in targets {
+        let unit = &st.units[*i];
+        let (Some((_, m)), Some(functions)) = (&unit.module, unit.checked_functions()) else {
+            continue;
+        };
+        let from = ir.functions.partition_point(|f| f.module < m.module);
+        let to = ir.functions.partition_point(|f| f.module <= m.module);
+        let mut new = functions.to_vec();
+        passes::sort_functions(&mut new);
+        ir.functions.splice(from..to, new);
+    }
+    Some(ir)
 }
