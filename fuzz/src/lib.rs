@@ -8,7 +8,7 @@ pub mod app;
 use std::collections::BTreeMap;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use lunora_emit::migrate::{Column, IndexDef, SqlType, TableDef, Tables};
+use lunora_emit::migrate::{Column, Encoding, IndexDef, SqlType, TableDef, Tables};
 
 // Names the analyzer accepts, including the awkward ones: SQL keywords, `$`,
 // names equal up to ASCII case (SQLite identifiers are case-insensitive) and
@@ -155,10 +155,24 @@ fn sql_type(u: &mut Unstructured<'_>) -> Result<SqlType> {
 }
 
 fn column(u: &mut Unstructured<'_>, name: &str) -> Result<Column> {
+    let sql_type = sql_type(u)?;
+    // An encoding that fits the type, or none (a snapshot from before encodings were recorded).
+    let fitting: &[Encoding] = match sql_type {
+        SqlType::Text => &[Encoding::Text, Encoding::Json],
+        SqlType::Real => &[Encoding::Real],
+        SqlType::Integer => &[Encoding::Bool, Encoding::Int64],
+        SqlType::Blob => &[Encoding::Bytes],
+    };
+    let encoding = if u.arbitrary()? {
+        Some(*u.choose(fitting)?)
+    } else {
+        None
+    };
     Ok(Column {
+        encoding,
         name: name.to_owned(),
         nullable: u.arbitrary()?,
-        sql_type: sql_type(u)?,
+        sql_type,
     })
 }
 

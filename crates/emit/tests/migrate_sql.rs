@@ -6,6 +6,7 @@ use lunora_emit::migrate::{
 
 fn col(name: &str, t: SqlType, nullable: bool) -> Column {
     Column {
+        encoding: None,
         name: name.into(),
         nullable,
         sql_type: t,

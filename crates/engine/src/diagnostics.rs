@@ -632,7 +632,9 @@ pub(crate) fn migration_data_loss(loss: &DataLoss, at: Option<FileSpan>) -> Diag
     let label = match loss {
         DataLoss::Table { .. } => "its data would be lost",
         DataLoss::Column { .. } => "loses a column",
-        DataLoss::Narrowing { .. } | DataLoss::NullRows { .. } => "changed here",
+        DataLoss::Narrowing { .. } | DataLoss::NullRows { .. } | DataLoss::Reencoding { .. } => {
+            "changed here"
+        }
     };
     at_or_schema(Diagnostic::error(Code::MigrationDataLoss, msg), at, label).with_help(
         "if that is intended, run again with `--allow-data-loss`; to keep data under a new \

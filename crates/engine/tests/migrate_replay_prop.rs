@@ -30,6 +30,7 @@ fn table_def() -> impl Strategy<Value = TableDef> {
                 .zip(cols)
                 .filter_map(|(n, c)| {
                     c.map(|(t, nullable)| Column {
+                        encoding: None,
                         name: (*n).into(),
                         nullable,
                         sql_type: t,

@@ -13,6 +13,7 @@ use lunora_engine::migrations::replay::introspect;
 
 fn notes(author_nullable: bool, search: bool) -> Tables {
     let col = |name: &str, nullable| Column {
+        encoding: None,
         name: name.into(),
         nullable,
         sql_type: SqlType::Text,

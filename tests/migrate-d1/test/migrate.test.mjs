@@ -451,3 +451,29 @@ test("a migration adding a search index applies through wrangler --file and inde
   assert.deepEqual(found("general"), ["channels:b"]);
   assert.deepEqual(found("topic"), ["channels:a"]);
 });
+
+test("a string field made nullable re-encodes its rows as JSON through wrangler --file", () => {
+  const app = makeApp();
+  generateInit(app);
+  let r = run(app, ["migrate", "apply", "--local"]);
+  assert.equal(r.code, 0, r.stderr);
+  sql(app, `INSERT INTO channels (_id, _creationTime, name, topic) VALUES ('channels:a', 1, 'a', 'general "chat"'), ('channels:b', 2, 'b', ''), ('channels:c', 3, 'c', NULL)`);
+  // `topic: v.optional(v.string())` → `v.optional(v.union(v.string(), v.null()))`: still TEXT, now tagged JSON.
+  const schema = readFileSync(tutorialSchema, "utf8").replace("topic: v.optional(v.string()),", "topic: v.optional(v.union(v.string(), v.null())),");
+  assert.notEqual(schema, readFileSync(tutorialSchema, "utf8"), "the tutorial schema has `topic: v.optional(v.string()),`");
+  writeFileSync(join(app, "lunora", "schema.ts"), schema);
+  r = run(app, ["migrate", "generate", "nullable_topic"], { LUNORA_MIGRATION_TIMESTAMP: "20260502000000" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(`${r.stdout}${r.stderr}`, /re-encoded text → json/);
+  r = run(app, ["migrate", "apply", "--local"]);
+  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  const [rows] = sql(app, "SELECT _id, name, topic FROM channels ORDER BY _id");
+  assert.deepEqual(rows, [
+    { _id: "channels:a", name: "a", topic: '"general \\"chat\\""' },
+    { _id: "channels:b", name: "b", topic: '""' },
+    { _id: "channels:c", name: "c", topic: null },
+  ]);
+  assert.deepEqual(rows.slice(0, 2).map((row) => JSON.parse(row.topic)), ['general "chat"', ""]);
+  // The unique index came back with the rebuild.
+  assert.ok(objects(app).includes("channels__by_name"), objects(app).join(", "));
+});

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::snapshot::{Column, IndexDef, SqlType, TableDef, Tables};
+use super::snapshot::{Column, Encoding, IndexDef, SqlType, TableDef, Tables};
 
 /// Previous (latest snapshot; empty for the first migration) and next (the schema).
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +145,15 @@ pub enum DataLoss {
     NullRows {
         table: String,
         column: String,
+    },
+    /// The values are re-encoded in a way that can lose some (`sql::convert`):
+    /// a value that does not convert becomes absent (its row is deleted when
+    /// the column is required), a number keeps 15 significant digits.
+    Reencoding {
+        table: String,
+        column: String,
+        from: Encoding,
+        to: Encoding,
     },
 }
 
@@ -502,7 +511,16 @@ fn column_changes(
     for to in &n.columns {
         match current.column(&to.name) {
             Some(from) if from != to => {
-                if !from.sql_type.widens_to(to.sql_type) {
+                if let Some((a, b)) = from.reencoded(to) {
+                    if !a.converts_losslessly_to(b, from.sql_type, to.sql_type) {
+                        out.data_loss.push(DataLoss::Reencoding {
+                            table: name.to_owned(),
+                            column: to.name.to_owned(),
+                            from: a,
+                            to: b,
+                        });
+                    }
+                } else if !from.sql_type.widens_to(to.sql_type) {
                     out.data_loss.push(DataLoss::Narrowing {
                         table: name.to_owned(),
                         column: to.name.to_owned(),

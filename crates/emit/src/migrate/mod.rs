@@ -8,8 +8,8 @@ pub mod summary;
 
 pub use diff::{ColumnChange, DataLoss, DiffReturn, Pair, Refusal, Renames, Step, diff};
 pub use snapshot::{
-    Column, IndexDef, MigrationRecord, SNAPSHOT_VERSION, SearchIndexDef, Snapshot, SqlType,
-    TableDef, Tables, sha256_hex, tables_of,
+    Column, Encoding, IndexDef, MigrationRecord, SNAPSHOT_VERSION, SearchIndexDef, Snapshot,
+    SqlType, TableDef, Tables, sha256_hex, tables_of,
 };
 pub use sql::render_sql;
 pub use summary::{describe, describe_loss, describe_refusal};

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use lunora_analyzer::{Ir, Validator};
+use lunora_analyzer::{Ir, Literal, Validator};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -76,12 +76,118 @@ impl SqlType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How the runtime writes a field's values into its column: the codec of
+/// `columnCodec` in npm/runtime/src/storage/fields.ts, decided by the
+/// validator. Two encodings share a SQL type (`text` and `json` are TEXT,
+/// `bool` and `int64` INTEGER), so the type alone cannot tell a
+/// `v.string()` column from a `v.union(v.string(), v.null())` one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// string, id, a string literal, a union of only those: the string.
+    Text,
+    /// number: the REAL (`-0` as the BLOB `X'2D30'`).
+    Real,
+    /// boolean: 0 or 1.
+    Bool,
+    /// int64: the INTEGER.
+    Int64,
+    /// bytes: the BLOB.
+    Bytes,
+    /// Everything else: the tagged JSON text of the value.
+    Json,
+}
+
+impl Encoding {
+    /// The encoding of a field with `validator` (optional or not).
+    pub fn of(validator: &Validator) -> Encoding {
+        fn string_like(v: &Validator) -> bool {
+            match v {
+                Validator::String | Validator::Id(_) | Validator::Literal(Literal::String(_)) => {
+                    true
+                }
+                Validator::Union(members) => members.iter().all(string_like),
+                _ => false,
+            }
+        }
+        match validator {
+            Validator::Optional(inner) => Encoding::of(inner),
+            v if string_like(v) => Encoding::Text,
+            Validator::Number => Encoding::Real,
+            Validator::Boolean => Encoding::Bool,
+            Validator::Int64 => Encoding::Int64,
+            Validator::Bytes => Encoding::Bytes,
+            _ => Encoding::Json,
+        }
+    }
+
+    /// Whether the rebuild's conversion (`sql::convert`) keeps every value:
+    /// into JSON from text, booleans and int64s, and between two native
+    /// encodings of different SQL types where the type widens (as before
+    /// encodings were recorded).
+    pub fn converts_losslessly_to(
+        self,
+        to: Encoding,
+        from_type: SqlType,
+        to_type: SqlType,
+    ) -> bool {
+        match (self, to) {
+            (a, b) if a == b => true,
+            (Encoding::Text | Encoding::Bool | Encoding::Int64, Encoding::Json) => true,
+            (Encoding::Json, _) | (_, Encoding::Json) => false,
+            (Encoding::Bool, Encoding::Int64) | (Encoding::Int64, Encoding::Bool) => false,
+            _ => from_type.widens_to(to_type),
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Text => "text",
+            Encoding::Real => "real",
+            Encoding::Bool => "bool",
+            Encoding::Int64 => "int64",
+            Encoding::Bytes => "bytes",
+            Encoding::Json => "json",
+        }
+    }
+}
+
+/// One user column. Equal columns have the same name, nullability, type and
+/// encoding; a column without a recorded encoding (snapshots written before
+/// encodings were recorded, and the live database's introspection) equals one
+/// with any encoding.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct Column {
+    /// Absent in snapshots written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
     pub name: String,
     pub nullable: bool,
     #[serde(rename = "type")]
     pub sql_type: SqlType,
+}
+
+impl PartialEq for Column {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.nullable == other.nullable
+            && self.sql_type == other.sql_type
+            && match (self.encoding, other.encoding) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+impl Column {
+    /// The column's encoding change from `self` to `to`, when both are known
+    /// and differ.
+    pub fn reencoded(&self, to: &Column) -> Option<(Encoding, Encoding)> {
+        match (self.encoding, to.encoding) {
+            (Some(a), Some(b)) if a != b => Some((a, b)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +237,7 @@ pub fn tables_of(ir: &Ir) -> Tables {
                 .fields
                 .iter()
                 .map(|f| Column {
+                    encoding: Some(Encoding::of(&f.validator)),
                     name: f.name.clone(),
                     nullable: f.is_optional(),
                     sql_type: SqlType::of(&f.validator),

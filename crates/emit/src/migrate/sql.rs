@@ -7,7 +7,7 @@
 //! neither cascade nor trip D1's always-on `PRAGMA foreign_keys`.
 
 use super::diff::{Step, index_sql_name};
-use super::snapshot::{Column, IndexDef, TableDef};
+use super::snapshot::{Column, Encoding, IndexDef, SqlType, TableDef};
 use super::summary::describe;
 use crate::quote::quote_ident;
 
@@ -138,6 +138,46 @@ fn add_column_sql(table: &str, column: &Column) -> String {
     )
 }
 
+/// The SQL expression converting column `c`'s values from one encoding to
+/// another (a NULL stays NULL; a value that does not convert becomes NULL).
+/// Into JSON, the text the runtime's `encodeStored` + `stringify` would write:
+/// a string quoted, `true`/`false`, `{"$int64":"<decimal>"}`, a number as
+/// SQLite prints it (15 significant digits: lossy), `-0` from its BLOB. Out of
+/// JSON, the value when it is of the new kind. Bytes cannot be converted in SQL
+/// (no base64): NULL. Between two native encodings, `CAST` as before.
+fn convert(c: &str, from: Encoding, to: Encoding, to_type: SqlType) -> String {
+    let valid = format!("json_valid({c})");
+    match (from, to) {
+        (Encoding::Text, Encoding::Json) => {
+            format!("CASE WHEN {c} IS NULL THEN NULL ELSE json_quote({c}) END")
+        }
+        (Encoding::Bool, Encoding::Json) => {
+            format!("CASE {c} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END")
+        }
+        (Encoding::Int64, Encoding::Json) => format!(
+            "CASE WHEN {c} IS NULL THEN NULL ELSE json_object('$int64', CAST({c} AS TEXT)) END"
+        ),
+        (Encoding::Real, Encoding::Json) => format!(
+            "CASE WHEN {c} IS NULL THEN NULL WHEN typeof({c}) = 'blob' THEN '-0' ELSE json_quote({c}) END"
+        ),
+        (Encoding::Json, Encoding::Text) => {
+            format!("CASE WHEN {valid} AND json_type({c}) = 'text' THEN json_extract({c}, '$') END")
+        }
+        (Encoding::Json, Encoding::Real) => format!(
+            "CASE WHEN {c} = '-0' THEN X'2D30' WHEN {valid} AND json_type({c}) IN ('integer', 'real') THEN CAST(json_extract({c}, '$') AS REAL) END"
+        ),
+        (Encoding::Json, Encoding::Bool) => format!(
+            "CASE WHEN {valid} THEN (CASE json_type({c}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END) END"
+        ),
+        (Encoding::Json, Encoding::Int64) => format!(
+            "CASE WHEN {valid} AND json_type({c}, '$.\"$int64\"') = 'text' THEN CAST(json_extract({c}, '$.\"$int64\"') AS INTEGER) END"
+        ),
+        (Encoding::Int64, Encoding::Bool) => format!("CASE {c} WHEN 1 THEN 1 WHEN 0 THEN 0 END"),
+        (Encoding::Bytes, Encoding::Json) | (Encoding::Json, Encoding::Bytes) => "NULL".to_owned(),
+        _ => format!("CAST({c} AS {})", to_type.as_str()),
+    }
+}
+
 /// A table rebuild: create the `next` shape under a temporary name, copy the
 /// rows over (casting changed types, leaving out rows with a NULL in a column
 /// that becomes required), drop the old table, rename the new one.
@@ -152,17 +192,25 @@ fn rebuild_table_sql(table: &str, previous: &TableDef, next: &TableDef) -> Strin
             continue; // new nullable column: NULL
         };
         targets.push(quote_ident(&col.name));
+        let name = quote_ident(&col.name);
+        if let Some((from, to)) = old.reencoded(col) {
+            let converted = convert(&name, from, to, col.sql_type);
+            // A value that does not convert is NULL: absent, or its row goes when required.
+            if !col.nullable
+                && (old.nullable || !from.converts_losslessly_to(to, old.sql_type, col.sql_type))
+            {
+                filters.push(format!("({converted}) IS NOT NULL"));
+            }
+            sources.push(converted);
+            continue;
+        }
         if old.sql_type == col.sql_type {
-            sources.push(quote_ident(&col.name));
+            sources.push(name.clone());
         } else {
-            sources.push(format!(
-                "CAST({} AS {})",
-                quote_ident(&col.name),
-                col.sql_type.as_str()
-            ));
+            sources.push(format!("CAST({name} AS {})", col.sql_type.as_str()));
         }
         if old.nullable && !col.nullable {
-            filters.push(format!("{} IS NOT NULL", quote_ident(&col.name)));
+            filters.push(format!("{name} IS NOT NULL"));
         }
     }
     let filter = if filters.is_empty() {

@@ -26,8 +26,13 @@ pub fn describe(step: &Step) -> String {
                 .iter()
                 .map(|c| {
                     let null = |n: bool| if n { "NULL" } else { "NOT NULL" };
+                    let encodings = c
+                        .from
+                        .reencoded(&c.to)
+                        .map(|(a, b)| format!(" (re-encoded {} → {})", a.as_str(), b.as_str()))
+                        .unwrap_or_default();
                     format!(
-                        "`{}` {} {} → {} {}",
+                        "`{}` {} {} → {} {}{encodings}",
                         c.column,
                         c.from.sql_type.as_str(),
                         null(c.from.nullable),
@@ -73,6 +78,18 @@ pub fn describe_loss(loss: &DataLoss) -> String {
         DataLoss::NullRows { table, column } => {
             format!("rows of `{table}` where `{column}` is NULL (it becomes required)")
         }
+        DataLoss::Reencoding {
+            table,
+            column,
+            from,
+            to,
+        } => format!(
+            "values of `{table}.{column}` re-encoded from {} to {} (a value that is not of the new \
+             kind becomes absent, and its row is deleted when the field is required; numbers keep \
+             15 significant digits)",
+            from.as_str(),
+            to.as_str()
+        ),
     }
 }
 

@@ -93,7 +93,8 @@ pub fn refusal_diagnostics(d: &DiffReturn, ir: &lunora_analyzer::Ir) -> Vec<Diag
             let at = match loss {
                 DataLoss::Table { table } | DataLoss::Column { table, .. } => locate(table, None),
                 DataLoss::Narrowing { table, column, .. }
-                | DataLoss::NullRows { table, column } => locate(table, Some(column)),
+                | DataLoss::NullRows { table, column }
+                | DataLoss::Reencoding { table, column, .. } => locate(table, Some(column)),
             };
             diagnostics::migration_data_loss(loss, at)
         })

@@ -141,6 +141,8 @@ pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
             // An unknown type shows up as BLOB, which the diff then reports.
             let sql_type = SqlType::parse(&ty).unwrap_or(SqlType::Blob);
             def.columns.push(Column {
+                // The database cannot tell an encoding (equal to any: `Column`'s PartialEq).
+                encoding: None,
                 name: col,
                 nullable: !notnull,
                 sql_type,
