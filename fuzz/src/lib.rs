@@ -221,8 +221,18 @@ fn index(u: &mut Unstructured<'_>, def: &TableDef) -> Result<Option<IndexDef>> {
     if columns.is_empty() {
         return Ok(None);
     }
+    // A JSON column is indexed through `json_extract` (a nullable field's index).
+    let json = columns
+        .iter()
+        .filter(|c| {
+            def.column(c)
+                .is_some_and(|c| c.encoding == Some(Encoding::Json))
+        })
+        .cloned()
+        .collect();
     Ok(Some(IndexDef {
         columns,
+        json,
         unique: u.arbitrary()?,
     }))
 }

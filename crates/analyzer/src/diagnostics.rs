@@ -521,8 +521,8 @@ pub(crate) fn unindexable_field(index: &str, field: &str, kind: &str, at: FileSp
     )
     .with_help(
         "index a string, id, number, boolean, int64 or literal field, or a union of \
-         strings/ids/string literals; each may be optional (`v.optional(T)`) or, in a root or \
-         shard table, nullable (`v.union(T, v.null())`)",
+         strings/ids/string literals; each may be optional (`v.optional(T)`) or nullable \
+         (`v.union(T, v.null())`)",
     )
 }
 
@@ -543,7 +543,7 @@ pub(crate) fn unindexable_optional_nullable(index: &str, field: &str, at: FileSp
     )
 }
 
-/// An index on a nullable field of a global (D1) table.
+/// An index on a nullable int64 field of a global (D1) table.
 pub(crate) fn unindexable_nullable_global(
     index: &str,
     table: &str,
@@ -553,15 +553,15 @@ pub(crate) fn unindexable_nullable_global(
     err(
         Code::UnindexableField,
         format!(
-            "index `{index}` is on `{field}`, a nullable field of the global table `{table}`: \
-             D1 does not index nullable fields yet"
+            "index `{index}` is on `{field}`, a nullable int64 field of the global table \
+             `{table}`: D1 does not index nullable int64 fields yet"
         ),
         at,
-        "nullable field in D1",
+        "nullable int64 in D1",
     )
     .with_help(
-        "use `v.optional(T)` instead of `v.union(T, v.null())` for this field, or keep the table \
-         in Durable Objects (drop `.global()`), where nullable fields are indexable",
+        "use `v.optional(v.int64())` instead of `v.union(v.int64(), v.null())` for this field, \
+         or keep the table in Durable Objects (drop `.global()`), where it is indexable",
     )
 }
 

@@ -872,15 +872,15 @@ enum IndexRefusal {
     Kind(&'static str),
     /// `v.optional(v.union(T, v.null()))`: absent and null would both be SQL NULL in the index.
     OptionalNullable,
-    /// `v.union(T, v.null())` of a global table: D1's column holds the tagged JSON, not yet an
-    /// index expression.
+    /// `v.union(v.int64(), v.null())` of a global table: D1 indexes a nullable field through
+    /// `json_extract` of its JSON column, which gives an int64's tag object, not its value.
     NullableInD1,
 }
 
 /// Why an index cannot be on a field of a table with `placement`, or `None`: a field
-/// [`unindexable`] accepts, or (in a Durable Object table) a required `v.union(T, v.null())` whose
-/// `T` it accepts — a null is SQL NULL in the index expression and orders first, as Convex orders
-/// `null` below every value.
+/// [`unindexable`] accepts, or a required `v.union(T, v.null())` whose `T` it accepts (in D1 not an
+/// int64) — a null is SQL NULL in the index expression and orders first, as Convex orders `null`
+/// below every value.
 fn index_refusal(validator: &Validator, placement: &Placement) -> Option<IndexRefusal> {
     let (inner, optional) = match validator {
         Validator::Optional(inner) => (inner.as_ref(), true),
@@ -907,7 +907,7 @@ fn index_refusal(validator: &Validator, placement: &Placement) -> Option<IndexRe
     }
     if optional {
         Some(IndexRefusal::OptionalNullable)
-    } else if *placement == Placement::Global {
+    } else if *placement == Placement::Global && value == Validator::Int64 {
         Some(IndexRefusal::NullableInD1)
     } else {
         None

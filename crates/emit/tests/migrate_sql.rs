@@ -23,6 +23,7 @@ fn table(cols: Vec<Column>, idx: Vec<(&str, Vec<&str>, bool)>) -> TableDef {
                 (
                     n.to_owned(),
                     IndexDef {
+                        json: Vec::new(),
                         columns: c.into_iter().map(String::from).collect(),
                         unique: u,
                     },

@@ -44,6 +44,7 @@ fn table_def() -> impl Strategy<Value = TableDef> {
                 indexes.insert(
                     "i".to_owned(),
                     IndexDef {
+                        json: Vec::new(),
                         columns: vec![c.name.clone()],
                         unique,
                     },

@@ -67,23 +67,23 @@ function validator(depth) {
   );
 }
 
-/** Nullable indexable validators (`v.nullable(T)`), indexable in Durable Object tables. */
+/** Nullable indexable validators (`v.nullable(T)`; in D1 not of an int64). */
 const nullableIndexableLeaf = indexableLeaf.map((inner) => ({ k: "nullable", inner }));
 
 /**
  * Whether an index may name the field (the analyzer's rule: `index_refusal` in schema.rs): a
- * value kind with an order, or in a Durable Object table a required nullable one.
+ * value kind with an order, or a required nullable one (in a global table not of an int64).
  */
 export function indexable(f, global) {
   const stringLike = (v) => v.k === "string" || v.k === "id" || (v.k === "literal" && typeof v.value === "string") || (v.k === "union" && v.members.every(stringLike));
   const ordered = (v) => ["string", "id", "number", "float64", "boolean", "int64", "literal"].includes(v.k) || (v.k === "union" && stringLike(v));
-  if (f.v.k === "nullable") return !global && !f.optional && f.v.inner.k !== "nullable" && ordered(f.v.inner);
+  if (f.v.k === "nullable") return !f.optional && ordered(f.v.inner) && !(global && f.v.inner.k === "int64");
   return ordered(f.v);
 }
 
 /** One table: 1 to 6 top-level fields and up to 3 indexes over its indexable fields. */
 const tableArb = (global) =>
-  uniqueFields(TOP_NAMES, global ? fc.oneof(indexableLeaf, validator(2)) : fc.oneof(indexableLeaf, nullableIndexableLeaf, validator(2)), 6)
+  uniqueFields(TOP_NAMES, fc.oneof(indexableLeaf, nullableIndexableLeaf, validator(2)), 6)
   .filter((fields) => fields.length > 0)
   .chain((fields) => {
     const candidates = fields.filter((f) => indexable(f, global)).map((f) => f.name);

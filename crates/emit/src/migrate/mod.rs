@@ -11,7 +11,7 @@ pub use snapshot::{
     Column, Encoding, IndexDef, MigrationRecord, SNAPSHOT_VERSION, SearchIndexDef, Snapshot,
     SqlType, TableDef, Tables, sha256_hex, tables_of,
 };
-pub use sql::render_sql;
+pub use sql::{json_key, render_sql};
 pub use summary::{describe, describe_loss, describe_refusal};
 
 /// `"Add Users!"` → `add_users`; `None` when nothing usable is left.

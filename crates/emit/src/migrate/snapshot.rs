@@ -194,6 +194,11 @@ impl Column {
 pub struct IndexDef {
     /// Column names in index order (`_creationTime` allowed).
     pub columns: Vec<String>,
+    /// The columns (of `columns`) the index reads through `json_extract(c, '$')`:
+    /// nullable fields (`v.union(T, v.null())`), whose column holds tagged JSON.
+    /// Absent from the JSON when empty, so older snapshots keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub json: Vec<String>,
     pub unique: bool,
 }
 
@@ -251,6 +256,16 @@ pub fn tables_of(ir: &Ir) -> Tables {
                         i.name.clone(),
                         IndexDef {
                             columns: i.fields.clone(),
+                            json: i
+                                .fields
+                                .iter()
+                                .filter(|f| {
+                                    t.field(f).is_some_and(|x| {
+                                        Encoding::of(&x.validator) == Encoding::Json
+                                    })
+                                })
+                                .cloned()
+                                .collect(),
                             unique: i.unique,
                         },
                     )

@@ -40,13 +40,31 @@ pub fn create_table_sql(table: &str, def: &TableDef) -> String {
 
 pub fn create_index_sql(table: &str, index: &str, def: &IndexDef) -> String {
     let unique = if def.unique { "UNIQUE " } else { "" };
-    let cols: Vec<String> = def.columns.iter().map(|c| quote_ident(c)).collect();
+    let cols: Vec<String> = def
+        .columns
+        .iter()
+        .map(|c| {
+            if def.json.contains(c) {
+                json_key(c)
+            } else {
+                quote_ident(c)
+            }
+        })
+        .collect();
     format!(
         "CREATE {unique}INDEX {} ON {} ({});\n",
         quote_ident(&index_sql_name(table, index)),
         quote_ident(table),
         cols.join(", ")
     )
+}
+
+/// The index expression of a nullable field's JSON column: `json_extract("c", '$')`
+/// (the string, number, 1/0 of a boolean, or NULL for null). The runtime's
+/// `d1FieldExpr` (npm/runtime/src/storage/d1.ts) writes the same expression, and
+/// `introspect` (crates/engine/src/migrations/replay.rs) reads it back.
+pub fn json_key(column: &str) -> String {
+    format!("json_extract({}, '$')", quote_ident(column))
 }
 
 /// SQL of one step (one or more statements, each ending in `;\n`).

@@ -153,15 +153,33 @@ pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
             .query_map([&name], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?
             .collect::<rusqlite::Result<_>>()?;
         for (index, unique) in indexes {
-            let columns: Vec<String> = db
+            let named: Vec<Option<String>> = db
                 .prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?
                 .query_map([&index], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
+            let (columns, json) = if named.iter().all(Option::is_some) {
+                (named.into_iter().flatten().collect(), Vec::new())
+            } else {
+                // An expression (a nullable field's `json_extract`): read from the index's SQL.
+                let sql: String = db.query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                    [&index],
+                    |r| r.get(0),
+                )?;
+                index_keys(&sql)
+            };
             let key = index
                 .strip_prefix(&format!("{name}__"))
                 .map(str::to_owned)
                 .unwrap_or(index);
-            def.indexes.insert(key, IndexDef { columns, unique });
+            def.indexes.insert(
+                key,
+                IndexDef {
+                    columns,
+                    json,
+                    unique,
+                },
+            );
         }
         // A search index: its insert trigger `<t>__<i>__insert` (crates/emit/src/search.rs)
         // over the FTS5 table `<t>__<i>`, the column read from the trigger's `new."<col>"`.
@@ -197,4 +215,60 @@ pub fn introspect(db: &rusqlite::Connection) -> rusqlite::Result<Tables> {
         tables.insert(name, def);
     }
     Ok(tables)
+}
+
+/// The columns of a `CREATE INDEX .. ON "t" (<keys>)` the migrations wrote, and
+/// which of them are read through `json_extract("c", '$')` (`json_key`). A key
+/// of another shape is kept as its text, so the comparison with the snapshot
+/// reports it.
+fn index_keys(sql: &str) -> (Vec<String>, Vec<String>) {
+    let inner = sql
+        .find(" (")
+        .and_then(|open| sql.rfind(')').map(|close| &sql[open + 2..close]))
+        .unwrap_or_default();
+    let mut columns = Vec::new();
+    let mut json = Vec::new();
+    for key in split_top_level(inner) {
+        let key = key.trim();
+        let unquote = |q: &str| {
+            q.strip_prefix('"')?
+                .strip_suffix('"')
+                .map(|n| n.replace("\"\"", "\""))
+        };
+        if let Some(name) = key
+            .strip_prefix("json_extract(")
+            .and_then(|rest| rest.strip_suffix(", '$')"))
+            .and_then(unquote)
+        {
+            json.push(name.clone());
+            columns.push(name);
+        } else {
+            columns.push(unquote(key).unwrap_or_else(|| key.to_owned()));
+        }
+    }
+    (columns, json)
+}
+
+/// `a, f(b, c), "d,e"` → `a`, `f(b, c)`, `"d,e"`: commas outside parentheses and quotes.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None::<char>, 0);
+    for (i, ch) in text.char_indices() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(ch),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !text[start..].trim().is_empty() {
+        parts.push(&text[start..]);
+    }
+    parts
 }

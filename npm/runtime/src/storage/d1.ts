@@ -6,7 +6,7 @@ import { CodecError, decodeValue, encodeStored, parse, stringify } from "@lunora
 import type { Doc } from "../types.js";
 import { quoteIdent } from "../ids.js";
 import { LunoraRuntimeError, type Validator, type Wiring } from "../types.js";
-import { asBadDocument, columnCodec, fieldsOf, type ColumnCodec } from "./fields.js";
+import { asBadDocument, columnCodec, fieldsOf, isNumber, jsonKey, type ColumnCodec } from "./fields.js";
 import { searchSql, type SearchPlan } from "../search.js";
 import { bindable, buildSql, type Backend, type FieldSql, type Plan, type Scanned, type SqlKey, type SqlValue } from "./plan.js";
 
@@ -113,11 +113,25 @@ export class D1Backend implements Backend {
   fieldSql(table: string, fields: Record<string, Validator> = this.fields(table)): FieldSql {
     const codec = (field: string): ColumnCodec =>
       field === "_id" ? "text" : field === "_creationTime" ? "real" : columnCodec(fields[field]);
+    // A JSON column in an index is a nullable field's (the analyzer allows no other): the index
+    // reads it through `json_extract(c, '$')` (crates/emit migrate `json_key`), so do WHERE and
+    // ORDER BY, and its keys are what that gives (the string, number, 1/0, NULL for null).
+    const json = (field: string) => field !== "rowid" && codec(field) === "json";
     return {
-      col: (field) => (field === "rowid" ? `${quoteIdent(table)}.rowid` : `${quoteIdent(table)}.${quoteIdent(field)}`),
-      placeholder: (field) => (field !== "rowid" && codec(field) === "int64" ? "CAST(? AS INTEGER)" : "?"),
+      col: (field) => {
+        if (field === "rowid") return `${quoteIdent(table)}.rowid`;
+        const column = `${quoteIdent(table)}.${quoteIdent(field)}`;
+        return json(field) ? `json_extract(${column}, '$')` : column;
+      },
+      placeholder: (field) => {
+        if (field === "rowid") return "?";
+        if (codec(field) === "int64") return "CAST(? AS INTEGER)";
+        return json(field) && isNumber(fields[field]) ? "json_extract(?,'$')" : "?";
+      },
+      param: (field, key) => (json(field) && isNumber(fields[field]) && typeof key === "number" ? stringify(key) : bindable(key)),
       key: (field, value) => {
         if (field === "rowid") return value as number;
+        if (json(field)) return jsonKey(value);
         try {
           return encodeColumn(codec(field), value, `${table}.${field}`);
         } catch (error) {

@@ -6,7 +6,7 @@
 import { decodeValue, encodeStored, parse, stringify, type JsonValue } from "@lunora/client";
 import type { Doc, Validator } from "../types.js";
 import { quoteIdent } from "../ids.js";
-import { asBadDocument, isInt64, nonNull } from "./fields.js";
+import { asBadDocument, isInt64, isNumber, jsonKey } from "./fields.js";
 import { searchSql, type SearchPlan } from "../search.js";
 import { bindable, buildSql, type Backend, type FieldSql, type Plan, type Scanned, type SqlKey, type SqlValue } from "./plan.js";
 
@@ -29,26 +29,11 @@ export function doFieldExpr(field: string, validator: Validator | undefined): st
   return `json_extract(doc,'${path.replace(/'/g, "''")}')`;
 }
 
-/**
- * Whether a field holds numbers (number, float64, a number literal; optional or nullable). Its index
- * bounds are bound as JSON text and parsed by SQLite (`json_extract(?,'$')`), as the document's
- * number is: SQLite's text-to-double conversion is not correctly rounded for every double (about
- * one in seven random bit patterns, e.g. `1.2200137046337045e-249`, parses one ulp off), so a
- * bound bound as a REAL would not equal the same number read out of the document.
- */
-function isNumber(validator: Validator | undefined): boolean {
-  const v = nonNull(validator) as (Validator & { value?: unknown }) | undefined;
-  return v?.kind === "number" || (v?.kind === "literal" && typeof v.value === "number");
-}
-
 /** The value `json_extract` (or the CAST of an int64) gives for a stored value. */
 function doKey(value: unknown): SqlKey {
-  if (value === undefined || value === null) return null;
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "bigint") return value;
-  if (typeof value === "number" || typeof value === "string") return value;
   // Kinds the analyzer refuses in indexes (schema/unindexable-field): their JSON text.
-  return stringify(encodeStored(value));
+  if (value !== null && typeof value === "object") return stringify(encodeStored(value));
+  return jsonKey(value);
 }
 
 /** A document's fields as stored: each member tagged (the document itself is never wrapped). */

@@ -113,6 +113,27 @@ export function identityTable(wiring: Wiring): string {
   return "users";
 }
 
+/**
+ * Whether a field holds numbers (number, float64, a number literal; optional or nullable). Its index
+ * bounds are bound as JSON text and parsed by SQLite (`json_extract(?,'$')`), as the stored number
+ * is (the document's in a Durable Object, a nullable field's JSON column in D1): SQLite's
+ * text-to-double conversion is not correctly rounded for every double (about one in seven random
+ * bit patterns, e.g. `1.2200137046337045e-249`, parses one ulp off), so a bound bound as a REAL
+ * would not equal the same number read out of the JSON.
+ */
+export function isNumber(validator: Validator | undefined): boolean {
+  const v = nonNull(validator) as Any | undefined;
+  return v?.kind === "number" || (v?.kind === "literal" && typeof v.value === "number");
+}
+
+/** The value `json_extract` gives for a stored value (a Durable Object document's, a D1 JSON column's). */
+export function jsonKey(value: unknown): string | number | bigint | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "bigint" || typeof value === "number" || typeof value === "string") return value;
+  return null;
+}
+
 /** Whether a field orders by its stored expression in a Durable Object index as an int64. */
 export function isInt64(validator: Validator | undefined): boolean {
   return nonNull(validator)?.kind === "int64";

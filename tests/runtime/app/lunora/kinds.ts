@@ -52,8 +52,9 @@ export const allGlobal = query.input({  }).query(async ({ ctx }) => ctx.db.query
 
 export const rangeGlobal = query
   .input({
-    index: v.union(v.literal("by_i"), v.literal("by_n"), v.literal("by_s"), v.literal("by_oi")),
-    field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi")),
+    index: v.union(v.literal("by_i"), v.literal("by_n"), v.literal("by_s"), v.literal("by_oi"), v.literal("by_u")),
+    field: v.union(v.literal("i"), v.literal("n"), v.literal("s"), v.literal("oi"), v.literal("u")),
+    gt: v.optional(v.any()),
     gte: v.optional(v.any()),
     lt: v.optional(v.any()),
     lte: v.optional(v.any()),
@@ -66,6 +67,7 @@ export const rangeGlobal = query
       .withIndex(args.index as "by_i", (q: any) => {
         if (args.eq !== undefined) return q.eq(args.field, args.eq);
         let r = q;
+        if (args.gt !== undefined) r = r.gt(args.field, args.gt);
         if (args.gte !== undefined) r = r.gte(args.field, args.gte);
         if (args.lt !== undefined) r = r.lt(args.field, args.lt);
         if (args.lte !== undefined) r = r.lte(args.field, args.lte);

@@ -63,7 +63,9 @@ export const schema = defineSchema({
     .index("by_n", ["n"])
     .index("by_s", ["s"])
     .index("by_oi", ["oi"])
-    .index("by_status", ["status", "i"]),
+    .index("by_status", ["status", "i"])
+    // A nullable field: D1 indexes its JSON column through json_extract.
+    .index("by_u", ["u"]),
 
   kindsRoot: defineTable({
     s: v.string(),
@@ -92,7 +94,7 @@ export const schema = defineSchema({
     .index("by_s", ["s"])
     .index("by_oi", ["oi"])
     .index("by_status", ["status", "i"])
-    // A nullable field (Durable Objects only: D1 refuses it, schema/unindexable-field).
+    // A nullable field: null orders below every value.
     .index("by_u", ["u"]),
 
   kindsShard: defineTable({
@@ -124,6 +126,6 @@ export const schema = defineSchema({
     .index("by_s", ["s"])
     .index("by_oi", ["oi"])
     .index("by_status", ["status", "i"])
-    // A nullable field (Durable Objects only: D1 refuses it, schema/unindexable-field).
+    // A nullable field: null orders below every value.
     .index("by_u", ["u"]),
 });
