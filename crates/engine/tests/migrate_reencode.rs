@@ -298,3 +298,62 @@ fn a_nullable_fields_index_reads_its_json_column_and_replays() {
     db.execute_batch(&render_sql(&step.steps)).unwrap();
     assert_eq!(introspect(&db).unwrap(), rebuilt);
 }
+
+#[test]
+fn numbers_into_text_are_data_loss_and_int64s_are_not() {
+    // SQLite prints a double with 15 significant digits: a number made a string can change.
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    let printed: String = db
+        .query_row("SELECT CAST(0.30000000000000004 AS TEXT)", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(printed, "0.3");
+    let loss = |from: Column, to: Column| {
+        diff(
+            Pair {
+                previous: &notes(vec![from]),
+                next: &notes(vec![to]),
+            },
+            &Renames::default(),
+        )
+        .data_loss
+    };
+    // With encodings recorded (v.number() → v.string()), and from an older snapshot without them.
+    assert!(matches!(
+        &loss(
+            col("n", Some(Encoding::Real), SqlType::Real, false),
+            col("n", Some(Encoding::Text), SqlType::Text, false)
+        )[..],
+        [DataLoss::Reencoding {
+            from: Encoding::Real,
+            to: Encoding::Text,
+            ..
+        }]
+    ));
+    assert!(matches!(
+        &loss(
+            col("n", None, SqlType::Real, false),
+            col("n", Some(Encoding::Text), SqlType::Text, false)
+        )[..],
+        [DataLoss::Narrowing {
+            from: SqlType::Real,
+            to: SqlType::Text,
+            ..
+        }]
+    ));
+    // An int64's decimal digits are exact; a big int64 made a number is rounded.
+    assert_eq!(
+        loss(
+            col("i", Some(Encoding::Int64), SqlType::Integer, false),
+            col("i", Some(Encoding::Text), SqlType::Text, false)
+        ),
+        vec![]
+    );
+    assert_eq!(
+        loss(
+            col("i", Some(Encoding::Int64), SqlType::Integer, false),
+            col("i", Some(Encoding::Real), SqlType::Real, false)
+        )
+        .len(),
+        1
+    );
+}
