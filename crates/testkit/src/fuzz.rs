@@ -264,9 +264,11 @@ fn insert_one_row_each(db: &rusqlite::Connection, tables: &Tables) -> Result<(),
             columns.push(quote_ident(&c.name));
             values.push(
                 match (c.encoding, c.sql_type) {
-                    (Some(Encoding::Json), _) => "'\"text\"'",
+                    (Some(Encoding::Text), _) => "'text'",
                     (Some(Encoding::Bool), _) => "1",
-                    (_, SqlType::Text) => "'text'",
+                    // JSON, or a TEXT column of an older snapshot (text or JSON, unknown): a
+                    // value valid as both.
+                    (_, SqlType::Text) => "'\"text\"'",
                     (_, SqlType::Real) => "2.5",
                     (_, SqlType::Integer) => "7",
                     (_, SqlType::Blob) => "x'00ff'",
