@@ -178,11 +178,24 @@ impl PartialEq for Column {
 }
 
 impl Column {
-    /// The column's encoding change from `self` to `to`, when both are known
-    /// and differ.
+    /// The column's encoding change from `self` to `to`: when both are known and
+    /// differ, or when a column of an older snapshot (no encoding) changes its
+    /// SQL type into JSON — its encoding is then the one its type implies (an
+    /// INTEGER taken as an int64), so the rows become JSON rather than a `CAST`
+    /// that is not JSON (found by fuzzing: a BLOB cast to TEXT under a
+    /// `json_extract` index).
     pub fn reencoded(&self, to: &Column) -> Option<(Encoding, Encoding)> {
         match (self.encoding, to.encoding) {
             (Some(a), Some(b)) if a != b => Some((a, b)),
+            (None, Some(Encoding::Json)) if self.sql_type != to.sql_type => {
+                let implied = match self.sql_type {
+                    SqlType::Text => Encoding::Text,
+                    SqlType::Real => Encoding::Real,
+                    SqlType::Integer => Encoding::Int64,
+                    SqlType::Blob => Encoding::Bytes,
+                };
+                Some((implied, Encoding::Json))
+            }
             _ => None,
         }
     }
