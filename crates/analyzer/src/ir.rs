@@ -255,6 +255,18 @@ pub enum Validator {
     Union(Vec<Validator>),
 }
 
+impl Validator {
+    /// A string, an id, a string literal, or a union of only those: values
+    /// stored (and ordered) as plain strings in both storages.
+    pub fn is_string_like(&self) -> bool {
+        match self {
+            Validator::String | Validator::Id(_) | Validator::Literal(Literal::String(_)) => true,
+            Validator::Union(members) => members.iter().all(Validator::is_string_like),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectField {
     pub name: String,

@@ -918,13 +918,6 @@ fn index_refusal(validator: &Validator, placement: &Placement) -> Option<IndexRe
 /// storages (docs/ARCHITECTURE.md "DO storage"): string, id, number, boolean, int64, a literal,
 /// a union of only strings/ids/string literals, each optionally `v.optional(...)`.
 pub fn unindexable(validator: &Validator) -> Option<&'static str> {
-    fn string_like(v: &Validator) -> bool {
-        match v {
-            Validator::String | Validator::Id(_) | Validator::Literal(Literal::String(_)) => true,
-            Validator::Union(members) => members.iter().all(string_like),
-            _ => false,
-        }
-    }
     match validator {
         Validator::Optional(inner) => unindexable(inner),
         Validator::String
@@ -933,7 +926,7 @@ pub fn unindexable(validator: &Validator) -> Option<&'static str> {
         | Validator::Boolean
         | Validator::Int64
         | Validator::Literal(_) => None,
-        Validator::Union(_) if string_like(validator) => None,
+        Validator::Union(_) if validator.is_string_like() => None,
         Validator::Union(_) => Some("union"),
         Validator::Bytes => Some("bytes"),
         Validator::Null => Some("null"),

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use lunora_analyzer::{Ir, Literal, Validator};
+use lunora_analyzer::{Ir, Validator};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -99,18 +99,9 @@ pub enum Encoding {
 impl Encoding {
     /// The encoding of a field with `validator` (optional or not).
     pub fn of(validator: &Validator) -> Encoding {
-        fn string_like(v: &Validator) -> bool {
-            match v {
-                Validator::String | Validator::Id(_) | Validator::Literal(Literal::String(_)) => {
-                    true
-                }
-                Validator::Union(members) => members.iter().all(string_like),
-                _ => false,
-            }
-        }
         match validator {
             Validator::Optional(inner) => Encoding::of(inner),
-            v if string_like(v) => Encoding::Text,
+            v if v.is_string_like() => Encoding::Text,
             Validator::Number => Encoding::Real,
             Validator::Boolean => Encoding::Bool,
             Validator::Int64 => Encoding::Int64,
