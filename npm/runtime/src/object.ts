@@ -116,7 +116,6 @@ export function createShardClass(wiring: Wiring, config: ObjectConfig): new (sta
     private version = 0;
     /** The public origin the Worker last forwarded a request from (`getUrl`'s URLs are on it). */
     private origin = "";
-    /** Files the running mutation deleted: removed once it has committed. */
     /** A random id of this in-memory instance (tests tell a restart or a wake-up by it). */
     private readonly instance = crypto.randomUUID();
     /** Global tables this (shard) object has registered with root as read by its live queries. */

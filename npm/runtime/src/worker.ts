@@ -224,7 +224,7 @@ export function createWorker(wiring: Wiring, options: WorkerOptions = {}): Lunor
 
   /** Root commits the file's row (and, for an upload, spends its token in the same transaction). */
   async function commitFile(env: Env, row: FileRow, upload?: UploadToken): Promise<void> {
-    await rootCall(env, "/storage/commit", upload ? { row, upload } : { row });
+    await rootCall(env, "/storage/commit", { row, upload });
   }
 
   /** `/api/storage/upload?token=` (POST, the body is the file) and `/api/storage/<id>` (GET, HEAD). */

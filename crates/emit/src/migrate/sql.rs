@@ -60,8 +60,8 @@ pub fn create_index_sql(table: &str, index: &str, def: &IndexDef) -> String {
 }
 
 /// The index expression of a nullable field's JSON column: `json_extract("c", '$')`
-/// (the string, number, 1/0 of a boolean, or NULL for null). The runtime's
-/// `d1FieldExpr` (npm/runtime/src/storage/d1.ts) writes the same expression, and
+/// (the string, number, 1/0 of a boolean, or NULL for null). The runtime's D1
+/// `fieldSql().col` (npm/runtime/src/storage/d1.ts) writes the same expression, and
 /// `introspect` (crates/engine/src/migrations/replay.rs) reads it back.
 pub fn json_key(column: &str) -> String {
     format!("json_extract({}, '$')", quote_ident(column))
@@ -197,8 +197,9 @@ fn convert(c: &str, from: Encoding, to: Encoding, to_type: SqlType) -> String {
 }
 
 /// A table rebuild: create the `next` shape under a temporary name, copy the
-/// rows over (casting changed types, leaving out rows with a NULL in a column
-/// that becomes required), drop the old table, rename the new one.
+/// rows over (converting a changed encoding with [`convert`], casting a changed
+/// type, leaving out rows with a NULL in a column that becomes required),
+/// drop the old table, rename the new one.
 fn rebuild_table_sql(table: &str, previous: &TableDef, next: &TableDef) -> String {
     let tmp = format!("{REBUILD_PREFIX}{table}");
     let mut out = create_table_sql(&tmp, next);
@@ -209,8 +210,8 @@ fn rebuild_table_sql(table: &str, previous: &TableDef, next: &TableDef) -> Strin
         let Some(old) = previous.column(&col.name) else {
             continue; // new nullable column: NULL
         };
-        targets.push(quote_ident(&col.name));
         let name = quote_ident(&col.name);
+        targets.push(name.clone());
         if let Some((from, to)) = old.reencoded(col) {
             let converted = convert(&name, from, to, col.sql_type);
             // A value that does not convert is NULL: absent, or its row goes when required.
