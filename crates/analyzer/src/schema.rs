@@ -897,9 +897,9 @@ fn index_refusal(validator: &Validator, placement: &Placement) -> Option<IndexRe
     if values.len() == members.len() {
         return unindexable(validator).map(IndexRefusal::Kind);
     }
-    let value = match values.len() {
-        0 => Validator::Null,
-        1 => values.into_iter().next().unwrap_or(Validator::Null),
+    let value = match values.as_slice() {
+        [] => Validator::Null,
+        [one] => one.clone(),
         _ => Validator::Union(values),
     };
     if let Some(kind) = unindexable(&value) {

@@ -1,46 +1,19 @@
 //! `migrate generate` file writing, driven with hand-built IR values and,
 //! for union tables, with the analyzer's IR of a schema.
 
-use lunora_analyzer::{Field, Ir, Placement, Validator};
+use lunora_analyzer::{Field, Ir, Validator};
 use lunora_cli::commands::migrate::generate_from_ir;
 use lunora_cli::{Exit, Reporter};
 use lunora_emit::migrate::{Renames, Snapshot};
-use lunora_testkit::ir::{field, index, optional, table};
+use lunora_testkit::ir::{chat_ir, field, optional};
 
+/// The chat tutorial's IR (its global tables: `channels`, the built-in `users`),
+/// with `extra` appended to `channels`.
 fn chat(extra: Option<Field>) -> Ir {
-    let mut fields = vec![
-        field("name", Validator::String),
-        field("topic", optional(Validator::String)),
-    ];
-    fields.extend(extra);
-    let channels = table(
-        "channels",
-        fields,
-        vec![index("by_name", &["name"], true)],
-        Placement::Global,
-    );
-    let messages = table(
-        "messages",
-        vec![field("text", Validator::String)],
-        vec![],
-        Placement::Shard {
-            key: "channelId".into(),
-        },
-    );
-    let mut users = table(
-        "users",
-        vec![
-            field("name", optional(Validator::String)),
-            field("subject", Validator::String),
-        ],
-        vec![index("by_subject", &["subject"], true)],
-        Placement::Global,
-    );
-    users.builtin = true;
-    Ir {
-        tables: vec![channels, messages, users],
-        ..Ir::default()
-    }
+    let mut ir = chat_ir();
+    let channels = ir.tables.iter_mut().find(|t| t.name == "channels");
+    channels.expect("chat_ir has channels").fields.extend(extra);
+    ir
 }
 
 fn run(root: &std::path::Path, ir: &Ir, stem: &str, allow: bool) -> (Exit, String, String) {
